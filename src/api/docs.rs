@@ -1,0 +1,167 @@
+//! The OpenAPI document and Swagger UI, both served from the binary with no network.
+//! Conventions that hold for every operation (the bearer scheme on `/api/v1`, the error
+//! responses any operation of its shape can give) are added here, in one place.
+
+use actix_web::{App, HttpResponse, get, web};
+use utoipa::OpenApi;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Ref, ResponseBuilder};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+use crate::error::{Code, ErrorBody};
+
+pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
+const BEARER: &str = "bearer";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "keyhouse",
+        description = "Service accounts, roles and credentials in one binary. Every `/api/v1` \
+            call needs `Authorization: Bearer <token>`: a `kh_` secret or an access token. \
+            Errors share one body: `{\"error\": {\"code\", \"message\", \"details\"}}`."
+    ),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "service-accounts", description = "Machine identities."),
+        (name = "me", description = "The caller itself."),
+        (name = "probes", description = "Liveness and readiness, without a token."),
+        (name = "docs", description = "This document."),
+    )
+)]
+struct ApiDoc;
+
+/// The document, serialized once; `/api-docs/openapi.json` and `keyhouse openapi` give
+/// exactly these bytes.
+#[derive(Clone)]
+pub struct OpenApiJson(pub String);
+
+/// The whole OpenAPI document, collected from [`super::routes`].
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(super::routes)
+        .split_for_parts();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        BEARER,
+        SecurityScheme::Http(
+            Http::builder()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "A `kh_` secret, or an access token from `/oauth2/token`.",
+                ))
+                .build(),
+        ),
+    );
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, operation) in operations(item) {
+            apply_conventions(path, method, operation);
+        }
+    }
+    doc
+}
+
+fn operations(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {
+    [
+        ("get", item.get.as_mut()),
+        ("post", item.post.as_mut()),
+        ("put", item.put.as_mut()),
+        ("patch", item.patch.as_mut()),
+        ("delete", item.delete.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(method, op)| op.map(|op| (method, op)))
+    .collect()
+}
+
+fn describe(code: Code) -> &'static str {
+    match code {
+        Code::InvalidArgument => "A parameter or field is invalid.",
+        Code::Unauthenticated => "No valid credential.",
+        Code::PermissionDenied => "The caller lacks the permission.",
+        Code::NotFound => "No such object, or the caller may not read its kind.",
+        Code::MethodNotAllowed => "The route does not take this method.",
+        Code::AlreadyExists => "The name is taken.",
+        Code::LimitExceeded => "A limit would be exceeded.",
+        Code::FailedPrecondition => "The object is not in a state that allows this.",
+        Code::StaleEtag => "If-Match does not match the current etag.",
+        Code::PayloadTooLarge => "The body is larger than the limit.",
+        Code::UnsupportedMediaType => "The body is not JSON.",
+        Code::RateLimited => "Too many failed authentications from this address.",
+        Code::Internal => "A bug; the log has the cause under the response's X-Request-Id.",
+    }
+}
+
+/// Adds the error responses any operation of this shape can give, and the bearer
+/// scheme to `/api/v1`.
+fn apply_conventions(path: &str, method: &str, operation: &mut Operation) {
+    let mut codes = vec![Code::Internal];
+    if path.starts_with("/api/v1") {
+        codes.extend([
+            Code::Unauthenticated,
+            Code::PermissionDenied,
+            Code::RateLimited,
+        ]);
+        operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+    }
+    if path.contains('{') {
+        codes.push(Code::NotFound);
+    }
+    let has_query = operation.parameters.iter().flatten().any(|p| match p {
+        utoipa::openapi::RefOr::T(p) => {
+            matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query)
+        }
+        utoipa::openapi::RefOr::Ref(_) => false,
+    });
+    if has_query {
+        codes.push(Code::InvalidArgument);
+    }
+    if operation.request_body.is_some() || matches!(method, "post" | "put" | "patch") {
+        codes.extend([
+            Code::InvalidArgument,
+            Code::PayloadTooLarge,
+            Code::UnsupportedMediaType,
+        ]);
+    }
+    for code in codes {
+        let status = code.status().as_u16().to_string();
+        operation
+            .responses
+            .responses
+            .entry(status)
+            .or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description(describe(code))
+                    .content_ref("application/json", Ref::from_schema_name("ErrorBody"))
+                    .into()
+            });
+    }
+}
+
+/// The OpenAPI document of this server.
+#[utoipa::path(tag = "docs", responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
+#[get("/api-docs/openapi.json")]
+pub async fn get_openapi(doc: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.clone())
+}
+
+/// Swagger UI at `/swagger-ui/`, its files compiled in; it loads nothing from elsewhere.
+pub fn swagger_ui() -> SwaggerUi {
+    SwaggerUi::new("/swagger-ui/{_:.*}").config(
+        Config::new([OPENAPI_PATH])
+            .validator_url("none")
+            .try_it_out_enabled(true)
+            .persist_authorization(false),
+    )
+}
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_openapi);
+}

@@ -1,0 +1,28 @@
+//! The HTTP API: thin actix handlers, one file per resource, each with its utoipa
+//! annotations. [`routes`] is the one list of routes: actix serves it and the OpenAPI
+//! document is collected from it, so the two cannot drift.
+
+mod docs;
+mod fallback;
+mod me;
+mod params;
+mod probes;
+mod respond;
+mod service_accounts;
+mod views;
+
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub use docs::{OpenApiJson, openapi, swagger_ui};
+pub use fallback::{RouteTable, unmatched};
+
+/// Every route of keyhouse.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(scope::scope("/api/v1").configure(|v1| {
+        service_accounts::configure(v1);
+        me::configure(v1);
+    }));
+    probes::configure(cfg);
+    docs::configure(cfg);
+}

@@ -1,0 +1,66 @@
+//! Request parts shared by resources: paging parameters, `If-Match`, and names in paths.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::domain::{IfMatch, Kind, Name, PageRequest};
+use crate::error::Error;
+
+/// `page`, `per_page` and `page_token` of every list. Taken as text so that a bad value
+/// is a 400 naming its parameter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1, example = 1)]
+    pub page: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, example = 100)]
+    pub per_page: Option<String>,
+    /// `next_page_token` of the previous page; replaces `page`.
+    pub page_token: Option<String>,
+}
+
+impl PageParams {
+    pub fn parse(&self) -> Result<PageRequest, Error> {
+        PageRequest::parse(
+            self.page.as_deref(),
+            self.per_page.as_deref(),
+            self.page_token.as_deref(),
+        )
+    }
+}
+
+/// The `If-Match` header, if sent.
+pub struct IfMatchHeader(pub Option<IfMatch>);
+
+impl FromRequest for IfMatchHeader {
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.headers().get(header::IF_MATCH) {
+            None => Ok(IfMatchHeader(None)),
+            Some(value) => value
+                .to_str()
+                .map(|v| IfMatchHeader(Some(IfMatch::parse(v))))
+                .map_err(|_| Error::invalid("If-Match", "must be ASCII")),
+        })
+    }
+}
+
+impl IfMatchHeader {
+    pub fn get(&self) -> Option<&IfMatch> {
+        self.0.as_ref()
+    }
+}
+
+/// A name from the path: one that breaks the naming rule names nothing, so 404.
+pub fn path_name(kind: Kind, raw: &str) -> Result<Name, Error> {
+    Name::parse("name", raw).map_err(|_| Error::not_found(kind, raw))
+}

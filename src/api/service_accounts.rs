@@ -1,0 +1,314 @@
+//! Service account routes. No storage access beyond one `Store` call each.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::params::{IfMatchHeader, PageParams, path_name};
+use super::respond;
+use super::views::{NewSecretView, PageView, ServiceAccountView, StatusView};
+use crate::auth::Caller;
+use crate::auth::secret::Secret;
+use crate::config::{Config, CredentialsConfig};
+use crate::domain::{
+    self, AccountFilter, AccountPatch, Kind, Name, NewAccount, Status, permissions,
+};
+use crate::error::{Error, ErrorBody};
+use crate::store::{NewSecret, Store};
+
+/// Reads a present JSON field, `null` included, as `Some`, so that `PATCH` can tell
+/// "clear it" (`null`) from "leave it" (absent).
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// The first secret of a new account, or a secret asked for later.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRequest {
+    /// 1 to 255 characters; defaults to `secret`.
+    #[schema(example = "deploy")]
+    pub name: Option<String>,
+    /// Defaults to now + `credentials.default_lifetime_days`; at most
+    /// `credentials.max_lifetime_days` ahead.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl SecretRequest {
+    /// A new secret with its name and expiry resolved; `field` prefixes error names.
+    pub fn into_new_secret(
+        self,
+        field: &str,
+        limits: &CredentialsConfig,
+        now: DateTime<Utc>,
+    ) -> Result<NewSecret, Error> {
+        let name = self.name.unwrap_or_else(|| "secret".to_owned());
+        Ok(NewSecret {
+            name: domain::credential_name(&format!("{field}.name"), name)?,
+            expires_at: domain::credential_expiry(
+                &format!("{field}.expires_at"),
+                self.expires_at,
+                now,
+                limits.default_lifetime_days,
+                limits.max_lifetime_days,
+            )?,
+            secret: Secret::generate()?,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "ci-bot", "display_name": "CI bot", "roles": ["viewer"],
+    "days_valid": 90, "initial_secret": {"name": "deploy"}}))]
+pub struct CreateServiceAccount {
+    /// 1 to 63 characters of `a-z`, `0-9` and `-`, not starting or ending with `-`.
+    pub name: String,
+    /// 1 to 255 characters; defaults to `name`.
+    pub display_name: Option<String>,
+    /// At most 1024 characters.
+    pub description: Option<String>,
+    /// At most 64 keys of 1 to 63 characters; values of at most 1024.
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// Role names to bind; the caller must hold each one.
+    pub roles: Option<Vec<String>>,
+    /// When the account stops working; in the future. Not with `days_valid`.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Days until the account stops working, 1 to 730. Not with `expires_at`.
+    pub days_valid: Option<i64>,
+    /// An identifier in another system, 1 to 255 characters.
+    pub external_id: Option<String>,
+    /// Ask for a first secret, returned once in the answer.
+    pub initial_secret: Option<SecretRequest>,
+}
+
+impl CreateServiceAccount {
+    fn parse(
+        self,
+        limits: &CredentialsConfig,
+        now: DateTime<Utc>,
+    ) -> Result<(NewAccount, Option<NewSecret>), Error> {
+        let account = NewAccount {
+            name: Name::parse("name", &self.name)?,
+            display_name: self.display_name.map(domain::display_name).transpose()?,
+            description: domain::description(self.description.unwrap_or_default())?,
+            metadata: domain::metadata(self.metadata.unwrap_or_default())?,
+            roles: Name::parse_set("roles", &self.roles.unwrap_or_default())?,
+            expires_at: domain::account_expiry(self.expires_at, self.days_valid, now)?,
+            external_id: self.external_id.map(domain::external_id).transpose()?,
+        };
+        let secret = self
+            .initial_secret
+            .map(|s| s.into_new_secret("initial_secret", limits, now))
+            .transpose()?;
+        Ok((account, secret))
+    }
+}
+
+/// The answer to a creation: the account, and its first secret if one was asked for.
+#[derive(serde::Serialize, ToSchema)]
+pub struct CreatedServiceAccountView {
+    #[serde(flatten)]
+    pub account: ServiceAccountView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<NewSecretView>,
+}
+
+/// Absent fields are left alone; `null` clears `expires_at` or `external_id`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"display_name": "CI bot (prod)", "status": "disabled"}))]
+pub struct UpdateServiceAccount {
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The whole new list of directly bound roles; added ones need scope-down.
+    pub roles: Option<Vec<String>>,
+    #[schema(value_type = Option<StatusView>)]
+    pub status: Option<Status>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub external_id: Option<Option<String>>,
+}
+
+impl UpdateServiceAccount {
+    fn parse(self, now: DateTime<Utc>) -> Result<AccountPatch, Error> {
+        let expires_at = match self.expires_at {
+            Some(Some(at)) => Some(domain::account_expiry(Some(at), None, now)?),
+            other => other,
+        };
+        Ok(AccountPatch {
+            display_name: self.display_name.map(domain::display_name).transpose()?,
+            description: self.description.map(domain::description).transpose()?,
+            metadata: self.metadata.map(domain::metadata).transpose()?,
+            roles: self
+                .roles
+                .map(|r| Name::parse_set("roles", &r))
+                .transpose()?,
+            status: self.status,
+            expires_at,
+            external_id: self
+                .external_id
+                .map(|id| id.map(domain::external_id).transpose())
+                .transpose()?,
+        })
+    }
+}
+
+/// Filters of the service account list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountFilterParams {
+    /// A case-insensitive part of the name or display name.
+    pub query: Option<String>,
+    /// `active` or `disabled`.
+    #[param(value_type = Option<StatusView>)]
+    pub status: Option<String>,
+    /// Only accounts bound to this role directly.
+    pub role: Option<String>,
+}
+
+impl AccountFilterParams {
+    fn parse(self) -> Result<AccountFilter, Error> {
+        Ok(AccountFilter::new(
+            self.query,
+            self.status
+                .map(|s| Status::parse("status", &s))
+                .transpose()?,
+            self.role.map(|r| Name::parse("role", &r)).transpose()?,
+        ))
+    }
+}
+
+/// Create a service account. Needs `service_accounts:write`, and the caller must hold
+/// every role it binds.
+#[utoipa::path(tag = "service-accounts", request_body = CreateServiceAccount,
+    responses((status = 201, body = CreatedServiceAccountView),
+        (status = 404, body = ErrorBody, description = "A role named in the body does not exist."),
+        (status = 409, body = ErrorBody, description = "The name is taken.")))]
+#[post("/service-accounts")]
+pub async fn create_service_account(
+    store: web::Data<Store>,
+    config: web::Data<Config>,
+    caller: Caller,
+    body: web::Json<CreateServiceAccount>,
+) -> Result<HttpResponse, Error> {
+    caller.require(permissions::SERVICE_ACCOUNTS_WRITE)?;
+    let (new, secret) = body.into_inner().parse(&config.credentials, caller.now)?;
+    let shown = secret.as_ref().map(|s| s.secret.clone());
+    let ctx = caller.write_context();
+    let (details, credential) =
+        web::block(move || store.create_service_account(&ctx, new, secret)).await??;
+    let view = CreatedServiceAccountView {
+        account: ServiceAccountView::new(&details, caller.now),
+        secret: credential
+            .zip(shown)
+            .map(|(credential, secret)| NewSecretView::new(&credential, &secret, caller.now)),
+    };
+    Ok(respond::with_etag(
+        StatusCode::CREATED,
+        &details.etag,
+        &view,
+    ))
+}
+
+/// List service accounts in name order. Needs `service_accounts:read`.
+#[utoipa::path(tag = "service-accounts", params(PageParams, AccountFilterParams),
+    responses((status = 200, body = PageView<ServiceAccountView>)))]
+#[get("/service-accounts")]
+pub async fn list_service_accounts(
+    store: web::Data<Store>,
+    caller: Caller,
+    paging: web::Query<PageParams>,
+    filter: web::Query<AccountFilterParams>,
+) -> Result<HttpResponse, Error> {
+    caller.require(permissions::SERVICE_ACCOUNTS_READ)?;
+    let request = paging.parse()?;
+    let filter = filter.into_inner().parse()?;
+    let page = store.list_service_accounts(&filter, &request, caller.now)?;
+    let view = PageView::from_page(page, |d| ServiceAccountView::new(&d, caller.now));
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Read a service account. Needs `service_accounts:read`.
+#[utoipa::path(tag = "service-accounts", params(("name" = String, Path, description = "The account's name.")),
+    responses((status = 200, body = ServiceAccountView)))]
+#[get("/service-accounts/{name}")]
+pub async fn get_service_account(
+    store: web::Data<Store>,
+    caller: Caller,
+    name: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    caller.require_read(Kind::ServiceAccount, &name)?;
+    let name = path_name(Kind::ServiceAccount, &name)?;
+    let details = store.get_service_account(&name, caller.now)?;
+    let view = ServiceAccountView::new(&details, caller.now);
+    Ok(respond::with_etag(StatusCode::OK, &details.etag, &view))
+}
+
+/// Change a service account; absent fields are left alone. Needs
+/// `service_accounts:write`; added roles need scope-down. Honours `If-Match`.
+#[utoipa::path(tag = "service-accounts", request_body = UpdateServiceAccount,
+    params(("name" = String, Path, description = "The account's name."),
+        ("If-Match" = Option<String>, Header, description = "The etag last read; `*` for any.")),
+    responses((status = 200, body = ServiceAccountView),
+        (status = 412, body = ErrorBody, description = "If-Match does not match.")))]
+#[patch("/service-accounts/{name}")]
+pub async fn update_service_account(
+    store: web::Data<Store>,
+    caller: Caller,
+    name: web::Path<String>,
+    if_match: IfMatchHeader,
+    body: web::Json<UpdateServiceAccount>,
+) -> Result<HttpResponse, Error> {
+    caller.require_change(Kind::ServiceAccount, &name, || {
+        store.service_account_exists(&path_name(Kind::ServiceAccount, &name)?)
+    })?;
+    let name = path_name(Kind::ServiceAccount, &name)?;
+    let patch = body.into_inner().parse(caller.now)?;
+    let ctx = caller.write_context();
+    let details =
+        web::block(move || store.update_service_account(&ctx, &name, if_match.get(), patch))
+            .await??;
+    let view = ServiceAccountView::new(&details, caller.now);
+    Ok(respond::with_etag(StatusCode::OK, &details.etag, &view))
+}
+
+/// Delete a service account with all its credentials and memberships, at once. Needs
+/// `service_accounts:write`. Honours `If-Match`.
+#[utoipa::path(tag = "service-accounts",
+    params(("name" = String, Path, description = "The account's name."),
+        ("If-Match" = Option<String>, Header, description = "The etag last read; `*` for any.")),
+    responses((status = 204, description = "Deleted."),
+        (status = 412, body = ErrorBody, description = "If-Match does not match.")))]
+#[delete("/service-accounts/{name}")]
+pub async fn delete_service_account(
+    store: web::Data<Store>,
+    caller: Caller,
+    name: web::Path<String>,
+    if_match: IfMatchHeader,
+) -> Result<HttpResponse, Error> {
+    caller.require_change(Kind::ServiceAccount, &name, || {
+        store.service_account_exists(&path_name(Kind::ServiceAccount, &name)?)
+    })?;
+    let name = path_name(Kind::ServiceAccount, &name)?;
+    let ctx = caller.write_context();
+    web::block(move || store.delete_service_account(&ctx, &name, if_match.get())).await??;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_service_account)
+        .service(list_service_accounts)
+        .service(get_service_account)
+        .service(update_service_account)
+        .service(delete_service_account);
+}

@@ -1,0 +1,211 @@
+//! Wire types of responses, built from domain types. Stored records never derive
+//! `ToSchema`, so the wire format and the file format change independently.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::secret::Secret;
+use crate::domain::{AccountDetails, ActorRef, Credential, CredentialKind, GroupRef, Page, Status};
+
+/// A page of a list.
+#[derive(Serialize, ToSchema)]
+pub struct PageView<T: ToSchema> {
+    pub items: Vec<T>,
+    /// How many items match, over all pages.
+    pub total_count: u64,
+    pub page: u32,
+    pub per_page: u32,
+    /// Pass as `page_token` for the next page; null on the last one.
+    pub next_page_token: Option<String>,
+}
+
+impl<T: ToSchema> PageView<T> {
+    pub fn from_page<U>(page: Page<U>, view: impl FnMut(U) -> T) -> Self {
+        PageView {
+            items: page.items.into_iter().map(view).collect(),
+            total_count: page.total_count,
+            page: page.page,
+            per_page: page.per_page,
+            next_page_token: page.next_page_token,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusView {
+    Active,
+    Disabled,
+}
+
+impl From<Status> for StatusView {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Active => StatusView::Active,
+            Status::Disabled => StatusView::Disabled,
+        }
+    }
+}
+
+/// Who did something: an account, or keyhouse itself (`id` null).
+#[derive(Serialize, ToSchema)]
+pub struct ActorView {
+    pub id: Option<Uuid>,
+    #[schema(example = "admin")]
+    pub name: String,
+}
+
+impl From<&ActorRef> for ActorView {
+    fn from(actor: &ActorRef) -> Self {
+        ActorView {
+            id: actor.id,
+            name: actor.name.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GroupRefView {
+    pub id: Uuid,
+    pub name: String,
+    pub display_name: String,
+}
+
+impl From<&GroupRef> for GroupRefView {
+    fn from(group: &GroupRef) -> Self {
+        GroupRefView {
+            id: group.id,
+            name: group.name.to_string(),
+            display_name: group.display_name.clone(),
+        }
+    }
+}
+
+/// A service account.
+#[derive(Serialize, ToSchema)]
+pub struct ServiceAccountView {
+    pub id: Uuid,
+    #[schema(example = "ci-bot")]
+    pub name: String,
+    #[schema(example = "CI bot")]
+    pub display_name: String,
+    pub description: String,
+    #[schema(example = json!({"team": "platform"}))]
+    pub metadata: BTreeMap<String, String>,
+    pub status: StatusView,
+    /// Role names bound directly, sorted.
+    #[schema(example = json!(["viewer"]))]
+    pub roles: Vec<String>,
+    pub groups: Vec<GroupRefView>,
+    /// The OAuth client id: the account's name.
+    #[schema(example = "ci-bot")]
+    pub client_id: String,
+    pub external_id: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub expired: bool,
+    pub created_at: DateTime<Utc>,
+    pub created_by: ActorView,
+    pub updated_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    /// Credentials that have not expired.
+    pub active_credential_count: u32,
+    pub etag: String,
+    #[schema(example = "/api/v1/service-accounts/ci-bot")]
+    pub self_link: String,
+}
+
+impl ServiceAccountView {
+    pub fn new(details: &AccountDetails, now: DateTime<Utc>) -> Self {
+        let a = &details.account;
+        ServiceAccountView {
+            id: a.id,
+            name: a.name.to_string(),
+            display_name: a.display_name.clone(),
+            description: a.description.clone(),
+            metadata: a.metadata.clone(),
+            status: a.status.into(),
+            roles: a.roles.iter().map(ToString::to_string).collect(),
+            groups: details.groups.iter().map(GroupRefView::from).collect(),
+            client_id: a.name.to_string(),
+            external_id: a.external_id.clone(),
+            expires_at: a.expires_at,
+            expired: a.is_expired(now),
+            created_at: a.created_at,
+            created_by: (&a.created_by).into(),
+            updated_at: a.updated_at,
+            last_seen_at: details.last_seen_at,
+            active_credential_count: details.active_credential_count,
+            etag: details.etag.as_str().to_owned(),
+            self_link: format!("/api/v1/service-accounts/{}", a.name),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialType {
+    Secret,
+}
+
+/// A credential; never its secret.
+#[derive(Serialize, ToSchema)]
+pub struct CredentialView {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub kind: CredentialType,
+    #[schema(example = "deploy")]
+    pub name: String,
+    /// The first 8 characters of a secret.
+    #[schema(example = "kh_4fT9q")]
+    pub prefix: Option<String>,
+    /// SHA-256 of a public key.
+    pub fingerprint: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: ActorView,
+    pub expires_at: DateTime<Utc>,
+    pub expired: bool,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl CredentialView {
+    pub fn new(credential: &Credential, now: DateTime<Utc>) -> Self {
+        let (kind, prefix) = match &credential.kind {
+            CredentialKind::Secret { prefix, .. } => (CredentialType::Secret, Some(prefix.clone())),
+        };
+        CredentialView {
+            id: credential.id,
+            kind,
+            name: credential.name.clone(),
+            prefix,
+            fingerprint: None,
+            created_at: credential.created_at,
+            created_by: (&credential.created_by).into(),
+            expires_at: credential.expires_at,
+            expired: credential.is_expired(now),
+            last_used_at: None,
+        }
+    }
+}
+
+/// A new secret credential with its secret, shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct NewSecretView {
+    #[serde(flatten)]
+    pub credential: CredentialView,
+    /// The secret itself. It is never shown again.
+    #[schema(example = "kh_4fT9qZ0b3M1xR7kP2nW8cV5yL6aD0eG3hJ9sQ1uBt0aZ9X")]
+    pub secret: String,
+}
+
+impl NewSecretView {
+    pub fn new(credential: &Credential, secret: &Secret, now: DateTime<Utc>) -> Self {
+        NewSecretView {
+            credential: CredentialView::new(credential, now),
+            secret: secret.expose().to_owned(),
+        }
+    }
+}

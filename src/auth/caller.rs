@@ -1,0 +1,80 @@
+//! The `Caller` extractor: every `/api/v1` handler takes one, so none can skip
+//! authentication. It reads the clock once for the request.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use uuid::Uuid;
+
+use super::secret::Secret;
+use crate::clock;
+use crate::domain::{Principal, Timestamp};
+use crate::error::Error;
+use crate::request_id::RequestId;
+use crate::store::Store;
+
+/// How the caller proved who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthenticatedBy {
+    Secret { credential_id: Uuid },
+}
+
+/// An authenticated account, what it may do, and the request's time and id.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub authenticated_by: AuthenticatedBy,
+    pub now: Timestamp,
+    pub request_id: String,
+}
+
+impl FromRequest for Caller {
+    type Error = Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req))
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer_token(req: &HttpRequest) -> Result<&str, Error> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(Error::Unauthenticated("no bearer token"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| Error::Unauthenticated("the Authorization header is malformed"))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(Error::Unauthenticated(
+            "the Authorization header is not a bearer token",
+        )),
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
+    let store = req
+        .app_data::<web::Data<Store>>()
+        .ok_or_else(|| Error::internal("the store is not configured"))?;
+    let token = bearer_token(req)?;
+    let now = clock::now();
+    if !Secret::looks_like(token) {
+        return Err(Error::Unauthenticated("the credential is malformed"));
+    }
+    let secret = Secret::parse(token)?;
+    let (principal, credential_id) = store.authenticate_secret(&secret, now)?;
+    Ok(Caller {
+        principal,
+        authenticated_by: AuthenticatedBy::Secret { credential_id },
+        now,
+        request_id: RequestId::of(req),
+    })
+}

@@ -1,0 +1,62 @@
+//! Permission checks on a caller. Lacking read on a kind hides its objects (404, no
+//! enumeration); lacking any other permission is 403.
+
+use super::Caller;
+use crate::domain::{ActorRef, Kind};
+use crate::error::Error;
+use crate::store::{Grantor, WriteContext};
+
+impl Caller {
+    /// 403 unless the caller holds `permission`.
+    pub fn require(&self, permission: &str) -> Result<(), Error> {
+        if self.principal.permissions.allows(permission) {
+            return Ok(());
+        }
+        Err(Error::PermissionDenied(format!(
+            "this needs the permission '{permission}'"
+        )))
+    }
+
+    /// 404 for the object `name` unless the caller may read objects of its kind.
+    pub fn require_read(&self, kind: Kind, name: &str) -> Result<(), Error> {
+        if self.principal.permissions.allows(kind.read_permission()) {
+            return Ok(());
+        }
+        Err(Error::not_found(kind, name))
+    }
+
+    /// For a change of the object `name`: 404 unless the caller may read it (or if it
+    /// does not exist), 403 if it may read but not change it.
+    pub fn require_change(
+        &self,
+        kind: Kind,
+        name: &str,
+        exists: impl FnOnce() -> Result<bool, Error>,
+    ) -> Result<(), Error> {
+        self.require_read(kind, name)?;
+        if self.principal.permissions.allows(kind.write_permission()) {
+            return Ok(());
+        }
+        if !exists()? {
+            return Err(Error::not_found(kind, name));
+        }
+        self.require(kind.write_permission())
+    }
+
+    /// The context of a write made for this caller.
+    pub fn write_context(&self) -> WriteContext {
+        let account = &self.principal.account;
+        WriteContext {
+            now: self.now,
+            actor: ActorRef {
+                id: Some(account.id),
+                name: account.name.to_string(),
+            },
+            request_id: self.request_id.clone(),
+            grantor: Some(Grantor {
+                account_id: account.id,
+                holds_all: self.principal.permissions.holds_all(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The command line: `serve`, `openapi`, `admin issue-token`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::Duration;
+use clap::{Parser, Subcommand};
+
+use crate::auth::secret::Secret;
+use crate::config::{Config, CredentialsConfig};
+use crate::store::{NewSecret, Store};
+use crate::{clock, server};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyhouse",
+    version,
+    about = "Service accounts, roles and credentials in one binary and one redb file."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server. Settings: built-in defaults, then the --config file, then
+    /// KEYHOUSE_* environment variables (KEYHOUSE_SERVER__LISTEN for server.listen).
+    Serve {
+        /// A TOML file of settings; see config.example.toml.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Print the OpenAPI document, byte for byte as /api-docs/openapi.json serves it.
+    Openapi,
+    /// Administration, with the server stopped.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Issue a new secret for the `admin` account and print it to standard output.
+    /// Recreates or re-enables the account, with the `admin` role, if needed.
+    IssueToken {
+        /// The database file.
+        #[arg(long, value_name = "PATH")]
+        db: PathBuf,
+    },
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("keyhouse: {message}");
+    ExitCode::FAILURE
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    match cli.command {
+        Command::Serve { config } => {
+            let config = match Config::load(config.as_deref(), std::env::vars()) {
+                Ok(config) => config,
+                Err(err) => return fail(err),
+            };
+            match server::serve(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => fail(err),
+            }
+        }
+        Command::Openapi => match server::openapi_json() {
+            Ok(json) => {
+                print!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => fail(err),
+        },
+        Command::Admin {
+            command: AdminCommand::IssueToken { db },
+        } => match issue_token(&db) {
+            Ok(secret) => {
+                println!("{}", secret.expose());
+                ExitCode::SUCCESS
+            }
+            Err(message) => fail(message),
+        },
+    }
+}
+
+fn issue_token(db: &std::path::Path) -> Result<Secret, String> {
+    let store = Store::open(db).map_err(|e| e.to_string())?;
+    let now = clock::now();
+    let secret = Secret::generate().map_err(|e| e.to_string())?;
+    let lifetime = CredentialsConfig::default().default_lifetime_days;
+    let new = || NewSecret {
+        secret: secret.clone(),
+        name: "issue-token".to_owned(),
+        expires_at: now + Duration::days(i64::from(lifetime)),
+    };
+    let fresh = store.initialize(now, new()).map_err(|e| format!("{e:?}"))?;
+    if !fresh {
+        store
+            .issue_admin_secret(now, new())
+            .map_err(|e| format!("{e:?}"))?;
+    }
+    Ok(secret)
+}

@@ -1,0 +1,317 @@
+//! Service accounts: the stored record, its status, and list filters.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Change, Etag, Name, PermissionSet, Timestamp, is_expired};
+use crate::error::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Disabled,
+}
+
+impl Status {
+    pub fn parse(field: &str, value: &str) -> Result<Status, Error> {
+        match value {
+            "active" => Ok(Status::Active),
+            "disabled" => Ok(Status::Disabled),
+            _ => Err(Error::invalid(field, "must be 'active' or 'disabled'")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Disabled => "disabled",
+        }
+    }
+}
+
+/// Who did something: an account, or keyhouse itself (`id` null) at bootstrap or from
+/// the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorRef {
+    pub id: Option<Uuid>,
+    pub name: String,
+}
+
+impl ActorRef {
+    pub fn system(name: &str) -> ActorRef {
+        ActorRef {
+            id: None,
+            name: name.to_owned(),
+        }
+    }
+}
+
+/// A machine identity, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAccount {
+    pub id: Uuid,
+    pub name: Name,
+    pub display_name: String,
+    pub description: String,
+    pub metadata: BTreeMap<String, String>,
+    pub status: Status,
+    /// Role names bound directly to the account.
+    pub roles: BTreeSet<Name>,
+    pub external_id: Option<String>,
+    #[serde(with = "chrono::serde::ts_seconds_option")]
+    pub expires_at: Option<Timestamp>,
+    #[serde(with = "chrono::serde::ts_seconds")]
+    pub created_at: Timestamp,
+    pub created_by: ActorRef,
+    #[serde(with = "chrono::serde::ts_seconds")]
+    pub updated_at: Timestamp,
+}
+
+impl ServiceAccount {
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        is_expired(self.expires_at, now)
+    }
+
+    /// Why this account may not authenticate now, if it may not.
+    pub fn refusal(&self, now: Timestamp) -> Option<&'static str> {
+        if self.status == Status::Disabled {
+            Some("the account is disabled")
+        } else if self.is_expired(now) {
+            Some("the account has expired")
+        } else {
+            None
+        }
+    }
+}
+
+/// A new account, its fields checked.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub name: Name,
+    pub display_name: Option<String>,
+    pub description: String,
+    pub metadata: BTreeMap<String, String>,
+    pub roles: BTreeSet<Name>,
+    pub expires_at: Option<Timestamp>,
+    pub external_id: Option<String>,
+}
+
+impl NewAccount {
+    pub fn into_account(self, id: Uuid, created_by: ActorRef, now: Timestamp) -> ServiceAccount {
+        ServiceAccount {
+            id,
+            display_name: self.display_name.unwrap_or_else(|| self.name.to_string()),
+            name: self.name,
+            description: self.description,
+            metadata: self.metadata,
+            status: Status::Active,
+            roles: self.roles,
+            external_id: self.external_id,
+            expires_at: self.expires_at,
+            created_at: now,
+            created_by,
+            updated_at: now,
+        }
+    }
+}
+
+/// A `PATCH`: each `Some` replaces the field; `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct AccountPatch {
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    pub metadata: Option<BTreeMap<String, String>>,
+    pub roles: Option<BTreeSet<Name>>,
+    pub status: Option<Status>,
+    pub expires_at: Option<Option<Timestamp>>,
+    pub external_id: Option<Option<String>>,
+}
+
+fn replace<T: Serialize + PartialEq>(
+    changes: &mut Vec<Change>,
+    field: &str,
+    slot: &mut T,
+    new: Option<T>,
+) {
+    if let Some(new) = new {
+        changes.extend(Change::of(field, slot, &new));
+        *slot = new;
+    }
+}
+
+impl AccountPatch {
+    /// Roles this patch would bind that the account does not hold yet.
+    pub fn added_roles<'a>(
+        &'a self,
+        account: &'a ServiceAccount,
+    ) -> impl Iterator<Item = &'a Name> {
+        self.roles
+            .iter()
+            .flatten()
+            .filter(|role| !account.roles.contains(*role))
+    }
+
+    /// Applies the patch and returns what changed; nothing changed means nothing to write.
+    pub fn apply(self, account: &mut ServiceAccount, now: Timestamp) -> Vec<Change> {
+        let mut changes = Vec::new();
+        replace(
+            &mut changes,
+            "display_name",
+            &mut account.display_name,
+            self.display_name,
+        );
+        replace(
+            &mut changes,
+            "description",
+            &mut account.description,
+            self.description,
+        );
+        replace(
+            &mut changes,
+            "metadata",
+            &mut account.metadata,
+            self.metadata,
+        );
+        replace(&mut changes, "roles", &mut account.roles, self.roles);
+        replace(&mut changes, "status", &mut account.status, self.status);
+        replace(
+            &mut changes,
+            "expires_at",
+            &mut account.expires_at,
+            self.expires_at,
+        );
+        replace(
+            &mut changes,
+            "external_id",
+            &mut account.external_id,
+            self.external_id,
+        );
+        if !changes.is_empty() {
+            account.updated_at = now;
+        }
+        changes
+    }
+}
+
+/// An authenticated account and what it may do.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub account: ServiceAccount,
+    pub permissions: PermissionSet,
+}
+
+/// A group as an account's read shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRef {
+    pub id: Uuid,
+    pub name: Name,
+    pub display_name: String,
+}
+
+/// An account with what its read shows beside the record itself.
+#[derive(Debug, Clone)]
+pub struct AccountDetails {
+    pub account: ServiceAccount,
+    pub etag: Etag,
+    pub groups: Vec<GroupRef>,
+    pub active_credential_count: u32,
+    pub last_seen_at: Option<Timestamp>,
+}
+
+/// The filters of `GET /api/v1/service-accounts`.
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    /// Lower-cased; matched against name and display name.
+    pub query: Option<String>,
+    pub status: Option<Status>,
+    pub role: Option<Name>,
+}
+
+impl AccountFilter {
+    pub fn new(query: Option<String>, status: Option<Status>, role: Option<Name>) -> Self {
+        AccountFilter {
+            query: query.filter(|q| !q.is_empty()).map(|q| q.to_lowercase()),
+            status,
+            role,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.query.is_none() && self.status.is_none() && self.role.is_none()
+    }
+
+    pub fn matches(&self, account: &ServiceAccount) -> bool {
+        self.query.as_deref().is_none_or(|q| {
+            account.name.as_str().contains(q) || account.display_name.to_lowercase().contains(q)
+        }) && self.status.is_none_or(|s| account.status == s)
+            && self.role.as_ref().is_none_or(|r| account.roles.contains(r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(name: &str, display: &str) -> ServiceAccount {
+        let now = chrono::DateTime::UNIX_EPOCH;
+        ServiceAccount {
+            id: Uuid::nil(),
+            name: Name::parse("name", name).unwrap(),
+            display_name: display.into(),
+            description: String::new(),
+            metadata: BTreeMap::new(),
+            status: Status::Active,
+            roles: BTreeSet::new(),
+            external_id: None,
+            expires_at: None,
+            created_at: now,
+            created_by: ActorRef::system("test"),
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn query_matches_name_or_display_name_ignoring_case() {
+        let filter = AccountFilter::new(Some("BoT".into()), None, None);
+        assert!(filter.matches(&account("ci-bot", "CI")));
+        assert!(filter.matches(&account("ci", "The Robot")));
+        assert!(!filter.matches(&account("ci", "Runner")));
+    }
+
+    #[test]
+    fn a_patch_reports_only_real_changes() {
+        let mut sa = account("a", "A");
+        let later = chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(1);
+        let same = AccountPatch {
+            display_name: Some("A".into()),
+            ..AccountPatch::default()
+        };
+        assert!(same.apply(&mut sa, later).is_empty());
+        assert_eq!(sa.updated_at, chrono::DateTime::UNIX_EPOCH);
+        let patch = AccountPatch {
+            display_name: Some("B".into()),
+            external_id: Some(Some("x-1".into())),
+            ..AccountPatch::default()
+        };
+        let changes = patch.apply(&mut sa, later);
+        let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["display_name", "external_id"]);
+        assert_eq!(changes[0].from.as_deref(), Some("\"A\""));
+        assert_eq!(sa.updated_at, later);
+    }
+
+    #[test]
+    fn disabled_or_expired_accounts_are_refused() {
+        let now = chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(10);
+        let mut sa = account("a", "a");
+        assert_eq!(sa.refusal(now), None);
+        sa.expires_at = Some(now);
+        assert!(sa.refusal(now).is_some());
+        sa.expires_at = None;
+        sa.status = Status::Disabled;
+        assert!(sa.refusal(now).is_some());
+    }
+}

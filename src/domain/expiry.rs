@@ -1,0 +1,106 @@
+//! Expiry: when accounts and credentials stop working. Every function takes `now`.
+
+use chrono::Duration;
+
+use super::Timestamp;
+use crate::error::Error;
+
+/// `days_valid` of a service account: 1 to 730.
+pub const MAX_ACCOUNT_DAYS_VALID: i64 = 730;
+
+/// Expired at and after `expires_at`; never without one.
+pub fn is_expired(expires_at: Option<Timestamp>, now: Timestamp) -> bool {
+    expires_at.is_some_and(|at| at <= now)
+}
+
+fn future(field: &str, at: Timestamp, now: Timestamp) -> Result<Timestamp, Error> {
+    if at <= now {
+        return Err(Error::invalid(field, "must be in the future"));
+    }
+    Ok(at)
+}
+
+/// An account's expiry from `expires_at` or `days_valid`, at most one of them.
+pub fn account_expiry(
+    expires_at: Option<Timestamp>,
+    days_valid: Option<i64>,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, Error> {
+    match (expires_at, days_valid) {
+        (Some(_), Some(_)) => Err(Error::invalid(
+            "days_valid",
+            "cannot be combined with expires_at",
+        )),
+        (Some(at), None) => future("expires_at", at, now).map(Some),
+        (None, Some(days @ 1..=MAX_ACCOUNT_DAYS_VALID)) => Ok(Some(now + Duration::days(days))),
+        (None, Some(_)) => Err(Error::invalid("days_valid", "must be 1 to 730")),
+        (None, None) => Ok(None),
+    }
+}
+
+/// A credential's expiry: the requested one, or now plus the default lifetime; never
+/// past the maximum lifetime.
+pub fn credential_expiry(
+    field: &str,
+    requested: Option<Timestamp>,
+    now: Timestamp,
+    default_days: u32,
+    max_days: u32,
+) -> Result<Timestamp, Error> {
+    let latest = now + Duration::days(i64::from(max_days));
+    let at = match requested {
+        None => now + Duration::days(i64::from(default_days)),
+        Some(at) => future(field, at, now)?,
+    };
+    if at > latest {
+        return Err(Error::invalid(
+            field,
+            format!("may be at most {max_days} days ahead"),
+        ));
+    }
+    Ok(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t0() -> Timestamp {
+        chrono::DateTime::UNIX_EPOCH + Duration::days(20_000)
+    }
+
+    #[test]
+    fn expiry_is_inclusive() {
+        assert!(is_expired(Some(t0()), t0()));
+        assert!(!is_expired(Some(t0() + Duration::seconds(1)), t0()));
+        assert!(!is_expired(None, t0()));
+    }
+
+    #[test]
+    fn account_expiry_rules() {
+        let now = t0();
+        assert_eq!(account_expiry(None, None, now).unwrap(), None);
+        assert_eq!(
+            account_expiry(None, Some(1), now).unwrap(),
+            Some(now + Duration::days(1))
+        );
+        assert!(account_expiry(None, Some(0), now).is_err());
+        assert!(account_expiry(None, Some(731), now).is_err());
+        assert!(account_expiry(Some(now), None, now).is_err());
+        assert!(account_expiry(Some(now + Duration::days(1)), Some(1), now).is_err());
+    }
+
+    #[test]
+    fn credential_expiry_rules() {
+        let now = t0();
+        let default = credential_expiry("expires_at", None, now, 365, 730).unwrap();
+        assert_eq!(default, now + Duration::days(365));
+        let max = now + Duration::days(730);
+        assert_eq!(
+            credential_expiry("e", Some(max), now, 365, 730).unwrap(),
+            max
+        );
+        assert!(credential_expiry("e", Some(max + Duration::seconds(1)), now, 365, 730).is_err());
+        assert!(credential_expiry("e", Some(now - Duration::days(1)), now, 365, 730).is_err());
+    }
+}

@@ -1,0 +1,84 @@
+//! The rules of keyhouse as plain Rust: names, field limits, permissions, scope-down,
+//! expiry, paging and etags. No I/O here and no clock: callers pass `now`.
+
+mod account;
+mod audit;
+mod credential;
+mod etag;
+mod expiry;
+mod fields;
+mod name;
+mod paging;
+mod permission;
+mod role;
+
+pub use account::{
+    AccountDetails, AccountFilter, AccountPatch, ActorRef, GroupRef, NewAccount, Principal,
+    ServiceAccount, Status,
+};
+pub use audit::{AuditEvent, Change, Target};
+pub use credential::{Credential, CredentialKind, SecretSpec};
+pub use etag::{Etag, IfMatch, check_if_match};
+pub use expiry::{account_expiry, credential_expiry, is_expired};
+pub use fields::{credential_name, description, display_name, external_id, metadata};
+pub use name::Name;
+pub use paging::{Page, PageRequest};
+pub use permission::{Permission, PermissionSet, permissions};
+pub use role::{Role, check_scope_down};
+
+use chrono::{DateTime, Utc};
+
+/// Every timestamp: UTC, second precision.
+pub type Timestamp = DateTime<Utc>;
+
+/// The kinds of object keyhouse keeps, as error messages and audit targets name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    ServiceAccount,
+    Group,
+    Role,
+    Credential,
+}
+
+impl Kind {
+    /// The permission that lets a caller see objects of this kind at all.
+    pub fn read_permission(self) -> &'static str {
+        match self {
+            Kind::ServiceAccount => permissions::SERVICE_ACCOUNTS_READ,
+            Kind::Group => permissions::GROUPS_READ,
+            Kind::Role => permissions::ROLES_READ,
+            Kind::Credential => permissions::CREDENTIALS_READ,
+        }
+    }
+
+    /// The permission that lets a caller change objects of this kind.
+    pub fn write_permission(self) -> &'static str {
+        match self {
+            Kind::ServiceAccount => permissions::SERVICE_ACCOUNTS_WRITE,
+            Kind::Group => permissions::GROUPS_WRITE,
+            Kind::Role => permissions::ROLES_WRITE,
+            Kind::Credential => permissions::CREDENTIALS_WRITE,
+        }
+    }
+
+    /// The name used in audit targets, e.g. `service_account`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::ServiceAccount => "service_account",
+            Kind::Group => "group",
+            Kind::Role => "role",
+            Kind::Credential => "credential",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::ServiceAccount => "service account",
+            Kind::Group => "group",
+            Kind::Role => "role",
+            Kind::Credential => "credential",
+        })
+    }
+}

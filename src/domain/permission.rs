@@ -1,0 +1,105 @@
+//! Permissions: the server's own, opaque custom ones, and a caller's effective set.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// The permissions keyhouse itself checks.
+pub mod permissions {
+    pub const SERVICE_ACCOUNTS_READ: &str = "service_accounts:read";
+    pub const SERVICE_ACCOUNTS_WRITE: &str = "service_accounts:write";
+    pub const CREDENTIALS_READ: &str = "credentials:read";
+    pub const CREDENTIALS_WRITE: &str = "credentials:write";
+    pub const GROUPS_READ: &str = "groups:read";
+    pub const GROUPS_WRITE: &str = "groups:write";
+    pub const ROLES_READ: &str = "roles:read";
+    pub const ROLES_WRITE: &str = "roles:write";
+    pub const AUDIT_READ: &str = "audit:read";
+    /// Backup and signing keys.
+    pub const ADMIN: &str = "admin";
+    /// Every permission, the server's and custom ones alike.
+    pub const ALL: &str = "*";
+}
+
+const MAX_PERMISSION_LEN: usize = 128;
+
+/// A permission string: 1 to 128 characters of `a-z 0-9 _ . : * -`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Permission(String);
+
+impl Permission {
+    pub fn parse(field: &str, value: &str) -> Result<Permission, Error> {
+        let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.:*-".contains(&b);
+        if value.is_empty() || value.len() > MAX_PERMISSION_LEN {
+            return Err(Error::invalid(field, "must be 1 to 128 characters"));
+        }
+        if !value.bytes().all(allowed) {
+            return Err(Error::invalid(
+                field,
+                "may only hold a-z, 0-9, '_', '.', ':', '*' and '-'",
+            ));
+        }
+        Ok(Permission(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a caller may do: the union of its roles' permissions, possibly narrowed to a
+/// token's scope. `*` allows everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PermissionSet(BTreeSet<String>);
+
+impl PermissionSet {
+    pub fn new(items: impl IntoIterator<Item = String>) -> Self {
+        PermissionSet(items.into_iter().collect())
+    }
+
+    pub fn holds_all(&self) -> bool {
+        self.0.contains(permissions::ALL)
+    }
+
+    pub fn allows(&self, permission: &str) -> bool {
+        self.holds_all() || self.0.contains(permission)
+    }
+
+    /// Sorted, as `/api/v1/me` and token scopes show them.
+    pub fn to_sorted_vec(&self) -> Vec<String> {
+        self.0.iter().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn star_allows_everything() {
+        let set = PermissionSet::new(["*".to_owned()]);
+        assert!(set.allows("service_accounts:write"));
+        assert!(set.allows("billing.invoices:read"));
+    }
+
+    #[test]
+    fn a_plain_set_allows_only_its_members() {
+        let set = PermissionSet::new(["groups:read".to_owned()]);
+        assert!(set.allows("groups:read"));
+        assert!(!set.allows("groups:write"));
+        assert!(!set.allows("*"));
+    }
+
+    #[test]
+    fn permission_strings_are_checked() {
+        assert!(Permission::parse("p", "billing.invoices:read").is_ok());
+        assert!(Permission::parse("p", "svc-*").is_ok());
+        assert!(Permission::parse("p", "").is_err());
+        assert!(Permission::parse("p", "Upper").is_err());
+        assert!(Permission::parse("p", "a b").is_err());
+        assert!(Permission::parse("p", &"a".repeat(129)).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! keyhouse: service accounts, groups, roles and hashed credentials in one embedded redb
+//! file, behind an HTTP API. See `docs/architecture.md` for the layers.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod request_id;
+pub mod server;
+pub mod store;

@@ -1,0 +1,226 @@
+//! Assembles keyhouse: opens the store, bootstraps the first admin, builds the app
+//! (extractor error handlers, middleware, routes, Swagger UI, fallback) and serves it.
+
+use std::net::SocketAddr;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::error::{JsonPayloadError, PayloadError, QueryPayloadError};
+use actix_web::middleware::{Logger, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use chrono::Duration;
+use utoipa_actix_web::AppExt;
+
+use crate::api::{self, OpenApiJson, RouteTable};
+use crate::auth::secret::Secret;
+use crate::clock;
+use crate::config::{Config, ConfigError};
+use crate::error::Error;
+use crate::request_id;
+use crate::store::{NewSecret, OpenError, Store};
+
+/// Why the server could not start, in words for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error("cannot prepare the database: {0:?}")]
+    Store(#[from] Error),
+    #[error("cannot serve on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot build the OpenAPI document: {0}")]
+    OpenApi(#[from] serde_json::Error),
+}
+
+/// Everything the app needs, prepared once before serving.
+#[derive(Clone)]
+struct Prepared {
+    config: web::Data<Config>,
+    store: web::Data<Store>,
+    openapi: web::Data<OpenApiJson>,
+    routes: web::Data<RouteTable>,
+}
+
+/// The OpenAPI document as served, with a final newline.
+pub fn openapi_json() -> Result<String, serde_json::Error> {
+    Ok(api::openapi().to_pretty_json()? + "\n")
+}
+
+fn prepare(config: Config) -> Result<Prepared, StartError> {
+    let store = Store::open(&config.storage.path)?;
+    let now = clock::now();
+    let supplied = config.bootstrap_secret()?;
+    let secret = match &supplied {
+        Some(secret) => secret.clone(),
+        None => Secret::generate()?,
+    };
+    let admin = NewSecret {
+        secret: secret.clone(),
+        name: "bootstrap".to_owned(),
+        expires_at: now + Duration::days(i64::from(config.credentials.default_lifetime_days)),
+    };
+    if store.initialize(now, admin)? {
+        log::info!(
+            "initialized a new database at {}",
+            config.storage.path.display()
+        );
+        if supplied.is_none() {
+            eprintln!(
+                "keyhouse: created the service account 'admin' (role 'admin'). \
+                 Its secret, shown only this once:\n{}",
+                secret.expose()
+            );
+        }
+    }
+    let doc = api::openapi();
+    let routes = RouteTable::from_openapi(&doc);
+    Ok(Prepared {
+        config: web::Data::new(config),
+        store: web::Data::new(store),
+        openapi: web::Data::new(OpenApiJson(doc.to_pretty_json()? + "\n")),
+        routes: web::Data::new(routes),
+    })
+}
+
+fn json_error(err: JsonPayloadError) -> Error {
+    match err {
+        JsonPayloadError::OverflowKnownLength { limit, .. }
+        | JsonPayloadError::Overflow { limit } => Error::PayloadTooLarge { limit },
+        JsonPayloadError::Payload(PayloadError::Overflow) => Error::PayloadTooLarge { limit: 0 },
+        JsonPayloadError::ContentType => {
+            Error::UnsupportedMediaType("the body must be application/json".to_owned())
+        }
+        JsonPayloadError::Deserialize(err) if err.is_data() => {
+            Error::invalid("body", err.to_string())
+        }
+        other => Error::invalid("body", format!("not valid JSON: {other}")),
+    }
+}
+
+fn query_error(err: QueryPayloadError) -> Error {
+    Error::invalid("query", err.to_string())
+}
+
+fn app(
+    prepared: Prepared,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let limit = prepared.config.server.max_body_bytes;
+    App::new()
+        .app_data(prepared.config)
+        .app_data(prepared.store)
+        .app_data(prepared.openapi)
+        .app_data(prepared.routes)
+        .app_data(web::PayloadConfig::new(limit))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(limit)
+                .error_handler(|err, _| json_error(err).into()),
+        )
+        .app_data(web::QueryConfig::default().error_handler(|err, _| query_error(err).into()))
+        .into_utoipa_app()
+        .configure(api::routes)
+        .into_app()
+        .service(api::swagger_ui())
+        .route(
+            "/swagger-ui",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header(("Location", "/swagger-ui/"))
+                    .finish()
+            }),
+        )
+        .default_service(web::to(api::unmatched))
+        .wrap(from_fn(request_id::middleware))
+        .wrap(Logger::new("%a \"%r\" %s %b %Dms %{x-request-id}o"))
+}
+
+/// A server bound to its address, not yet serving.
+pub struct Bound {
+    pub server: Server,
+    pub addr: SocketAddr,
+}
+
+/// Opens the store, bootstraps, and binds `server.listen`. With `handle_signals`, SIGINT
+/// and SIGTERM stop it gracefully.
+pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
+    let listen = config.listen_addr()?;
+    let prepared = prepare(config)?;
+    let factory = move || app(prepared.clone());
+    let mut server = HttpServer::new(factory).shutdown_timeout(30);
+    if !handle_signals {
+        server = server.disable_signals();
+    }
+    let server = server.bind(listen).map_err(|source| StartError::Bind {
+        addr: listen.to_string(),
+        source,
+    })?;
+    let addr = server.addrs().first().copied().unwrap_or(listen);
+    let server = server.run();
+    log::info!("serving on http://{addr}");
+    Ok(Bound { server, addr })
+}
+
+/// Runs the server until it is stopped by a signal.
+pub fn serve(config: Config) -> Result<(), StartError> {
+    actix_web::rt::System::new().block_on(async move {
+        let bound = bind(config, true)?;
+        bound.server.await.map_err(|source| StartError::Bind {
+            addr: bound.addr.to_string(),
+            source,
+        })
+    })
+}
+
+/// A server running on its own thread, for tests and benchmarks.
+pub struct Spawned {
+    pub addr: SocketAddr,
+    pub handle: ServerHandle,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Spawned {
+    /// Stops gracefully and waits until the database is closed.
+    pub fn stop(self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(true));
+        let _ = self.thread.join();
+    }
+}
+
+/// Starts a server on a new thread; returns once it is bound.
+pub fn spawn(config: Config) -> Result<Spawned, StartError> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match bind(config, false) {
+                Ok(bound) => {
+                    let _ = sender.send(Ok((bound.addr, bound.server.handle())));
+                    let _ = bound.server.await;
+                }
+                Err(err) => {
+                    let _ = sender.send(Err(err));
+                }
+            }
+        });
+    });
+    let (addr, handle) = receiver
+        .recv()
+        .map_err(|_| StartError::Store(Error::internal("the server thread ended early")))??;
+    Ok(Spawned {
+        addr,
+        handle,
+        thread,
+    })
+}

@@ -1,0 +1,275 @@
+//! Service accounts in storage: the record by id, the (scope, name) index that orders
+//! lists, and the use cases that create, change, delete, read and list them.
+
+use std::collections::BTreeSet;
+use std::ops::Bound;
+
+use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
+use uuid::Uuid;
+
+use super::credentials::{self, NewSecret};
+use super::reader::Reader;
+use super::tables::{self, ROOT};
+use super::{Store, WriteContext, audit, codec, roles};
+use crate::domain::{
+    AccountDetails, AccountFilter, AccountPatch, Change, Credential, Etag, IfMatch, Kind, Name,
+    NewAccount, Page, PageRequest, ServiceAccount, Target, Timestamp, check_if_match,
+};
+use crate::error::Error;
+
+pub(super) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<(ServiceAccount, Etag)>, Error> {
+    let table = tx.table(tables::ACCOUNTS)?;
+    let Some(bytes) = table.get(id.as_u128())? else {
+        return Ok(None);
+    };
+    let bytes = bytes.value();
+    Ok(Some((codec::decode(bytes)?, Etag::of(bytes))))
+}
+
+fn find_id(tx: &impl Reader, name: &str) -> Result<Option<Uuid>, Error> {
+    let names = tx.table(tables::ACCOUNT_NAMES)?;
+    Ok(names
+        .get((ROOT, name))?
+        .map(|id| Uuid::from_u128(id.value())))
+}
+
+/// The account named `name`, or 404 naming it.
+pub(super) fn get_by_name(tx: &impl Reader, name: &Name) -> Result<(ServiceAccount, Etag), Error> {
+    let missing = || Error::not_found(Kind::ServiceAccount, name.as_str());
+    let id = find_id(tx, name.as_str())?.ok_or_else(missing)?;
+    get(tx, id)?.ok_or_else(missing)
+}
+
+/// Inserts a new account; its name must be free (409 otherwise).
+fn insert(tx: &WriteTransaction, account: &ServiceAccount) -> Result<Etag, Error> {
+    let mut names = tx.open_table(tables::ACCOUNT_NAMES)?;
+    if names.get((ROOT, account.name.as_str()))?.is_some() {
+        return Err(Error::AlreadyExists {
+            kind: Kind::ServiceAccount,
+            name: account.name.to_string(),
+        });
+    }
+    names.insert((ROOT, account.name.as_str()), account.id.as_u128())?;
+    put(tx, account)
+}
+
+/// Writes the record of an account whose name is already indexed.
+pub(super) fn put(tx: &WriteTransaction, account: &ServiceAccount) -> Result<Etag, Error> {
+    let bytes = codec::encode(account)?;
+    tx.open_table(tables::ACCOUNTS)?
+        .insert(account.id.as_u128(), bytes.as_slice())?;
+    Ok(Etag::of(&bytes))
+}
+
+/// What a read of `account` shows beside the record.
+fn details(
+    tx: &impl Reader,
+    account: ServiceAccount,
+    etag: Etag,
+    now: Timestamp,
+) -> Result<AccountDetails, Error> {
+    Ok(AccountDetails {
+        active_credential_count: credentials::count_active(tx, account.id, now)?,
+        groups: Vec::new(),
+        last_seen_at: None,
+        account,
+        etag,
+    })
+}
+
+pub(super) fn target(account: &ServiceAccount) -> Target {
+    Target::new(Kind::ServiceAccount, account.id, account.name.as_str())
+}
+
+/// The fields a creation sets, for its audit event.
+fn creation_changes(account: &ServiceAccount) -> Vec<Change> {
+    let mut changes = vec![
+        Change::set("display_name", &account.display_name),
+        Change::set("status", &account.status),
+    ];
+    if !account.description.is_empty() {
+        changes.push(Change::set("description", &account.description));
+    }
+    if !account.metadata.is_empty() {
+        changes.push(Change::set("metadata", &account.metadata));
+    }
+    if !account.roles.is_empty() {
+        changes.push(Change::set("roles", &account.roles));
+    }
+    if let Some(at) = account.expires_at {
+        changes.push(Change::set("expires_at", &at));
+    }
+    if let Some(id) = &account.external_id {
+        changes.push(Change::set("external_id", id));
+    }
+    changes
+}
+
+impl Store {
+    /// Creates an account, with its first secret if one is asked for.
+    pub fn create_service_account(
+        &self,
+        ctx: &WriteContext,
+        new: NewAccount,
+        secret: Option<NewSecret>,
+    ) -> Result<(AccountDetails, Option<Credential>), Error> {
+        self.write(|tx| create(tx, ctx, new, secret))
+    }
+
+    pub fn get_service_account(
+        &self,
+        name: &Name,
+        now: Timestamp,
+    ) -> Result<AccountDetails, Error> {
+        self.read(|tx| {
+            let (account, etag) = get_by_name(tx, name)?;
+            details(tx, account, etag, now)
+        })
+    }
+
+    /// The account with this id, as it reads now; 404 if it is gone.
+    pub fn get_service_account_by_id(
+        &self,
+        id: Uuid,
+        now: Timestamp,
+    ) -> Result<AccountDetails, Error> {
+        self.read(|tx| {
+            let (account, etag) = get(tx, id)?
+                .ok_or_else(|| Error::not_found(Kind::ServiceAccount, id.to_string()))?;
+            details(tx, account, etag, now)
+        })
+    }
+
+    pub fn service_account_exists(&self, name: &Name) -> Result<bool, Error> {
+        self.read(|tx| Ok(find_id(tx, name.as_str())?.is_some()))
+    }
+
+    /// Applies a patch; roles it adds must pass scope-down. A patch that changes nothing
+    /// writes nothing, not even an audit event.
+    pub fn update_service_account(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        if_match: Option<&IfMatch>,
+        patch: AccountPatch,
+    ) -> Result<AccountDetails, Error> {
+        self.write(|tx| {
+            let (mut account, etag) = get_by_name(tx, name)?;
+            check_if_match(if_match, &etag)?;
+            let added: BTreeSet<Name> = patch.added_roles(&account).cloned().collect();
+            roles::require_bindable(tx, ctx, &added)?;
+            let changes = patch.apply(&mut account, ctx.now);
+            if changes.is_empty() {
+                return details(tx, account, etag, ctx.now);
+            }
+            let etag = put(tx, &account)?;
+            audit::append(tx, ctx, "service_account.update", target(&account), changes)?;
+            details(tx, account, etag, ctx.now)
+        })
+    }
+
+    /// Deletes an account with all its credentials, at once.
+    pub fn delete_service_account(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        if_match: Option<&IfMatch>,
+    ) -> Result<(), Error> {
+        self.write(|tx| {
+            let (account, etag) = get_by_name(tx, name)?;
+            check_if_match(if_match, &etag)?;
+            tx.open_table(tables::ACCOUNT_NAMES)?
+                .remove((ROOT, account.name.as_str()))?;
+            tx.open_table(tables::ACCOUNTS)?
+                .remove(account.id.as_u128())?;
+            credentials::delete_all_of(tx, account.id)?;
+            audit::append(
+                tx,
+                ctx,
+                "service_account.delete",
+                target(&account),
+                Vec::new(),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// One page of accounts in name order. Without a filter the page costs its own size:
+    /// it starts at its key (or offset) in the name index, and the total is the index's
+    /// length. With a filter every account is visited to count the total.
+    pub fn list_service_accounts(
+        &self,
+        filter: &AccountFilter,
+        request: &PageRequest,
+        now: Timestamp,
+    ) -> Result<Page<AccountDetails>, Error> {
+        self.read(|tx| {
+            let names = tx.table(tables::ACCOUNT_NAMES)?;
+            let load = |entry: Result<(String, Uuid), Error>| {
+                let (name, id) = entry?;
+                let found = get(tx, id)?
+                    .ok_or_else(|| Error::internal("the name index names a missing account"))?;
+                Ok::<_, Error>((name, found))
+            };
+            let page = if filter.is_empty() {
+                let (start, skip) = match &request.after {
+                    Some(after) => (Bound::Excluded((ROOT, after.as_str())), 0),
+                    None => (Bound::Included((ROOT, "")), request.offset()),
+                };
+                let window = ids_in_name_order(&names, start)?
+                    .skip(skip)
+                    .take(request.per_page as usize + 1)
+                    .map(load)
+                    .collect::<Result<Vec<_>, _>>()?;
+                request.from_window(window, names.len()?)
+            } else {
+                let matching = ids_in_name_order(&names, Bound::Included((ROOT, "")))?
+                    .map(load)
+                    .filter(|entry| entry.as_ref().map_or(true, |(_, (a, _))| filter.matches(a)));
+                request.cut(matching)?
+            };
+            page.try_map(|(account, etag)| details(tx, account, etag, now))
+        })
+    }
+}
+
+/// The account name index: root scope, name → id.
+type NameIndex = (&'static str, &'static str);
+
+/// Names and ids of the root scope's accounts in name order, from `start` on, read
+/// lazily so a page touches only its own entries.
+fn ids_in_name_order<'t>(
+    names: &'t impl ReadableTable<NameIndex, u128>,
+    start: Bound<(&str, &str)>,
+) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + 't, Error> {
+    Ok(names
+        .range((start, Bound::Unbounded))?
+        .map(|entry| {
+            let (key, id) = entry?;
+            let (scope, name) = key.value();
+            Ok((scope == ROOT).then(|| (name.to_owned(), Uuid::from_u128(id.value()))))
+        })
+        .map_while(|entry: Result<Option<_>, Error>| entry.transpose()))
+}
+
+pub(super) fn create(
+    tx: &WriteTransaction,
+    ctx: &WriteContext,
+    new: NewAccount,
+    secret: Option<NewSecret>,
+) -> Result<(AccountDetails, Option<Credential>), Error> {
+    roles::require_bindable(tx, ctx, &new.roles)?;
+    let account = new.into_account(Uuid::new_v4(), ctx.actor.clone(), ctx.now);
+    let etag = insert(tx, &account)?;
+    let mut changes = creation_changes(&account);
+    let credential = match secret {
+        Some(secret) => {
+            let credential = credentials::insert_secret(tx, ctx, &account, &secret)?;
+            changes.push(Change::set("initial_secret", &credential.id));
+            Some(credential)
+        }
+        None => None,
+    };
+    audit::append(tx, ctx, "service_account.create", target(&account), changes)?;
+    Ok((details(tx, account, etag, ctx.now)?, credential))
+}

@@ -1,0 +1,84 @@
+//! First start and recovery: the `admin` account and its secret.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::credentials::{self, NewSecret};
+use super::reader::{self, CREATED_AT_KEY, SCHEMA_VERSION_KEY};
+use super::{SCHEMA_VERSION, Store, WriteContext, accounts, audit, roles, tables};
+use crate::domain::{AccountPatch, Change, Name, NewAccount, Status, Timestamp};
+use crate::error::Error;
+
+const ADMIN: &str = "admin";
+
+fn admin_name() -> Result<Name, Error> {
+    Name::parse("name", ADMIN)
+}
+
+fn admin_account() -> Result<NewAccount, Error> {
+    Ok(NewAccount {
+        name: admin_name()?,
+        display_name: Some("Administrator".to_owned()),
+        description: "Created at first start.".to_owned(),
+        metadata: BTreeMap::new(),
+        roles: BTreeSet::from([admin_name()?]),
+        expires_at: None,
+        external_id: None,
+    })
+}
+
+impl Store {
+    /// On an empty database: writes the schema version, the built-in roles and the
+    /// `admin` account holding `admin_secret`, in one transaction. On later starts it
+    /// only brings the built-in roles up to date. Returns whether this was the first start.
+    pub fn initialize(&self, now: Timestamp, admin_secret: NewSecret) -> Result<bool, Error> {
+        self.write(|tx| {
+            let is_fresh = reader::meta(tx, SCHEMA_VERSION_KEY)?.is_none();
+            if is_fresh {
+                let mut meta = tx.open_table(tables::META)?;
+                meta.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
+                meta.insert(CREATED_AT_KEY, now.timestamp().max(0) as u64)?;
+            }
+            roles::upsert_builtins(tx)?;
+            if is_fresh {
+                let ctx = WriteContext::system(now, "bootstrap");
+                accounts::create(tx, &ctx, admin_account()?, Some(admin_secret))?;
+            }
+            Ok(is_fresh)
+        })
+    }
+
+    /// Recovery with the server stopped: gives `admin` a new secret, and makes sure the
+    /// account exists, is active, does not expire and holds the `admin` role.
+    pub fn issue_admin_secret(&self, now: Timestamp, secret: NewSecret) -> Result<(), Error> {
+        let ctx = WriteContext::system(now, "keyhouse admin issue-token");
+        self.write(|tx| {
+            let (mut account, _) = match accounts::get_by_name(tx, &admin_name()?) {
+                Err(Error::NotFound { .. }) => {
+                    accounts::create(tx, &ctx, admin_account()?, Some(secret))?;
+                    return Ok(());
+                }
+                found => found?,
+            };
+            let mut roles = account.roles.clone();
+            roles.insert(admin_name()?);
+            let patch = AccountPatch {
+                roles: Some(roles),
+                status: Some(Status::Active),
+                expires_at: Some(None),
+                ..AccountPatch::default()
+            };
+            let mut changes = patch.apply(&mut account, now);
+            accounts::put(tx, &account)?;
+            let credential = credentials::insert_secret(tx, &ctx, &account, &secret)?;
+            changes.push(Change::set("new_secret", &credential.id));
+            audit::append(
+                tx,
+                &ctx,
+                "service_account.recover",
+                accounts::target(&account),
+                changes,
+            )?;
+            Ok(())
+        })
+    }
+}

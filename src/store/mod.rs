@@ -1,0 +1,181 @@
+//! The redb layer. `Store` has one method per use case, each in exactly one transaction;
+//! the typed functions in the aggregate modules take that transaction. Nothing outside
+//! this module names a table or holds the database.
+
+mod accounts;
+mod audit;
+mod bootstrap;
+mod codec;
+mod credentials;
+mod reader;
+mod roles;
+mod tables;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use redb::{Database, DatabaseError, ReadTransaction, ReadableDatabase, WriteTransaction};
+use uuid::Uuid;
+
+use crate::domain::{ActorRef, Timestamp};
+use crate::error::Error;
+
+pub use credentials::NewSecret;
+
+/// The schema this keyhouse writes. A file with a newer one is refused at open.
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Pages redb keeps in memory; the rest is read from the file on demand.
+const CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Who is writing, when, and for which request: every write carries it into its audit
+/// event and its scope-down check.
+#[derive(Debug, Clone)]
+pub struct WriteContext {
+    pub now: Timestamp,
+    pub actor: ActorRef,
+    pub request_id: String,
+    /// The calling account, whose roles bound what it may grant; `None` for keyhouse
+    /// itself (bootstrap, the command line).
+    pub grantor: Option<Grantor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Grantor {
+    pub account_id: Uuid,
+    /// Whether the caller holds `*` and so may grant anything.
+    pub holds_all: bool,
+}
+
+impl WriteContext {
+    /// A write by keyhouse itself, e.g. at bootstrap.
+    pub fn system(now: Timestamp, actor: &str) -> WriteContext {
+        WriteContext {
+            now,
+            actor: ActorRef::system(actor),
+            request_id: Uuid::new_v4().to_string(),
+            grantor: None,
+        }
+    }
+}
+
+/// Why a database file could not be opened, in words for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("the database {0} is in use by another process (is keyhouse already running?)")]
+    InUse(PathBuf),
+    #[error(
+        "the database {path} has schema version {found}, newer than this keyhouse supports \
+         ({SCHEMA_VERSION}); run a newer keyhouse"
+    )]
+    NewerSchema { path: PathBuf, found: u64 },
+    #[error("cannot open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: DatabaseError,
+    },
+    #[error("cannot prepare the database {path}: {source}")]
+    Prepare {
+        path: PathBuf,
+        #[source]
+        source: Error,
+    },
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+}
+
+impl Store {
+    /// Opens or creates the database file and its tables, refusing a newer schema.
+    pub fn open(path: &Path) -> Result<Store, OpenError> {
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|source| match source {
+                DatabaseError::DatabaseAlreadyOpen => OpenError::InUse(path.to_owned()),
+                source => OpenError::Open {
+                    path: path.to_owned(),
+                    source,
+                },
+            })?;
+        let store = Store { db: Arc::new(db) };
+        let prepare = |source| OpenError::Prepare {
+            path: path.to_owned(),
+            source,
+        };
+        let found = store
+            .write(|tx| {
+                let found = reader::meta(tx, reader::SCHEMA_VERSION_KEY)?;
+                if found.is_none_or(|v| v <= SCHEMA_VERSION) {
+                    tables::create_all(tx)?;
+                }
+                Ok(found)
+            })
+            .map_err(prepare)?;
+        match found {
+            Some(found) if found > SCHEMA_VERSION => Err(OpenError::NewerSchema {
+                path: path.to_owned(),
+                found,
+            }),
+            _ => Ok(store),
+        }
+    }
+
+    /// Runs `f` in one write transaction and commits it; an error rolls it all back.
+    fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T, Error>) -> Result<T, Error> {
+        let tx = self.db.begin_write()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` on one consistent snapshot.
+    fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T, Error>) -> Result<T, Error> {
+        let tx = self.db.begin_read()?;
+        f(&tx)
+    }
+
+    /// Whether the database answers a read: the readiness probe.
+    pub fn is_ready(&self) -> bool {
+        self.read(|tx| reader::meta(tx, reader::SCHEMA_VERSION_KEY))
+            .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_newer_schema_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let store = Store::open(&path).unwrap();
+        store
+            .write(|tx| {
+                tx.open_table(tables::META)?
+                    .insert(reader::SCHEMA_VERSION_KEY, SCHEMA_VERSION + 1)?;
+                Ok(())
+            })
+            .unwrap();
+        drop(store);
+        let err = Store::open(&path).err().unwrap();
+        assert!(
+            matches!(err, OpenError::NewerSchema { found: 2, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("newer"));
+    }
+
+    #[test]
+    fn a_file_in_use_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let _held = Store::open(&path).unwrap();
+        let err = Store::open(&path).err().unwrap();
+        assert!(matches!(err, OpenError::InUse(_)), "{err}");
+    }
+}

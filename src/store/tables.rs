@@ -1,0 +1,52 @@
+//! Every redb table of keyhouse, created together at open. Names carry a version so a
+//! new layout can live beside the old one during a migration.
+//!
+//! Objects addressed by name are keyed by `(scope, name)`; the root scope is `""`, so
+//! that projects can become further scopes without moving existing data.
+
+use redb::{TableDefinition, WriteTransaction};
+
+use crate::error::Error;
+
+/// The root scope, the only one today.
+pub(super) const ROOT: &str = "";
+
+/// `schema_version`, `created_at` (unix seconds) of the database.
+pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta_v1");
+
+/// Service account id → encoded `ServiceAccount`.
+pub(super) const ACCOUNTS: TableDefinition<u128, &[u8]> = TableDefinition::new("accounts_v1");
+
+/// (scope, name) → service account id; its order is the order of lists.
+pub(super) const ACCOUNT_NAMES: TableDefinition<(&str, &str), u128> =
+    TableDefinition::new("account_names_v1");
+
+/// (scope, name) → encoded `Role`, built-in roles included.
+pub(super) const ROLES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("roles_v1");
+
+/// Credential id → encoded `Credential`.
+pub(super) const CREDENTIALS: TableDefinition<u128, &[u8]> = TableDefinition::new("credentials_v1");
+
+/// SHA-256 of a secret → credential id.
+pub(super) const SECRET_HASHES: TableDefinition<&[u8; 32], u128> =
+    TableDefinition::new("secret_hashes_v1");
+
+/// (account id, credential id) → the credential's expiry (unix seconds), so an account's
+/// active credentials are counted without decoding them.
+pub(super) const ACCOUNT_CREDENTIALS: TableDefinition<(u128, u128), i64> =
+    TableDefinition::new("account_credentials_v1");
+
+/// Sequence number → encoded `AuditEvent`.
+pub(super) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
+
+pub(super) fn create_all(tx: &WriteTransaction) -> Result<(), Error> {
+    tx.open_table(META)?;
+    tx.open_table(ACCOUNTS)?;
+    tx.open_table(ACCOUNT_NAMES)?;
+    tx.open_table(ROLES)?;
+    tx.open_table(CREDENTIALS)?;
+    tx.open_table(SECRET_HASHES)?;
+    tx.open_table(ACCOUNT_CREDENTIALS)?;
+    tx.open_table(AUDIT)?;
+    Ok(())
+}
