@@ -1,0 +1,197 @@
+//! The binary itself: help, `openapi`, settings errors, first-start bootstrap, a file
+//! in use, `admin issue-token`, and a restart on the same file.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_keyhouse");
+
+fn keyhouse(args: &[&str]) -> std::process::Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+/// A `keyhouse serve` process on port 0; its address is read from its log.
+struct Served {
+    child: Child,
+    base: String,
+    /// What it printed before it served: the bootstrap secret, if any, is here.
+    early: Vec<String>,
+}
+
+impl Served {
+    fn start(db: &Path, env: &[(&str, &str)]) -> Served {
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .env("KEYHOUSE_SERVER__LISTEN", "127.0.0.1:0")
+            .env("KEYHOUSE_STORAGE__PATH", db)
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (sender, lines) = std::sync::mpsc::channel();
+        let pipe = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = sender.send(line);
+            }
+        });
+        let mut early = Vec::new();
+        loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("the server did not start: {early:?}"));
+            if let Some(addr) = line.split("serving on ").nth(1) {
+                let base = addr.trim().to_owned();
+                return Served { child, base, early };
+            }
+            early.push(line);
+        }
+    }
+
+    fn printed_secret(&self) -> Option<String> {
+        self.early
+            .iter()
+            .find(|line| line.starts_with("kh_"))
+            .cloned()
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn status_of_me(base: &str, token: &str) -> u16 {
+    reqwest::blocking::Client::new()
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn every_command_explains_itself() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["openapi", "--help"],
+        &["admin", "issue-token", "--help"],
+    ] {
+        let out = keyhouse(args);
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Usage"), "{args:?}: {text}");
+    }
+    let text = String::from_utf8_lossy(&keyhouse(&["serve", "--help"]).stdout).into_owned();
+    assert!(text.contains("--config"), "{text}");
+}
+
+#[test]
+fn openapi_prints_exactly_what_the_server_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let printed = keyhouse(&["openapi"]);
+    assert!(printed.status.success());
+    let served = Served::start(&dir.path().join("k.redb"), &[]);
+    let body = reqwest::blocking::get(format!("{}/api-docs/openapi.json", served.base))
+        .unwrap()
+        .bytes()
+        .unwrap();
+    served.stop();
+    assert_eq!(printed.stdout, body.to_vec());
+}
+
+#[test]
+fn a_bad_setting_exits_non_zero_naming_it() {
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env("KEYHOUSE_CREDENTIALS__MAX_ACTIVE", "lots")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("credentials.max_active"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("k.toml");
+    std::fs::write(&file, "[server]\nlisten = \"not an address\"\n").unwrap();
+    let out = keyhouse(&["serve", "--config", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("server.listen"), "{err}");
+}
+
+#[test]
+fn first_start_prints_the_admin_secret_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.redb");
+    let first = Served::start(&db, &[]);
+    let secret = first.printed_secret().expect("the secret is printed");
+    assert_eq!(status_of_me(&first.base, &secret), 200);
+    first.stop();
+    let second = Served::start(&db, &[]);
+    assert_eq!(second.printed_secret(), None, "printed once only");
+    assert_eq!(status_of_me(&second.base, &secret), 200, "data survives a restart");
+    second.stop();
+}
+
+#[test]
+fn a_configured_admin_token_is_used_and_not_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = keyhouse::auth::secret::Secret::generate().unwrap();
+    let served = Served::start(
+        &dir.path().join("k.redb"),
+        &[("KEYHOUSE_BOOTSTRAP__ADMIN_TOKEN", token.expose())],
+    );
+    assert_eq!(served.printed_secret(), None);
+    assert!(!served.early.iter().any(|l| l.contains(token.expose())));
+    assert_eq!(status_of_me(&served.base, token.expose()), 200);
+    served.stop();
+}
+
+#[test]
+fn a_database_in_use_is_refused_clearly_and_issue_token_works_when_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.redb");
+    let served = Served::start(&db, &[]);
+    let out = keyhouse(&["admin", "issue-token", "--db", db.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("in use"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let old = served.printed_secret().unwrap();
+    served.stop();
+
+    let out = keyhouse(&["admin", "issue-token", "--db", db.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let new = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(new.starts_with("kh_") && new.len() == 49, "{new}");
+    assert_ne!(new, old);
+    let served = Served::start(&db, &[]);
+    assert_eq!(status_of_me(&served.base, &new), 200);
+    assert_eq!(status_of_me(&served.base, &old), 200, "older secrets stay valid");
+    served.stop();
+}
+
+#[test]
+fn a_second_server_on_the_same_file_exits_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.redb");
+    let served = Served::start(&db, &[]);
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env("KEYHOUSE_SERVER__LISTEN", "127.0.0.1:0")
+        .env("KEYHOUSE_STORAGE__PATH", &db)
+        .output()
+        .unwrap();
+    served.stop();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("in use by another process"), "{err}");
+}

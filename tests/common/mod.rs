@@ -1,0 +1,182 @@
+//! `TestServer`: the real keyhouse app on 127.0.0.1, port 0, over a fresh temporary
+//! database with a known admin secret, plus request helpers. Each test starts its own.
+#![allow(dead_code)] // each test binary uses its own subset of these helpers
+
+use std::path::PathBuf;
+
+use keyhouse::auth::secret::Secret;
+use keyhouse::config::Config;
+use keyhouse::server::{self, Spawned};
+use reqwest::Method;
+use reqwest::blocking::{Client, Response};
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    fn from(resp: Response) -> Reply {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().unwrap_or_default();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the contract's error body with this status and code.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) -> &Reply {
+        assert_eq!(self.status, status, "status; body: {}", self.body);
+        assert_eq!(self.body["error"]["code"], code, "code; body: {}", self.body);
+        assert!(self.body["error"]["message"].is_string(), "{}", self.body);
+        assert!(self.body["error"]["details"].is_array(), "{}", self.body);
+        assert!(self.header("x-request-id").is_some(), "X-Request-Id");
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Reply {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        self
+    }
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub token: String,
+    pub client: Client,
+    config: Config,
+    spawned: Option<Spawned>,
+    _dir: TempDir,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        TestServer::start_with(|_| {})
+    }
+
+    /// Starts with the test config changed by `tweak`.
+    pub fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let token = Secret::generate().unwrap().expose().to_owned();
+        let mut config = Config::default();
+        config.server.listen = "127.0.0.1:0".into();
+        config.storage.path = dir.path().join("keyhouse.redb");
+        config.bootstrap.admin_token = Some(token.clone());
+        tweak(&mut config);
+        let spawned = server::spawn(config.clone()).unwrap();
+        TestServer {
+            base: format!("http://{}", spawned.addr),
+            token,
+            client: Client::new(),
+            config,
+            spawned: Some(spawned),
+            _dir: dir,
+        }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.config.storage.path.clone()
+    }
+
+    /// Stops the server and starts it again on the same database file.
+    pub fn restart(&mut self) {
+        if let Some(spawned) = self.spawned.take() {
+            spawned.stop();
+        }
+        let mut config = self.config.clone();
+        config.server.listen = "127.0.0.1:0".into();
+        let spawned = server::spawn(config).unwrap();
+        self.base = format!("http://{}", spawned.addr);
+        self.spawned = Some(spawned);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request with `token` (if any), a JSON body (if any) and extra headers.
+    pub fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        Reply::from(req.send().unwrap())
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, Some(&self.token), None, &[])
+    }
+
+    pub fn get_as(&self, token: &str, path: &str) -> Reply {
+        self.send(Method::GET, path, Some(token), None, &[])
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, Some(&self.token), Some(&body), &[])
+    }
+
+    pub fn post_as(&self, token: &str, path: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, Some(token), Some(&body), &[])
+    }
+
+    pub fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::PATCH, path, Some(&self.token), Some(&body), &[])
+    }
+
+    pub fn patch_as(&self, token: &str, path: &str, body: Value) -> Reply {
+        self.send(Method::PATCH, path, Some(token), Some(&body), &[])
+    }
+
+    pub fn delete(&self, path: &str) -> Reply {
+        self.send(Method::DELETE, path, Some(&self.token), None, &[])
+    }
+
+    /// Creates an account holding `roles`, with a first secret; returns its secret.
+    pub fn create_account(&self, name: &str, roles: &[&str]) -> String {
+        let reply = self.post(
+            "/api/v1/service-accounts",
+            json!({"name": name, "roles": roles, "initial_secret": {}}),
+        );
+        reply.assert_status(201);
+        reply.body["secret"]["secret"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(spawned) = self.spawned.take() {
+            spawned.stop();
+        }
+    }
+}
