@@ -157,7 +157,6 @@ pub fn swagger_ui() -> SwaggerUi {
     SwaggerUi::new("/swagger-ui/{_:.*}").config(
         Config::new([OPENAPI_PATH])
             .validator_url("none")
-            .try_it_out_enabled(true)
             .persist_authorization(false),
     )
 }

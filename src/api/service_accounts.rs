@@ -32,7 +32,7 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Optio
 #[serde(deny_unknown_fields)]
 pub struct SecretRequest {
     /// 1 to 255 characters; defaults to `secret`.
-    #[schema(example = "deploy")]
+    #[schema(example = "deploy", min_length = 1, max_length = 255)]
     pub name: Option<String>,
     /// Defaults to now + `credentials.default_lifetime_days`; at most
     /// `credentials.max_lifetime_days` ahead.
@@ -68,10 +68,18 @@ impl SecretRequest {
     "days_valid": 90, "initial_secret": {"name": "deploy"}}))]
 pub struct CreateServiceAccount {
     /// 1 to 63 characters of `a-z`, `0-9` and `-`, not starting or ending with `-`.
+    #[schema(
+        pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        min_length = 1,
+        max_length = 63,
+        example = "ci-bot"
+    )]
     pub name: String,
     /// 1 to 255 characters; defaults to `name`.
+    #[schema(min_length = 1, max_length = 255)]
     pub display_name: Option<String>,
     /// At most 1024 characters.
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     /// At most 64 keys of 1 to 63 characters; values of at most 1024.
     pub metadata: Option<BTreeMap<String, String>>,
@@ -80,8 +88,10 @@ pub struct CreateServiceAccount {
     /// When the account stops working; in the future. Not with `days_valid`.
     pub expires_at: Option<DateTime<Utc>>,
     /// Days until the account stops working, 1 to 730. Not with `expires_at`.
+    #[schema(minimum = 1, maximum = 730)]
     pub days_valid: Option<i64>,
     /// An identifier in another system, 1 to 255 characters.
+    #[schema(min_length = 1, max_length = 255)]
     pub external_id: Option<String>,
     /// Ask for a first secret, returned once in the answer.
     pub initial_secret: Option<SecretRequest>,
@@ -124,7 +134,9 @@ pub struct CreatedServiceAccountView {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"display_name": "CI bot (prod)", "status": "disabled"}))]
 pub struct UpdateServiceAccount {
+    #[schema(min_length = 1, max_length = 255)]
     pub display_name: Option<String>,
+    #[schema(max_length = 1024)]
     pub description: Option<String>,
     pub metadata: Option<BTreeMap<String, String>>,
     /// The whole new list of directly bound roles; added ones need scope-down.

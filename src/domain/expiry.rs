@@ -1,6 +1,6 @@
 //! Expiry: when accounts and credentials stop working. Every function takes `now`.
 
-use chrono::Duration;
+use chrono::{Duration, SubsecRound};
 
 use super::Timestamp;
 use crate::error::Error;
@@ -13,7 +13,9 @@ pub fn is_expired(expires_at: Option<Timestamp>, now: Timestamp) -> bool {
     expires_at.is_some_and(|at| at <= now)
 }
 
+/// `at` to the second, if it is in the future.
 fn future(field: &str, at: Timestamp, now: Timestamp) -> Result<Timestamp, Error> {
+    let at = at.trunc_subsecs(0);
     if at <= now {
         return Err(Error::invalid(field, "must be in the future"));
     }
@@ -87,6 +89,11 @@ mod tests {
         assert!(account_expiry(None, Some(0), now).is_err());
         assert!(account_expiry(None, Some(731), now).is_err());
         assert!(account_expiry(Some(now), None, now).is_err());
+        let half_a_second = now + Duration::milliseconds(500);
+        assert!(
+            account_expiry(Some(half_a_second), None, now).is_err(),
+            "to the second"
+        );
         assert!(account_expiry(Some(now + Duration::days(1)), Some(1), now).is_err());
     }
 
