@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Run the whole out-of-cargo end-to-end suite against a fresh keyhouse.
+#
+# Usage: e2e/run_all.sh [BIN] [-- EXTRA FUZZ ARGS...]
+#   BIN defaults to target/release/keyhouse (relative to the repo root).
+#   SKIP_SWAGGER=1 / SKIP_FUZZ=1 skip a part.
+# Each part runs against its own fresh server (fresh database), the Swagger UI
+# check first. Prints `e2e: N passed, M failed` last; exits non-zero on failure.
+set -uo pipefail
+
+E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$E2E_DIR/.." && pwd)"
+BIN="${1:-$REPO_DIR/target/release/keyhouse}"
+[ $# -gt 0 ] && shift
+[ "${1:-}" = "--" ] && shift
+
+# shellcheck source=lib.sh
+source "$E2E_DIR/lib.sh"
+trap stop_keyhouse EXIT
+
+passed=0
+failed=0
+run_part() {  # run_part NAME CMD...
+  local name="$1"
+  shift
+  echo "=== e2e: $name ==="
+  if ! start_keyhouse "$BIN"; then
+    echo "=== e2e: $name: FAILED (server did not start) ==="
+    failed=$((failed + 1))
+    return
+  fi
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "=== e2e: $name: ok (artifacts in $KH_DIR) ==="
+  else
+    failed=$((failed + 1))
+    echo "=== e2e: $name: FAILED (artifacts and server log in $KH_DIR) ==="
+    echo "--- last 50 lines of the server log ---"
+    tail -n 50 "$KH_LOG"
+  fi
+  stop_keyhouse
+}
+
+[ "${SKIP_SWAGGER:-0}" = "1" ] || run_part swagger-ui node "$E2E_DIR/swagger_ui.mjs"
+[ "${SKIP_FUZZ:-0}" = "1" ] || run_part schemathesis "$E2E_DIR/fuzz.sh" "$@"
+
+echo "e2e: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
