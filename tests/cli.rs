@@ -137,7 +137,11 @@ fn first_start_prints_the_admin_secret_once() {
     first.stop();
     let second = Served::start(&db, &[]);
     assert_eq!(second.printed_secret(), None, "printed once only");
-    assert_eq!(status_of_me(&second.base, &secret), 200, "data survives a restart");
+    assert_eq!(
+        status_of_me(&second.base, &secret),
+        200,
+        "data survives a restart"
+    );
     second.stop();
 }
 
@@ -169,13 +173,21 @@ fn a_database_in_use_is_refused_clearly_and_issue_token_works_when_stopped() {
     served.stop();
 
     let out = keyhouse(&["admin", "issue-token", "--db", db.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let new = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     assert!(new.starts_with("kh_") && new.len() == 49, "{new}");
     assert_ne!(new, old);
     let served = Served::start(&db, &[]);
     assert_eq!(status_of_me(&served.base, &new), 200);
-    assert_eq!(status_of_me(&served.base, &old), 200, "older secrets stay valid");
+    assert_eq!(
+        status_of_me(&served.base, &old),
+        200,
+        "older secrets stay valid"
+    );
     served.stop();
 }
 

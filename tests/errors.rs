@@ -24,7 +24,11 @@ fn missing_or_bad_credentials_are_401_with_www_authenticate() {
     ] {
         let reply = s.send(Method::GET, "/api/v1/me", token, None, &[]);
         reply.assert_error(401, "UNAUTHENTICATED");
-        assert_eq!(reply.header("www-authenticate"), Some("Bearer"), "{token:?}");
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some("Bearer"),
+            "{token:?}"
+        );
     }
     let basic = s.send(
         Method::GET,
@@ -53,7 +57,8 @@ fn malformed_json_is_400() {
     assert_eq!(body["error"]["code"], "INVALID_ARGUMENT");
     let wrong_type = s.post(SA, json!({"name": 5}));
     wrong_type.assert_error(400, "INVALID_ARGUMENT");
-    s.post(SA, json!(["name"])).assert_error(400, "INVALID_ARGUMENT");
+    s.post(SA, json!(["name"]))
+        .assert_error(400, "INVALID_ARGUMENT");
 }
 
 #[test]
@@ -92,7 +97,11 @@ fn a_body_over_64_kib_is_413() {
         .bearer_auth(&s.token)
         .header("content-type", "application/json")
         .body(reqwest::blocking::Body::new(std::io::Cursor::new(
-            format!("{{\"name\": \"big\", \"description\": \"{}\"}}", "d".repeat(70 * 1024)).into_bytes(),
+            format!(
+                "{{\"name\": \"big\", \"description\": \"{}\"}}",
+                "d".repeat(70 * 1024)
+            )
+            .into_bytes(),
         )))
         .send()
         .unwrap();
@@ -108,7 +117,13 @@ fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
     let reply = s.send(Method::PUT, "/api/v1/me", Some(&s.token), None, &[]);
     reply.assert_error(405, "METHOD_NOT_ALLOWED");
     assert_eq!(reply.header("allow"), Some("GET"));
-    let reply = s.send(Method::PUT, &format!("{SA}/admin"), Some(&s.token), None, &[]);
+    let reply = s.send(
+        Method::PUT,
+        &format!("{SA}/admin"),
+        Some(&s.token),
+        None,
+        &[],
+    );
     reply.assert_error(405, "METHOD_NOT_ALLOWED");
     let allow = reply.header("allow").unwrap();
     for method in ["GET", "PATCH", "DELETE"] {
@@ -155,7 +170,11 @@ fn odd_input_never_causes_a_500() {
         let reply = s.get(&path);
         assert!(reply.status < 500, "{path}: {}", reply.status);
     }
-    for body in [json!({"name": "é"}), json!({"name": "x", "metadata": {"": ""}}), json!({"name": "x", "days_valid": 1e30})] {
+    for body in [
+        json!({"name": "é"}),
+        json!({"name": "x", "metadata": {"": ""}}),
+        json!({"name": "x", "days_valid": 1e30}),
+    ] {
         let reply = s.post(SA, body.clone());
         assert_eq!(reply.status, 400, "{body}");
     }

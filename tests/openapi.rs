@@ -37,10 +37,13 @@ fn documented(doc: &Value) -> BTreeSet<(String, String)> {
 
 /// `METHOD /path` pairs named in the contract, e.g. `GET|PATCH|DELETE /api/v1/roles/{name}`.
 fn contract_routes() -> Option<BTreeSet<(String, String)>> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/API.md")).ok()?;
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/API.md")).ok()?;
     let mut routes = BTreeSet::new();
     for span in text.split('`').skip(1).step_by(2) {
-        let Some((methods, path)) = span.split_once(' ') else { continue };
+        let Some((methods, path)) = span.split_once(' ') else {
+            continue;
+        };
         if !path.starts_with('/') || !methods.chars().all(|c| c.is_ascii_uppercase() || c == '|') {
             continue;
         }
@@ -60,10 +63,19 @@ fn every_documented_operation_is_served() {
     assert!(ops.len() >= 9, "{ops:?}");
     for (method, path) in ops {
         let concrete = path.replace("{name}", "does-not-exist");
-        let reply = s.send(Method::from_bytes(method.as_bytes()).unwrap(), &concrete, Some(&s.token), None, &[]);
+        let reply = s.send(
+            Method::from_bytes(method.as_bytes()).unwrap(),
+            &concrete,
+            Some(&s.token),
+            None,
+            &[],
+        );
         assert_ne!(reply.status, 405, "{method} {path}");
         let message = reply.body["error"]["message"].as_str().unwrap_or_default();
-        assert!(!message.starts_with("no route"), "{method} {path}: {message}");
+        assert!(
+            !message.starts_with("no route"),
+            "{method} {path}: {message}"
+        );
     }
 }
 
@@ -73,7 +85,10 @@ fn every_built_contract_route_is_documented() {
         eprintln!("../shared/API.md is not beside the project; skipped");
         return;
     };
-    assert!(contract.len() > 20, "the contract parse found too little: {contract:?}");
+    assert!(
+        contract.len() > 20,
+        "the contract parse found too little: {contract:?}"
+    );
     let s = TestServer::start();
     let doc = s.get("/api-docs/openapi.json").body;
     let ops = documented(&doc);
@@ -83,7 +98,10 @@ fn every_built_contract_route_is_documented() {
             continue;
         }
         checked += 1;
-        assert!(ops.contains(&(method.clone(), path.clone())), "{method} {path} is not in the OpenAPI document");
+        assert!(
+            ops.contains(&(method.clone(), path.clone())),
+            "{method} {path} is not in the OpenAPI document"
+        );
     }
     assert!(checked >= 6, "{checked}");
 }
@@ -92,14 +110,21 @@ fn every_built_contract_route_is_documented() {
 fn operations_carry_security_and_the_error_body() {
     let s = TestServer::start();
     let doc = s.get("/api-docs/openapi.json").body;
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let responses = op["responses"].as_object().unwrap();
             assert!(responses.contains_key("500"), "{method} {path}");
             if path.starts_with("/api/v1") {
-                assert_eq!(op["security"][0]["bearer"], serde_json::json!([]), "{method} {path}");
+                assert_eq!(
+                    op["security"][0]["bearer"],
+                    serde_json::json!([]),
+                    "{method} {path}"
+                );
                 assert!(responses.contains_key("401"), "{method} {path}");
             }
             if path.contains('{') {
@@ -121,9 +146,16 @@ fn swagger_ui_is_served_from_the_binary() {
     assert_eq!(page.status().as_u16(), 200);
     let html = page.text().unwrap();
     assert!(html.contains("swagger"), "{html}");
-    let init = s.client.get(s.url("/swagger-ui/swagger-initializer.js")).send().unwrap();
+    let init = s
+        .client
+        .get(s.url("/swagger-ui/swagger-initializer.js"))
+        .send()
+        .unwrap();
     assert_eq!(init.status().as_u16(), 200);
     let js = init.text().unwrap();
     assert!(js.contains("/api-docs/openapi.json"), "{js}");
-    assert!(js.contains("\"validatorUrl\": \"none\""), "no online validator: {js}");
+    assert!(
+        js.contains("\"validatorUrl\": \"none\""),
+        "no online validator: {js}"
+    );
 }

@@ -33,7 +33,11 @@ fn create_returns_every_field_and_an_etag() {
     assert_eq!(a["description"], "builds");
     assert_eq!(a["metadata"], json!({"team": "platform"}));
     assert_eq!(a["status"], "active");
-    assert_eq!(a["roles"], json!(["operator", "viewer"]), "roles are sorted");
+    assert_eq!(
+        a["roles"],
+        json!(["operator", "viewer"]),
+        "roles are sorted"
+    );
     assert_eq!(a["groups"], json!([]));
     assert_eq!(a["client_id"], "ci-bot");
     assert_eq!(a["external_id"], "ext-1");
@@ -60,13 +64,23 @@ fn create_returns_every_field_and_an_etag() {
 fn names_must_be_unique_and_well_formed() {
     let s = TestServer::start();
     s.post(SA, json!({"name": "dup"})).assert_status(201);
-    s.post(SA, json!({"name": "dup"})).assert_error(409, "ALREADY_EXISTS");
-    for bad in ["", "-a", "a-", "Upper", "under_score", "a.b", &"a".repeat(64)] {
+    s.post(SA, json!({"name": "dup"}))
+        .assert_error(409, "ALREADY_EXISTS");
+    for bad in [
+        "",
+        "-a",
+        "a-",
+        "Upper",
+        "under_score",
+        "a.b",
+        &"a".repeat(64),
+    ] {
         let reply = s.post(SA, json!({ "name": bad }));
         reply.assert_error(400, "INVALID_ARGUMENT");
         assert_eq!(reply.body["error"]["details"][0]["field"], "name", "{bad}");
     }
-    s.post(SA, json!({ "name": "a".repeat(63) })).assert_status(201);
+    s.post(SA, json!({ "name": "a".repeat(63) }))
+        .assert_status(201);
 }
 
 #[test]
@@ -74,15 +88,33 @@ fn fields_are_validated_and_a_refusal_writes_nothing() {
     let s = TestServer::start();
     let cases = [
         (json!({"name": "x", "display_name": ""}), "display_name"),
-        (json!({"name": "x", "display_name": "d".repeat(256)}), "display_name"),
-        (json!({"name": "x", "description": "d".repeat(1025)}), "description"),
-        (json!({"name": "x", "metadata": {"k": "v".repeat(1025)}}), "metadata.k"),
+        (
+            json!({"name": "x", "display_name": "d".repeat(256)}),
+            "display_name",
+        ),
+        (
+            json!({"name": "x", "description": "d".repeat(1025)}),
+            "description",
+        ),
+        (
+            json!({"name": "x", "metadata": {"k": "v".repeat(1025)}}),
+            "metadata.k",
+        ),
         (json!({"name": "x", "days_valid": 0}), "days_valid"),
         (json!({"name": "x", "days_valid": 731}), "days_valid"),
-        (json!({"name": "x", "expires_at": "2001-01-01T00:00:00Z"}), "expires_at"),
-        (json!({"name": "x", "expires_at": "2999-01-01T00:00:00Z", "days_valid": 3}), "days_valid"),
+        (
+            json!({"name": "x", "expires_at": "2001-01-01T00:00:00Z"}),
+            "expires_at",
+        ),
+        (
+            json!({"name": "x", "expires_at": "2999-01-01T00:00:00Z", "days_valid": 3}),
+            "days_valid",
+        ),
         (json!({"name": "x", "roles": ["Bad"]}), "roles[0]"),
-        (json!({"name": "x", "initial_secret": {"expires_at": "2999-01-01T00:00:00Z"}}), "initial_secret.expires_at"),
+        (
+            json!({"name": "x", "initial_secret": {"expires_at": "2999-01-01T00:00:00Z"}}),
+            "initial_secret.expires_at",
+        ),
     ];
     for (body, field) in cases {
         let reply = s.post(SA, body.clone());
@@ -104,14 +136,22 @@ fn an_unknown_role_is_404_naming_it_and_nothing_is_created() {
     let s = TestServer::start();
     let reply = s.post(SA, json!({"name": "x", "roles": ["viewer", "ghost"]}));
     reply.assert_error(404, "NOT_FOUND");
-    assert!(reply.body["error"]["message"].as_str().unwrap().contains("ghost"));
+    assert!(
+        reply.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ghost")
+    );
     s.get(&format!("{SA}/x")).assert_error(404, "NOT_FOUND");
 }
 
 #[test]
 fn the_initial_secret_is_shown_once_and_works() {
     let s = TestServer::start();
-    let reply = s.post(SA, json!({"name": "bot", "initial_secret": {"name": "deploy"}}));
+    let reply = s.post(
+        SA,
+        json!({"name": "bot", "initial_secret": {"name": "deploy"}}),
+    );
     reply.assert_status(201);
     let secret = &reply.body["secret"];
     let value = secret["secret"].as_str().unwrap();
@@ -141,24 +181,39 @@ fn me_shows_effective_permissions() {
     let me = s.get_as(&viewer, "/api/v1/me");
     assert_eq!(
         me.body["permissions"],
-        json!(["credentials:read", "groups:read", "roles:read", "service_accounts:read"])
+        json!([
+            "credentials:read",
+            "groups:read",
+            "roles:read",
+            "service_accounts:read"
+        ])
     );
     let both = s.create_account("vo", &["viewer", "operator"]);
     let perms = s.get_as(&both, "/api/v1/me").body["permissions"].clone();
-    assert_eq!(perms.as_array().unwrap().len(), 7, "union without duplicates: {perms}");
+    assert_eq!(
+        perms.as_array().unwrap().len(),
+        7,
+        "union without duplicates: {perms}"
+    );
 }
 
 #[test]
 fn patch_changes_only_what_it_names() {
     let s = TestServer::start();
-    s.post(SA, json!({"name": "p", "description": "keep", "external_id": "e", "days_valid": 5}))
-        .assert_status(201);
+    s.post(
+        SA,
+        json!({"name": "p", "description": "keep", "external_id": "e", "days_valid": 5}),
+    )
+    .assert_status(201);
     let reply = s.patch(&format!("{SA}/p"), json!({"display_name": "Pee"}));
     reply.assert_status(200);
     assert_eq!(reply.body["display_name"], "Pee");
     assert_eq!(reply.body["description"], "keep");
     assert_eq!(reply.body["external_id"], "e");
-    let reply = s.patch(&format!("{SA}/p"), json!({"expires_at": null, "external_id": null}));
+    let reply = s.patch(
+        &format!("{SA}/p"),
+        json!({"expires_at": null, "external_id": null}),
+    );
     assert!(reply.body["expires_at"].is_null());
     assert!(reply.body["external_id"].is_null());
     assert_eq!(reply.body["display_name"], "Pee");
@@ -166,8 +221,11 @@ fn patch_changes_only_what_it_names() {
         .assert_error(400, "INVALID_ARGUMENT");
     s.patch(&format!("{SA}/p"), json!({"status": "sleeping"}))
         .assert_error(400, "INVALID_ARGUMENT");
-    s.patch(&format!("{SA}/p"), json!({"expires_at": "2000-01-01T00:00:00Z"}))
-        .assert_error(400, "INVALID_ARGUMENT");
+    s.patch(
+        &format!("{SA}/p"),
+        json!({"expires_at": "2000-01-01T00:00:00Z"}),
+    )
+    .assert_error(400, "INVALID_ARGUMENT");
     s.patch(&format!("{SA}/nope"), json!({"display_name": "x"}))
         .assert_error(404, "NOT_FOUND");
 }
@@ -188,7 +246,11 @@ fn if_match_guards_patch_and_delete() {
         )
     };
     patch("\"0000000000000000\"", "stale").assert_error(412, "STALE_ETAG");
-    assert_eq!(s.get(&path).body["display_name"], "e", "a stale write changes nothing");
+    assert_eq!(
+        s.get(&path).body["display_name"],
+        "e",
+        "a stale write changes nothing"
+    );
     let fresh = patch(&format!("\"{etag}\""), "quoted");
     fresh.assert_status(200);
     let new_etag = fresh.body["etag"].as_str().unwrap().to_owned();
@@ -196,7 +258,15 @@ fn if_match_guards_patch_and_delete() {
     patch(&format!("\"{etag}\""), "old").assert_error(412, "STALE_ETAG");
     patch(&new_etag, "bare").assert_status(200);
     patch("*", "star").assert_status(200);
-    let delete = |if_match: &str| s.send(Method::DELETE, &path, Some(&s.token), None, &[("If-Match", if_match)]);
+    let delete = |if_match: &str| {
+        s.send(
+            Method::DELETE,
+            &path,
+            Some(&s.token),
+            None,
+            &[("If-Match", if_match)],
+        )
+    };
     delete("\"0000000000000000\"").assert_error(412, "STALE_ETAG");
     s.get(&path).assert_status(200);
     let current = s.get(&path).body["etag"].as_str().unwrap().to_owned();
@@ -238,7 +308,8 @@ fn an_expired_account_cannot_authenticate() {
         .assert_status(200);
     s.get_as(&secret, "/api/v1/me").assert_status(200);
     std::thread::sleep(std::time::Duration::from_millis(3100));
-    s.get_as(&secret, "/api/v1/me").assert_error(401, "UNAUTHENTICATED");
+    s.get_as(&secret, "/api/v1/me")
+        .assert_error(401, "UNAUTHENTICATED");
     assert_eq!(s.get(&format!("{SA}/soon")).body["expired"], true);
 }
 
@@ -248,21 +319,27 @@ fn delete_removes_the_account_and_its_secrets_and_a_new_one_inherits_nothing() {
     let old = s.create_account("gone", &["viewer"]);
     s.delete(&format!("{SA}/gone")).assert_status(204);
     s.get(&format!("{SA}/gone")).assert_error(404, "NOT_FOUND");
-    s.get_as(&old, "/api/v1/me").assert_error(401, "UNAUTHENTICATED");
-    s.delete(&format!("{SA}/gone")).assert_error(404, "NOT_FOUND");
+    s.get_as(&old, "/api/v1/me")
+        .assert_error(401, "UNAUTHENTICATED");
+    s.delete(&format!("{SA}/gone"))
+        .assert_error(404, "NOT_FOUND");
     let reply = s.post(SA, json!({"name": "gone"}));
     reply.assert_status(201);
     assert_eq!(reply.body["roles"], json!([]));
     assert_eq!(reply.body["active_credential_count"], 0);
-    s.get_as(&old, "/api/v1/me").assert_error(401, "UNAUTHENTICATED");
+    s.get_as(&old, "/api/v1/me")
+        .assert_error(401, "UNAUTHENTICATED");
 }
 
 #[test]
 fn lists_page_in_name_order_with_exact_totals() {
     let s = TestServer::start();
     for i in (0..25).rev() {
-        s.post(SA, json!({"name": format!("sa-{i:02}"), "display_name": format!("Robot {i}")}))
-            .assert_status(201);
+        s.post(
+            SA,
+            json!({"name": format!("sa-{i:02}"), "display_name": format!("Robot {i}")}),
+        )
+        .assert_status(201);
     }
     let first = s.get(&format!("{SA}?per_page=10"));
     first.assert_status(200);
@@ -295,7 +372,10 @@ fn lists_page_in_name_order_with_exact_totals() {
 #[test]
 fn lists_filter_by_query_status_and_role() {
     let s = TestServer::start();
-    s.post(SA, json!({"name": "alpha", "display_name": "The BUILD bot"}));
+    s.post(
+        SA,
+        json!({"name": "alpha", "display_name": "The BUILD bot"}),
+    );
     s.post(SA, json!({"name": "build-2"}));
     s.post(SA, json!({"name": "other", "roles": ["viewer"]}));
     s.patch(&format!("{SA}/other"), json!({"status": "disabled"}));
@@ -309,7 +389,10 @@ fn lists_filter_by_query_status_and_role() {
     let next = s.get(&format!("{SA}?query=build&per_page=1&page_token={t}"));
     assert_eq!(names(&next.body), ["build-2"]);
     assert!(next.body["next_page_token"].is_null());
-    assert_eq!(names(&s.get(&format!("{SA}?status=disabled")).body), ["other"]);
+    assert_eq!(
+        names(&s.get(&format!("{SA}?status=disabled")).body),
+        ["other"]
+    );
     assert_eq!(s.get(&format!("{SA}?status=active")).body["total_count"], 3);
     assert_eq!(names(&s.get(&format!("{SA}?role=viewer")).body), ["other"]);
     assert_eq!(names(&s.get(&format!("{SA}?role=admin")).body), ["admin"]);
@@ -358,15 +441,23 @@ fn permissions_hide_or_refuse() {
         .assert_error(403, "PERMISSION_DENIED");
     s.send(Method::DELETE, &target, Some(&viewer), None, &[])
         .assert_error(403, "PERMISSION_DENIED");
-    s.patch_as(&viewer, &format!("{SA}/missing"), json!({"display_name": "x"}))
-        .assert_error(404, "NOT_FOUND");
+    s.patch_as(
+        &viewer,
+        &format!("{SA}/missing"),
+        json!({"display_name": "x"}),
+    )
+    .assert_error(404, "NOT_FOUND");
     s.post_as(&viewer, SA, json!({"name": "n2"}))
         .assert_error(403, "PERMISSION_DENIED");
     assert_eq!(s.get(&target).body["display_name"], "op");
 
     // Write: the operator manages accounts within the roles it holds.
-    s.post_as(&operator, SA, json!({"name": "made-by-op", "roles": ["operator"]}))
-        .assert_status(201);
+    s.post_as(
+        &operator,
+        SA,
+        json!({"name": "made-by-op", "roles": ["operator"]}),
+    )
+    .assert_status(201);
 }
 
 #[test]
@@ -376,15 +467,30 @@ fn an_operator_cannot_grant_roles_it_does_not_hold() {
     s.post_as(&operator, SA, json!({"name": "evil", "roles": ["admin"]}))
         .assert_error(403, "PERMISSION_DENIED");
     s.get(&format!("{SA}/evil")).assert_error(404, "NOT_FOUND");
-    s.patch_as(&operator, &format!("{SA}/op"), json!({"roles": ["operator", "admin"]}))
-        .assert_error(403, "PERMISSION_DENIED");
+    s.patch_as(
+        &operator,
+        &format!("{SA}/op"),
+        json!({"roles": ["operator", "admin"]}),
+    )
+    .assert_error(403, "PERMISSION_DENIED");
     s.post(SA, json!({"name": "plain"}));
-    s.patch_as(&operator, &format!("{SA}/plain"), json!({"roles": ["viewer"]}))
-        .assert_error(403, "PERMISSION_DENIED");
-    assert_eq!(s.get(&format!("{SA}/op")).body["roles"], json!(["operator"]));
+    s.patch_as(
+        &operator,
+        &format!("{SA}/plain"),
+        json!({"roles": ["viewer"]}),
+    )
+    .assert_error(403, "PERMISSION_DENIED");
+    assert_eq!(
+        s.get(&format!("{SA}/op")).body["roles"],
+        json!(["operator"])
+    );
     assert_eq!(s.get(&format!("{SA}/plain")).body["roles"], json!([]));
-    s.patch_as(&operator, &format!("{SA}/plain"), json!({"roles": ["operator"]}))
-        .assert_status(200);
+    s.patch_as(
+        &operator,
+        &format!("{SA}/plain"),
+        json!({"roles": ["operator"]}),
+    )
+    .assert_status(200);
 }
 
 #[test]
@@ -397,5 +503,9 @@ fn data_survives_a_restart() {
     after.assert_status(200);
     assert_eq!(after.body, before);
     s.get_as(&secret, "/api/v1/me").assert_status(200);
-    assert_eq!(s.get(SA).body["total_count"], 2, "no second admin at restart");
+    assert_eq!(
+        s.get(SA).body["total_count"],
+        2,
+        "no second admin at restart"
+    );
 }

@@ -44,7 +44,11 @@ impl Reply {
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str) -> &Reply {
         assert_eq!(self.status, status, "status; body: {}", self.body);
-        assert_eq!(self.body["error"]["code"], code, "code; body: {}", self.body);
+        assert_eq!(
+            self.body["error"]["code"], code,
+            "code; body: {}",
+            self.body
+        );
         assert!(self.body["error"]["message"].is_string(), "{}", self.body);
         assert!(self.body["error"]["details"].is_array(), "{}", self.body);
         assert!(self.header("x-request-id").is_some(), "X-Request-Id");
