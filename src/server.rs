@@ -2,12 +2,12 @@
 //! (extractor error handlers, middleware, routes, Swagger UI, fallback) and serves it.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::error::{JsonPayloadError, PayloadError, QueryPayloadError};
 use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
-use chrono::Duration;
 use utoipa_actix_web::AppExt;
 
 use crate::api::{self, OpenApiJson, RouteTable};
@@ -16,7 +16,7 @@ use crate::clock;
 use crate::config::{Config, ConfigError};
 use crate::error::Error;
 use crate::request_id;
-use crate::store::{NewSecret, OpenError, Store};
+use crate::store::{CloseWatch, NewSecret, OpenError, Store};
 
 /// Why the server could not start, in words for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +62,8 @@ fn prepare(config: Config) -> Result<Prepared, StartError> {
     let admin = NewSecret {
         secret: secret.clone(),
         name: "bootstrap".to_owned(),
-        expires_at: now + Duration::days(i64::from(config.credentials.default_lifetime_days)),
+        expires_at: now
+            + chrono::Duration::days(i64::from(config.credentials.default_lifetime_days)),
     };
     if store.initialize(now, admin)? {
         log::info!(
@@ -147,10 +148,15 @@ fn app(
         .wrap(Logger::new("%a \"%r\" %s %b %Dms %{x-request-id}o"))
 }
 
+/// How long a stopped server may take to release the database file.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A server bound to its address, not yet serving.
 pub struct Bound {
     pub server: Server,
     pub addr: SocketAddr,
+    /// Tells when the workers have let go of the database after the server stops.
+    pub closed: CloseWatch,
 }
 
 /// Opens the store, bootstraps, and binds `server.listen`. With `handle_signals`, SIGINT
@@ -158,6 +164,7 @@ pub struct Bound {
 pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
     let listen = config.listen_addr()?;
     let prepared = prepare(config)?;
+    let closed = prepared.store.close_watch();
     let factory = move || app(prepared.clone());
     let mut server = HttpServer::new(factory).shutdown_timeout(30);
     if !handle_signals {
@@ -170,24 +177,36 @@ pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
     let addr = server.addrs().first().copied().unwrap_or(listen);
     let server = server.run();
     log::info!("serving on http://{addr}");
-    Ok(Bound { server, addr })
+    Ok(Bound {
+        server,
+        addr,
+        closed,
+    })
 }
 
-/// Runs the server until it is stopped by a signal.
+/// Runs the server until a signal stops it, then waits for the database to close.
 pub fn serve(config: Config) -> Result<(), StartError> {
-    actix_web::rt::System::new().block_on(async move {
+    let closed = actix_web::rt::System::new().block_on(async move {
         let bound = bind(config, true)?;
         bound.server.await.map_err(|source| StartError::Bind {
             addr: bound.addr.to_string(),
             source,
-        })
-    })
+        })?;
+        Ok::<_, StartError>(bound.closed)
+    })?;
+    if closed.wait(CLOSE_TIMEOUT) {
+        log::info!("stopped; the database is closed");
+    } else {
+        log::warn!("stopped, but the database was still in use after {CLOSE_TIMEOUT:?}");
+    }
+    Ok(())
 }
 
 /// A server running on its own thread, for tests and benchmarks.
 pub struct Spawned {
     pub addr: SocketAddr,
     pub handle: ServerHandle,
+    closed: CloseWatch,
     thread: std::thread::JoinHandle<()>,
 }
 
@@ -196,6 +215,7 @@ impl Spawned {
     pub fn stop(self) {
         actix_web::rt::System::new().block_on(self.handle.stop(true));
         let _ = self.thread.join();
+        self.closed.wait(CLOSE_TIMEOUT);
     }
 }
 
@@ -206,7 +226,8 @@ pub fn spawn(config: Config) -> Result<Spawned, StartError> {
         actix_web::rt::System::new().block_on(async move {
             match bind(config, false) {
                 Ok(bound) => {
-                    let _ = sender.send(Ok((bound.addr, bound.server.handle())));
+                    let handle = bound.server.handle();
+                    let _ = sender.send(Ok((bound.addr, handle, bound.closed)));
                     let _ = bound.server.await;
                 }
                 Err(err) => {
@@ -215,12 +236,13 @@ pub fn spawn(config: Config) -> Result<Spawned, StartError> {
             }
         });
     });
-    let (addr, handle) = receiver
+    let (addr, handle, closed) = receiver
         .recv()
         .map_err(|_| StartError::Store(Error::internal("the server thread ended early")))??;
     Ok(Spawned {
         addr,
         handle,
+        closed,
         thread,
     })
 }

@@ -1,6 +1,8 @@
 //! The binary itself: help, `openapi`, settings errors, first-start bootstrap, a file
 //! in use, `admin issue-token`, and a restart on the same file.
 
+#![allow(clippy::unwrap_used, clippy::panic)] // test support: a failure should stop the test
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -40,9 +42,11 @@ impl Served {
         });
         let mut early = Vec::new();
         loop {
-            let line = lines
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("the server did not start: {early:?}"));
+            let Ok(line) = lines.recv_timeout(Duration::from_secs(30)) else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the server did not start: {early:?}");
+            };
             if let Some(addr) = line.split("serving on ").nth(1) {
                 let base = addr.trim().to_owned();
                 return Served { child, base, early };

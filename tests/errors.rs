@@ -1,5 +1,6 @@
 //! The error contract: every failure has the one error body, the right status and code,
 //! and `X-Request-Id`; authentication failures carry `WWW-Authenticate: Bearer`.
+#![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Service accounts over HTTP: create, read, list, update, delete, `/me`, status,
 //! expiry, etags, permissions and persistence across a restart.
+#![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
 mod common;
 
@@ -303,7 +304,7 @@ fn disabling_stops_secrets_at_once_and_enabling_restores_them() {
 fn an_expired_account_cannot_authenticate() {
     let s = TestServer::start();
     let secret = s.create_account("soon", &[]);
-    let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let at = (keyhouse::clock::now() + chrono::Duration::seconds(2)).to_rfc3339();
     s.patch(&format!("{SA}/soon"), json!({"expires_at": at}))
         .assert_status(200);
     s.get_as(&secret, "/api/v1/me").assert_status(200);

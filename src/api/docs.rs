@@ -27,6 +27,9 @@ const BEARER: &str = "bearer";
     components(schemas(ErrorBody)),
     tags(
         (name = "service-accounts", description = "Machine identities."),
+        (name = "groups", description = "Sets of service accounts that share roles."),
+        (name = "roles", description = "Named sets of permissions; three are built in."),
+        (name = "audit", description = "Every change, as it was made."),
         (name = "me", description = "The caller itself."),
         (name = "probes", description = "Liveness and readiness, without a token."),
         (name = "docs", description = "This document."),

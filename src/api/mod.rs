@@ -2,12 +2,16 @@
 //! annotations. [`routes`] is the one list of routes: actix serves it and the OpenAPI
 //! document is collected from it, so the two cannot drift.
 
+mod audit;
 mod docs;
 mod fallback;
+mod groups;
 mod me;
+mod memberships;
 mod params;
 mod probes;
 mod respond;
+mod roles;
 mod service_accounts;
 mod views;
 
@@ -21,6 +25,10 @@ pub use fallback::{RouteTable, unmatched};
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(scope::scope("/api/v1").configure(|v1| {
         service_accounts::configure(v1);
+        memberships::configure(v1);
+        groups::configure(v1);
+        roles::configure(v1);
+        audit::configure(v1);
         me::configure(v1);
     }));
     probes::configure(cfg);

@@ -64,3 +64,20 @@ impl IfMatchHeader {
 pub fn path_name(kind: Kind, raw: &str) -> Result<Name, Error> {
     Name::parse("name", raw).map_err(|_| Error::not_found(kind, raw))
 }
+
+/// `query`: a case-insensitive part of the name (or display name).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct QueryParam {
+    pub query: Option<String>,
+}
+
+impl QueryParam {
+    /// Lower-cased; an empty query filters nothing.
+    pub fn lowered(&self) -> Option<String> {
+        self.query
+            .as_deref()
+            .filter(|q| !q.is_empty())
+            .map(str::to_lowercase)
+    }
+}

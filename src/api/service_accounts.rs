@@ -85,6 +85,8 @@ pub struct CreateServiceAccount {
     pub metadata: Option<BTreeMap<String, String>>,
     /// Role names to bind; the caller must hold each one.
     pub roles: Option<Vec<String>>,
+    /// Groups to join; the caller must hold each group's roles.
+    pub groups: Option<Vec<String>>,
     /// When the account stops working; in the future. Not with `days_valid`.
     pub expires_at: Option<DateTime<Utc>>,
     /// Days until the account stops working, 1 to 730. Not with `expires_at`.
@@ -109,6 +111,7 @@ impl CreateServiceAccount {
             description: domain::description(self.description.unwrap_or_default())?,
             metadata: domain::metadata(self.metadata.unwrap_or_default())?,
             roles: Name::parse_set("roles", &self.roles.unwrap_or_default())?,
+            groups: Name::parse_set("groups", &self.groups.unwrap_or_default())?,
             expires_at: domain::account_expiry(self.expires_at, self.days_valid, now)?,
             external_id: self.external_id.map(domain::external_id).transpose()?,
         };
@@ -186,6 +189,8 @@ pub struct AccountFilterParams {
     pub status: Option<String>,
     /// Only accounts bound to this role directly.
     pub role: Option<String>,
+    /// Only members of this group.
+    pub group: Option<String>,
 }
 
 impl AccountFilterParams {
@@ -196,6 +201,7 @@ impl AccountFilterParams {
                 .map(|s| Status::parse("status", &s))
                 .transpose()?,
             self.role.map(|r| Name::parse("role", &r)).transpose()?,
+            self.group.map(|g| Name::parse("group", &g)).transpose()?,
         ))
     }
 }
@@ -204,7 +210,7 @@ impl AccountFilterParams {
 /// every role it binds.
 #[utoipa::path(tag = "service-accounts", request_body = CreateServiceAccount,
     responses((status = 201, body = CreatedServiceAccountView),
-        (status = 404, body = ErrorBody, description = "A role named in the body does not exist."),
+        (status = 404, body = ErrorBody, description = "A role or group named in the body does not exist."),
         (status = 409, body = ErrorBody, description = "The name is taken.")))]
 #[post("/service-accounts")]
 pub async fn create_service_account(

@@ -9,7 +9,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::secret::Secret;
-use crate::domain::{AccountDetails, ActorRef, Credential, CredentialKind, GroupRef, Page, Status};
+use crate::domain::{
+    AccountDetails, ActorRef, Credential, CredentialKind, GroupRef, Page, ServiceAccount, Status,
+};
 
 /// A page of a list.
 #[derive(Serialize, ToSchema)]
@@ -206,6 +208,29 @@ impl NewSecretView {
         NewSecretView {
             credential: CredentialView::new(credential, now),
             secret: secret.expose().to_owned(),
+        }
+    }
+}
+
+/// A service account in a member list.
+#[derive(Serialize, ToSchema)]
+pub struct AccountSummaryView {
+    pub id: Uuid,
+    #[schema(example = "ci-bot")]
+    pub name: String,
+    pub display_name: String,
+    pub status: StatusView,
+    pub expired: bool,
+}
+
+impl AccountSummaryView {
+    pub fn new(account: &ServiceAccount, now: DateTime<Utc>) -> Self {
+        AccountSummaryView {
+            id: account.id,
+            name: account.name.to_string(),
+            display_name: account.display_name.clone(),
+            status: account.status.into(),
+            expired: account.is_expired(now),
         }
     }
 }

@@ -60,6 +60,8 @@ pub struct ServiceAccount {
     pub status: Status,
     /// Role names bound directly to the account.
     pub roles: BTreeSet<Name>,
+    /// Ids of the groups it belongs to; each group indexes it as a member too.
+    pub groups: BTreeSet<Uuid>,
     pub external_id: Option<String>,
     #[serde(with = "chrono::serde::ts_seconds_option")]
     pub expires_at: Option<Timestamp>,
@@ -95,6 +97,8 @@ pub struct NewAccount {
     pub description: String,
     pub metadata: BTreeMap<String, String>,
     pub roles: BTreeSet<Name>,
+    /// Groups to join at creation.
+    pub groups: BTreeSet<Name>,
     pub expires_at: Option<Timestamp>,
     pub external_id: Option<String>,
 }
@@ -109,6 +113,7 @@ impl NewAccount {
             metadata: self.metadata,
             status: Status::Active,
             roles: self.roles,
+            groups: BTreeSet::new(),
             external_id: self.external_id,
             expires_at: self.expires_at,
             created_at: now,
@@ -130,7 +135,8 @@ pub struct AccountPatch {
     pub external_id: Option<Option<String>>,
 }
 
-fn replace<T: Serialize + PartialEq>(
+/// Replaces `slot` with `new`, if given, recording the change.
+pub(super) fn replace<T: Serialize + PartialEq>(
     changes: &mut Vec<Change>,
     field: &str,
     slot: &mut T,
@@ -228,19 +234,29 @@ pub struct AccountFilter {
     pub query: Option<String>,
     pub status: Option<Status>,
     pub role: Option<Name>,
+    /// Members of this group; the store resolves the name to `group_id`.
+    pub group: Option<Name>,
+    pub group_id: Option<Uuid>,
 }
 
 impl AccountFilter {
-    pub fn new(query: Option<String>, status: Option<Status>, role: Option<Name>) -> Self {
+    pub fn new(
+        query: Option<String>,
+        status: Option<Status>,
+        role: Option<Name>,
+        group: Option<Name>,
+    ) -> Self {
         AccountFilter {
             query: query.filter(|q| !q.is_empty()).map(|q| q.to_lowercase()),
             status,
             role,
+            group,
+            group_id: None,
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.query.is_none() && self.status.is_none() && self.role.is_none()
+        self.query.is_none() && self.status.is_none() && self.role.is_none() && self.group.is_none()
     }
 
     pub fn matches(&self, account: &ServiceAccount) -> bool {
@@ -248,6 +264,7 @@ impl AccountFilter {
             account.name.as_str().contains(q) || account.display_name.to_lowercase().contains(q)
         }) && self.status.is_none_or(|s| account.status == s)
             && self.role.as_ref().is_none_or(|r| account.roles.contains(r))
+            && (self.group.is_none() || self.group_id.is_some_and(|g| account.groups.contains(&g)))
     }
 }
 
@@ -265,6 +282,7 @@ mod tests {
             metadata: BTreeMap::new(),
             status: Status::Active,
             roles: BTreeSet::new(),
+            groups: BTreeSet::new(),
             external_id: None,
             expires_at: None,
             created_at: now,
@@ -275,7 +293,7 @@ mod tests {
 
     #[test]
     fn query_matches_name_or_display_name_ignoring_case() {
-        let filter = AccountFilter::new(Some("BoT".into()), None, None);
+        let filter = AccountFilter::new(Some("BoT".into()), None, None, None);
         assert!(filter.matches(&account("ci-bot", "CI")));
         assert!(filter.matches(&account("ci", "The Robot")));
         assert!(!filter.matches(&account("ci", "Runner")));

@@ -7,6 +7,8 @@ mod credential;
 mod etag;
 mod expiry;
 mod fields;
+mod group;
+mod membership;
 mod name;
 mod paging;
 mod permission;
@@ -16,15 +18,17 @@ pub use account::{
     AccountDetails, AccountFilter, AccountPatch, ActorRef, GroupRef, NewAccount, Principal,
     ServiceAccount, Status,
 };
-pub use audit::{AuditEvent, Change, Target};
+pub use audit::{AuditEvent, AuditFilter, Change, Target, audit_key};
 pub use credential::{Credential, CredentialKind, SecretSpec};
 pub use etag::{Etag, IfMatch, check_if_match};
 pub use expiry::{account_expiry, credential_expiry, is_expired};
 pub use fields::{credential_name, description, display_name, external_id, metadata};
+pub use group::{Group, GroupDetails, GroupPatch, NewGroup};
+pub use membership::{MembershipChange, MembershipPlan};
 pub use name::Name;
 pub use paging::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet, permissions};
-pub use role::{Role, check_scope_down};
+pub use role::{NewRole, Role, RolePatch, check_grantable, check_scope_down};
 
 use chrono::{DateTime, Utc};
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::permission::permissions as p;
-use super::{Name, Timestamp};
+use super::{Change, Name, PermissionSet, Timestamp};
 use crate::error::Error;
 
 /// A stored role.
@@ -79,6 +79,77 @@ impl Role {
     }
 }
 
+/// A new custom role, its fields checked.
+#[derive(Debug, Clone)]
+pub struct NewRole {
+    pub name: Name,
+    pub description: String,
+    pub permissions: BTreeSet<String>,
+}
+
+impl NewRole {
+    pub fn into_role(self, id: Uuid, now: Timestamp) -> Role {
+        Role {
+            id,
+            name: self.name,
+            description: self.description,
+            permissions: self.permissions,
+            is_builtin: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// A role `PATCH`: each `Some` replaces the field.
+#[derive(Debug, Clone, Default)]
+pub struct RolePatch {
+    pub description: Option<String>,
+    pub permissions: Option<BTreeSet<String>>,
+}
+
+impl RolePatch {
+    pub fn apply(self, role: &mut Role, now: Timestamp) -> Vec<Change> {
+        let mut changes = Vec::new();
+        super::account::replace(
+            &mut changes,
+            "description",
+            &mut role.description,
+            self.description,
+        );
+        super::account::replace(
+            &mut changes,
+            "permissions",
+            &mut role.permissions,
+            self.permissions,
+        );
+        if !changes.is_empty() {
+            role.updated_at = now;
+        }
+        changes
+    }
+}
+
+/// A caller may only put into a role permissions it holds itself (unless it holds `*`),
+/// or writing a role it holds would raise its own permissions.
+pub fn check_grantable(
+    caller: &PermissionSet,
+    permissions: &BTreeSet<String>,
+) -> Result<(), Error> {
+    let missing: Vec<&str> = permissions
+        .iter()
+        .filter(|p| !caller.allows(p))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::PermissionDenied(format!(
+        "the caller does not hold the permission(s) it would grant: {}",
+        missing.join(", ")
+    )))
+}
+
 /// Scope-down: a caller may bind `involved` roles only if it holds each of them itself
 /// (directly or through a group), unless it holds `*`.
 pub fn check_scope_down<'a>(
@@ -125,6 +196,17 @@ mod tests {
             .unwrap();
         assert!(!operator.permissions.contains("roles:write"));
         assert_eq!(operator.permissions.len(), 6);
+    }
+
+    #[test]
+    fn only_held_permissions_are_grantable() {
+        let caller = PermissionSet::new(["groups:read".to_owned()]);
+        let asked = BTreeSet::from(["groups:read".to_owned(), "groups:write".to_owned()]);
+        let err = check_grantable(&caller, &asked).unwrap_err();
+        assert!(
+            err.to_string().contains("groups:write") && !err.to_string().contains("groups:read,")
+        );
+        assert!(check_grantable(&PermissionSet::new(["*".to_owned()]), &asked).is_ok());
     }
 
     #[test]

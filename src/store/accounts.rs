@@ -2,18 +2,17 @@
 //! lists, and the use cases that create, change, delete, read and list them.
 
 use std::collections::BTreeSet;
-use std::ops::Bound;
 
-use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
+use redb::{ReadableTable, WriteTransaction};
 use uuid::Uuid;
 
 use super::credentials::{self, NewSecret};
 use super::reader::Reader;
 use super::tables::{self, ROOT};
-use super::{Store, WriteContext, audit, codec, roles};
+use super::{Store, WriteContext, audit, codec, groups, listing, memberships, roles};
 use crate::domain::{
-    AccountDetails, AccountFilter, AccountPatch, Change, Credential, Etag, IfMatch, Kind, Name,
-    NewAccount, Page, PageRequest, ServiceAccount, Target, Timestamp, check_if_match,
+    AccountDetails, AccountFilter, AccountPatch, Change, Credential, Etag, GroupRef, IfMatch, Kind,
+    Name, NewAccount, Page, PageRequest, ServiceAccount, Target, Timestamp, check_if_match,
 };
 use crate::error::Error;
 
@@ -62,7 +61,7 @@ pub(super) fn put(tx: &WriteTransaction, account: &ServiceAccount) -> Result<Eta
 }
 
 /// What a read of `account` shows beside the record.
-fn details(
+pub(super) fn details(
     tx: &impl Reader,
     account: ServiceAccount,
     etag: Etag,
@@ -70,7 +69,14 @@ fn details(
 ) -> Result<AccountDetails, Error> {
     Ok(AccountDetails {
         active_credential_count: credentials::count_active(tx, account.id, now)?,
-        groups: Vec::new(),
+        groups: memberships::groups_of(tx, &account)?
+            .into_values()
+            .map(|g| GroupRef {
+                id: g.id,
+                name: g.name,
+                display_name: g.display_name,
+            })
+            .collect(),
         last_seen_at: None,
         account,
         etag,
@@ -183,6 +189,11 @@ impl Store {
             tx.open_table(tables::ACCOUNTS)?
                 .remove(account.id.as_u128())?;
             credentials::delete_all_of(tx, account.id)?;
+            let mut account = account;
+            for mut group in memberships::groups_of(tx, &account)?.into_values() {
+                memberships::leave(tx, &mut account, &mut group)?;
+                groups::put(tx, &group)?;
+            }
             audit::append(
                 tx,
                 ctx,
@@ -194,9 +205,7 @@ impl Store {
         })
     }
 
-    /// One page of accounts in name order. Without a filter the page costs its own size:
-    /// it starts at its key (or offset) in the name index, and the total is the index's
-    /// length. With a filter every account is visited to count the total.
+    /// One page of accounts in name order; see `listing::page_by_name`.
     pub fn list_service_accounts(
         &self,
         filter: &AccountFilter,
@@ -204,52 +213,22 @@ impl Store {
         now: Timestamp,
     ) -> Result<Page<AccountDetails>, Error> {
         self.read(|tx| {
-            let names = tx.table(tables::ACCOUNT_NAMES)?;
-            let load = |entry: Result<(String, Uuid), Error>| {
-                let (name, id) = entry?;
-                let found = get(tx, id)?
-                    .ok_or_else(|| Error::internal("the name index names a missing account"))?;
-                Ok::<_, Error>((name, found))
+            let mut filter = filter.clone();
+            if let Some(group) = &filter.group {
+                filter.group_id = groups::get_by_name(tx, group).ok().map(|d| d.group.id);
+            }
+            let load = |id: Uuid| {
+                get(tx, id)?
+                    .ok_or_else(|| Error::internal("the name index names a missing account"))
             };
-            let page = if filter.is_empty() {
-                let (start, skip) = match &request.after {
-                    Some(after) => (Bound::Excluded((ROOT, after.as_str())), 0),
-                    None => (Bound::Included((ROOT, "")), request.offset()),
-                };
-                let window = ids_in_name_order(&names, start)?
-                    .skip(skip)
-                    .take(request.per_page as usize + 1)
-                    .map(load)
-                    .collect::<Result<Vec<_>, _>>()?;
-                request.from_window(window, names.len()?)
-            } else {
-                let matching = ids_in_name_order(&names, Bound::Included((ROOT, "")))?
-                    .map(load)
-                    .filter(|entry| entry.as_ref().map_or(true, |(_, (a, _))| filter.matches(a)));
-                request.cut(matching)?
-            };
+            let matches = |(account, _): &(ServiceAccount, Etag)| filter.matches(account);
+            let matches: listing::Filter<'_, (ServiceAccount, Etag)> =
+                (!filter.is_empty()).then_some(&matches as _);
+            let page =
+                listing::page_by_name(&tx.table(tables::ACCOUNT_NAMES)?, request, load, matches)?;
             page.try_map(|(account, etag)| details(tx, account, etag, now))
         })
     }
-}
-
-/// The account name index: root scope, name → id.
-type NameIndex = (&'static str, &'static str);
-
-/// Names and ids of the root scope's accounts in name order, from `start` on, read
-/// lazily so a page touches only its own entries.
-fn ids_in_name_order<'t>(
-    names: &'t impl ReadableTable<NameIndex, u128>,
-    start: Bound<(&str, &str)>,
-) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + 't, Error> {
-    Ok(names
-        .range((start, Bound::Unbounded))?
-        .map(|entry| {
-            let (key, id) = entry?;
-            let (scope, name) = key.value();
-            Ok((scope == ROOT).then(|| (name.to_owned(), Uuid::from_u128(id.value()))))
-        })
-        .map_while(|entry: Result<Option<_>, Error>| entry.transpose()))
 }
 
 pub(super) fn create(
@@ -259,9 +238,22 @@ pub(super) fn create(
     secret: Option<NewSecret>,
 ) -> Result<(AccountDetails, Option<Credential>), Error> {
     roles::require_bindable(tx, ctx, &new.roles)?;
-    let account = new.into_account(Uuid::new_v4(), ctx.actor.clone(), ctx.now);
+    let mut joining = Vec::new();
+    for name in &new.groups {
+        joining.push(groups::get_by_name(tx, name)?.group);
+    }
+    roles::require_held(tx, ctx, joining.iter().flat_map(|g| g.roles.iter()))?;
+    let mut account = new.into_account(Uuid::new_v4(), ctx.actor.clone(), ctx.now);
+    for group in &mut joining {
+        memberships::join(tx, &mut account, group)?;
+        groups::put(tx, group)?;
+    }
     let etag = insert(tx, &account)?;
     let mut changes = creation_changes(&account);
+    if !joining.is_empty() {
+        let names: Vec<&str> = joining.iter().map(|g| g.name.as_str()).collect();
+        changes.push(Change::set("groups", &names));
+    }
     let credential = match secret {
         Some(secret) => {
             let credential = credentials::insert_secret(tx, ctx, &account, &secret)?;

@@ -21,6 +21,7 @@ fn admin_account() -> Result<NewAccount, Error> {
         description: "Created at first start.".to_owned(),
         metadata: BTreeMap::new(),
         roles: BTreeSet::from([admin_name()?]),
+        groups: BTreeSet::new(),
         expires_at: None,
         external_id: None,
     })

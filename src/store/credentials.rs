@@ -132,7 +132,7 @@ impl Store {
             if let Some(reason) = account.refusal(now) {
                 return Err(Error::Unauthenticated(reason));
             }
-            let permissions = roles::permissions_of(tx, &roles::held_by(&account))?;
+            let permissions = roles::permissions_of(tx, &roles::held_by(tx, &account)?)?;
             Ok((
                 Principal {
                     account,

@@ -7,12 +7,16 @@ mod audit;
 mod bootstrap;
 mod codec;
 mod credentials;
+mod groups;
+mod listing;
+mod memberships;
 mod reader;
 mod roles;
 mod tables;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use redb::{Database, DatabaseError, ReadTransaction, ReadableDatabase, WriteTransaction};
 use uuid::Uuid;
@@ -138,10 +142,32 @@ impl Store {
         f(&tx)
     }
 
+    /// A watch that tells when every clone of this store is gone, and so the file closed.
+    pub fn close_watch(&self) -> CloseWatch {
+        CloseWatch(Arc::downgrade(&self.db))
+    }
+
     /// Whether the database answers a read: the readiness probe.
     pub fn is_ready(&self) -> bool {
         self.read(|tx| reader::meta(tx, reader::SCHEMA_VERSION_KEY))
             .is_ok()
+    }
+}
+
+/// See [`Store::close_watch`].
+pub struct CloseWatch(Weak<Database>);
+
+impl CloseWatch {
+    /// Waits up to `timeout` for the database to close; whether it did.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.0.strong_count() > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
     }
 }
 

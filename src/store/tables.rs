@@ -11,6 +11,9 @@ use crate::error::Error;
 /// The root scope, the only one today.
 pub(super) const ROOT: &str = "";
 
+/// The key of the name indexes: (scope, name).
+pub(super) type NameKey = (&'static str, &'static str);
+
 /// `schema_version`, `created_at` (unix seconds) of the database.
 pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta_v1");
 
@@ -18,11 +21,23 @@ pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta_v
 pub(super) const ACCOUNTS: TableDefinition<u128, &[u8]> = TableDefinition::new("accounts_v1");
 
 /// (scope, name) → service account id; its order is the order of lists.
-pub(super) const ACCOUNT_NAMES: TableDefinition<(&str, &str), u128> =
+pub(super) const ACCOUNT_NAMES: TableDefinition<NameKey, u128> =
     TableDefinition::new("account_names_v1");
 
 /// (scope, name) → encoded `Role`, built-in roles included.
-pub(super) const ROLES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("roles_v1");
+pub(super) const ROLES: TableDefinition<NameKey, &[u8]> = TableDefinition::new("roles_v1");
+
+/// Group id → encoded `Group`.
+pub(super) const GROUPS: TableDefinition<u128, &[u8]> = TableDefinition::new("groups_v1");
+
+/// (scope, name) → group id.
+pub(super) const GROUP_NAMES: TableDefinition<NameKey, u128> =
+    TableDefinition::new("group_names_v1");
+
+/// (group id, account name) → account id: a group's members in name order. Each
+/// account's record lists its groups too; both change in one transaction.
+pub(super) const GROUP_MEMBERS: TableDefinition<(u128, &str), u128> =
+    TableDefinition::new("group_members_v1");
 
 /// Credential id → encoded `Credential`.
 pub(super) const CREDENTIALS: TableDefinition<u128, &[u8]> = TableDefinition::new("credentials_v1");
@@ -44,6 +59,9 @@ pub(super) fn create_all(tx: &WriteTransaction) -> Result<(), Error> {
     tx.open_table(ACCOUNTS)?;
     tx.open_table(ACCOUNT_NAMES)?;
     tx.open_table(ROLES)?;
+    tx.open_table(GROUPS)?;
+    tx.open_table(GROUP_NAMES)?;
+    tx.open_table(GROUP_MEMBERS)?;
     tx.open_table(CREDENTIALS)?;
     tx.open_table(SECRET_HASHES)?;
     tx.open_table(ACCOUNT_CREDENTIALS)?;

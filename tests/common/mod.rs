@@ -1,6 +1,7 @@
 //! `TestServer`: the real keyhouse app on 127.0.0.1, port 0, over a fresh temporary
 //! database with a known admin secret, plus request helpers. Each test starts its own.
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
+#![allow(clippy::unwrap_used, clippy::panic)] // test support: a failure should stop the test
 
 use std::path::PathBuf;
 

@@ -1,0 +1,244 @@
+//! Group routes. No storage access beyond one `Store` call each.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::params::{IfMatchHeader, PageParams, QueryParam, path_name};
+use super::respond;
+use super::views::{AccountSummaryView, PageView};
+use crate::auth::Caller;
+use crate::domain::{self, GroupDetails, GroupPatch, Kind, Name, NewGroup, permissions};
+use crate::error::{Error, ErrorBody};
+use crate::store::Store;
+
+/// A group.
+#[derive(Serialize, ToSchema)]
+pub struct GroupView {
+    pub id: Uuid,
+    #[schema(example = "deployers")]
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    pub metadata: BTreeMap<String, String>,
+    /// Role names bound to the group, sorted; every member holds them.
+    #[schema(example = json!(["operator"]))]
+    pub roles: Vec<String>,
+    /// Members, exact at every moment.
+    pub sa_count: u64,
+    pub role_count: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub etag: String,
+}
+
+impl From<&GroupDetails> for GroupView {
+    fn from(details: &GroupDetails) -> Self {
+        let g = &details.group;
+        GroupView {
+            id: g.id,
+            name: g.name.to_string(),
+            display_name: g.display_name.clone(),
+            description: g.description.clone(),
+            metadata: g.metadata.clone(),
+            roles: g.roles.iter().map(ToString::to_string).collect(),
+            sa_count: g.member_count,
+            role_count: g.roles.len() as u64,
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+            etag: details.etag.as_str().to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "deployers", "roles": ["operator"]}))]
+pub struct CreateGroup {
+    /// 1 to 63 characters of `a-z`, `0-9` and `-`, not starting or ending with `-`.
+    #[schema(
+        pattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        min_length = 1,
+        max_length = 63
+    )]
+    pub name: String,
+    #[schema(min_length = 1, max_length = 255)]
+    pub display_name: Option<String>,
+    #[schema(max_length = 1024)]
+    pub description: Option<String>,
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// Role names to bind; the caller must hold each one.
+    pub roles: Option<Vec<String>>,
+}
+
+/// Absent fields are left alone.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"roles": ["operator", "viewer"]}))]
+pub struct UpdateGroup {
+    #[schema(min_length = 1, max_length = 255)]
+    pub display_name: Option<String>,
+    #[schema(max_length = 1024)]
+    pub description: Option<String>,
+    pub metadata: Option<BTreeMap<String, String>>,
+    /// The whole new list of roles; added ones need scope-down.
+    pub roles: Option<Vec<String>>,
+}
+
+/// Create a group. Needs `groups:write`, and the caller must hold every role it binds.
+#[utoipa::path(tag = "groups", request_body = CreateGroup,
+    responses((status = 201, body = GroupView),
+        (status = 404, body = ErrorBody, description = "A role named in the body does not exist."),
+        (status = 409, body = ErrorBody, description = "The name is taken.")))]
+#[post("/groups")]
+pub async fn create_group(
+    store: web::Data<Store>,
+    caller: Caller,
+    body: web::Json<CreateGroup>,
+) -> Result<HttpResponse, Error> {
+    caller.require(permissions::GROUPS_WRITE)?;
+    let body = body.into_inner();
+    let new = NewGroup {
+        name: Name::parse("name", &body.name)?,
+        display_name: body.display_name.map(domain::display_name).transpose()?,
+        description: domain::description(body.description.unwrap_or_default())?,
+        metadata: domain::metadata(body.metadata.unwrap_or_default())?,
+        roles: Name::parse_set("roles", &body.roles.unwrap_or_default())?,
+    };
+    let ctx = caller.write_context();
+    let details = web::block(move || store.create_group(&ctx, new)).await??;
+    Ok(respond::with_etag(
+        StatusCode::CREATED,
+        &details.etag,
+        &GroupView::from(&details),
+    ))
+}
+
+/// List groups in name order. Needs `groups:read`.
+#[utoipa::path(tag = "groups", params(PageParams, QueryParam),
+    responses((status = 200, body = PageView<GroupView>)))]
+#[get("/groups")]
+pub async fn list_groups(
+    store: web::Data<Store>,
+    caller: Caller,
+    paging: web::Query<PageParams>,
+    query: web::Query<QueryParam>,
+) -> Result<HttpResponse, Error> {
+    caller.require(permissions::GROUPS_READ)?;
+    let page = store.list_groups(query.lowered().as_deref(), &paging.parse()?)?;
+    Ok(HttpResponse::Ok().json(PageView::from_page(page, |d| GroupView::from(&d))))
+}
+
+/// Read a group. Needs `groups:read`.
+#[utoipa::path(tag = "groups", params(("name" = String, Path, description = "The group's name.")),
+    responses((status = 200, body = GroupView)))]
+#[get("/groups/{name}")]
+pub async fn get_group(
+    store: web::Data<Store>,
+    caller: Caller,
+    name: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    caller.require_read(Kind::Group, &name)?;
+    let details = store.get_group(&path_name(Kind::Group, &name)?)?;
+    Ok(respond::with_etag(
+        StatusCode::OK,
+        &details.etag,
+        &GroupView::from(&details),
+    ))
+}
+
+/// Change a group; absent fields are left alone. Needs `groups:write`; added roles need
+/// scope-down. Honours `If-Match`.
+#[utoipa::path(tag = "groups", request_body = UpdateGroup,
+    params(("name" = String, Path, description = "The group's name."),
+        ("If-Match" = Option<String>, Header, description = "The etag last read; `*` for any.")),
+    responses((status = 200, body = GroupView),
+        (status = 412, body = ErrorBody, description = "If-Match does not match.")))]
+#[patch("/groups/{name}")]
+pub async fn update_group(
+    store: web::Data<Store>,
+    caller: Caller,
+    name: web::Path<String>,
+    if_match: IfMatchHeader,
+    body: web::Json<UpdateGroup>,
+) -> Result<HttpResponse, Error> {
+    caller.require_change(Kind::Group, &name, || {
+        store.group_exists(&path_name(Kind::Group, &name)?)
+    })?;
+    let name = path_name(Kind::Group, &name)?;
+    let body = body.into_inner();
+    let patch = GroupPatch {
+        display_name: body.display_name.map(domain::display_name).transpose()?,
+        description: body.description.map(domain::description).transpose()?,
+        metadata: body.metadata.map(domain::metadata).transpose()?,
+        roles: body
+            .roles
+            .map(|r| Name::parse_set("roles", &r))
+            .transpose()?,
+    };
+    let ctx = caller.write_context();
+    let details =
+        web::block(move || store.update_group(&ctx, &name, if_match.get(), patch)).await??;
+    Ok(respond::with_etag(
+        StatusCode::OK,
+        &details.etag,
+        &GroupView::from(&details),
+    ))
+}
+
+/// Delete a group and all its memberships, at once. Needs `groups:write`. Honours
+/// `If-Match`.
+#[utoipa::path(tag = "groups",
+    params(("name" = String, Path, description = "The group's name."),
+        ("If-Match" = Option<String>, Header, description = "The etag last read; `*` for any.")),
+    responses((status = 204, description = "Deleted."),
+        (status = 412, body = ErrorBody, description = "If-Match does not match.")))]
+#[delete("/groups/{name}")]
+pub async fn delete_group(
+    store: web::Data<Store>,
+    caller: Caller,
+    name: web::Path<String>,
+    if_match: IfMatchHeader,
+) -> Result<HttpResponse, Error> {
+    caller.require_change(Kind::Group, &name, || {
+        store.group_exists(&path_name(Kind::Group, &name)?)
+    })?;
+    let name = path_name(Kind::Group, &name)?;
+    let ctx = caller.write_context();
+    web::block(move || store.delete_group(&ctx, &name, if_match.get())).await??;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// List a group's members in name order. Needs `groups:read` and
+/// `service_accounts:read`.
+#[utoipa::path(tag = "groups", params(("name" = String, Path, description = "The group's name."), PageParams),
+    responses((status = 200, body = PageView<AccountSummaryView>)))]
+#[get("/groups/{name}/members")]
+pub async fn list_group_members(
+    store: web::Data<Store>,
+    caller: Caller,
+    name: web::Path<String>,
+    paging: web::Query<PageParams>,
+) -> Result<HttpResponse, Error> {
+    caller.require_read(Kind::Group, &name)?;
+    caller.require(permissions::SERVICE_ACCOUNTS_READ)?;
+    let page = store.list_group_members(&path_name(Kind::Group, &name)?, &paging.parse()?)?;
+    Ok(HttpResponse::Ok().json(PageView::from_page(page, |a| {
+        AccountSummaryView::new(&a, caller.now)
+    })))
+}
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_group)
+        .service(list_groups)
+        .service(get_group)
+        .service(update_group)
+        .service(delete_group)
+        .service(list_group_members);
+}

@@ -1,0 +1,273 @@
+//! Memberships, kept in both directions in one transaction: the account's record lists
+//! its groups, the group's record counts its members, and an index lists the members of
+//! each group in name order.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+
+use redb::{ReadableTable, WriteTransaction};
+use uuid::Uuid;
+
+use super::reader::Reader;
+use super::tables;
+use super::{Store, WriteContext, accounts, audit, groups, roles};
+use crate::domain::{
+    AccountDetails, Change, Group, GroupDetails, IfMatch, MembershipChange, Name, Page,
+    PageRequest, ServiceAccount, check_if_match,
+};
+use crate::error::Error;
+
+/// Adds `account` to `group` on both sides; the caller writes both records.
+pub(super) fn join(
+    tx: &WriteTransaction,
+    account: &mut ServiceAccount,
+    group: &mut Group,
+) -> Result<(), Error> {
+    if account.groups.insert(group.id) {
+        group.member_count += 1;
+        tx.open_table(tables::GROUP_MEMBERS)?.insert(
+            (group.id.as_u128(), account.name.as_str()),
+            account.id.as_u128(),
+        )?;
+    }
+    Ok(())
+}
+
+/// Removes `account` from `group` on both sides; the caller writes both records.
+pub(super) fn leave(
+    tx: &WriteTransaction,
+    account: &mut ServiceAccount,
+    group: &mut Group,
+) -> Result<(), Error> {
+    if account.groups.remove(&group.id) {
+        group.member_count = group.member_count.saturating_sub(1);
+        tx.open_table(tables::GROUP_MEMBERS)?
+            .remove((group.id.as_u128(), account.name.as_str()))?;
+    }
+    Ok(())
+}
+
+/// The groups of an account, by name.
+pub(super) fn groups_of(
+    tx: &impl Reader,
+    account: &ServiceAccount,
+) -> Result<BTreeMap<Name, Group>, Error> {
+    let mut found = BTreeMap::new();
+    for id in &account.groups {
+        let details = groups::get(tx, *id)?
+            .ok_or_else(|| Error::internal("an account lists a missing group"))?;
+        found.insert(details.group.name.clone(), details.group);
+    }
+    Ok(found)
+}
+
+/// Members of a group from `start` on, in name order, as (name, id).
+fn members_from<'t>(
+    members: &'t impl ReadableTable<(u128, &'static str), u128>,
+    group_id: Uuid,
+    start: Bound<(u128, &str)>,
+) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + 't, Error> {
+    let gid = group_id.as_u128();
+    Ok(members
+        .range((start, Bound::Unbounded))?
+        .map(move |entry| {
+            let (key, id) = entry?;
+            let (group, name) = key.value();
+            Ok((group == gid).then(|| (name.to_owned(), Uuid::from_u128(id.value()))))
+        })
+        .map_while(|entry: Result<Option<_>, Error>| entry.transpose()))
+}
+
+/// Every member id of a group.
+pub(super) fn member_ids(tx: &impl Reader, group_id: Uuid) -> Result<Vec<Uuid>, Error> {
+    let members = tx.table(tables::GROUP_MEMBERS)?;
+    members_from(
+        &members,
+        group_id,
+        Bound::Included((group_id.as_u128(), "")),
+    )?
+    .map(|entry| entry.map(|(_, id)| id))
+    .collect()
+}
+
+/// One page of a group's members in name order; the total is the group's count.
+fn member_page(
+    tx: &impl Reader,
+    group: &Group,
+    request: &PageRequest,
+) -> Result<Page<ServiceAccount>, Error> {
+    let members = tx.table(tables::GROUP_MEMBERS)?;
+    let gid = group.id.as_u128();
+    let (start, skip) = match &request.after {
+        Some(after) => (Bound::Excluded((gid, after.as_str())), 0),
+        None => (Bound::Included((gid, "")), request.offset()),
+    };
+    let window = members_from(&members, group.id, start)?
+        .skip(skip)
+        .take(request.per_page as usize + 1)
+        .map(|entry| {
+            let (name, id) = entry?;
+            let (account, _) = accounts::get(tx, id)?
+                .ok_or_else(|| Error::internal("a group lists a missing member"))?;
+            Ok((name, account))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(request.from_window(window, group.member_count))
+}
+
+fn names(groups: impl IntoIterator<Item = Name>) -> Vec<String> {
+    groups.into_iter().map(|n| n.to_string()).collect()
+}
+
+impl Store {
+    /// `PUT /service-accounts/{name}/groups`: one transaction; every group named must
+    /// exist, and the caller must hold the roles of every group the account joins.
+    pub fn update_service_account_groups(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        if_match: Option<&IfMatch>,
+        change: &MembershipChange,
+    ) -> Result<AccountDetails, Error> {
+        self.write(|tx| {
+            let (mut account, etag) = accounts::get_by_name(tx, name)?;
+            check_if_match(if_match, &etag)?;
+            let mut named = BTreeMap::new();
+            for group_name in change.named() {
+                named.insert(
+                    group_name.clone(),
+                    groups::get_by_name(tx, group_name)?.group,
+                );
+            }
+            let mut current = groups_of(tx, &account)?;
+            let before: BTreeSet<Name> = current.keys().cloned().collect();
+            let plan = change.plan(&before);
+            if plan.is_empty() {
+                return accounts::details(tx, account, etag, ctx.now);
+            }
+            let joined: Vec<&Group> = plan.added.iter().filter_map(|n| named.get(n)).collect();
+            roles::require_held(tx, ctx, joined.iter().flat_map(|g| g.roles.iter()))?;
+            for group_name in &plan.added {
+                let mut group = named
+                    .remove(group_name)
+                    .ok_or_else(|| Error::internal("planned an unnamed group"))?;
+                join(tx, &mut account, &mut group)?;
+                groups::put(tx, &group)?;
+            }
+            for group_name in &plan.removed {
+                let mut group = current
+                    .remove(group_name)
+                    .ok_or_else(|| Error::internal("planned a group it is not in"))?;
+                leave(tx, &mut account, &mut group)?;
+                groups::put(tx, &group)?;
+            }
+            let etag = accounts::put(tx, &account)?;
+            let after: BTreeSet<Name> = before
+                .difference(&plan.removed)
+                .chain(&plan.added)
+                .cloned()
+                .collect();
+            let changes = Change::of("groups", &names(before), &names(after))
+                .into_iter()
+                .collect();
+            audit::append(
+                tx,
+                ctx,
+                "service_account.groups.update",
+                accounts::target(&account),
+                changes,
+            )?;
+            accounts::details(tx, account, etag, ctx.now)
+        })
+    }
+
+    /// `PUT /groups/{name}/members`: one transaction; every account named must exist,
+    /// and adding any needs the caller to hold every role of the group.
+    pub fn update_group_members(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        if_match: Option<&IfMatch>,
+        change: &MembershipChange,
+        request: &PageRequest,
+    ) -> Result<(GroupDetails, Page<ServiceAccount>), Error> {
+        self.write(|tx| {
+            let GroupDetails { mut group, etag } = groups::get_by_name(tx, name)?;
+            check_if_match(if_match, &etag)?;
+            let mut named = BTreeMap::new();
+            for account_name in change.named() {
+                named.insert(
+                    account_name.clone(),
+                    accounts::get_by_name(tx, account_name)?.0,
+                );
+            }
+            let members = tx.table(tables::GROUP_MEMBERS)?;
+            let current: BTreeMap<Name, Uuid> = members_from(
+                &members,
+                group.id,
+                Bound::Included((group.id.as_u128(), "")),
+            )?
+            .map(|entry| {
+                let (name, id) = entry?;
+                Ok((Name::parse("name", &name)?, id))
+            })
+            .collect::<Result<_, Error>>()?;
+            drop(members);
+            let plan = change.plan(&current.keys().cloned().collect());
+            if plan.is_empty() {
+                let page = member_page(tx, &group, request)?;
+                return Ok((GroupDetails { group, etag }, page));
+            }
+            if !plan.added.is_empty() {
+                roles::require_held(tx, ctx, &group.roles)?;
+            }
+            for account_name in &plan.added {
+                let mut account = named
+                    .remove(account_name)
+                    .ok_or_else(|| Error::internal("planned an unnamed account"))?;
+                join(tx, &mut account, &mut group)?;
+                accounts::put(tx, &account)?;
+            }
+            for account_name in &plan.removed {
+                let id = current
+                    .get(account_name)
+                    .ok_or_else(|| Error::internal("planned a non-member"))?;
+                let (mut account, _) = accounts::get(tx, *id)?
+                    .ok_or_else(|| Error::internal("a group lists a missing member"))?;
+                leave(tx, &mut account, &mut group)?;
+                accounts::put(tx, &account)?;
+            }
+            let etag = groups::put(tx, &group)?;
+            let changes = [
+                (!plan.added.is_empty())
+                    .then(|| Change::set("members.added", &names(plan.added.clone()))),
+                (!plan.removed.is_empty()).then(|| Change {
+                    field: "members.removed".to_owned(),
+                    from: serde_json::to_string(&names(plan.removed.clone())).ok(),
+                    to: None,
+                }),
+            ];
+            audit::append(
+                tx,
+                ctx,
+                "group.members.update",
+                groups::target(&group),
+                changes.into_iter().flatten().collect(),
+            )?;
+            let page = member_page(tx, &group, request)?;
+            Ok((GroupDetails { group, etag }, page))
+        })
+    }
+
+    /// One page of a group's members, in name order.
+    pub fn list_group_members(
+        &self,
+        name: &Name,
+        request: &PageRequest,
+    ) -> Result<Page<ServiceAccount>, Error> {
+        self.read(|tx| {
+            let details = groups::get_by_name(tx, name)?;
+            member_page(tx, &details.group, request)
+        })
+    }
+}
