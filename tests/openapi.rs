@@ -13,14 +13,10 @@ use serde_json::Value;
 
 /// Routes of API.md that later issues build; this list only shrinks.
 const NOT_YET_BUILT: &[&str] = &[
-    "/api/v1/groups",
-    "/api/v1/roles",
-    "/api/v1/audit-events",
     "/api/v1/signing-keys",
     "/api/v1/admin",
     "/credentials",
     "/rotate-secret",
-    "/service-accounts/{name}/groups",
     "/oauth2/",
     "/.well-known/",
     "/metrics",
@@ -104,7 +100,7 @@ fn every_built_contract_route_is_documented() {
             "{method} {path} is not in the OpenAPI document"
         );
     }
-    assert!(checked >= 6, "{checked}");
+    assert!(checked >= 20, "{checked}");
 }
 
 #[test]
