@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::secret::Secret;
 use crate::config::{Config, CredentialsConfig};
-use crate::store::{NewSecret, Store};
+use crate::store::Store;
 use crate::{clock, server};
 
 #[derive(Debug, Parser)]
@@ -93,10 +93,11 @@ fn issue_token(db: &std::path::Path) -> Result<Secret, String> {
     let now = clock::now();
     let secret = Secret::generate().map_err(|e| e.to_string())?;
     let lifetime = CredentialsConfig::default().default_lifetime_days;
-    let new = || NewSecret {
-        secret: secret.clone(),
-        name: "issue-token".to_owned(),
-        expires_at: now + Duration::days(i64::from(lifetime)),
+    let new = || {
+        secret.to_credential(
+            "issue-token".to_owned(),
+            now + Duration::days(i64::from(lifetime)),
+        )
     };
     let fresh = store.initialize(now, new()).map_err(|e| format!("{e:?}"))?;
     if !fresh {

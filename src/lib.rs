@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod metrics;
 pub mod request_id;
 pub mod server;
 pub mod store;

@@ -2,6 +2,7 @@
 //! (extractor error handlers, middleware, routes, Swagger UI, fallback) and serves it.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
@@ -11,12 +12,14 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_actix_web::AppExt;
 
 use crate::api::{self, OpenApiJson, RouteTable};
+use crate::auth::last_use::{Flusher, LastUse};
 use crate::auth::secret::Secret;
 use crate::clock;
 use crate::config::{Config, ConfigError};
 use crate::error::Error;
+use crate::metrics::Metrics;
 use crate::request_id;
-use crate::store::{CloseWatch, NewSecret, OpenError, Store};
+use crate::store::{CloseWatch, OpenError, Store};
 
 /// Why the server could not start, in words for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +45,8 @@ pub enum StartError {
 struct Prepared {
     config: web::Data<Config>,
     store: web::Data<Store>,
+    last_use: web::Data<LastUse>,
+    metrics: web::Data<Metrics>,
     openapi: web::Data<OpenApiJson>,
     routes: web::Data<RouteTable>,
 }
@@ -59,12 +64,8 @@ fn prepare(config: Config) -> Result<Prepared, StartError> {
         Some(secret) => secret.clone(),
         None => Secret::generate()?,
     };
-    let admin = NewSecret {
-        secret: secret.clone(),
-        name: "bootstrap".to_owned(),
-        expires_at: now
-            + chrono::Duration::days(i64::from(config.credentials.default_lifetime_days)),
-    };
+    let lifetime = chrono::Duration::days(i64::from(config.credentials.default_lifetime_days));
+    let admin = secret.to_credential("bootstrap".to_owned(), now + lifetime);
     if store.initialize(now, admin)? {
         log::info!(
             "initialized a new database at {}",
@@ -82,6 +83,8 @@ fn prepare(config: Config) -> Result<Prepared, StartError> {
     let routes = RouteTable::from_openapi(&doc);
     Ok(Prepared {
         config: web::Data::new(config),
+        last_use: web::Data::new(LastUse::default()),
+        metrics: web::Data::new(Metrics::new(&store)),
         store: web::Data::new(store),
         openapi: web::Data::new(OpenApiJson(doc.to_pretty_json()? + "\n")),
         routes: web::Data::new(routes),
@@ -122,6 +125,8 @@ fn app(
     App::new()
         .app_data(prepared.config)
         .app_data(prepared.store)
+        .app_data(prepared.last_use)
+        .app_data(prepared.metrics)
         .app_data(prepared.openapi)
         .app_data(prepared.routes)
         .app_data(web::PayloadConfig::new(limit))
@@ -155,16 +160,30 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Bound {
     pub server: Server,
     pub addr: SocketAddr,
+    /// Writes last-use times; stop it after the server, before the database closes.
+    pub flusher: Flusher,
     /// Tells when the workers have let go of the database after the server stops.
     pub closed: CloseWatch,
+}
+
+impl Bound {
+    /// After the server has stopped: writes the last uses, then waits for the database
+    /// to close.
+    fn finish(flusher: Flusher, closed: &CloseWatch) -> bool {
+        flusher.stop();
+        closed.wait(CLOSE_TIMEOUT)
+    }
 }
 
 /// Opens the store, bootstraps, and binds `server.listen`. With `handle_signals`, SIGINT
 /// and SIGTERM stop it gracefully.
 pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
     let listen = config.listen_addr()?;
+    let flush_every = Duration::from_secs(config.credentials.last_used_flush_seconds);
     let prepared = prepare(config)?;
     let closed = prepared.store.close_watch();
+    let last_use: Arc<LastUse> = prepared.last_use.clone().into_inner();
+    let flusher = Flusher::start(prepared.store.get_ref().clone(), last_use, flush_every);
     let factory = move || app(prepared.clone());
     let mut server = HttpServer::new(factory).shutdown_timeout(30);
     if !handle_signals {
@@ -180,21 +199,22 @@ pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
     Ok(Bound {
         server,
         addr,
+        flusher,
         closed,
     })
 }
 
 /// Runs the server until a signal stops it, then waits for the database to close.
 pub fn serve(config: Config) -> Result<(), StartError> {
-    let closed = actix_web::rt::System::new().block_on(async move {
+    let (flusher, closed) = actix_web::rt::System::new().block_on(async move {
         let bound = bind(config, true)?;
         bound.server.await.map_err(|source| StartError::Bind {
             addr: bound.addr.to_string(),
             source,
         })?;
-        Ok::<_, StartError>(bound.closed)
+        Ok::<_, StartError>((bound.flusher, bound.closed))
     })?;
-    if closed.wait(CLOSE_TIMEOUT) {
+    if Bound::finish(flusher, &closed) {
         log::info!("stopped; the database is closed");
     } else {
         log::warn!("stopped, but the database was still in use after {CLOSE_TIMEOUT:?}");
@@ -206,6 +226,7 @@ pub fn serve(config: Config) -> Result<(), StartError> {
 pub struct Spawned {
     pub addr: SocketAddr,
     pub handle: ServerHandle,
+    flusher: Flusher,
     closed: CloseWatch,
     thread: std::thread::JoinHandle<()>,
 }
@@ -215,7 +236,7 @@ impl Spawned {
     pub fn stop(self) {
         actix_web::rt::System::new().block_on(self.handle.stop(true));
         let _ = self.thread.join();
-        self.closed.wait(CLOSE_TIMEOUT);
+        Bound::finish(self.flusher, &self.closed);
     }
 }
 
@@ -227,7 +248,7 @@ pub fn spawn(config: Config) -> Result<Spawned, StartError> {
             match bind(config, false) {
                 Ok(bound) => {
                     let handle = bound.server.handle();
-                    let _ = sender.send(Ok((bound.addr, handle, bound.closed)));
+                    let _ = sender.send(Ok((bound.addr, handle, bound.flusher, bound.closed)));
                     let _ = bound.server.await;
                 }
                 Err(err) => {
@@ -236,12 +257,13 @@ pub fn spawn(config: Config) -> Result<Spawned, StartError> {
             }
         });
     });
-    let (addr, handle, closed) = receiver
+    let (addr, handle, flusher, closed) = receiver
         .recv()
         .map_err(|_| StartError::Store(Error::internal("the server thread ended early")))??;
     Ok(Spawned {
         addr,
         handle,
+        flusher,
         closed,
         thread,
     })

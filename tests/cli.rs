@@ -20,6 +20,8 @@ struct Served {
     base: String,
     /// What it printed before it served: the bootstrap secret, if any, is here.
     early: Vec<String>,
+    /// What it prints while serving.
+    log: std::sync::mpsc::Receiver<String>,
 }
 
 impl Served {
@@ -49,7 +51,12 @@ impl Served {
             };
             if let Some(addr) = line.split("serving on ").nth(1) {
                 let base = addr.trim().to_owned();
-                return Served { child, base, early };
+                return Served {
+                    child,
+                    base,
+                    early,
+                    log: lines,
+                };
             }
             early.push(line);
         }
@@ -62,11 +69,17 @@ impl Served {
             .cloned()
     }
 
-    fn stop(mut self) {
+    /// Stops with SIGTERM; returns what it logged while serving.
+    fn stop(mut self) -> Vec<String> {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
+        let mut log = Vec::new();
+        while let Ok(line) = self.log.recv_timeout(Duration::from_secs(2)) {
+            log.push(line);
+        }
+        log
     }
 }
 
@@ -210,4 +223,34 @@ fn a_second_server_on_the_same_file_exits_with_a_clear_message() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("in use by another process"), "{err}");
+}
+
+#[test]
+fn no_log_line_holds_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(&dir.path().join("k.redb"), &[]);
+    let admin = served.printed_secret().unwrap();
+    let client = reqwest::blocking::Client::new();
+    let created: serde_json::Value = client
+        .post(format!("{}/api/v1/service-accounts", served.base))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"name": "bot", "initial_secret": {}}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let secret = created["secret"]["secret"].as_str().unwrap().to_owned();
+    assert_eq!(status_of_me(&served.base, &secret), 200);
+    let wrong = format!("{}x", &secret[..48]);
+    assert_eq!(status_of_me(&served.base, &wrong), 401);
+    let log = served.stop();
+    assert!(
+        log.iter().any(|l| l.contains("/api/v1/me")),
+        "requests are logged: {log:?}"
+    );
+    for line in &log {
+        for s in [&admin, &secret, &wrong] {
+            assert!(!line.contains(&s[3..]), "a secret in the log: {line}");
+        }
+    }
 }

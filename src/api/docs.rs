@@ -27,6 +27,7 @@ const BEARER: &str = "bearer";
     components(schemas(ErrorBody)),
     tags(
         (name = "service-accounts", description = "Machine identities."),
+        (name = "credentials", description = "Secrets and public keys of service accounts."),
         (name = "groups", description = "Sets of service accounts that share roles."),
         (name = "roles", description = "Named sets of permissions; three are built in."),
         (name = "audit", description = "Every change, as it was made."),

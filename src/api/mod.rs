@@ -3,11 +3,13 @@
 //! document is collected from it, so the two cannot drift.
 
 mod audit;
+mod credentials;
 mod docs;
 mod fallback;
 mod groups;
 mod me;
 mod memberships;
+mod metrics;
 mod params;
 mod probes;
 mod respond;
@@ -26,11 +28,13 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(scope::scope("/api/v1").configure(|v1| {
         service_accounts::configure(v1);
         memberships::configure(v1);
+        credentials::configure(v1);
         groups::configure(v1);
         roles::configure(v1);
         audit::configure(v1);
         me::configure(v1);
     }));
     probes::configure(cfg);
+    metrics::configure(cfg);
     docs::configure(cfg);
 }

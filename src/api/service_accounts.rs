@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::credentials::SecretRequest;
 use super::params::{IfMatchHeader, PageParams, path_name};
 use super::respond;
 use super::views::{NewSecretView, PageView, ServiceAccountView, StatusView};
@@ -16,50 +17,16 @@ use crate::auth::Caller;
 use crate::auth::secret::Secret;
 use crate::config::{Config, CredentialsConfig};
 use crate::domain::{
-    self, AccountFilter, AccountPatch, Kind, Name, NewAccount, Status, permissions,
+    self, AccountFilter, AccountPatch, CredentialDetails, Kind, Name, NewAccount, NewCredential,
+    Status, permissions,
 };
 use crate::error::{Error, ErrorBody};
-use crate::store::{NewSecret, Store};
+use crate::store::Store;
 
 /// Reads a present JSON field, `null` included, as `Some`, so that `PATCH` can tell
 /// "clear it" (`null`) from "leave it" (absent).
 fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
-}
-
-/// The first secret of a new account, or a secret asked for later.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SecretRequest {
-    /// 1 to 255 characters; defaults to `secret`.
-    #[schema(example = "deploy", min_length = 1, max_length = 255)]
-    pub name: Option<String>,
-    /// Defaults to now + `credentials.default_lifetime_days`; at most
-    /// `credentials.max_lifetime_days` ahead.
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
-impl SecretRequest {
-    /// A new secret with its name and expiry resolved; `field` prefixes error names.
-    pub fn into_new_secret(
-        self,
-        field: &str,
-        limits: &CredentialsConfig,
-        now: DateTime<Utc>,
-    ) -> Result<NewSecret, Error> {
-        let name = self.name.unwrap_or_else(|| "secret".to_owned());
-        Ok(NewSecret {
-            name: domain::credential_name(&format!("{field}.name"), name)?,
-            expires_at: domain::credential_expiry(
-                &format!("{field}.expires_at"),
-                self.expires_at,
-                now,
-                limits.default_lifetime_days,
-                limits.max_lifetime_days,
-            )?,
-            secret: Secret::generate()?,
-        })
-    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -104,7 +71,7 @@ impl CreateServiceAccount {
         self,
         limits: &CredentialsConfig,
         now: DateTime<Utc>,
-    ) -> Result<(NewAccount, Option<NewSecret>), Error> {
+    ) -> Result<(NewAccount, Option<(Secret, NewCredential)>), Error> {
         let account = NewAccount {
             name: Name::parse("name", &self.name)?,
             display_name: self.display_name.map(domain::display_name).transpose()?,
@@ -117,7 +84,7 @@ impl CreateServiceAccount {
         };
         let secret = self
             .initial_secret
-            .map(|s| s.into_new_secret("initial_secret", limits, now))
+            .map(|s| s.into_secret("initial_secret.", limits, now))
             .transpose()?;
         Ok((account, secret))
     }
@@ -221,15 +188,19 @@ pub async fn create_service_account(
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::SERVICE_ACCOUNTS_WRITE)?;
     let (new, secret) = body.into_inner().parse(&config.credentials, caller.now)?;
-    let shown = secret.as_ref().map(|s| s.secret.clone());
+    let (shown, secret) = secret.unzip();
     let ctx = caller.write_context();
     let (details, credential) =
         web::block(move || store.create_service_account(&ctx, new, secret)).await??;
     let view = CreatedServiceAccountView {
         account: ServiceAccountView::new(&details, caller.now),
-        secret: credential
-            .zip(shown)
-            .map(|(credential, secret)| NewSecretView::new(&credential, &secret, caller.now)),
+        secret: credential.zip(shown).map(|(credential, secret)| {
+            let details = CredentialDetails {
+                credential,
+                last_used_at: None,
+            };
+            NewSecretView::new(&details, &secret, caller.now)
+        }),
     };
     Ok(respond::with_etag(
         StatusCode::CREATED,

@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::auth::secret::Secret;
 use crate::domain::{
-    AccountDetails, ActorRef, Credential, CredentialKind, GroupRef, Page, ServiceAccount, Status,
+    AccountDetails, ActorRef, CredentialDetails, CredentialKind, GroupRef, Page, ServiceAccount,
+    Status,
 };
 
 /// A page of a list.
@@ -151,6 +152,7 @@ impl ServiceAccountView {
 #[serde(rename_all = "snake_case")]
 pub enum CredentialType {
     Secret,
+    PublicKey,
 }
 
 /// A credential; never its secret.
@@ -164,7 +166,7 @@ pub struct CredentialView {
     /// The first 8 characters of a secret.
     #[schema(example = "kh_4fT9q")]
     pub prefix: Option<String>,
-    /// SHA-256 of a public key.
+    /// Lowercase hex SHA-256 of a public key's DER SubjectPublicKeyInfo.
     pub fingerprint: Option<String>,
     pub created_at: DateTime<Utc>,
     pub created_by: ActorView,
@@ -174,21 +176,27 @@ pub struct CredentialView {
 }
 
 impl CredentialView {
-    pub fn new(credential: &Credential, now: DateTime<Utc>) -> Self {
-        let (kind, prefix) = match &credential.kind {
-            CredentialKind::Secret { prefix, .. } => (CredentialType::Secret, Some(prefix.clone())),
+    pub fn new(details: &CredentialDetails, now: DateTime<Utc>) -> Self {
+        let credential = &details.credential;
+        let (kind, prefix, fingerprint) = match &credential.kind {
+            CredentialKind::Secret { prefix, .. } => {
+                (CredentialType::Secret, Some(prefix.clone()), None)
+            }
+            CredentialKind::PublicKey { fingerprint, .. } => {
+                (CredentialType::PublicKey, None, Some(fingerprint.clone()))
+            }
         };
         CredentialView {
             id: credential.id,
             kind,
             name: credential.name.clone(),
             prefix,
-            fingerprint: None,
+            fingerprint,
             created_at: credential.created_at,
             created_by: (&credential.created_by).into(),
             expires_at: credential.expires_at,
             expired: credential.is_expired(now),
-            last_used_at: None,
+            last_used_at: details.last_used_at,
         }
     }
 }
@@ -204,7 +212,7 @@ pub struct NewSecretView {
 }
 
 impl NewSecretView {
-    pub fn new(credential: &Credential, secret: &Secret, now: DateTime<Utc>) -> Self {
+    pub fn new(credential: &CredentialDetails, secret: &Secret, now: DateTime<Utc>) -> Self {
         NewSecretView {
             credential: CredentialView::new(credential, now),
             secret: secret.expose().to_owned(),

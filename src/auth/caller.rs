@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use uuid::Uuid;
 
+use super::last_use::LastUse;
 use super::secret::Secret;
 use crate::clock;
 use crate::domain::{Principal, Timestamp};
@@ -70,7 +71,10 @@ fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
         return Err(Error::Unauthenticated("the credential is malformed"));
     }
     let secret = Secret::parse(token)?;
-    let (principal, credential_id) = store.authenticate_secret(&secret, now)?;
+    let (principal, credential_id) = store.authenticate_secret(&secret.hash(), now)?;
+    if let Some(last_use) = req.app_data::<web::Data<LastUse>>() {
+        last_use.record(credential_id, principal.account.id, now);
+    }
     Ok(Caller {
         principal,
         authenticated_by: AuthenticatedBy::Secret { credential_id },

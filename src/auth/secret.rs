@@ -5,6 +5,7 @@
 use ring::digest;
 use ring::rand::{SecureRandom, SystemRandom};
 
+use crate::domain::{CredentialKind, NewCredential, Timestamp};
 use crate::error::Error;
 
 pub const PREFIX: &str = "kh_";
@@ -89,6 +90,18 @@ impl Secret {
 
     pub fn prefix(&self) -> &str {
         &self.0[..SHOWN_PREFIX_LEN]
+    }
+
+    /// What the store keeps of this secret: its hash and prefix, never the secret.
+    pub fn to_credential(&self, name: String, expires_at: Timestamp) -> NewCredential {
+        NewCredential {
+            name,
+            expires_at,
+            kind: CredentialKind::Secret {
+                prefix: self.prefix().to_owned(),
+                hash: self.hash(),
+            },
+        }
     }
 
     /// SHA-256 of the secret: all that is stored of it.

@@ -5,6 +5,15 @@ use uuid::Uuid;
 
 use super::{ActorRef, Timestamp, is_expired};
 
+/// The algorithms of `public_key` credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyAlgorithm {
+    /// ECDSA on P-256; signs ES256 assertions.
+    EcP256,
+    /// Ed25519; signs EdDSA assertions.
+    Ed25519,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CredentialKind {
     Secret {
@@ -13,13 +22,18 @@ pub enum CredentialKind {
         /// SHA-256 of the whole secret.
         hash: [u8; 32],
     },
+    PublicKey {
+        algorithm: KeyAlgorithm,
+        /// The uncompressed point (P-256) or the 32 key bytes (Ed25519).
+        key: Vec<u8>,
+        /// Lowercase hex SHA-256 of the DER SubjectPublicKeyInfo.
+        fingerprint: String,
+    },
 }
 
 impl CredentialKind {
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            CredentialKind::Secret { .. } => "secret",
-        }
+    pub fn is_secret(&self) -> bool {
+        matches!(self, CredentialKind::Secret { .. })
     }
 }
 
@@ -42,9 +56,38 @@ impl Credential {
     }
 }
 
-/// What a client asked of a new secret; unset fields take the configured defaults.
-#[derive(Debug, Clone, Default)]
-pub struct SecretSpec {
-    pub name: Option<String>,
-    pub expires_at: Option<Timestamp>,
+/// A credential to store, its name and expiry resolved. A secret arrives as its hash.
+#[derive(Debug, Clone)]
+pub struct NewCredential {
+    pub name: String,
+    pub expires_at: Timestamp,
+    pub kind: CredentialKind,
+}
+
+impl NewCredential {
+    pub fn into_credential(
+        self,
+        id: Uuid,
+        account_id: Uuid,
+        created_by: ActorRef,
+        now: Timestamp,
+    ) -> Credential {
+        Credential {
+            id,
+            account_id,
+            kind: self.kind,
+            name: self.name,
+            created_at: now,
+            created_by,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+/// A credential with when it was last used (kept apart from the record, written in
+/// batches).
+#[derive(Debug, Clone)]
+pub struct CredentialDetails {
+    pub credential: Credential,
+    pub last_used_at: Option<Timestamp>,
 }

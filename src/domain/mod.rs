@@ -19,7 +19,7 @@ pub use account::{
     ServiceAccount, Status,
 };
 pub use audit::{AuditEvent, AuditFilter, Change, Target, audit_key};
-pub use credential::{Credential, CredentialKind, SecretSpec};
+pub use credential::{Credential, CredentialDetails, CredentialKind, KeyAlgorithm, NewCredential};
 pub use etag::{Etag, IfMatch, check_if_match};
 pub use expiry::{account_expiry, credential_expiry, is_expired};
 pub use fields::{credential_name, description, display_name, external_id, metadata};

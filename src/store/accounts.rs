@@ -6,13 +6,14 @@ use std::collections::BTreeSet;
 use redb::{ReadableTable, WriteTransaction};
 use uuid::Uuid;
 
-use super::credentials::{self, NewSecret};
+use super::credentials;
 use super::reader::Reader;
 use super::tables::{self, ROOT};
 use super::{Store, WriteContext, audit, codec, groups, listing, memberships, roles};
 use crate::domain::{
     AccountDetails, AccountFilter, AccountPatch, Change, Credential, Etag, GroupRef, IfMatch, Kind,
-    Name, NewAccount, Page, PageRequest, ServiceAccount, Target, Timestamp, check_if_match,
+    Name, NewAccount, NewCredential, Page, PageRequest, ServiceAccount, Target, Timestamp,
+    check_if_match,
 };
 use crate::error::Error;
 
@@ -77,7 +78,7 @@ pub(super) fn details(
                 display_name: g.display_name,
             })
             .collect(),
-        last_seen_at: None,
+        last_seen_at: credentials::last_seen(tx, account.id)?,
         account,
         etag,
     })
@@ -117,7 +118,7 @@ impl Store {
         &self,
         ctx: &WriteContext,
         new: NewAccount,
-        secret: Option<NewSecret>,
+        secret: Option<NewCredential>,
     ) -> Result<(AccountDetails, Option<Credential>), Error> {
         self.write(|tx| create(tx, ctx, new, secret))
     }
@@ -189,6 +190,8 @@ impl Store {
             tx.open_table(tables::ACCOUNTS)?
                 .remove(account.id.as_u128())?;
             credentials::delete_all_of(tx, account.id)?;
+            tx.open_table(tables::LAST_SEEN)?
+                .remove(account.id.as_u128())?;
             let mut account = account;
             for mut group in memberships::groups_of(tx, &account)?.into_values() {
                 memberships::leave(tx, &mut account, &mut group)?;
@@ -235,7 +238,7 @@ pub(super) fn create(
     tx: &WriteTransaction,
     ctx: &WriteContext,
     new: NewAccount,
-    secret: Option<NewSecret>,
+    secret: Option<NewCredential>,
 ) -> Result<(AccountDetails, Option<Credential>), Error> {
     roles::require_bindable(tx, ctx, &new.roles)?;
     let mut joining = Vec::new();
@@ -256,7 +259,7 @@ pub(super) fn create(
     }
     let credential = match secret {
         Some(secret) => {
-            let credential = credentials::insert_secret(tx, ctx, &account, &secret)?;
+            let credential = credentials::insert(tx, ctx, &account, secret)?;
             changes.push(Change::set("initial_secret", &credential.id));
             Some(credential)
         }

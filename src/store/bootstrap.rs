@@ -2,10 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::credentials::{self, NewSecret};
+use super::credentials;
 use super::reader::{self, CREATED_AT_KEY, SCHEMA_VERSION_KEY};
 use super::{SCHEMA_VERSION, Store, WriteContext, accounts, audit, roles, tables};
-use crate::domain::{AccountPatch, Change, Name, NewAccount, Status, Timestamp};
+use crate::domain::{AccountPatch, Change, Name, NewAccount, NewCredential, Status, Timestamp};
 use crate::error::Error;
 
 const ADMIN: &str = "admin";
@@ -31,7 +31,7 @@ impl Store {
     /// On an empty database: writes the schema version, the built-in roles and the
     /// `admin` account holding `admin_secret`, in one transaction. On later starts it
     /// only brings the built-in roles up to date. Returns whether this was the first start.
-    pub fn initialize(&self, now: Timestamp, admin_secret: NewSecret) -> Result<bool, Error> {
+    pub fn initialize(&self, now: Timestamp, admin_secret: NewCredential) -> Result<bool, Error> {
         self.write(|tx| {
             let is_fresh = reader::meta(tx, SCHEMA_VERSION_KEY)?.is_none();
             if is_fresh {
@@ -50,7 +50,7 @@ impl Store {
 
     /// Recovery with the server stopped: gives `admin` a new secret, and makes sure the
     /// account exists, is active, does not expire and holds the `admin` role.
-    pub fn issue_admin_secret(&self, now: Timestamp, secret: NewSecret) -> Result<(), Error> {
+    pub fn issue_admin_secret(&self, now: Timestamp, secret: NewCredential) -> Result<(), Error> {
         let ctx = WriteContext::system(now, "keyhouse admin issue-token");
         self.write(|tx| {
             let (mut account, _) = match accounts::get_by_name(tx, &admin_name()?) {
@@ -70,7 +70,7 @@ impl Store {
             };
             let mut changes = patch.apply(&mut account, now);
             accounts::put(tx, &account)?;
-            let credential = credentials::insert_secret(tx, &ctx, &account, &secret)?;
+            let credential = credentials::insert(tx, &ctx, &account, secret)?;
             changes.push(Change::set("new_secret", &credential.id));
             audit::append(
                 tx,

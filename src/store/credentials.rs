@@ -1,22 +1,20 @@
-//! Credentials in storage: a secret's SHA-256 indexed to its credential, and each
-//! credential listed under its account with its expiry.
+//! Credentials in storage: a secret's SHA-256 indexed to its credential, each
+//! credential listed under its account with its expiry, last-use times apart from the
+//! records, and the use cases that issue, rotate, read and revoke them.
 
+use std::collections::BTreeMap;
+
+use chrono::Duration;
 use redb::{ReadableTable, WriteTransaction};
 use uuid::Uuid;
 
 use super::reader::Reader;
-use super::{Store, WriteContext, accounts, codec, roles, tables};
-use crate::auth::secret::Secret;
-use crate::domain::{Credential, CredentialKind, Principal, ServiceAccount, Timestamp};
+use super::{Store, WriteContext, accounts, audit, codec, roles, tables};
+use crate::domain::{
+    Change, Credential, CredentialDetails, CredentialKind, Kind, Name, NewCredential, Page,
+    PageRequest, Principal, ServiceAccount, Target, Timestamp,
+};
 use crate::error::Error;
-
-/// A secret to store, its name and expiry already resolved.
-#[derive(Debug)]
-pub struct NewSecret {
-    pub secret: Secret,
-    pub name: String,
-    pub expires_at: Timestamp,
-}
 
 pub(super) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<Credential>, Error> {
     let table = tx.table(tables::CREDENTIALS)?;
@@ -26,38 +24,7 @@ pub(super) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<Credential>, Erro
     Ok(Some(codec::decode(bytes.value())?))
 }
 
-/// Stores the secret's hash, never the secret.
-pub(super) fn insert_secret(
-    tx: &WriteTransaction,
-    ctx: &WriteContext,
-    account: &ServiceAccount,
-    new: &NewSecret,
-) -> Result<Credential, Error> {
-    let hash = new.secret.hash();
-    let credential = Credential {
-        id: Uuid::new_v4(),
-        account_id: account.id,
-        kind: CredentialKind::Secret {
-            prefix: new.secret.prefix().to_owned(),
-            hash,
-        },
-        name: new.name.clone(),
-        created_at: ctx.now,
-        created_by: ctx.actor.clone(),
-        expires_at: new.expires_at,
-    };
-    let mut hashes = tx.open_table(tables::SECRET_HASHES)?;
-    if hashes.get(&hash)?.is_some() {
-        return Err(Error::internal(
-            "a generated secret collided with a stored one",
-        ));
-    }
-    hashes.insert(&hash, credential.id.as_u128())?;
-    insert(tx, &credential)?;
-    Ok(credential)
-}
-
-fn insert(tx: &WriteTransaction, credential: &Credential) -> Result<(), Error> {
+fn put(tx: &WriteTransaction, credential: &Credential) -> Result<(), Error> {
     let id = credential.id.as_u128();
     tx.open_table(tables::CREDENTIALS)?
         .insert(id, codec::encode(credential)?.as_slice())?;
@@ -66,6 +33,55 @@ fn insert(tx: &WriteTransaction, credential: &Credential) -> Result<(), Error> {
         credential.expires_at.timestamp(),
     )?;
     Ok(())
+}
+
+/// Stores a new credential of `account`; a secret is indexed by its hash.
+pub(super) fn insert(
+    tx: &WriteTransaction,
+    ctx: &WriteContext,
+    account: &ServiceAccount,
+    new: NewCredential,
+) -> Result<Credential, Error> {
+    let credential = new.into_credential(Uuid::new_v4(), account.id, ctx.actor.clone(), ctx.now);
+    if let CredentialKind::Secret { hash, .. } = &credential.kind {
+        let mut hashes = tx.open_table(tables::SECRET_HASHES)?;
+        if hashes.get(hash)?.is_some() {
+            return Err(Error::internal(
+                "a generated secret collided with a stored one",
+            ));
+        }
+        hashes.insert(hash, credential.id.as_u128())?;
+    }
+    put(tx, &credential)?;
+    Ok(credential)
+}
+
+/// Removes one credential with its index entries and last use.
+fn remove(tx: &WriteTransaction, credential: &Credential) -> Result<(), Error> {
+    let id = credential.id.as_u128();
+    tx.open_table(tables::CREDENTIALS)?.remove(id)?;
+    tx.open_table(tables::ACCOUNT_CREDENTIALS)?
+        .remove((credential.account_id.as_u128(), id))?;
+    tx.open_table(tables::LAST_USED)?.remove(id)?;
+    if let CredentialKind::Secret { hash, .. } = &credential.kind {
+        tx.open_table(tables::SECRET_HASHES)?.remove(hash)?;
+    }
+    Ok(())
+}
+
+/// Every credential of an account.
+fn all_of(tx: &impl Reader, account_id: Uuid) -> Result<Vec<Credential>, Error> {
+    let id = account_id.as_u128();
+    let index = tx.table(tables::ACCOUNT_CREDENTIALS)?;
+    let mut found = Vec::new();
+    for entry in index.range((id, 0)..=(id, u128::MAX))? {
+        let credential_id = Uuid::from_u128(entry?.0.value().1);
+        found.push(
+            get(tx, credential_id)?
+                .ok_or_else(|| Error::internal("an account lists a missing credential"))?,
+        );
+    }
+    Ok(found)
 }
 
 /// How many of an account's credentials have not expired.
@@ -85,43 +101,194 @@ pub(super) fn count_active(
     Ok(count)
 }
 
-/// Deletes every credential of an account, with its index entries.
+/// Deletes every credential of an account.
 pub(super) fn delete_all_of(tx: &WriteTransaction, account_id: Uuid) -> Result<(), Error> {
-    let id = account_id.as_u128();
-    let ids: Vec<u128> = tx
-        .open_table(tables::ACCOUNT_CREDENTIALS)?
-        .extract_from_if((id, 0)..=(id, u128::MAX), |_, _| true)?
-        .map(|entry| entry.map(|(key, _)| key.value().1))
-        .collect::<Result<_, _>>()?;
-    let mut credentials = tx.open_table(tables::CREDENTIALS)?;
-    let mut hashes = tx.open_table(tables::SECRET_HASHES)?;
-    for credential_id in ids {
-        let Some(bytes) = credentials.remove(credential_id)? else {
-            continue;
-        };
-        let credential: Credential = codec::decode(bytes.value())?;
-        match credential.kind {
-            CredentialKind::Secret { hash, .. } => {
-                hashes.remove(&hash)?;
-            }
-        }
+    for credential in all_of(tx, account_id)? {
+        remove(tx, &credential)?;
     }
     Ok(())
 }
 
+fn last_used(tx: &impl Reader, id: Uuid) -> Result<Option<Timestamp>, Error> {
+    let at = tx
+        .table(tables::LAST_USED)?
+        .get(id.as_u128())?
+        .map(|v| v.value());
+    Ok(at.and_then(|secs| Timestamp::from_timestamp(secs, 0)))
+}
+
+fn details(tx: &impl Reader, credential: Credential) -> Result<CredentialDetails, Error> {
+    Ok(CredentialDetails {
+        last_used_at: last_used(tx, credential.id)?,
+        credential,
+    })
+}
+
+/// The credential `id` of the account `name`; 404 when either is missing or the
+/// credential belongs to another account.
+fn get_of(tx: &impl Reader, name: &Name, id: Uuid) -> Result<(ServiceAccount, Credential), Error> {
+    let (account, _) = accounts::get_by_name(tx, name)?;
+    match get(tx, id)? {
+        Some(credential) if credential.account_id == account.id => Ok((account, credential)),
+        _ => Err(Error::not_found(Kind::Credential, id.to_string())),
+    }
+}
+
+fn target(credential: &Credential) -> Target {
+    Target::new(Kind::Credential, credential.id, credential.name.clone())
+}
+
+/// Issuing a credential lets its holder act as the account, so the caller must hold
+/// every role the account holds (scope-down).
+fn require_may_act_as(
+    tx: &WriteTransaction,
+    ctx: &WriteContext,
+    account: &ServiceAccount,
+) -> Result<(), Error> {
+    let held = roles::held_by(tx, account)?;
+    roles::require_held(tx, ctx, &held)
+}
+
+fn creation_changes(credential: &Credential) -> Vec<Change> {
+    let (kind, shown) = match &credential.kind {
+        CredentialKind::Secret { prefix, .. } => ("secret", ("prefix", prefix.clone())),
+        CredentialKind::PublicKey { fingerprint, .. } => {
+            ("public_key", ("fingerprint", fingerprint.clone()))
+        }
+    };
+    vec![
+        Change::set("type", &kind),
+        Change::set("name", &credential.name),
+        Change::set(shown.0, &shown.1),
+        Change::set("expires_at", &credential.expires_at),
+    ]
+}
+
 impl Store {
-    /// The account a secret belongs to, if the secret, its credential and its account
-    /// are all valid now. A refusal is `Unauthenticated` with its reason.
+    /// Issues a credential; refused past `max_active` unexpired credentials.
+    pub fn create_credential(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        new: NewCredential,
+        max_active: u32,
+    ) -> Result<CredentialDetails, Error> {
+        self.write(|tx| {
+            let (account, _) = accounts::get_by_name(tx, name)?;
+            require_may_act_as(tx, ctx, &account)?;
+            let active = count_active(tx, account.id, ctx.now)?;
+            if active >= max_active {
+                return Err(Error::LimitExceeded(format!(
+                    "service account '{name}' already has {active} active credentials, \
+                     the most allowed (credentials.max_active)"
+                )));
+            }
+            let credential = insert(tx, ctx, &account, new)?;
+            audit::append(
+                tx,
+                ctx,
+                "credential.create",
+                target(&credential),
+                creation_changes(&credential),
+            )?;
+            details(tx, credential)
+        })
+    }
+
+    /// A new secret; in the same transaction every other unexpired secret of the account
+    /// expires at now + `grace` at the latest. Never refused by the credential limit.
+    pub fn rotate_secret(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        new: NewCredential,
+        grace: Duration,
+    ) -> Result<CredentialDetails, Error> {
+        self.write(|tx| {
+            let (account, _) = accounts::get_by_name(tx, name)?;
+            require_may_act_as(tx, ctx, &account)?;
+            let until = ctx.now + grace;
+            let mut expiring = Vec::new();
+            for mut old in all_of(tx, account.id)? {
+                if old.kind.is_secret() && !old.is_expired(ctx.now) && old.expires_at > until {
+                    old.expires_at = until;
+                    put(tx, &old)?;
+                    expiring.push(old.id);
+                }
+            }
+            let credential = insert(tx, ctx, &account, new)?;
+            let mut changes = creation_changes(&credential);
+            changes.push(Change::set("expiring", &expiring));
+            changes.push(Change::set("expiring_at", &until));
+            audit::append(
+                tx,
+                ctx,
+                "service_account.rotate_secret",
+                target(&credential),
+                changes,
+            )?;
+            details(tx, credential)
+        })
+    }
+
+    /// Revokes a credential at once; it is gone, and the audit trail keeps the revocation.
+    pub fn revoke_credential(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        id: Uuid,
+    ) -> Result<(), Error> {
+        self.write(|tx| {
+            let (_, credential) = get_of(tx, name, id)?;
+            remove(tx, &credential)?;
+            audit::append(
+                tx,
+                ctx,
+                "credential.revoke",
+                target(&credential),
+                Vec::new(),
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn get_credential(&self, name: &Name, id: Uuid) -> Result<CredentialDetails, Error> {
+        self.read(|tx| {
+            let (_, credential) = get_of(tx, name, id)?;
+            details(tx, credential)
+        })
+    }
+
+    /// One page of an account's credentials, ordered by name (then id).
+    pub fn list_credentials(
+        &self,
+        name: &Name,
+        request: &PageRequest,
+    ) -> Result<Page<CredentialDetails>, Error> {
+        self.read(|tx| {
+            let (account, _) = accounts::get_by_name(tx, name)?;
+            let sorted: BTreeMap<String, Credential> = all_of(tx, account.id)?
+                .into_iter()
+                .map(|c| (format!("{}\u{0}{}", c.name, c.id), c))
+                .collect();
+            request
+                .cut(sorted.into_iter().map(Ok))?
+                .try_map(|credential| details(tx, credential))
+        })
+    }
+
+    /// The account a secret (given as its hash) belongs to, if the credential and its
+    /// account are both valid now. A refusal is `Unauthenticated` with its reason.
     pub fn authenticate_secret(
         &self,
-        secret: &Secret,
+        hash: &[u8; 32],
         now: Timestamp,
     ) -> Result<(Principal, Uuid), Error> {
         self.read(|tx| {
             let unknown = || Error::Unauthenticated("the credential is not known");
             let id = tx
                 .table(tables::SECRET_HASHES)?
-                .get(&secret.hash())?
+                .get(hash)?
                 .map(|v| Uuid::from_u128(v.value()))
                 .ok_or_else(unknown)?;
             let credential = get(tx, id)?.ok_or_else(unknown)?;
@@ -142,4 +309,36 @@ impl Store {
             ))
         })
     }
+
+    /// Writes a batch of last uses, (credential, account, when), in one transaction.
+    /// Credentials or accounts deleted since are skipped; times only move forward.
+    pub fn record_last_use(&self, uses: &[(Uuid, Uuid, Timestamp)]) -> Result<(), Error> {
+        self.write(|tx| {
+            let credentials = tx.open_table(tables::CREDENTIALS)?;
+            let accounts = tx.open_table(tables::ACCOUNTS)?;
+            let mut used = tx.open_table(tables::LAST_USED)?;
+            let mut seen = tx.open_table(tables::LAST_SEEN)?;
+            for (credential, account, at) in uses {
+                let at = at.timestamp();
+                if credentials.get(credential.as_u128())?.is_some() {
+                    let before = used.get(credential.as_u128())?.map(|v| v.value());
+                    used.insert(credential.as_u128(), before.map_or(at, |b| b.max(at)))?;
+                }
+                if accounts.get(account.as_u128())?.is_some() {
+                    let before = seen.get(account.as_u128())?.map(|v| v.value());
+                    seen.insert(account.as_u128(), before.map_or(at, |b| b.max(at)))?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// When an account last authenticated, as last flushed.
+pub(super) fn last_seen(tx: &impl Reader, account_id: Uuid) -> Result<Option<Timestamp>, Error> {
+    let at = tx
+        .table(tables::LAST_SEEN)?
+        .get(account_id.as_u128())?
+        .map(|v| v.value());
+    Ok(at.and_then(|secs| Timestamp::from_timestamp(secs, 0)))
 }

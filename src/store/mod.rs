@@ -18,13 +18,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use prometheus_client::metrics::counter::Counter;
 use redb::{Database, DatabaseError, ReadTransaction, ReadableDatabase, WriteTransaction};
 use uuid::Uuid;
 
 use crate::domain::{ActorRef, Timestamp};
 use crate::error::Error;
-
-pub use credentials::NewSecret;
 
 /// The schema this keyhouse writes. A file with a newer one is refused at open.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -90,6 +89,8 @@ pub enum OpenError {
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
+    /// Committed write transactions, for `/metrics` and for tests of batching.
+    writes: Counter,
 }
 
 impl Store {
@@ -105,7 +106,10 @@ impl Store {
                     source,
                 },
             })?;
-        let store = Store { db: Arc::new(db) };
+        let store = Store {
+            db: Arc::new(db),
+            writes: Counter::default(),
+        };
         let prepare = |source| OpenError::Prepare {
             path: path.to_owned(),
             source,
@@ -133,6 +137,7 @@ impl Store {
         let tx = self.db.begin_write()?;
         let out = f(&tx)?;
         tx.commit()?;
+        self.writes.inc();
         Ok(out)
     }
 
@@ -140,6 +145,11 @@ impl Store {
     fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T, Error>) -> Result<T, Error> {
         let tx = self.db.begin_read()?;
         f(&tx)
+    }
+
+    /// The count of committed write transactions.
+    pub fn write_counter(&self) -> Counter {
+        self.writes.clone()
     }
 
     /// A watch that tells when every clone of this store is gone, and so the file closed.

@@ -51,6 +51,13 @@ pub(super) const SECRET_HASHES: TableDefinition<&[u8; 32], u128> =
 pub(super) const ACCOUNT_CREDENTIALS: TableDefinition<(u128, u128), i64> =
     TableDefinition::new("account_credentials_v1");
 
+/// Credential id → when it last authenticated (unix seconds), written in batches and
+/// kept apart from the record so that use does not change its etag.
+pub(super) const LAST_USED: TableDefinition<u128, i64> = TableDefinition::new("last_used_v1");
+
+/// Account id → when it last authenticated (unix seconds), as `LAST_USED`.
+pub(super) const LAST_SEEN: TableDefinition<u128, i64> = TableDefinition::new("last_seen_v1");
+
 /// Sequence number → encoded `AuditEvent`.
 pub(super) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
 
@@ -65,6 +72,8 @@ pub(super) fn create_all(tx: &WriteTransaction) -> Result<(), Error> {
     tx.open_table(CREDENTIALS)?;
     tx.open_table(SECRET_HASHES)?;
     tx.open_table(ACCOUNT_CREDENTIALS)?;
+    tx.open_table(LAST_USED)?;
+    tx.open_table(LAST_SEEN)?;
     tx.open_table(AUDIT)?;
     Ok(())
 }

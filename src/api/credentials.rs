@@ -1,0 +1,289 @@
+//! Credential routes: secrets and public keys of a service account, and rotation.
+
+use actix_web::{HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::params::{PageParams, path_name};
+use super::views::{CredentialView, NewSecretView, PageView};
+use crate::auth::Caller;
+use crate::auth::public_key::PublicKey;
+use crate::auth::secret::Secret;
+use crate::config::{Config, CredentialsConfig};
+use crate::domain::{self, Kind, Name, NewCredential, permissions};
+use crate::error::{Error, ErrorBody};
+use crate::store::Store;
+
+/// A secret asked for: with an account (`initial_secret`), by rotation, or on its own.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRequest {
+    /// 1 to 255 characters; defaults to `secret`.
+    #[schema(example = "deploy", min_length = 1, max_length = 255)]
+    pub name: Option<String>,
+    /// Defaults to now + `credentials.default_lifetime_days`; at most
+    /// `credentials.max_lifetime_days` ahead.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The name and expiry of a new credential; `field` prefixes the names in errors.
+fn name_and_expiry(
+    field: &str,
+    name: Option<String>,
+    default_name: &str,
+    expires_at: Option<DateTime<Utc>>,
+    limits: &CredentialsConfig,
+    now: DateTime<Utc>,
+) -> Result<(String, DateTime<Utc>), Error> {
+    let name = domain::credential_name(
+        &format!("{field}name"),
+        name.unwrap_or_else(|| default_name.to_owned()),
+    )?;
+    let expires_at = domain::credential_expiry(
+        &format!("{field}expires_at"),
+        expires_at,
+        now,
+        limits.default_lifetime_days,
+        limits.max_lifetime_days,
+    )?;
+    Ok((name, expires_at))
+}
+
+impl SecretRequest {
+    /// A new secret, and what the store keeps of it. `field` prefixes error names
+    /// (`initial_secret.`), empty for a top-level request.
+    pub fn into_secret(
+        self,
+        field: &str,
+        limits: &CredentialsConfig,
+        now: DateTime<Utc>,
+    ) -> Result<(Secret, NewCredential), Error> {
+        let (name, expires_at) =
+            name_and_expiry(field, self.name, "secret", self.expires_at, limits, now)?;
+        let secret = Secret::generate()?;
+        let credential = secret.to_credential(name, expires_at);
+        Ok((secret, credential))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialTypeParam {
+    #[default]
+    Secret,
+    PublicKey,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"type": "public_key", "name": "signer",
+    "public_key": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA...\n-----END PUBLIC KEY-----\n"}))]
+pub struct CreateCredential {
+    /// `secret` (default) or `public_key`.
+    #[serde(rename = "type", default)]
+    pub kind: CredentialTypeParam,
+    /// 1 to 255 characters; defaults to the type.
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: Option<String>,
+    /// Defaults to now + `credentials.default_lifetime_days`; at most
+    /// `credentials.max_lifetime_days` ahead.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// For `public_key`: a PEM SubjectPublicKeyInfo of an EC P-256 or Ed25519 key.
+    pub public_key: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"grace_period_seconds": 3600, "name": "deploy-2"}))]
+pub struct RotateSecret {
+    /// How long the account's other secrets keep working: 0 (default) to 86400.
+    #[schema(minimum = 0, maximum = 86400)]
+    pub grace_period_seconds: Option<i64>,
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A new credential: a secret shows its secret this once.
+#[derive(serde::Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum CreatedCredentialView {
+    Secret(NewSecretView),
+    PublicKey(CredentialView),
+}
+
+const MAX_GRACE_SECONDS: i64 = 86_400;
+
+fn credential_id(raw: &str) -> Result<Uuid, Error> {
+    Uuid::parse_str(raw).map_err(|_| Error::not_found(Kind::Credential, raw))
+}
+
+/// Issue a credential: a secret (shown once, in this answer) or a public key. Needs
+/// `credentials:write`, and every role the account holds. At most
+/// `credentials.max_active` unexpired credentials per account.
+#[utoipa::path(tag = "credentials", request_body = CreateCredential,
+    params(("name" = String, Path, description = "The account's name.")),
+    responses((status = 201, body = CreatedCredentialView),
+        (status = 409, body = ErrorBody, description = "The account has its most active credentials.")))]
+#[post("/service-accounts/{name}/credentials")]
+pub async fn create_credential(
+    store: web::Data<Store>,
+    config: web::Data<Config>,
+    caller: Caller,
+    name: web::Path<String>,
+    body: web::Json<CreateCredential>,
+) -> Result<HttpResponse, Error> {
+    caller.require_read(Kind::ServiceAccount, &name)?;
+    caller.require(permissions::CREDENTIALS_WRITE)?;
+    let name = path_name(Kind::ServiceAccount, &name)?;
+    let body = body.into_inner();
+    let limits = &config.credentials;
+    let (shown, new) = match (body.kind, body.public_key) {
+        (CredentialTypeParam::Secret, Some(_)) => {
+            return Err(Error::invalid(
+                "public_key",
+                "only goes with type public_key",
+            ));
+        }
+        (CredentialTypeParam::Secret, None) => {
+            let request = SecretRequest {
+                name: body.name,
+                expires_at: body.expires_at,
+            };
+            let (secret, new) = request.into_secret("", limits, caller.now)?;
+            (Some(secret), new)
+        }
+        (CredentialTypeParam::PublicKey, None) => {
+            return Err(Error::invalid(
+                "public_key",
+                "is required for type public_key",
+            ));
+        }
+        (CredentialTypeParam::PublicKey, Some(pem)) => {
+            let key = PublicKey::from_pem(&pem)?;
+            let (name, expires_at) = name_and_expiry(
+                "",
+                body.name,
+                "public_key",
+                body.expires_at,
+                limits,
+                caller.now,
+            )?;
+            (None, key.to_credential(name, expires_at))
+        }
+    };
+    let ctx = caller.write_context();
+    let max_active = limits.max_active;
+    let created =
+        web::block(move || store.create_credential(&ctx, &name, new, max_active)).await??;
+    let view = match shown {
+        Some(secret) => {
+            CreatedCredentialView::Secret(NewSecretView::new(&created, &secret, caller.now))
+        }
+        None => CreatedCredentialView::PublicKey(CredentialView::new(&created, caller.now)),
+    };
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// List an account's credentials, by name; never a secret. Needs `credentials:read`.
+#[utoipa::path(tag = "credentials", params(("name" = String, Path, description = "The account's name."), PageParams),
+    responses((status = 200, body = PageView<CredentialView>)))]
+#[get("/service-accounts/{name}/credentials")]
+pub async fn list_credentials(
+    store: web::Data<Store>,
+    caller: Caller,
+    name: web::Path<String>,
+    paging: web::Query<PageParams>,
+) -> Result<HttpResponse, Error> {
+    caller.require_read(Kind::ServiceAccount, &name)?;
+    caller.require(permissions::CREDENTIALS_READ)?;
+    let page =
+        store.list_credentials(&path_name(Kind::ServiceAccount, &name)?, &paging.parse()?)?;
+    Ok(HttpResponse::Ok().json(PageView::from_page(page, |c| {
+        CredentialView::new(&c, caller.now)
+    })))
+}
+
+/// Read a credential; never its secret. Needs `credentials:read`.
+#[utoipa::path(tag = "credentials",
+    params(("name" = String, Path, description = "The account's name."), ("id" = Uuid, Path, description = "The credential's id.")),
+    responses((status = 200, body = CredentialView)))]
+#[get("/service-accounts/{name}/credentials/{id}")]
+pub async fn get_credential(
+    store: web::Data<Store>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (name, id) = path.into_inner();
+    caller.require_read(Kind::ServiceAccount, &name)?;
+    caller.require_read(Kind::Credential, &id)?;
+    let credential = store.get_credential(
+        &path_name(Kind::ServiceAccount, &name)?,
+        credential_id(&id)?,
+    )?;
+    Ok(HttpResponse::Ok().json(CredentialView::new(&credential, caller.now)))
+}
+
+/// Revoke a credential at once: it stops working on the next request and is gone. Needs
+/// `credentials:write`.
+#[utoipa::path(tag = "credentials",
+    params(("name" = String, Path, description = "The account's name."), ("id" = Uuid, Path, description = "The credential's id.")),
+    responses((status = 204, description = "Revoked.")))]
+#[delete("/service-accounts/{name}/credentials/{id}")]
+pub async fn revoke_credential(
+    store: web::Data<Store>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Error> {
+    let (name, id) = path.into_inner();
+    caller.require_read(Kind::ServiceAccount, &name)?;
+    caller.require_read(Kind::Credential, &id)?;
+    caller.require(permissions::CREDENTIALS_WRITE)?;
+    let (name, id) = (path_name(Kind::ServiceAccount, &name)?, credential_id(&id)?);
+    let ctx = caller.write_context();
+    web::block(move || store.revoke_credential(&ctx, &name, id)).await??;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Issue a new secret and let every other secret of the account expire at now +
+/// `grace_period_seconds`, in one transaction; never refused by the credential limit.
+/// Needs `credentials:write`, and every role the account holds.
+#[utoipa::path(tag = "credentials", request_body = RotateSecret,
+    params(("name" = String, Path, description = "The account's name.")),
+    responses((status = 201, body = NewSecretView)))]
+#[post("/service-accounts/{name}/rotate-secret")]
+pub async fn rotate_secret(
+    store: web::Data<Store>,
+    config: web::Data<Config>,
+    caller: Caller,
+    name: web::Path<String>,
+    body: web::Json<RotateSecret>,
+) -> Result<HttpResponse, Error> {
+    caller.require_read(Kind::ServiceAccount, &name)?;
+    caller.require(permissions::CREDENTIALS_WRITE)?;
+    let name: Name = path_name(Kind::ServiceAccount, &name)?;
+    let body = body.into_inner();
+    let grace = match body.grace_period_seconds.unwrap_or(0) {
+        seconds @ 0..=MAX_GRACE_SECONDS => Duration::seconds(seconds),
+        _ => return Err(Error::invalid("grace_period_seconds", "must be 0 to 86400")),
+    };
+    let request = SecretRequest {
+        name: body.name,
+        expires_at: body.expires_at,
+    };
+    let (secret, new) = request.into_secret("", &config.credentials, caller.now)?;
+    let ctx = caller.write_context();
+    let created = web::block(move || store.rotate_secret(&ctx, &name, new, grace)).await??;
+    Ok(HttpResponse::Created().json(NewSecretView::new(&created, &secret, caller.now)))
+}
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_credential)
+        .service(list_credentials)
+        .service(get_credential)
+        .service(revoke_credential)
+        .service(rotate_secret);
+}
