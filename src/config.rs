@@ -290,12 +290,14 @@ impl Config {
             .map_err(|_| invalid(setting, "is not a valid kh_ secret"))
     }
 
-    /// `oauth.issuer`, or `http://` + `server.listen`.
-    pub fn issuer(&self) -> String {
+    /// `oauth.issuer`, or `http://` + the address the server is bound to (which is
+    /// `server.listen`, with the port the system chose if that was 0).
+    pub fn issuer(&self, bound: SocketAddr) -> String {
         self.oauth
             .issuer
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.server.listen))
+            .map(|issuer| issuer.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{bound}"))
     }
 }
 
@@ -372,7 +374,7 @@ mod tests {
         assert_eq!(c.credentials.last_used_flush_seconds, 5);
         assert_eq!(c.oauth.audience, "keyhouse");
         assert_eq!(c.oauth.access_token_ttl_seconds, 3600);
-        assert_eq!(c.issuer(), "http://127.0.0.1:8080");
+        assert_eq!(c.issuer(c.listen_addr().unwrap()), "http://127.0.0.1:8080");
         assert_eq!(c.security.max_auth_failures, 20);
         assert_eq!(c.security.auth_failure_window_seconds, 60);
     }

@@ -95,8 +95,27 @@ pub enum Error {
     UnsupportedMediaType(String),
     #[error("too many failed authentications from this address; retry in {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
+    /// An OAuth 2.0 endpoint's error, answered in the format of RFC 6749 section 5.2.
+    #[error("{description}")]
+    OAuth {
+        error: OAuthError,
+        description: String,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The error codes of RFC 6749 section 5.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthError {
+    InvalidRequest,
+    /// 401: the client could not be authenticated.
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
 }
 
 impl Error {
@@ -114,6 +133,11 @@ impl Error {
             Error::PayloadTooLarge { .. } => Code::PayloadTooLarge,
             Error::UnsupportedMediaType(_) => Code::UnsupportedMediaType,
             Error::RateLimited { .. } => Code::RateLimited,
+            Error::OAuth {
+                error: OAuthError::InvalidClient,
+                ..
+            } => Code::Unauthenticated,
+            Error::OAuth { .. } => Code::InvalidArgument,
             Error::Internal(_) => Code::Internal,
         }
     }
@@ -131,6 +155,13 @@ impl Error {
         Error::NotFound {
             kind,
             name: name.into(),
+        }
+    }
+
+    pub fn oauth(error: OAuthError, description: impl Into<String>) -> Self {
+        Error::OAuth {
+            error,
+            description: description.into(),
         }
     }
 
@@ -168,6 +199,17 @@ impl ResponseError for Error {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
+        if let Error::OAuth { error, description } = self {
+            if *error == OAuthError::InvalidClient {
+                response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"keyhouse\""));
+            }
+            return response
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(OAuthErrorBody {
+                    error: *error,
+                    error_description: description.clone(),
+                });
+        }
         match self {
             Error::Unauthenticated(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
@@ -191,6 +233,15 @@ impl ResponseError for Error {
             },
         })
     }
+}
+
+/// The body of an OAuth endpoint's error (RFC 6749 section 5.2).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"error": "invalid_client", "error_description": "the client could not be authenticated"}))]
+pub struct OAuthErrorBody {
+    #[schema(value_type = String)]
+    pub error: OAuthError,
+    pub error_description: String,
 }
 
 /// Storage failures are bugs or broken disks: a 500 whose cause only the log sees.

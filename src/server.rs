@@ -6,17 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::error::{JsonPayloadError, PayloadError, QueryPayloadError};
+use actix_web::error::{JsonPayloadError, PayloadError, QueryPayloadError, UrlencodedError};
 use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_actix_web::AppExt;
 
 use crate::api::{self, OpenApiJson, RouteTable};
+use crate::auth::client::AssertionReplay;
+use crate::auth::jwt::{OAuthSettings, Tokens};
 use crate::auth::last_use::{Flusher, LastUse};
 use crate::auth::secret::Secret;
 use crate::clock;
 use crate::config::{Config, ConfigError};
-use crate::error::Error;
+use crate::error::{Error, OAuthError};
 use crate::metrics::Metrics;
 use crate::request_id;
 use crate::store::{CloseWatch, OpenError, Store};
@@ -46,6 +48,8 @@ struct Prepared {
     config: web::Data<Config>,
     store: web::Data<Store>,
     last_use: web::Data<LastUse>,
+    tokens: web::Data<Tokens>,
+    replay: web::Data<AssertionReplay>,
     metrics: web::Data<Metrics>,
     openapi: web::Data<OpenApiJson>,
     routes: web::Data<RouteTable>,
@@ -56,7 +60,7 @@ pub fn openapi_json() -> Result<String, serde_json::Error> {
     Ok(api::openapi().to_pretty_json()? + "\n")
 }
 
-fn prepare(config: Config) -> Result<Prepared, StartError> {
+fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, StartError> {
     let store = Store::open(&config.storage.path)?;
     let now = clock::now();
     let supplied = config.bootstrap_secret()?;
@@ -79,9 +83,12 @@ fn prepare(config: Config) -> Result<Prepared, StartError> {
             );
         }
     }
+    let tokens = Tokens::load(&store, oauth, now)?;
     let doc = api::openapi();
     let routes = RouteTable::from_openapi(&doc);
     Ok(Prepared {
+        tokens: web::Data::new(tokens),
+        replay: web::Data::new(AssertionReplay::default()),
         config: web::Data::new(config),
         last_use: web::Data::new(LastUse::default()),
         metrics: web::Data::new(Metrics::new(&store)),
@@ -106,6 +113,20 @@ fn json_error(err: JsonPayloadError) -> Error {
     }
 }
 
+/// OAuth forms: a body that is not form-encoded is 415; a bad one `invalid_request`.
+fn form_error(err: UrlencodedError) -> Error {
+    match err {
+        UrlencodedError::ContentType => Error::UnsupportedMediaType(
+            "the body must be application/x-www-form-urlencoded".to_owned(),
+        ),
+        UrlencodedError::Overflow { limit, .. } => Error::PayloadTooLarge { limit },
+        other => Error::oauth(
+            OAuthError::InvalidRequest,
+            format!("the form is malformed: {other}"),
+        ),
+    }
+}
+
 fn query_error(err: QueryPayloadError) -> Error {
     Error::invalid("query", err.to_string())
 }
@@ -126,6 +147,8 @@ fn app(
         .app_data(prepared.config)
         .app_data(prepared.store)
         .app_data(prepared.last_use)
+        .app_data(prepared.tokens)
+        .app_data(prepared.replay)
         .app_data(prepared.metrics)
         .app_data(prepared.openapi)
         .app_data(prepared.routes)
@@ -136,6 +159,11 @@ fn app(
                 .error_handler(|err, _| json_error(err).into()),
         )
         .app_data(web::QueryConfig::default().error_handler(|err, _| query_error(err).into()))
+        .app_data(
+            web::FormConfig::default()
+                .limit(limit)
+                .error_handler(|err, _| form_error(err).into()),
+        )
         .into_utoipa_app()
         .configure(api::routes)
         .into_app()
@@ -179,8 +207,19 @@ impl Bound {
 /// and SIGTERM stop it gracefully.
 pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
     let listen = config.listen_addr()?;
+    let bind_error = |source| StartError::Bind {
+        addr: listen.to_string(),
+        source,
+    };
+    let listener = std::net::TcpListener::bind(listen).map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
+    let oauth = OAuthSettings {
+        issuer: config.issuer(addr),
+        audience: config.oauth.audience.clone(),
+        ttl: chrono::Duration::seconds(config.oauth.access_token_ttl_seconds as i64),
+    };
     let flush_every = Duration::from_secs(config.credentials.last_used_flush_seconds);
-    let prepared = prepare(config)?;
+    let prepared = prepare(config, oauth)?;
     let closed = prepared.store.close_watch();
     let last_use: Arc<LastUse> = prepared.last_use.clone().into_inner();
     let flusher = Flusher::start(prepared.store.get_ref().clone(), last_use, flush_every);
@@ -189,12 +228,7 @@ pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
     if !handle_signals {
         server = server.disable_signals();
     }
-    let server = server.bind(listen).map_err(|source| StartError::Bind {
-        addr: listen.to_string(),
-        source,
-    })?;
-    let addr = server.addrs().first().copied().unwrap_or(listen);
-    let server = server.run();
+    let server = server.listen(listener).map_err(bind_error)?.run();
     log::info!("serving on http://{addr}");
     Ok(Bound {
         server,

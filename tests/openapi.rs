@@ -12,12 +12,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 /// Routes of API.md that later issues build; this list only shrinks.
-const NOT_YET_BUILT: &[&str] = &[
-    "/api/v1/signing-keys",
-    "/api/v1/admin",
-    "/oauth2/",
-    "/.well-known/",
-];
+const NOT_YET_BUILT: &[&str] = &["/api/v1/admin"];
 
 fn documented(doc: &Value) -> BTreeSet<(String, String)> {
     let mut ops = BTreeSet::new();
@@ -97,7 +92,7 @@ fn every_built_contract_route_is_documented() {
             "{method} {path} is not in the OpenAPI document"
         );
     }
-    assert!(checked >= 20, "{checked}");
+    assert!(checked >= 30, "{checked}");
 }
 
 #[test]

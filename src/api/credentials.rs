@@ -107,12 +107,14 @@ pub struct RotateSecret {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// A new credential: a secret shows its secret this once.
+/// A new credential; a secret comes with its `secret`, shown this once.
 #[derive(serde::Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum CreatedCredentialView {
-    Secret(NewSecretView),
-    PublicKey(CredentialView),
+pub struct CreatedCredentialView {
+    #[serde(flatten)]
+    pub credential: CredentialView,
+    /// Only for a `secret`: the secret itself. It is never shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
 }
 
 const MAX_GRACE_SECONDS: i64 = 86_400;
@@ -179,11 +181,9 @@ pub async fn create_credential(
     let max_active = limits.max_active;
     let created =
         web::block(move || store.create_credential(&ctx, &name, new, max_active)).await??;
-    let view = match shown {
-        Some(secret) => {
-            CreatedCredentialView::Secret(NewSecretView::new(&created, &secret, caller.now))
-        }
-        None => CreatedCredentialView::PublicKey(CredentialView::new(&created, caller.now)),
+    let view = CreatedCredentialView {
+        credential: CredentialView::new(&created, caller.now),
+        secret: shown.map(|secret| secret.expose().to_owned()),
     };
     Ok(HttpResponse::Created().json(view))
 }

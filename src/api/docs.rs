@@ -11,7 +11,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use crate::error::{Code, ErrorBody};
+use crate::error::{Code, ErrorBody, OAuthErrorBody};
 
 pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
 const BEARER: &str = "bearer";
@@ -24,7 +24,7 @@ const BEARER: &str = "bearer";
             call needs `Authorization: Bearer <token>`: a `kh_` secret or an access token. \
             Errors share one body: `{\"error\": {\"code\", \"message\", \"details\"}}`."
     ),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, OAuthErrorBody)),
     tags(
         (name = "service-accounts", description = "Machine identities."),
         (name = "credentials", description = "Secrets and public keys of service accounts."),
@@ -32,6 +32,7 @@ const BEARER: &str = "bearer";
         (name = "roles", description = "Named sets of permissions; three are built in."),
         (name = "audit", description = "Every change, as it was made."),
         (name = "me", description = "The caller itself."),
+        (name = "oauth2", description = "Client-credentials access tokens, introspection, revocation and discovery."),
         (name = "probes", description = "Liveness and readiness, without a token."),
         (name = "docs", description = "This document."),
     )

@@ -17,6 +17,7 @@ use crate::store::Store;
 #[serde(rename_all = "snake_case")]
 pub enum AuthenticationKind {
     Secret,
+    AccessToken,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -47,6 +48,11 @@ pub async fn get_me(store: web::Data<Store>, caller: Caller) -> Result<HttpRespo
             kind: AuthenticationKind::Secret,
             credential_id: Some(credential_id),
             token_id: None,
+        },
+        AuthenticatedBy::AccessToken { token_id } => AuthenticatedByView {
+            kind: AuthenticationKind::AccessToken,
+            credential_id: None,
+            token_id: Some(token_id),
         },
     };
     let view = MeView {

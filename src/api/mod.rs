@@ -10,12 +10,15 @@ mod groups;
 mod me;
 mod memberships;
 mod metrics;
+mod oauth2;
 mod params;
 mod probes;
 mod respond;
 mod roles;
 mod service_accounts;
+mod signing_keys;
 mod views;
+mod well_known;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -32,9 +35,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         groups::configure(v1);
         roles::configure(v1);
         audit::configure(v1);
+        signing_keys::configure(v1);
         me::configure(v1);
     }));
     probes::configure(cfg);
     metrics::configure(cfg);
+    oauth2::configure(cfg);
+    well_known::configure(cfg);
     docs::configure(cfg);
 }

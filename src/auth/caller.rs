@@ -8,10 +8,11 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use uuid::Uuid;
 
+use super::jwt::Tokens;
 use super::last_use::LastUse;
 use super::secret::Secret;
 use crate::clock;
-use crate::domain::{Principal, Timestamp};
+use crate::domain::{Principal, Timestamp, narrow};
 use crate::error::Error;
 use crate::request_id::RequestId;
 use crate::store::Store;
@@ -20,6 +21,7 @@ use crate::store::Store;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthenticatedBy {
     Secret { credential_id: Uuid },
+    AccessToken { token_id: String },
 }
 
 /// An authenticated account, what it may do, and the request's time and id.
@@ -61,17 +63,33 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, Error> {
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
+/// Authenticates the bearer of the request: a `kh_` secret or an access token.
+pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
     let store = req
         .app_data::<web::Data<Store>>()
         .ok_or_else(|| Error::internal("the store is not configured"))?;
     let token = bearer_token(req)?;
     let now = clock::now();
     if !Secret::looks_like(token) {
-        return Err(Error::Unauthenticated("the credential is malformed"));
+        let tokens = req
+            .app_data::<web::Data<Tokens>>()
+            .ok_or_else(|| Error::internal("the token service is not configured"))?;
+        let claims = tokens.verify(token, now)?;
+        let mut principal =
+            store.authenticate_token_subject(claims.account_id()?, claims.issued_at(), now)?;
+        principal.permissions = narrow(&principal.permissions, &claims.scopes());
+        return Ok(Caller {
+            principal,
+            authenticated_by: AuthenticatedBy::AccessToken {
+                token_id: claims.jti,
+            },
+            now,
+            request_id: RequestId::of(req),
+        });
     }
     let secret = Secret::parse(token)?;
-    let (principal, credential_id) = store.authenticate_secret(&secret.hash(), now)?;
+    let (principal, credential) = store.authenticate_secret(&secret.hash(), now)?;
+    let credential_id = credential.id;
     if let Some(last_use) = req.app_data::<web::Data<LastUse>>() {
         last_use.record(credential_id, principal.account.id, now);
     }

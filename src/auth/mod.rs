@@ -1,9 +1,11 @@
 //! Who is calling: the `kh_` secret format, the bearer extractor and permission checks.
 
 mod caller;
+pub mod client;
+pub mod jwt;
 pub mod last_use;
 mod permissions;
 pub mod public_key;
 pub mod secret;
 
-pub use caller::{AuthenticatedBy, Caller};
+pub use caller::{AuthenticatedBy, Caller, authenticate};

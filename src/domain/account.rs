@@ -70,9 +70,19 @@ pub struct ServiceAccount {
     pub created_by: ActorRef,
     #[serde(with = "chrono::serde::ts_seconds")]
     pub updated_at: Timestamp,
+    /// Access tokens issued at or before this moment are dead: set when the account is
+    /// disabled or revived from expiry, so that old tokens never come back.
+    #[serde(with = "chrono::serde::ts_seconds_option")]
+    pub tokens_valid_after: Option<Timestamp>,
 }
 
 impl ServiceAccount {
+    /// Whether an access token issued at `issued_at` may still act for this account.
+    pub fn accepts_token_issued_at(&self, issued_at: Timestamp) -> bool {
+        self.tokens_valid_after
+            .is_none_or(|after| issued_at > after)
+    }
+
     pub fn is_expired(&self, now: Timestamp) -> bool {
         is_expired(self.expires_at, now)
     }
@@ -119,6 +129,7 @@ impl NewAccount {
             created_at: now,
             created_by,
             updated_at: now,
+            tokens_valid_after: None,
         }
     }
 }
@@ -161,7 +172,20 @@ impl AccountPatch {
     }
 
     /// Applies the patch and returns what changed; nothing changed means nothing to write.
+    /// Disabling an account, or changing the expiry of an expired one, kills every access
+    /// token issued until now.
     pub fn apply(self, account: &mut ServiceAccount, now: Timestamp) -> Vec<Change> {
+        let was_expired = account.is_expired(now);
+        let kills_tokens = (self.status == Some(Status::Disabled)
+            && account.status != Status::Disabled)
+            || (was_expired
+                && self
+                    .expires_at
+                    .as_ref()
+                    .is_some_and(|at| *at != account.expires_at));
+        if kills_tokens {
+            account.tokens_valid_after = Some(now);
+        }
         let mut changes = Vec::new();
         replace(
             &mut changes,
@@ -207,6 +231,10 @@ impl AccountPatch {
 pub struct Principal {
     pub account: ServiceAccount,
     pub permissions: PermissionSet,
+    /// Roles held directly or through groups.
+    pub roles: BTreeSet<Name>,
+    /// Names of the groups it belongs to.
+    pub groups: Vec<Name>,
 }
 
 /// A group as an account's read shows it.
@@ -288,6 +316,7 @@ mod tests {
             created_at: now,
             created_by: ActorRef::system("test"),
             updated_at: now,
+            tokens_valid_after: None,
         }
     }
 
@@ -319,6 +348,26 @@ mod tests {
         assert_eq!(fields, ["display_name", "external_id"]);
         assert_eq!(changes[0].from.as_deref(), Some("\"A\""));
         assert_eq!(sa.updated_at, later);
+    }
+
+    #[test]
+    fn disabling_kills_tokens_issued_before() {
+        let t = |s: i64| chrono::DateTime::UNIX_EPOCH + chrono::Duration::seconds(s);
+        let mut sa = account("a", "a");
+        assert!(sa.accepts_token_issued_at(t(5)));
+        let disable = AccountPatch {
+            status: Some(Status::Disabled),
+            ..AccountPatch::default()
+        };
+        disable.apply(&mut sa, t(10));
+        let enable = AccountPatch {
+            status: Some(Status::Active),
+            ..AccountPatch::default()
+        };
+        enable.apply(&mut sa, t(20));
+        assert!(!sa.accepts_token_issued_at(t(9)));
+        assert!(!sa.accepts_token_issued_at(t(10)));
+        assert!(sa.accepts_token_issued_at(t(21)));
     }
 
     #[test]

@@ -13,6 +13,8 @@ mod name;
 mod paging;
 mod permission;
 mod role;
+mod scope;
+mod signing_key;
 
 pub use account::{
     AccountDetails, AccountFilter, AccountPatch, ActorRef, GroupRef, NewAccount, Principal,
@@ -29,6 +31,8 @@ pub use name::Name;
 pub use paging::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet, permissions};
 pub use role::{NewRole, Role, RolePatch, check_grantable, check_scope_down};
+pub use scope::{grant_scope, narrow};
+pub use signing_key::SigningKey;
 
 use chrono::{DateTime, Utc};
 
@@ -42,6 +46,7 @@ pub enum Kind {
     Group,
     Role,
     Credential,
+    SigningKey,
 }
 
 impl Kind {
@@ -52,6 +57,7 @@ impl Kind {
             Kind::Group => permissions::GROUPS_READ,
             Kind::Role => permissions::ROLES_READ,
             Kind::Credential => permissions::CREDENTIALS_READ,
+            Kind::SigningKey => permissions::ADMIN,
         }
     }
 
@@ -62,6 +68,7 @@ impl Kind {
             Kind::Group => permissions::GROUPS_WRITE,
             Kind::Role => permissions::ROLES_WRITE,
             Kind::Credential => permissions::CREDENTIALS_WRITE,
+            Kind::SigningKey => permissions::ADMIN,
         }
     }
 
@@ -72,6 +79,7 @@ impl Kind {
             Kind::Group => "group",
             Kind::Role => "role",
             Kind::Credential => "credential",
+            Kind::SigningKey => "signing_key",
         }
     }
 }
@@ -83,6 +91,7 @@ impl std::fmt::Display for Kind {
             Kind::Group => "group",
             Kind::Role => "role",
             Kind::Credential => "credential",
+            Kind::SigningKey => "signing key",
         })
     }
 }

@@ -283,7 +283,7 @@ impl Store {
         &self,
         hash: &[u8; 32],
         now: Timestamp,
-    ) -> Result<(Principal, Uuid), Error> {
+    ) -> Result<(Principal, Credential), Error> {
         self.read(|tx| {
             let unknown = || Error::Unauthenticated("the credential is not known");
             let id = tx
@@ -299,14 +299,81 @@ impl Store {
             if let Some(reason) = account.refusal(now) {
                 return Err(Error::Unauthenticated(reason));
             }
-            let permissions = roles::permissions_of(tx, &roles::held_by(tx, &account)?)?;
-            Ok((
-                Principal {
-                    account,
-                    permissions,
-                },
-                credential.id,
-            ))
+            Ok((roles::principal(tx, account)?, credential))
+        })
+    }
+
+    /// The account an access token names, if it may act now: it exists, is active and
+    /// unexpired, and did not kill tokens issued at `issued_at`.
+    pub fn authenticate_token_subject(
+        &self,
+        account_id: Uuid,
+        issued_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<Principal, Error> {
+        self.read(|tx| {
+            let (account, _) = accounts::get(tx, account_id)?.ok_or(Error::Unauthenticated(
+                "the token's account no longer exists",
+            ))?;
+            if let Some(reason) = account.refusal(now) {
+                return Err(Error::Unauthenticated(reason));
+            }
+            if !account.accepts_token_issued_at(issued_at) {
+                return Err(Error::Unauthenticated(
+                    "the token was issued before the account was disabled",
+                ));
+            }
+            roles::principal(tx, account)
+        })
+    }
+
+    /// An OAuth client that signs its assertions: the account named `client_id`, if it
+    /// may authenticate now, with its unexpired public keys.
+    pub fn client_public_keys(
+        &self,
+        client_id: &Name,
+        now: Timestamp,
+    ) -> Result<(Principal, Vec<Credential>), Error> {
+        self.read(|tx| {
+            let (account, _) = accounts::get_by_name(tx, client_id)
+                .map_err(|_| Error::Unauthenticated("the client is not known"))?;
+            if let Some(reason) = account.refusal(now) {
+                return Err(Error::Unauthenticated(reason));
+            }
+            let keys = all_of(tx, account.id)?
+                .into_iter()
+                .filter(|c| !c.kind.is_secret() && !c.is_expired(now))
+                .collect();
+            Ok((roles::principal(tx, account)?, keys))
+        })
+    }
+
+    /// The credential of a secret (given as its hash), valid or not.
+    pub fn find_secret(&self, hash: &[u8; 32]) -> Result<Option<Credential>, Error> {
+        self.read(|tx| {
+            let id = tx
+                .table(tables::SECRET_HASHES)?
+                .get(hash)?
+                .map(|v| Uuid::from_u128(v.value()));
+            id.map_or(Ok(None), |id| get(tx, id))
+        })
+    }
+
+    /// Revokes a credential found by id (OAuth revocation of a secret).
+    pub fn revoke_credential_by_id(&self, ctx: &WriteContext, id: Uuid) -> Result<(), Error> {
+        self.write(|tx| {
+            let Some(credential) = get(tx, id)? else {
+                return Ok(());
+            };
+            remove(tx, &credential)?;
+            audit::append(
+                tx,
+                ctx,
+                "credential.revoke",
+                target(&credential),
+                Vec::new(),
+            )?;
+            Ok(())
         })
     }
 

@@ -13,6 +13,7 @@ mod memberships;
 mod reader;
 mod roles;
 mod tables;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};

@@ -10,8 +10,8 @@ use super::reader::{self, Reader};
 use super::tables::{self, ROOT};
 use super::{Store, WriteContext, accounts, audit, codec, groups, memberships};
 use crate::domain::{
-    Change, Etag, IfMatch, Kind, Name, NewRole, Page, PageRequest, PermissionSet, Role, RolePatch,
-    ServiceAccount, Target, Timestamp, check_if_match, check_scope_down,
+    Change, Etag, IfMatch, Kind, Name, NewRole, Page, PageRequest, PermissionSet, Principal, Role,
+    RolePatch, ServiceAccount, Target, Timestamp, check_if_match, check_scope_down,
 };
 use crate::error::Error;
 
@@ -71,6 +71,21 @@ pub(super) fn held_by(tx: &impl Reader, account: &ServiceAccount) -> Result<BTre
         held.extend(group.roles);
     }
     Ok(held)
+}
+
+/// An account as a caller: what it holds and may do now.
+pub(super) fn principal(tx: &impl Reader, account: ServiceAccount) -> Result<Principal, Error> {
+    let groups = memberships::groups_of(tx, &account)?;
+    let mut roles = account.roles.clone();
+    for group in groups.values() {
+        roles.extend(group.roles.iter().cloned());
+    }
+    Ok(Principal {
+        permissions: permissions_of(tx, &roles)?,
+        roles,
+        groups: groups.into_keys().collect(),
+        account,
+    })
 }
 
 /// Scope-down: the caller of `ctx` must hold each of `roles`, re-read in this

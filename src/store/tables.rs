@@ -58,6 +58,14 @@ pub(super) const LAST_USED: TableDefinition<u128, i64> = TableDefinition::new("l
 /// Account id → when it last authenticated (unix seconds), as `LAST_USED`.
 pub(super) const LAST_SEEN: TableDefinition<u128, i64> = TableDefinition::new("last_seen_v1");
 
+/// Key id → encoded `SigningKey`: the keys that sign access tokens.
+pub(super) const SIGNING_KEYS: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("signing_keys_v1");
+
+/// `jti` of a revoked access token → its expiry (unix seconds); dropped once expired.
+pub(super) const REVOKED_TOKENS: TableDefinition<&str, i64> =
+    TableDefinition::new("revoked_tokens_v1");
+
 /// Sequence number → encoded `AuditEvent`.
 pub(super) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
 
@@ -74,6 +82,8 @@ pub(super) fn create_all(tx: &WriteTransaction) -> Result<(), Error> {
     tx.open_table(ACCOUNT_CREDENTIALS)?;
     tx.open_table(LAST_USED)?;
     tx.open_table(LAST_SEEN)?;
+    tx.open_table(SIGNING_KEYS)?;
+    tx.open_table(REVOKED_TOKENS)?;
     tx.open_table(AUDIT)?;
     Ok(())
 }

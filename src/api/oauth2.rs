@@ -1,0 +1,337 @@
+//! OAuth 2.0: the client-credentials token endpoint (RFC 6749), introspection
+//! (RFC 7662) and revocation (RFC 7009). Errors follow RFC 6749 section 5.2.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::client::{AssertionReplay, ClientAuthForm, authenticate_client};
+use crate::auth::jwt::Tokens;
+use crate::auth::last_use::LastUse;
+use crate::auth::secret::Secret;
+use crate::auth::{Caller, authenticate};
+use crate::clock;
+use crate::domain::{ActorRef, Principal, Timestamp, grant_scope, narrow, permissions};
+use crate::error::{Error, OAuthError, OAuthErrorBody};
+use crate::request_id::RequestId;
+use crate::store::{Grantor, Store, WriteContext};
+
+const CLIENT_CREDENTIALS: &str = "client_credentials";
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// `client_credentials`.
+    #[schema(example = "client_credentials")]
+    pub grant_type: Option<String>,
+    /// Space-separated permissions, a subset of the account's; all of them if absent.
+    #[schema(example = "service_accounts:read")]
+    pub scope: Option<String>,
+    #[serde(flatten)]
+    pub client: ClientAuthForm,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+    pub scope: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenForm {
+    /// A `kh_` secret or an access token. (`token_type_hint` is accepted and ignored:
+    /// keyhouse tells the kinds apart itself.)
+    pub token: Option<String>,
+    #[serde(flatten)]
+    pub client: ClientAuthForm,
+}
+
+/// RFC 7662: `active` alone when the token is not valid now.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct IntrospectionResponse {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The account's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// `Bearer` for an access token, `kh_secret` for a secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+}
+
+/// Who asks to introspect or revoke: a bearer holding the permission (any token), or a
+/// client (only its own tokens).
+struct TokenCaller {
+    account: Principal,
+    sees_every_token: bool,
+}
+
+fn token_caller(
+    req: &HttpRequest,
+    client: &ClientAuthForm,
+    permission: &str,
+    store: &Store,
+    tokens: &Tokens,
+    replay: &AssertionReplay,
+    now: Timestamp,
+) -> Result<TokenCaller, Error> {
+    let is_bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
+    if is_bearer {
+        let caller: Caller = authenticate(req)?;
+        caller.require(permission)?;
+        return Ok(TokenCaller {
+            account: caller.principal,
+            sees_every_token: true,
+        });
+    }
+    match authenticate_client(req, client, store, tokens.settings(), replay, now)? {
+        Some((account, _)) => Ok(TokenCaller {
+            account,
+            sees_every_token: false,
+        }),
+        None => Err(Error::oauth(
+            OAuthError::InvalidClient,
+            "authenticate as a client, or with a bearer token",
+        )),
+    }
+}
+
+fn required_token(form: &TokenForm) -> Result<&str, Error> {
+    form.token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::oauth(OAuthError::InvalidRequest, "token is required"))
+}
+
+fn no_store(mut response: HttpResponse) -> HttpResponse {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// Issue an access token (`grant_type=client_credentials`). The client authenticates
+/// with `client_secret_basic`, `client_secret_post` or `private_key_jwt`.
+#[utoipa::path(tag = "oauth2",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = TokenResponse),
+        (status = 400, body = OAuthErrorBody, description = "invalid_request, unsupported_grant_type or invalid_scope."),
+        (status = 401, body = OAuthErrorBody, description = "invalid_client.")))]
+#[post("/oauth2/token")]
+pub async fn issue_token(
+    req: HttpRequest,
+    store: web::Data<Store>,
+    tokens: web::Data<Tokens>,
+    replay: web::Data<AssertionReplay>,
+    last_use: web::Data<LastUse>,
+    form: web::Form<TokenRequest>,
+) -> Result<HttpResponse, Error> {
+    let now = clock::now();
+    match form.grant_type.as_deref() {
+        None => {
+            return Err(Error::oauth(
+                OAuthError::InvalidRequest,
+                "grant_type is required",
+            ));
+        }
+        Some(CLIENT_CREDENTIALS) => {}
+        Some(_) => {
+            return Err(Error::oauth(
+                OAuthError::UnsupportedGrantType,
+                "only client_credentials is supported",
+            ));
+        }
+    }
+    let (principal, credential_id) =
+        authenticate_client(&req, &form.client, &store, tokens.settings(), &replay, now)?
+            .ok_or_else(|| {
+                Error::oauth(
+                    OAuthError::InvalidClient,
+                    "no client authentication was given",
+                )
+            })?;
+    last_use.record(credential_id, principal.account.id, now);
+    let scope = grant_scope(&principal.permissions, form.scope.as_deref()).map_err(|missing| {
+        Error::oauth(
+            OAuthError::InvalidScope,
+            format!("the client does not hold: {}", missing.join(" ")),
+        )
+    })?;
+    let (access_token, claims) = tokens.issue(&principal, &scope, now)?;
+    Ok(no_store(HttpResponse::Ok().json(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: claims.exp - claims.iat,
+        scope: claims.scope,
+    })))
+}
+
+/// Whose token this is and what it says, if it is valid now.
+fn inspect(
+    store: &Store,
+    tokens: &Tokens,
+    token: &str,
+    now: Timestamp,
+) -> Option<(Uuid, IntrospectionResponse)> {
+    if Secret::looks_like(token) {
+        let secret = Secret::parse(token).ok()?;
+        let (principal, credential) = store.authenticate_secret(&secret.hash(), now).ok()?;
+        let scope = grant_scope(&principal.permissions, None).ok()?;
+        return Some((
+            principal.account.id,
+            IntrospectionResponse {
+                active: true,
+                client_id: Some(principal.account.name.to_string()),
+                sub: Some(principal.account.id.to_string()),
+                scope: Some(scope.join(" ")),
+                exp: Some(credential.expires_at.timestamp()),
+                iat: Some(credential.created_at.timestamp()),
+                token_type: Some("kh_secret"),
+            },
+        ));
+    }
+    let claims = tokens.verify(token, now).ok()?;
+    let account_id = claims.account_id().ok()?;
+    let principal = store
+        .authenticate_token_subject(account_id, claims.issued_at(), now)
+        .ok()?;
+    let effective = narrow(&principal.permissions, &claims.scopes());
+    let scope = if effective.holds_all() {
+        "*".to_owned()
+    } else {
+        effective.to_sorted_vec().join(" ")
+    };
+    Some((
+        account_id,
+        IntrospectionResponse {
+            active: true,
+            client_id: Some(claims.client_id),
+            sub: Some(claims.sub),
+            scope: Some(scope),
+            exp: Some(claims.exp),
+            iat: Some(claims.iat),
+            token_type: Some("Bearer"),
+        },
+    ))
+}
+
+/// Tell whether a `kh_` secret or an access token is valid now (RFC 7662). A bearer
+/// with `credentials:read` may introspect any token; a client (`client_secret_basic` or
+/// `client_secret_post`) only its own, others reading inactive.
+#[utoipa::path(tag = "oauth2",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = IntrospectionResponse),
+        (status = 400, body = OAuthErrorBody, description = "invalid_request."),
+        (status = 401, body = OAuthErrorBody, description = "invalid_client.")))]
+#[post("/oauth2/introspect")]
+pub async fn introspect(
+    req: HttpRequest,
+    store: web::Data<Store>,
+    tokens: web::Data<Tokens>,
+    replay: web::Data<AssertionReplay>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, Error> {
+    let now = clock::now();
+    let caller = token_caller(
+        &req,
+        &form.client,
+        permissions::CREDENTIALS_READ,
+        &store,
+        &tokens,
+        &replay,
+        now,
+    )?;
+    let token = required_token(&form)?;
+    let answer = match inspect(&store, &tokens, token, now) {
+        Some((owner, answer)) if caller.sees_every_token || owner == caller.account.account.id => {
+            answer
+        }
+        _ => IntrospectionResponse::default(),
+    };
+    Ok(no_store(HttpResponse::Ok().json(answer)))
+}
+
+fn write_context(req: &HttpRequest, caller: &TokenCaller, now: Timestamp) -> WriteContext {
+    let account = &caller.account.account;
+    WriteContext {
+        now,
+        actor: ActorRef {
+            id: Some(account.id),
+            name: account.name.to_string(),
+        },
+        request_id: RequestId::of(req),
+        grantor: Some(Grantor {
+            account_id: account.id,
+            holds_all: caller.account.permissions.holds_all(),
+        }),
+    }
+}
+
+/// Revoke a `kh_` secret, or deny an access token until it expires (RFC 7009). A bearer
+/// with `credentials:write` may revoke any token; a client only its own. Always 200 for
+/// a well-formed request, also for an unknown token.
+#[utoipa::path(tag = "oauth2",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Revoked, or nothing to revoke."),
+        (status = 400, body = OAuthErrorBody, description = "invalid_request."),
+        (status = 401, body = OAuthErrorBody, description = "invalid_client.")))]
+#[post("/oauth2/revoke")]
+pub async fn revoke(
+    req: HttpRequest,
+    store: web::Data<Store>,
+    tokens: web::Data<Tokens>,
+    replay: web::Data<AssertionReplay>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, Error> {
+    let now = clock::now();
+    let caller = token_caller(
+        &req,
+        &form.client,
+        permissions::CREDENTIALS_WRITE,
+        &store,
+        &tokens,
+        &replay,
+        now,
+    )?;
+    let token = required_token(&form)?.to_owned();
+    let ctx = write_context(&req, &caller, now);
+    let owner_ok = |owner: Uuid| caller.sees_every_token || owner == caller.account.account.id;
+    if Secret::looks_like(&token) {
+        if let Ok(secret) = Secret::parse(&token)
+            && let Some(credential) = store.find_secret(&secret.hash())?
+            && owner_ok(credential.account_id)
+        {
+            let store = store.clone();
+            web::block(move || store.revoke_credential_by_id(&ctx, credential.id)).await??;
+        }
+    } else if let Ok(claims) = tokens.verify(&token, now)
+        && owner_ok(claims.account_id()?)
+    {
+        web::block(move || tokens.revoke(&store, &ctx, &claims)).await??;
+    }
+    Ok(no_store(HttpResponse::Ok().finish()))
+}
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(issue_token).service(introspect).service(revoke);
+}

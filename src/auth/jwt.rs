@@ -1,0 +1,275 @@
+//! Access tokens: ES256 JWTs signed with the server's keys (kept in the database and
+//! cached here), verified against them, published as a JWKS, and denied once revoked.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Duration;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{Kind, Principal, SigningKey, Target, Timestamp};
+use crate::error::Error;
+use crate::store::{Store, WriteContext};
+
+/// Where tokens come from and whom they are for.
+#[derive(Debug, Clone)]
+pub struct OAuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub ttl: Duration,
+}
+
+impl OAuthSettings {
+    pub fn token_endpoint(&self) -> String {
+        format!("{}/oauth2/token", self.issuer)
+    }
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    /// The account's id.
+    pub sub: String,
+    /// The account's name.
+    pub client_id: String,
+    pub aud: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+    /// Space-separated permissions.
+    pub scope: String,
+    pub roles: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+impl AccessClaims {
+    pub fn scopes(&self) -> Vec<String> {
+        self.scope.split_whitespace().map(str::to_owned).collect()
+    }
+
+    pub fn issued_at(&self) -> Timestamp {
+        Timestamp::from_timestamp(self.iat, 0).unwrap_or_default()
+    }
+
+    pub fn expires_at(&self) -> Timestamp {
+        Timestamp::from_timestamp(self.exp, 0).unwrap_or_default()
+    }
+
+    pub fn account_id(&self) -> Result<Uuid, Error> {
+        Uuid::parse_str(&self.sub)
+            .map_err(|_| Error::Unauthenticated("the token's subject is malformed"))
+    }
+}
+
+/// A public key of the JWKS: the P-256 point as base64url `x` and `y`.
+#[derive(Debug, Clone)]
+pub struct PublishedKey {
+    pub kid: String,
+    pub x: String,
+    pub y: String,
+}
+
+struct Verifier {
+    published: PublishedKey,
+    key: DecodingKey,
+    drop_at: Option<Timestamp>,
+}
+
+struct KeySet {
+    current_kid: String,
+    current: EncodingKey,
+    verifiers: HashMap<String, Verifier>,
+}
+
+/// A new P-256 signing key from ring's generator.
+pub fn generate_signing_key(now: Timestamp) -> Result<SigningKey, Error> {
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .map_err(|_| Error::internal("could not generate a signing key"))?;
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+        .map_err(|_| Error::internal("could not read a generated signing key"))?;
+    Ok(SigningKey {
+        kid: Uuid::new_v4().to_string(),
+        pkcs8: pkcs8.as_ref().to_vec(),
+        public: pair.public_key().as_ref().to_vec(),
+        created_at: now,
+        retired_at: None,
+        drop_at: None,
+    })
+}
+
+fn key_set(keys: Vec<SigningKey>) -> Result<KeySet, Error> {
+    let current = keys
+        .iter()
+        .find(|k| k.is_current())
+        .ok_or_else(|| Error::internal("no current signing key"))?;
+    let (current_kid, current) = (
+        current.kid.clone(),
+        EncodingKey::from_ec_der(&current.pkcs8),
+    );
+    let mut verifiers = HashMap::new();
+    for key in keys {
+        if key.public.len() != 65 {
+            return Err(Error::internal("a stored signing key is malformed"));
+        }
+        let x = URL_SAFE_NO_PAD.encode(&key.public[1..33]);
+        let y = URL_SAFE_NO_PAD.encode(&key.public[33..65]);
+        let decoding = DecodingKey::from_ec_components(&x, &y).map_err(Error::internal)?;
+        let published = PublishedKey {
+            kid: key.kid.clone(),
+            x,
+            y,
+        };
+        verifiers.insert(
+            key.kid,
+            Verifier {
+                published,
+                key: decoding,
+                drop_at: key.drop_at,
+            },
+        );
+    }
+    Ok(KeySet {
+        current_kid,
+        current,
+        verifiers,
+    })
+}
+
+/// Issues, verifies and revokes access tokens.
+pub struct Tokens {
+    settings: OAuthSettings,
+    keys: RwLock<KeySet>,
+    /// Revoked `jti` → expiry, mirrored from the database.
+    revoked: RwLock<HashMap<String, Timestamp>>,
+}
+
+fn poisoned() -> Error {
+    Error::internal("a token lock was poisoned")
+}
+
+impl Tokens {
+    /// Loads the keys (creating the first one) and the revoked tokens.
+    pub fn load(store: &Store, settings: OAuthSettings, now: Timestamp) -> Result<Tokens, Error> {
+        store.ensure_signing_key(|| generate_signing_key(now))?;
+        Ok(Tokens {
+            keys: RwLock::new(key_set(store.signing_keys(now)?)?),
+            revoked: RwLock::new(store.revoked_tokens(now)?.into_iter().collect()),
+            settings,
+        })
+    }
+
+    pub fn settings(&self) -> &OAuthSettings {
+        &self.settings
+    }
+
+    /// A signed token for `principal` carrying `scope`.
+    pub fn issue(
+        &self,
+        principal: &Principal,
+        scope: &[String],
+        now: Timestamp,
+    ) -> Result<(String, AccessClaims), Error> {
+        let claims = AccessClaims {
+            iss: self.settings.issuer.clone(),
+            sub: principal.account.id.to_string(),
+            client_id: principal.account.name.to_string(),
+            aud: self.settings.audience.clone(),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: (now + self.settings.ttl).timestamp(),
+            jti: Uuid::new_v4().to_string(),
+            scope: scope.join(" "),
+            roles: principal.roles.iter().map(ToString::to_string).collect(),
+            groups: principal.groups.iter().map(ToString::to_string).collect(),
+        };
+        let keys = self.keys.read().map_err(|_| poisoned())?;
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(keys.current_kid.clone());
+        let token =
+            jsonwebtoken::encode(&header, &claims, &keys.current).map_err(Error::internal)?;
+        Ok((token, claims))
+    }
+
+    /// The claims of a token this server signed, if it is valid now and not revoked.
+    pub fn verify(&self, token: &str, now: Timestamp) -> Result<AccessClaims, Error> {
+        let invalid = Error::Unauthenticated("the access token is not valid");
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid)?;
+        let kid = header
+            .kid
+            .ok_or(Error::Unauthenticated("the access token has no kid"))?;
+        let keys = self.keys.read().map_err(|_| poisoned())?;
+        let verifier = keys
+            .verifiers
+            .get(&kid)
+            .filter(|v| v.drop_at.is_none_or(|at| at > now))
+            .ok_or(Error::Unauthenticated(
+                "the access token's key is not known",
+            ))?;
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.leeway = 0;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&self.settings.issuer]);
+        validation.set_audience(&[&self.settings.audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &verifier.key, &validation)
+            .map_err(|_| Error::Unauthenticated("the access token is not valid or has expired"))?
+            .claims;
+        // jsonwebtoken checks expiry against the system clock; check it against `now` too.
+        if claims.exp <= now.timestamp() {
+            return Err(Error::Unauthenticated("the access token has expired"));
+        }
+        let revoked = self.revoked.read().map_err(|_| poisoned())?;
+        if revoked.contains_key(&claims.jti) {
+            return Err(Error::Unauthenticated("the access token has been revoked"));
+        }
+        Ok(claims)
+    }
+
+    /// Denies a token until it expires, here and in the database.
+    pub fn revoke(
+        &self,
+        store: &Store,
+        ctx: &WriteContext,
+        claims: &AccessClaims,
+    ) -> Result<(), Error> {
+        let account = claims.account_id()?;
+        let target = Target::new(Kind::ServiceAccount, account, claims.client_id.clone());
+        store.revoke_token(ctx, &claims.jti, claims.expires_at(), target)?;
+        let mut revoked = self.revoked.write().map_err(|_| poisoned())?;
+        revoked.retain(|_, exp| *exp > ctx.now);
+        revoked.insert(claims.jti.clone(), claims.expires_at());
+        Ok(())
+    }
+
+    /// The public keys whose tokens may still be valid.
+    pub fn published(&self, now: Timestamp) -> Result<Vec<PublishedKey>, Error> {
+        let keys = self.keys.read().map_err(|_| poisoned())?;
+        let mut published: Vec<PublishedKey> = keys
+            .verifiers
+            .values()
+            .filter(|v| v.drop_at.is_none_or(|at| at > now))
+            .map(|v| v.published.clone())
+            .collect();
+        published.sort_by(|a, b| a.kid.cmp(&b.kid));
+        Ok(published)
+    }
+
+    /// Makes a new key current; the old one stays published as long as a token it
+    /// signed can live.
+    pub fn rotate(&self, store: &Store, ctx: &WriteContext) -> Result<SigningKey, Error> {
+        let key =
+            store.rotate_signing_key(ctx, generate_signing_key(ctx.now)?, self.settings.ttl)?;
+        let fresh = key_set(store.signing_keys(ctx.now)?)?;
+        *self.keys.write().map_err(|_| poisoned())? = fresh;
+        Ok(key)
+    }
+}
