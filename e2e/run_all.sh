@@ -3,7 +3,7 @@
 #
 # Usage: e2e/run_all.sh [BIN] [-- EXTRA FUZZ ARGS...]
 #   BIN defaults to target/release/keyhouse (relative to the repo root).
-#   SKIP_SWAGGER=1 / SKIP_FUZZ=1 skip a part.
+#   SKIP_SWAGGER=1 / SKIP_OAUTH=1 / SKIP_FUZZ=1 skip a part.
 # Each part runs against its own fresh server (fresh database), the Swagger UI
 # check first. Prints `e2e: N passed, M failed` last; exits non-zero on failure.
 set -uo pipefail
@@ -42,6 +42,8 @@ run_part() {  # run_part NAME CMD...
 }
 
 [ "${SKIP_SWAGGER:-0}" = "1" ] || run_part swagger-ui node "$E2E_DIR/swagger_ui.mjs"
+[ "${SKIP_OAUTH:-0}" = "1" ] || run_part oauth-client "${VENV:-$REPO_DIR/.venv}/bin/python" "$E2E_DIR/oauth_client.py"
+[ "${SKIP_OAUTH:-0}" = "1" ] || run_part oauth-curl bash "$E2E_DIR/oauth_curl.sh"
 [ "${SKIP_FUZZ:-0}" = "1" ] || run_part schemathesis "$E2E_DIR/fuzz.sh" "$@"
 
 echo "e2e: $passed passed, $failed failed"
