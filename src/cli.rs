@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::secret::Secret;
 use crate::config::{Config, CredentialsConfig};
-use crate::store::Store;
+use crate::store::{self, Store};
 use crate::{clock, server};
 
 #[derive(Debug, Parser)]
@@ -33,6 +33,16 @@ pub enum Command {
     },
     /// Print the OpenAPI document, byte for byte as /api-docs/openapi.json serves it.
     Openapi,
+    /// Check a backup (from POST /api/v1/admin/backup) and put it in place of the
+    /// database, with the server stopped.
+    Restore {
+        /// The backup file.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The database file to replace (created if missing).
+        #[arg(long, value_name = "PATH")]
+        db: PathBuf,
+    },
     /// Administration, with the server stopped.
     Admin {
         #[command(subcommand)]
@@ -72,6 +82,17 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Openapi => match server::openapi_json() {
             Ok(json) => {
                 print!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => fail(err),
+        },
+        Command::Restore { from, db } => match store::restore(&from, &db) {
+            Ok(()) => {
+                eprintln!(
+                    "keyhouse: restored {} from {}",
+                    db.display(),
+                    from.display()
+                );
                 ExitCode::SUCCESS
             }
             Err(err) => fail(err),

@@ -290,14 +290,25 @@ impl Config {
             .map_err(|_| invalid(setting, "is not a valid kh_ secret"))
     }
 
-    /// `oauth.issuer`, or `http://` + the address the server is bound to (which is
-    /// `server.listen`, with the port the system chose if that was 0).
+    /// The PEM certificate chain and key, when TLS is on.
+    pub fn tls_files(&self) -> Option<(&Path, &Path)> {
+        let tls = self.server.tls.as_ref()?;
+        Some((tls.cert_file.as_deref()?, tls.key_file.as_deref()?))
+    }
+
+    /// `oauth.issuer`, or `http://` (`https://` with TLS) + the address the server is
+    /// bound to (`server.listen`, with the port the system chose if that was 0).
     pub fn issuer(&self, bound: SocketAddr) -> String {
+        let scheme = if self.tls_files().is_some() {
+            "https"
+        } else {
+            "http"
+        };
         self.oauth
             .issuer
             .clone()
             .map(|issuer| issuer.trim_end_matches('/').to_owned())
-            .unwrap_or_else(|| format!("http://{bound}"))
+            .unwrap_or_else(|| format!("{scheme}://{bound}"))
     }
 }
 

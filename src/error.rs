@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::Kind;
+use crate::domain::{AuthFailure, Kind};
 
 /// The contract's error codes, each with exactly one HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -68,7 +68,7 @@ pub enum Error {
     },
     /// The reason is logged and counted; the client sees it too, it never holds the credential.
     #[error("{0}")]
-    Unauthenticated(&'static str),
+    Unauthenticated(AuthFailure),
     #[error("{0}")]
     PermissionDenied(String),
     #[error("{kind} '{name}' not found")]
@@ -285,7 +285,7 @@ mod tests {
             Error::LimitExceeded("x".into()).status_code(),
             StatusCode::CONFLICT
         );
-        let resp = Error::Unauthenticated("no bearer token").error_response();
+        let resp = Error::Unauthenticated(AuthFailure::Missing).error_response();
         assert_eq!(
             resp.headers()
                 .get(header::WWW_AUTHENTICATE)

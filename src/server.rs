@@ -2,6 +2,7 @@
 //! (extractor error handlers, middleware, routes, Swagger UI, fallback) and serves it.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,9 +10,12 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::error::{JsonPayloadError, PayloadError, QueryPayloadError, UrlencodedError};
 use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use utoipa_actix_web::AppExt;
 
 use crate::api::{self, OpenApiJson, RouteTable};
+use crate::auth::attempts::AuthAttempts;
 use crate::auth::client::AssertionReplay;
 use crate::auth::jwt::{OAuthSettings, Tokens};
 use crate::auth::last_use::{Flusher, LastUse};
@@ -19,7 +23,7 @@ use crate::auth::secret::Secret;
 use crate::clock;
 use crate::config::{Config, ConfigError};
 use crate::error::{Error, OAuthError};
-use crate::metrics::Metrics;
+use crate::metrics::{self, Metrics};
 use crate::request_id;
 use crate::store::{CloseWatch, OpenError, Store};
 
@@ -40,6 +44,47 @@ pub enum StartError {
     },
     #[error("cannot build the OpenAPI document: {0}")]
     OpenApi(#[from] serde_json::Error),
+    #[error("invalid setting {setting}: {reason}")]
+    Tls {
+        setting: &'static str,
+        reason: String,
+    },
+}
+
+/// The rustls configuration of `server.tls`, with ring as its cryptography.
+fn tls_config(cert_file: &Path, key_file: &Path) -> Result<rustls::ServerConfig, StartError> {
+    let bad = |setting, reason: String| StartError::Tls { setting, reason };
+    let certs = CertificateDer::pem_file_iter(cert_file)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| {
+            bad(
+                "server.tls.cert_file",
+                format!("{}: {e}", cert_file.display()),
+            )
+        })?;
+    if certs.is_empty() {
+        return Err(bad(
+            "server.tls.cert_file",
+            format!("{} holds no certificate", cert_file.display()),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_file(key_file).map_err(|e| {
+        bad(
+            "server.tls.key_file",
+            format!("{}: {e}", key_file.display()),
+        )
+    })?;
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad("server.tls", e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| {
+            bad(
+                "server.tls.key_file",
+                format!("does not match the certificate: {e}"),
+            )
+        })
 }
 
 /// Everything the app needs, prepared once before serving.
@@ -50,6 +95,7 @@ struct Prepared {
     last_use: web::Data<LastUse>,
     tokens: web::Data<Tokens>,
     replay: web::Data<AssertionReplay>,
+    attempts: web::Data<AuthAttempts>,
     metrics: web::Data<Metrics>,
     openapi: web::Data<OpenApiJson>,
     routes: web::Data<RouteTable>,
@@ -86,12 +132,20 @@ fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, StartError>
     let tokens = Tokens::load(&store, oauth, now)?;
     let doc = api::openapi();
     let routes = RouteTable::from_openapi(&doc);
+    let metrics = Metrics::new(&store);
+    let security = &config.security;
+    let attempts = AuthAttempts::new(
+        security.max_auth_failures,
+        security.auth_failure_window_seconds,
+        metrics.auth_attempts(),
+    );
     Ok(Prepared {
+        attempts: web::Data::new(attempts),
         tokens: web::Data::new(tokens),
         replay: web::Data::new(AssertionReplay::default()),
         config: web::Data::new(config),
         last_use: web::Data::new(LastUse::default()),
-        metrics: web::Data::new(Metrics::new(&store)),
+        metrics: web::Data::new(metrics),
         store: web::Data::new(store),
         openapi: web::Data::new(OpenApiJson(doc.to_pretty_json()? + "\n")),
         routes: web::Data::new(routes),
@@ -149,6 +203,7 @@ fn app(
         .app_data(prepared.last_use)
         .app_data(prepared.tokens)
         .app_data(prepared.replay)
+        .app_data(prepared.attempts)
         .app_data(prepared.metrics)
         .app_data(prepared.openapi)
         .app_data(prepared.routes)
@@ -177,6 +232,7 @@ fn app(
             }),
         )
         .default_service(web::to(api::unmatched))
+        .wrap(from_fn(metrics::middleware))
         .wrap(from_fn(request_id::middleware))
         .wrap(Logger::new("%a \"%r\" %s %b %Dms %{x-request-id}o"))
 }
@@ -219,6 +275,10 @@ pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
         ttl: chrono::Duration::seconds(config.oauth.access_token_ttl_seconds as i64),
     };
     let flush_every = Duration::from_secs(config.credentials.last_used_flush_seconds);
+    let tls = match config.tls_files() {
+        Some((cert_file, key_file)) => Some(tls_config(cert_file, key_file)?),
+        None => None,
+    };
     let prepared = prepare(config, oauth)?;
     let closed = prepared.store.close_watch();
     let last_use: Arc<LastUse> = prepared.last_use.clone().into_inner();
@@ -228,8 +288,14 @@ pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
     if !handle_signals {
         server = server.disable_signals();
     }
-    let server = server.listen(listener).map_err(bind_error)?.run();
-    log::info!("serving on http://{addr}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let server = match tls {
+        Some(tls) => server.listen_rustls_0_23(listener, tls),
+        None => server.listen(listener),
+    }
+    .map_err(bind_error)?
+    .run();
+    log::info!("serving on {scheme}://{addr}");
     Ok(Bound {
         server,
         addr,

@@ -254,3 +254,56 @@ fn no_log_line_holds_a_secret() {
         }
     }
 }
+
+#[test]
+fn every_acknowledged_write_survives_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.redb");
+    let mut served = Served::start(&db, &[]);
+    let admin = served.printed_secret().unwrap();
+    let acknowledged = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for writer in 0..4 {
+            let (base, admin, acknowledged) = (&served.base, &admin, &acknowledged);
+            scope.spawn(move || {
+                let client = reqwest::blocking::Client::new();
+                for i in 0.. {
+                    let name = format!("crash-{writer}-{i}");
+                    let sent = client
+                        .post(format!("{base}/api/v1/service-accounts"))
+                        .bearer_auth(admin)
+                        .json(&serde_json::json!({ "name": name }))
+                        .send();
+                    match sent {
+                        Ok(resp) if resp.status().as_u16() == 201 => {
+                            acknowledged.lock().unwrap().push(name)
+                        }
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        served.child.kill().unwrap();
+        served.child.wait().unwrap();
+    });
+    let acknowledged = acknowledged.into_inner().unwrap();
+    assert!(
+        acknowledged.len() > 20,
+        "writes went on: {}",
+        acknowledged.len()
+    );
+    let restarted = Served::start(&db, &[]);
+    let client = reqwest::blocking::Client::new();
+    for name in &acknowledged {
+        let status = client
+            .get(format!("{}/api/v1/service-accounts/{name}", restarted.base))
+            .bearer_auth(&admin)
+            .send()
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 200, "{name} was acknowledged but is gone");
+    }
+    restarted.stop();
+}

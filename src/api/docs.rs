@@ -31,6 +31,7 @@ const BEARER: &str = "bearer";
         (name = "groups", description = "Sets of service accounts that share roles."),
         (name = "roles", description = "Named sets of permissions; three are built in."),
         (name = "audit", description = "Every change, as it was made."),
+        (name = "admin", description = "Backups."),
         (name = "me", description = "The caller itself."),
         (name = "oauth2", description = "Client-credentials access tokens, introspection, revocation and discovery."),
         (name = "probes", description = "Liveness and readiness, without a token."),

@@ -2,6 +2,7 @@
 //! annotations. [`routes`] is the one list of routes: actix serves it and the OpenAPI
 //! document is collected from it, so the two cannot drift.
 
+mod admin;
 mod audit;
 mod credentials;
 mod docs;
@@ -36,6 +37,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         roles::configure(v1);
         audit::configure(v1);
         signing_keys::configure(v1);
+        admin::configure(v1);
         me::configure(v1);
     }));
     probes::configure(cfg);

@@ -8,11 +8,12 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use uuid::Uuid;
 
+use super::attempts::guarded;
 use super::jwt::Tokens;
 use super::last_use::LastUse;
 use super::secret::Secret;
 use crate::clock;
-use crate::domain::{Principal, Timestamp, narrow};
+use crate::domain::{AuthFailure, Principal, Timestamp, narrow};
 use crate::error::Error;
 use crate::request_id::RequestId;
 use crate::store::Store;
@@ -47,24 +48,32 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, Error> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or(Error::Unauthenticated("no bearer token"))?;
+        .ok_or(Error::Unauthenticated(AuthFailure::Missing))?;
     let value = value
         .to_str()
-        .map_err(|_| Error::Unauthenticated("the Authorization header is malformed"))?;
+        .map_err(|_| Error::Unauthenticated(AuthFailure::Malformed))?;
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
             Ok(token.trim())
         }
-        _ => Err(Error::Unauthenticated(
-            "the Authorization header is not a bearer token",
-        )),
+        _ => Err(Error::Unauthenticated(AuthFailure::Malformed)),
     }
 }
 
-/// Authenticates the bearer of the request: a `kh_` secret or an access token.
+/// Authenticates the bearer of the request, a `kh_` secret or an access token, under
+/// the failed-attempt limiter.
 pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
+    let kind = match bearer_token(req) {
+        Ok(token) if Secret::looks_like(token) => "secret",
+        Ok(_) => "access_token",
+        Err(_) => "none",
+    };
+    guarded(req, kind, || authenticate_bearer(req))
+}
+
+fn authenticate_bearer(req: &HttpRequest) -> Result<Caller, Error> {
     let store = req
         .app_data::<web::Data<Store>>()
         .ok_or_else(|| Error::internal("the store is not configured"))?;

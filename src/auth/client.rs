@@ -14,6 +14,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::attempts::guarded;
 use super::jwt::OAuthSettings;
 use super::secret::Secret;
 use crate::domain::{CredentialKind, KeyAlgorithm, Name, Principal, Timestamp};
@@ -269,7 +270,28 @@ pub fn authenticate_client(
 ) -> Result<Option<(Principal, Uuid)>, Error> {
     match offered(req, form)? {
         None => Ok(None),
-        Some(Offered::Secret { client_id, secret }) => {
+        Some(offer) => {
+            let kind = match offer {
+                Offered::Secret { .. } => "client_secret",
+                Offered::Assertion { .. } => "client_assertion",
+            };
+            guarded(req, kind, || {
+                authenticate_offer(offer, store, settings, replay, now)
+            })
+            .map(Some)
+        }
+    }
+}
+
+fn authenticate_offer(
+    offer: Offered,
+    store: &Store,
+    settings: &OAuthSettings,
+    replay: &AssertionReplay,
+    now: Timestamp,
+) -> Result<(Principal, Uuid), Error> {
+    match offer {
+        Offered::Secret { client_id, secret } => {
             let secret = Secret::parse(&secret)
                 .map_err(|_| invalid_client("the client secret is malformed"))?;
             let (principal, credential) = store
@@ -278,19 +300,18 @@ pub fn authenticate_client(
             if principal.account.name.as_str() != client_id {
                 return Err(invalid_client("the client could not be authenticated"));
             }
-            Ok(Some((principal, credential.id)))
+            Ok((principal, credential.id))
         }
-        Some(Offered::Assertion {
+        Offered::Assertion {
             client_id,
             assertion,
-        }) => verify_assertion(
+        } => verify_assertion(
             store,
             settings,
             replay,
             client_id.as_deref(),
             &assertion,
             now,
-        )
-        .map(Some),
+        ),
     }
 }

@@ -13,7 +13,7 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::{Kind, Principal, SigningKey, Target, Timestamp};
+use crate::domain::{AuthFailure, Kind, Principal, SigningKey, Target, Timestamp};
 use crate::error::Error;
 use crate::store::{Store, WriteContext};
 
@@ -64,8 +64,7 @@ impl AccessClaims {
     }
 
     pub fn account_id(&self) -> Result<Uuid, Error> {
-        Uuid::parse_str(&self.sub)
-            .map_err(|_| Error::Unauthenticated("the token's subject is malformed"))
+        Uuid::parse_str(&self.sub).map_err(|_| Error::Unauthenticated(AuthFailure::TokenInvalid))
     }
 }
 
@@ -201,19 +200,17 @@ impl Tokens {
 
     /// The claims of a token this server signed, if it is valid now and not revoked.
     pub fn verify(&self, token: &str, now: Timestamp) -> Result<AccessClaims, Error> {
-        let invalid = Error::Unauthenticated("the access token is not valid");
+        let invalid = Error::Unauthenticated(AuthFailure::TokenInvalid);
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid)?;
         let kid = header
             .kid
-            .ok_or(Error::Unauthenticated("the access token has no kid"))?;
+            .ok_or(Error::Unauthenticated(AuthFailure::TokenInvalid))?;
         let keys = self.keys.read().map_err(|_| poisoned())?;
         let verifier = keys
             .verifiers
             .get(&kid)
             .filter(|v| v.drop_at.is_none_or(|at| at > now))
-            .ok_or(Error::Unauthenticated(
-                "the access token's key is not known",
-            ))?;
+            .ok_or(Error::Unauthenticated(AuthFailure::TokenInvalid))?;
         let mut validation = Validation::new(Algorithm::ES256);
         validation.leeway = 0;
         validation.validate_nbf = true;
@@ -221,15 +218,15 @@ impl Tokens {
         validation.set_audience(&[&self.settings.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &verifier.key, &validation)
-            .map_err(|_| Error::Unauthenticated("the access token is not valid or has expired"))?
+            .map_err(|_| Error::Unauthenticated(AuthFailure::TokenInvalid))?
             .claims;
         // jsonwebtoken checks expiry against the system clock; check it against `now` too.
         if claims.exp <= now.timestamp() {
-            return Err(Error::Unauthenticated("the access token has expired"));
+            return Err(Error::Unauthenticated(AuthFailure::TokenExpired));
         }
         let revoked = self.revoked.read().map_err(|_| poisoned())?;
         if revoked.contains_key(&claims.jti) {
-            return Err(Error::Unauthenticated("the access token has been revoked"));
+            return Err(Error::Unauthenticated(AuthFailure::TokenRevoked));
         }
         Ok(claims)
     }

@@ -5,7 +5,7 @@
 use ring::digest;
 use ring::rand::{SecureRandom, SystemRandom};
 
-use crate::domain::{CredentialKind, NewCredential, Timestamp};
+use crate::domain::{AuthFailure, CredentialKind, NewCredential, Timestamp};
 use crate::error::Error;
 
 pub const PREFIX: &str = "kh_";
@@ -64,7 +64,7 @@ impl Secret {
 
     /// Checks the format and the checksum; touches no storage.
     pub fn parse(value: &str) -> Result<Secret, Error> {
-        let malformed = || Error::Unauthenticated("the credential is malformed");
+        let malformed = || Error::Unauthenticated(AuthFailure::Malformed);
         if value.len() != SECRET_LEN || !value.starts_with(PREFIX) {
             return Err(malformed());
         }

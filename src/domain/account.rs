@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Change, Etag, Name, PermissionSet, Timestamp, is_expired};
+use super::{AuthFailure, Change, Etag, Name, PermissionSet, Timestamp, is_expired};
 use crate::error::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,11 +88,11 @@ impl ServiceAccount {
     }
 
     /// Why this account may not authenticate now, if it may not.
-    pub fn refusal(&self, now: Timestamp) -> Option<&'static str> {
+    pub fn refusal(&self, now: Timestamp) -> Option<AuthFailure> {
         if self.status == Status::Disabled {
-            Some("the account is disabled")
+            Some(AuthFailure::AccountDisabled)
         } else if self.is_expired(now) {
-            Some("the account has expired")
+            Some(AuthFailure::AccountExpired)
         } else {
             None
         }

@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod auth_failure;
 mod credential;
 mod etag;
 mod expiry;
@@ -21,6 +22,7 @@ pub use account::{
     ServiceAccount, Status,
 };
 pub use audit::{AuditEvent, AuditFilter, Change, Target, audit_key};
+pub use auth_failure::AuthFailure;
 pub use credential::{Credential, CredentialDetails, CredentialKind, KeyAlgorithm, NewCredential};
 pub use etag::{Etag, IfMatch, check_if_match};
 pub use expiry::{account_expiry, credential_expiry, is_expired};

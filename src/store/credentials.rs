@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::reader::Reader;
 use super::{Store, WriteContext, accounts, audit, codec, roles, tables};
 use crate::domain::{
-    Change, Credential, CredentialDetails, CredentialKind, Kind, Name, NewCredential, Page,
-    PageRequest, Principal, ServiceAccount, Target, Timestamp,
+    AuthFailure, Change, Credential, CredentialDetails, CredentialKind, Kind, Name, NewCredential,
+    Page, PageRequest, Principal, ServiceAccount, Target, Timestamp,
 };
 use crate::error::Error;
 
@@ -285,7 +285,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<(Principal, Credential), Error> {
         self.read(|tx| {
-            let unknown = || Error::Unauthenticated("the credential is not known");
+            let unknown = || Error::Unauthenticated(AuthFailure::Unknown);
             let id = tx
                 .table(tables::SECRET_HASHES)?
                 .get(hash)?
@@ -293,7 +293,7 @@ impl Store {
                 .ok_or_else(unknown)?;
             let credential = get(tx, id)?.ok_or_else(unknown)?;
             if credential.is_expired(now) {
-                return Err(Error::Unauthenticated("the credential has expired"));
+                return Err(Error::Unauthenticated(AuthFailure::CredentialExpired));
             }
             let (account, _) = accounts::get(tx, credential.account_id)?.ok_or_else(unknown)?;
             if let Some(reason) = account.refusal(now) {
@@ -312,16 +312,13 @@ impl Store {
         now: Timestamp,
     ) -> Result<Principal, Error> {
         self.read(|tx| {
-            let (account, _) = accounts::get(tx, account_id)?.ok_or(Error::Unauthenticated(
-                "the token's account no longer exists",
-            ))?;
+            let (account, _) = accounts::get(tx, account_id)?
+                .ok_or(Error::Unauthenticated(AuthFailure::AccountGone))?;
             if let Some(reason) = account.refusal(now) {
                 return Err(Error::Unauthenticated(reason));
             }
             if !account.accepts_token_issued_at(issued_at) {
-                return Err(Error::Unauthenticated(
-                    "the token was issued before the account was disabled",
-                ));
+                return Err(Error::Unauthenticated(AuthFailure::TokenPredatesDisable));
             }
             roles::principal(tx, account)
         })
@@ -336,7 +333,7 @@ impl Store {
     ) -> Result<(Principal, Vec<Credential>), Error> {
         self.read(|tx| {
             let (account, _) = accounts::get_by_name(tx, client_id)
-                .map_err(|_| Error::Unauthenticated("the client is not known"))?;
+                .map_err(|_| Error::Unauthenticated(AuthFailure::Unknown))?;
             if let Some(reason) = account.refusal(now) {
                 return Err(Error::Unauthenticated(reason));
             }

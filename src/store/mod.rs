@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod backup;
 mod bootstrap;
 mod codec;
 mod credentials;
@@ -15,12 +16,19 @@ mod roles;
 mod tables;
 mod tokens;
 
+pub use backup::{RestoreError, restore};
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::counter::Counter;
-use redb::{Database, DatabaseError, ReadTransaction, ReadableDatabase, WriteTransaction};
+use redb::{
+    Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTableMetadata,
+    WriteTransaction,
+};
+
+use reader::Reader;
 use uuid::Uuid;
 
 use crate::domain::{ActorRef, Timestamp};
@@ -90,6 +98,7 @@ pub enum OpenError {
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
+    path: PathBuf,
     /// Committed write transactions, for `/metrics` and for tests of batching.
     writes: Counter,
 }
@@ -109,6 +118,7 @@ impl Store {
             })?;
         let store = Store {
             db: Arc::new(db),
+            path: path.to_owned(),
             writes: Counter::default(),
         };
         let prepare = |source| OpenError::Prepare {
@@ -156,6 +166,24 @@ impl Store {
     /// A watch that tells when every clone of this store is gone, and so the file closed.
     pub fn close_watch(&self) -> CloseWatch {
         CloseWatch(Arc::downgrade(&self.db))
+    }
+
+    /// How many objects of each kind are stored.
+    pub fn object_counts(&self) -> Result<Vec<(&'static str, u64)>, Error> {
+        self.read(|tx| {
+            Ok(vec![
+                ("service_account", tx.table(tables::ACCOUNTS)?.len()?),
+                ("group", tx.table(tables::GROUPS)?.len()?),
+                ("role", tx.table(tables::ROLES)?.len()?),
+                ("credential", tx.table(tables::CREDENTIALS)?.len()?),
+                ("audit_event", tx.table(tables::AUDIT)?.len()?),
+            ])
+        })
+    }
+
+    /// The size of the database file.
+    pub fn file_size(&self) -> Result<u64, Error> {
+        Ok(std::fs::metadata(&self.path)?.len())
     }
 
     /// Whether the database answers a read: the readiness probe.

@@ -4,7 +4,7 @@
 //! Objects addressed by name are keyed by `(scope, name)`; the root scope is `""`, so
 //! that projects can become further scopes without moving existing data.
 
-use redb::{TableDefinition, WriteTransaction};
+use redb::{Key, TableDefinition, Value, WriteTransaction};
 
 use crate::error::Error;
 
@@ -69,21 +69,44 @@ pub(super) const REVOKED_TOKENS: TableDefinition<&str, i64> =
 /// Sequence number → encoded `AuditEvent`.
 pub(super) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
 
-pub(super) fn create_all(tx: &WriteTransaction) -> Result<(), Error> {
-    tx.open_table(META)?;
-    tx.open_table(ACCOUNTS)?;
-    tx.open_table(ACCOUNT_NAMES)?;
-    tx.open_table(ROLES)?;
-    tx.open_table(GROUPS)?;
-    tx.open_table(GROUP_NAMES)?;
-    tx.open_table(GROUP_MEMBERS)?;
-    tx.open_table(CREDENTIALS)?;
-    tx.open_table(SECRET_HASHES)?;
-    tx.open_table(ACCOUNT_CREDENTIALS)?;
-    tx.open_table(LAST_USED)?;
-    tx.open_table(LAST_SEEN)?;
-    tx.open_table(SIGNING_KEYS)?;
-    tx.open_table(REVOKED_TOKENS)?;
-    tx.open_table(AUDIT)?;
+/// Something done to every table; [`for_each_table`] is the one list of them.
+pub(super) trait TableVisitor {
+    fn visit<K: Key + 'static, V: Value + 'static>(
+        &mut self,
+        def: TableDefinition<K, V>,
+    ) -> Result<(), Error>;
+}
+
+pub(super) fn for_each_table(visitor: &mut impl TableVisitor) -> Result<(), Error> {
+    visitor.visit(META)?;
+    visitor.visit(ACCOUNTS)?;
+    visitor.visit(ACCOUNT_NAMES)?;
+    visitor.visit(ROLES)?;
+    visitor.visit(GROUPS)?;
+    visitor.visit(GROUP_NAMES)?;
+    visitor.visit(GROUP_MEMBERS)?;
+    visitor.visit(CREDENTIALS)?;
+    visitor.visit(SECRET_HASHES)?;
+    visitor.visit(ACCOUNT_CREDENTIALS)?;
+    visitor.visit(LAST_USED)?;
+    visitor.visit(LAST_SEEN)?;
+    visitor.visit(SIGNING_KEYS)?;
+    visitor.visit(REVOKED_TOKENS)?;
+    visitor.visit(AUDIT)?;
     Ok(())
+}
+
+/// Creates every table that does not exist yet.
+pub(super) fn create_all(tx: &WriteTransaction) -> Result<(), Error> {
+    struct Create<'a>(&'a WriteTransaction);
+    impl TableVisitor for Create<'_> {
+        fn visit<K: Key + 'static, V: Value + 'static>(
+            &mut self,
+            def: TableDefinition<K, V>,
+        ) -> Result<(), Error> {
+            self.0.open_table(def)?;
+            Ok(())
+        }
+    }
+    for_each_table(&mut Create(tx))
 }

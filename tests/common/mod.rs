@@ -87,8 +87,13 @@ impl TestServer {
         config.bootstrap.admin_token = Some(token.clone());
         tweak(&mut config);
         let spawned = server::spawn(config.clone()).unwrap();
+        let scheme = if config.tls_files().is_some() {
+            "https"
+        } else {
+            "http"
+        };
         TestServer {
-            base: format!("http://{}", spawned.addr),
+            base: format!("{scheme}://{}", spawned.addr),
             token,
             client: Client::new(),
             config,

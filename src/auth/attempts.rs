@@ -1,0 +1,205 @@
+//! Authentication attempts: counted in `/metrics` by kind and outcome, failures logged
+//! without the credential, and failures limited per client address. Past
+//! `security.max_auth_failures` failures within `security.auth_failure_window_seconds`
+//! (counted by governor's GCRA limiter) an address is refused with 429 until a window
+//! has passed, whatever it sends, so a guess that happens to be right is refused too.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+
+use actix_web::{HttpRequest, web};
+
+use crate::error::{Error, OAuthError};
+
+/// The labels of `keyhouse_auth_attempts_total`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AttemptLabels {
+    /// `secret`, `access_token`, `client_secret` or `client_assertion`.
+    pub kind: String,
+    /// `success`, or why it failed.
+    pub outcome: String,
+}
+
+/// Limiter keys kept before forgetting idle ones.
+const PRUNE_ABOVE: usize = 4096;
+
+pub struct AuthAttempts {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    blocked: Mutex<HashMap<IpAddr, Instant>>,
+    window: Duration,
+    counts: Family<AttemptLabels, Counter>,
+}
+
+impl AuthAttempts {
+    pub fn new(
+        max_failures: u32,
+        window_seconds: u64,
+        counts: Family<AttemptLabels, Counter>,
+    ) -> AuthAttempts {
+        let max = NonZeroU32::new(max_failures).unwrap_or(NonZeroU32::MIN);
+        let window = Duration::from_secs(window_seconds.max(1));
+        let quota = Quota::with_period(window / max.get())
+            .unwrap_or_else(|| Quota::per_second(max))
+            .allow_burst(max);
+        AuthAttempts {
+            limiter: RateLimiter::keyed(quota),
+            blocked: Mutex::new(HashMap::new()),
+            window,
+            counts,
+        }
+    }
+
+    fn refusal(&self, until: Instant, now: Instant) -> Error {
+        Error::RateLimited {
+            retry_after_seconds: until.saturating_duration_since(now).as_secs().max(1),
+        }
+    }
+
+    /// 429 while `ip` is blocked.
+    pub fn check(&self, ip: Option<IpAddr>) -> Result<(), Error> {
+        let (Some(ip), Ok(blocked)) = (ip, self.blocked.lock()) else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        match blocked.get(&ip) {
+            Some(until) if *until > now => Err(self.refusal(*until, now)),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn succeeded(&self, kind: &str) {
+        self.count(kind, "success");
+    }
+
+    /// Counts and logs a failure; past the limit, blocks `ip` and answers the 429 that
+    /// replaces this request's own error.
+    pub fn failed(&self, ip: Option<IpAddr>, kind: &str, reason: &str) -> Option<Error> {
+        self.count(kind, reason);
+        let shown = ip.map_or_else(|| "an unknown address".to_owned(), |ip| ip.to_string());
+        log::warn!("failed authentication from {shown}: {kind}, {reason}");
+        let ip = ip?;
+        if self.limiter.len() > PRUNE_ABOVE {
+            self.limiter.retain_recent();
+        }
+        if self.limiter.check_key(&ip).is_ok() {
+            return None;
+        }
+        let now = Instant::now();
+        let until = now + self.window;
+        if let Ok(mut blocked) = self.blocked.lock() {
+            blocked.retain(|_, until| *until > now);
+            blocked.insert(ip, until);
+        }
+        log::warn!(
+            "blocking {ip} for {} s after repeated failed authentications",
+            self.window.as_secs()
+        );
+        Some(self.refusal(until, now))
+    }
+
+    fn count(&self, kind: &str, outcome: &str) {
+        self.counts
+            .get_or_create(&AttemptLabels {
+                kind: kind.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+}
+
+/// The `outcome` of an error that is a failed authentication; other errors are not
+/// authentication outcomes.
+fn failure_reason(err: &Error) -> Option<&'static str> {
+    match err {
+        Error::Unauthenticated(failure) => Some(failure.label()),
+        Error::OAuth {
+            error: OAuthError::InvalidClient,
+            ..
+        } => Some("invalid_client"),
+        _ => None,
+    }
+}
+
+/// Runs one authentication `attempt` of `kind` for the request's client address: refused
+/// at once while the address is blocked, counted, and limited when it fails.
+pub fn guarded<T>(
+    req: &HttpRequest,
+    kind: &str,
+    attempt: impl FnOnce() -> Result<T, Error>,
+) -> Result<T, Error> {
+    let Some(attempts) = req.app_data::<web::Data<AuthAttempts>>() else {
+        return attempt();
+    };
+    let ip = req.peer_addr().map(|addr| addr.ip());
+    attempts.check(ip)?;
+    let result = attempt();
+    match &result {
+        Ok(_) => attempts.succeeded(kind),
+        Err(err) => {
+            if let Some(blocked) =
+                failure_reason(err).and_then(|reason| attempts.failed(ip, kind, reason))
+            {
+                return Err(blocked);
+            }
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_blocked_past_the_limit_and_others_are_not() {
+        let attempts = AuthAttempts::new(3, 60, Family::default());
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        for _ in 0..3 {
+            assert!(attempts.failed(Some(a), "secret", "unknown").is_none());
+            assert!(attempts.check(Some(a)).is_ok());
+        }
+        let refusal = attempts.failed(Some(a), "secret", "unknown");
+        assert!(matches!(
+            refusal,
+            Some(Error::RateLimited {
+                retry_after_seconds: 60
+            })
+        ));
+        assert!(matches!(
+            attempts.check(Some(a)),
+            Err(Error::RateLimited { .. })
+        ));
+        assert!(attempts.check(Some(b)).is_ok());
+        assert!(attempts.failed(Some(b), "secret", "unknown").is_none());
+    }
+
+    #[test]
+    fn outcomes_are_counted_by_kind_and_reason() {
+        let attempts = AuthAttempts::new(10, 60, Family::default());
+        attempts.succeeded("secret");
+        attempts.failed(None, "secret", "malformed");
+        attempts.failed(None, "secret", "malformed");
+        let count = |kind: &str, outcome: &str| {
+            attempts
+                .counts
+                .get_or_create(&AttemptLabels {
+                    kind: kind.into(),
+                    outcome: outcome.into(),
+                })
+                .get()
+        };
+        assert_eq!(
+            (count("secret", "success"), count("secret", "malformed")),
+            (1, 2)
+        );
+    }
+}
