@@ -307,3 +307,36 @@ fn every_acknowledged_write_survives_sigkill() {
     }
     restarted.stop();
 }
+
+#[test]
+fn sigterm_stops_gracefully_and_flushes_last_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.redb");
+    let env = [("KEYHOUSE_CREDENTIALS__LAST_USED_FLUSH_SECONDS", "3600")];
+    let served = Served::start(&db, &env);
+    let admin = served.printed_secret().unwrap();
+    let me = |base: &str| -> serde_json::Value {
+        reqwest::blocking::Client::new()
+            .get(format!("{base}/api/v1/me"))
+            .bearer_auth(&admin)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    assert!(
+        me(&served.base)["last_seen_at"].is_null(),
+        "not flushed while serving"
+    );
+    let log = served.stop();
+    assert!(
+        log.iter().any(|l| l.contains("the database is closed")),
+        "{log:?}"
+    );
+    let restarted = Served::start(&db, &env);
+    assert!(
+        me(&restarted.base)["last_seen_at"].is_string(),
+        "flushed at SIGTERM"
+    );
+    restarted.stop();
+}
