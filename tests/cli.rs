@@ -340,3 +340,20 @@ fn sigterm_stops_gracefully_and_flushes_last_use() {
     );
     restarted.stop();
 }
+
+#[test]
+fn issue_token_on_a_new_path_provisions_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new.redb");
+    let out = keyhouse(&["admin", "issue-token", "--db", db.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let served = Served::start(&db, &[]);
+    assert_eq!(served.printed_secret(), None, "not a first start any more");
+    assert_eq!(status_of_me(&served.base, &secret), 200);
+    served.stop();
+}

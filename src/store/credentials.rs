@@ -134,6 +134,13 @@ fn get_of(tx: &impl Reader, name: &Name, id: Uuid) -> Result<(ServiceAccount, Cr
     }
 }
 
+/// Removes a credential at once; the audit trail keeps the revocation.
+fn revoke(tx: &WriteTransaction, ctx: &WriteContext, credential: &Credential) -> Result<(), Error> {
+    remove(tx, credential)?;
+    audit::append(tx, ctx, "credential.revoke", target(credential), Vec::new())?;
+    Ok(())
+}
+
 fn target(credential: &Credential) -> Target {
     Target::new(Kind::Credential, credential.id, credential.name.clone())
 }
@@ -240,15 +247,7 @@ impl Store {
     ) -> Result<(), Error> {
         self.write(|tx| {
             let (_, credential) = get_of(tx, name, id)?;
-            remove(tx, &credential)?;
-            audit::append(
-                tx,
-                ctx,
-                "credential.revoke",
-                target(&credential),
-                Vec::new(),
-            )?;
-            Ok(())
+            revoke(tx, ctx, &credential)
         })
     }
 
@@ -358,19 +357,9 @@ impl Store {
 
     /// Revokes a credential found by id (OAuth revocation of a secret).
     pub fn revoke_credential_by_id(&self, ctx: &WriteContext, id: Uuid) -> Result<(), Error> {
-        self.write(|tx| {
-            let Some(credential) = get(tx, id)? else {
-                return Ok(());
-            };
-            remove(tx, &credential)?;
-            audit::append(
-                tx,
-                ctx,
-                "credential.revoke",
-                target(&credential),
-                Vec::new(),
-            )?;
-            Ok(())
+        self.write(|tx| match get(tx, id)? {
+            Some(credential) => revoke(tx, ctx, &credential),
+            None => Ok(()),
         })
     }
 
