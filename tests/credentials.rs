@@ -448,3 +448,25 @@ fn the_database_file_never_holds_a_secret() {
         );
     }
 }
+
+#[test]
+fn me_sees_a_credential_expire_without_any_write() {
+    // No last-use flush either: nothing is written between the two reads.
+    let s = TestServer::start_with(|c| c.credentials.last_used_flush_seconds = 3600);
+    let secret = s.create_account("bot", &[]);
+    let soon = (keyhouse::clock::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    issue(&s, "bot", json!({ "expires_at": soon })).assert_status(201);
+    assert_eq!(
+        s.get_as(&secret, "/api/v1/me").body["active_credential_count"],
+        2
+    );
+    assert_eq!(
+        s.get_as(&secret, "/api/v1/me").body["active_credential_count"],
+        2
+    );
+    std::thread::sleep(Duration::from_millis(3100));
+    assert_eq!(
+        s.get_as(&secret, "/api/v1/me").body["active_credential_count"],
+        1
+    );
+}

@@ -30,6 +30,9 @@ pub use fallback::{RouteTable, unmatched};
 /// Every route of keyhouse.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(scope::scope("/api/v1").configure(|v1| {
+        // Static paths first: actix tries routes in order, and each dynamic one it
+        // passes costs a regex match.
+        me::configure(v1);
         service_accounts::configure(v1);
         memberships::configure(v1);
         credentials::configure(v1);
@@ -38,7 +41,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         audit::configure(v1);
         signing_keys::configure(v1);
         admin::configure(v1);
-        me::configure(v1);
     }));
     probes::configure(cfg);
     metrics::configure(cfg);

@@ -225,8 +225,8 @@ fn inspect(
         account_id,
         IntrospectionResponse {
             active: true,
-            client_id: Some(claims.client_id),
-            sub: Some(claims.sub),
+            client_id: Some(claims.client_id.clone()),
+            sub: Some(claims.sub.clone()),
             scope: Some(scope),
             exp: Some(claims.exp),
             iat: Some(claims.iat),

@@ -23,9 +23,9 @@ use crate::error::{Error, OAuthError};
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct AttemptLabels {
     /// `secret`, `access_token`, `client_secret` or `client_assertion`.
-    pub kind: String,
+    pub kind: &'static str,
     /// `success`, or why it failed.
-    pub outcome: String,
+    pub outcome: &'static str,
 }
 
 /// Limiter keys kept before forgetting idle ones.
@@ -75,13 +75,18 @@ impl AuthAttempts {
         }
     }
 
-    pub fn succeeded(&self, kind: &str) {
+    pub fn succeeded(&self, kind: &'static str) {
         self.count(kind, "success");
     }
 
     /// Counts and logs a failure; past the limit, blocks `ip` and answers the 429 that
     /// replaces this request's own error.
-    pub fn failed(&self, ip: Option<IpAddr>, kind: &str, reason: &str) -> Option<Error> {
+    pub fn failed(
+        &self,
+        ip: Option<IpAddr>,
+        kind: &'static str,
+        reason: &'static str,
+    ) -> Option<Error> {
         self.count(kind, reason);
         let shown = ip.map_or_else(|| "an unknown address".to_owned(), |ip| ip.to_string());
         log::warn!("failed authentication from {shown}: {kind}, {reason}");
@@ -105,12 +110,9 @@ impl AuthAttempts {
         Some(self.refusal(until, now))
     }
 
-    fn count(&self, kind: &str, outcome: &str) {
+    fn count(&self, kind: &'static str, outcome: &'static str) {
         self.counts
-            .get_or_create(&AttemptLabels {
-                kind: kind.to_owned(),
-                outcome: outcome.to_owned(),
-            })
+            .get_or_create(&AttemptLabels { kind, outcome })
             .inc();
     }
 }
@@ -132,7 +134,7 @@ fn failure_reason(err: &Error) -> Option<&'static str> {
 /// at once while the address is blocked, counted, and limited when it fails.
 pub fn guarded<T>(
     req: &HttpRequest,
-    kind: &str,
+    kind: &'static str,
     attempt: impl FnOnce() -> Result<T, Error>,
 ) -> Result<T, Error> {
     let Some(attempts) = req.app_data::<web::Data<AuthAttempts>>() else {
@@ -188,13 +190,10 @@ mod tests {
         attempts.succeeded("secret");
         attempts.failed(None, "secret", "malformed");
         attempts.failed(None, "secret", "malformed");
-        let count = |kind: &str, outcome: &str| {
+        let count = |kind: &'static str, outcome: &'static str| {
             attempts
                 .counts
-                .get_or_create(&AttemptLabels {
-                    kind: kind.into(),
-                    outcome: outcome.into(),
-                })
+                .get_or_create(&AttemptLabels { kind, outcome })
                 .get()
         };
         assert_eq!(

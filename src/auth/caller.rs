@@ -90,7 +90,7 @@ fn authenticate_bearer(req: &HttpRequest) -> Result<Caller, Error> {
         return Ok(Caller {
             principal,
             authenticated_by: AuthenticatedBy::AccessToken {
-                token_id: claims.jti,
+                token_id: claims.jti.clone(),
             },
             now,
             request_id: RequestId::of(req),

@@ -2,7 +2,7 @@
 //! cached here), verified against them, published as a JWKS, and denied once revoked.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, RwLock};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -143,12 +143,18 @@ fn key_set(keys: Vec<SigningKey>) -> Result<KeySet, Error> {
     })
 }
 
+/// Tokens whose signature and claims were checked, kept before the cache starts over.
+const VERIFIED_CAPACITY: usize = 4096;
+
 /// Issues, verifies and revokes access tokens.
 pub struct Tokens {
     settings: OAuthSettings,
     keys: RwLock<KeySet>,
     /// Revoked `jti` → expiry, mirrored from the database.
     revoked: RwLock<HashMap<String, Timestamp>>,
+    /// Tokens already verified, by their exact text: a signature is checked once per
+    /// token, not once per request. Expiry and revocation are checked on every use.
+    verified: Mutex<HashMap<String, Arc<AccessClaims>>>,
 }
 
 fn poisoned() -> Error {
@@ -162,6 +168,7 @@ impl Tokens {
         Ok(Tokens {
             keys: RwLock::new(key_set(store.signing_keys(now)?)?),
             revoked: RwLock::new(store.revoked_tokens(now)?.into_iter().collect()),
+            verified: Mutex::new(HashMap::new()),
             settings,
         })
     }
@@ -199,7 +206,40 @@ impl Tokens {
     }
 
     /// The claims of a token this server signed, if it is valid now and not revoked.
-    pub fn verify(&self, token: &str, now: Timestamp) -> Result<AccessClaims, Error> {
+    pub fn verify(&self, token: &str, now: Timestamp) -> Result<Arc<AccessClaims>, Error> {
+        let known = self
+            .verified
+            .lock()
+            .ok()
+            .and_then(|v| v.get(token).cloned());
+        let claims = match known {
+            Some(claims) => claims,
+            None => {
+                let claims = Arc::new(self.verify_signed(token, now)?);
+                if let Ok(mut verified) = self.verified.lock() {
+                    if verified.len() >= VERIFIED_CAPACITY {
+                        verified.retain(|_, c| c.exp > now.timestamp());
+                        if verified.len() >= VERIFIED_CAPACITY {
+                            verified.clear();
+                        }
+                    }
+                    verified.insert(token.to_owned(), claims.clone());
+                }
+                claims
+            }
+        };
+        if claims.exp <= now.timestamp() {
+            return Err(Error::Unauthenticated(AuthFailure::TokenExpired));
+        }
+        let revoked = self.revoked.read().map_err(|_| poisoned())?;
+        if revoked.contains_key(&claims.jti) {
+            return Err(Error::Unauthenticated(AuthFailure::TokenRevoked));
+        }
+        Ok(claims)
+    }
+
+    /// Checks the signature and claims of a token.
+    fn verify_signed(&self, token: &str, now: Timestamp) -> Result<AccessClaims, Error> {
         let invalid = Error::Unauthenticated(AuthFailure::TokenInvalid);
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid)?;
         let kid = header
@@ -223,10 +263,6 @@ impl Tokens {
         // jsonwebtoken checks expiry against the system clock; check it against `now` too.
         if claims.exp <= now.timestamp() {
             return Err(Error::Unauthenticated(AuthFailure::TokenExpired));
-        }
-        let revoked = self.revoked.read().map_err(|_| poisoned())?;
-        if revoked.contains_key(&claims.jti) {
-            return Err(Error::Unauthenticated(AuthFailure::TokenRevoked));
         }
         Ok(claims)
     }

@@ -134,17 +134,30 @@ impl Store {
         })
     }
 
-    /// The account with this id, as it reads now; 404 if it is gone.
+    /// The account with this id, as it reads now; 404 if it is gone. Remembered until
+    /// the next write, or until one of its credentials expires.
     pub fn get_service_account_by_id(
         &self,
         id: Uuid,
         now: Timestamp,
     ) -> Result<AccountDetails, Error> {
-        self.read(|tx| {
+        let generation = self.generation();
+        if let Some((details, next_expiry)) = self.details.get(&id, generation)
+            && next_expiry.is_none_or(|at| at > now)
+        {
+            return Ok(details);
+        }
+        let (details, next_expiry) = self.read(|tx| {
             let (account, etag) = get(tx, id)?
                 .ok_or_else(|| Error::not_found(Kind::ServiceAccount, id.to_string()))?;
-            details(tx, account, etag, now)
-        })
+            Ok((
+                details(tx, account, etag, now)?,
+                credentials::next_expiry(tx, id, now)?,
+            ))
+        })?;
+        self.details
+            .put(id, generation, (details.clone(), next_expiry));
+        Ok(details)
     }
 
     pub fn service_account_exists(&self, name: &Name) -> Result<bool, Error> {

@@ -84,6 +84,24 @@ fn all_of(tx: &impl Reader, account_id: Uuid) -> Result<Vec<Credential>, Error> 
     Ok(found)
 }
 
+/// The earliest expiry of an account's credentials still ahead of `now`.
+pub(super) fn next_expiry(
+    tx: &impl Reader,
+    account_id: Uuid,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, Error> {
+    let table = tx.table(tables::ACCOUNT_CREDENTIALS)?;
+    let id = account_id.as_u128();
+    let mut next: Option<i64> = None;
+    for entry in table.range((id, 0)..=(id, u128::MAX))? {
+        let at = entry?.1.value();
+        if at > now.timestamp() {
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
+    }
+    Ok(next.and_then(|secs| Timestamp::from_timestamp(secs, 0)))
+}
+
 /// How many of an account's credentials have not expired.
 pub(super) fn count_active(
     tx: &impl Reader,
@@ -278,49 +296,70 @@ impl Store {
 
     /// The account a secret (given as its hash) belongs to, if the credential and its
     /// account are both valid now. A refusal is `Unauthenticated` with its reason.
+    /// Remembered until the next write (see `auth_cache`).
     pub fn authenticate_secret(
         &self,
         hash: &[u8; 32],
         now: Timestamp,
     ) -> Result<(Principal, Credential), Error> {
-        self.read(|tx| {
-            let unknown = || Error::Unauthenticated(AuthFailure::Unknown);
-            let id = tx
-                .table(tables::SECRET_HASHES)?
-                .get(hash)?
-                .map(|v| Uuid::from_u128(v.value()))
-                .ok_or_else(unknown)?;
-            let credential = get(tx, id)?.ok_or_else(unknown)?;
-            if credential.is_expired(now) {
-                return Err(Error::Unauthenticated(AuthFailure::CredentialExpired));
+        let generation = self.generation();
+        let (principal, credential) = match self.secrets.get(hash, generation) {
+            Some(found) => found,
+            None => {
+                let found = self.read(|tx| {
+                    let unknown = || Error::Unauthenticated(AuthFailure::Unknown);
+                    let id = tx
+                        .table(tables::SECRET_HASHES)?
+                        .get(hash)?
+                        .map(|v| Uuid::from_u128(v.value()))
+                        .ok_or_else(unknown)?;
+                    let credential = get(tx, id)?.ok_or_else(unknown)?;
+                    let (account, _) =
+                        accounts::get(tx, credential.account_id)?.ok_or_else(unknown)?;
+                    Ok((roles::principal(tx, account)?, credential))
+                })?;
+                self.secrets.put(*hash, generation, found.clone());
+                found
             }
-            let (account, _) = accounts::get(tx, credential.account_id)?.ok_or_else(unknown)?;
-            if let Some(reason) = account.refusal(now) {
-                return Err(Error::Unauthenticated(reason));
-            }
-            Ok((roles::principal(tx, account)?, credential))
-        })
+        };
+        if credential.is_expired(now) {
+            return Err(Error::Unauthenticated(AuthFailure::CredentialExpired));
+        }
+        if let Some(reason) = principal.account.refusal(now) {
+            return Err(Error::Unauthenticated(reason));
+        }
+        Ok((principal, credential))
     }
 
     /// The account an access token names, if it may act now: it exists, is active and
-    /// unexpired, and did not kill tokens issued at `issued_at`.
+    /// unexpired, and did not kill tokens issued at `issued_at`. Remembered until the
+    /// next write.
     pub fn authenticate_token_subject(
         &self,
         account_id: Uuid,
         issued_at: Timestamp,
         now: Timestamp,
     ) -> Result<Principal, Error> {
-        self.read(|tx| {
-            let (account, _) = accounts::get(tx, account_id)?
-                .ok_or(Error::Unauthenticated(AuthFailure::AccountGone))?;
-            if let Some(reason) = account.refusal(now) {
-                return Err(Error::Unauthenticated(reason));
+        let generation = self.generation();
+        let principal = match self.subjects.get(&account_id, generation) {
+            Some(found) => found,
+            None => {
+                let found = self.read(|tx| {
+                    let (account, _) = accounts::get(tx, account_id)?
+                        .ok_or(Error::Unauthenticated(AuthFailure::AccountGone))?;
+                    roles::principal(tx, account)
+                })?;
+                self.subjects.put(account_id, generation, found.clone());
+                found
             }
-            if !account.accepts_token_issued_at(issued_at) {
-                return Err(Error::Unauthenticated(AuthFailure::TokenPredatesDisable));
-            }
-            roles::principal(tx, account)
-        })
+        };
+        if let Some(reason) = principal.account.refusal(now) {
+            return Err(Error::Unauthenticated(reason));
+        }
+        if !principal.account.accepts_token_issued_at(issued_at) {
+            return Err(Error::Unauthenticated(AuthFailure::TokenPredatesDisable));
+        }
+        Ok(principal)
     }
 
     /// An OAuth client that signs its assertions: the account named `client_id`, if it

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod auth_cache;
 mod backup;
 mod bootstrap;
 mod codec;
@@ -28,10 +29,11 @@ use redb::{
     WriteTransaction,
 };
 
+use auth_cache::AuthCache;
 use reader::Reader;
 use uuid::Uuid;
 
-use crate::domain::{ActorRef, Timestamp};
+use crate::domain::{AccountDetails, ActorRef, Credential, Principal, Timestamp};
 use crate::error::Error;
 
 /// The schema this keyhouse writes. A file with a newer one is refused at open.
@@ -99,8 +101,16 @@ pub enum OpenError {
 pub struct Store {
     db: Arc<Database>,
     path: PathBuf,
-    /// Committed write transactions, for `/metrics` and for tests of batching.
+    /// Committed write transactions, for `/metrics` and for tests of batching; also the
+    /// generation that stales the authentication caches.
     writes: Counter,
+    /// Principals and credentials by secret hash.
+    secrets: Arc<AuthCache<[u8; 32], (Principal, Credential)>>,
+    /// Principals by account id, for access tokens.
+    subjects: Arc<AuthCache<Uuid, Principal>>,
+    /// What `/me` shows, by account id, with the next moment one of its credentials
+    /// expires (when the active count changes without a write).
+    details: Arc<AuthCache<Uuid, (AccountDetails, Option<Timestamp>)>>,
 }
 
 impl Store {
@@ -120,6 +130,9 @@ impl Store {
             db: Arc::new(db),
             path: path.to_owned(),
             writes: Counter::default(),
+            secrets: Arc::new(AuthCache::new()),
+            subjects: Arc::new(AuthCache::new()),
+            details: Arc::new(AuthCache::new()),
         };
         let prepare = |source| OpenError::Prepare {
             path: path.to_owned(),
@@ -150,6 +163,11 @@ impl Store {
         tx.commit()?;
         self.writes.inc();
         Ok(out)
+    }
+
+    /// The generation of what a read started now sees: the count of commits so far.
+    fn generation(&self) -> u64 {
+        self.writes.get()
     }
 
     /// Runs `f` on one consistent snapshot.
