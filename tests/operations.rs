@@ -248,7 +248,9 @@ fn a_backup_taken_under_writes_restores_every_write_acknowledged_before_it() {
             .unwrap();
         assert_eq!(backup.status().as_u16(), 200);
         assert_eq!(backup.headers()["content-type"], "application/octet-stream");
+        let declared = backup.content_length().expect("Content-Length");
         let bytes = backup.bytes().unwrap().to_vec();
+        assert_eq!(declared, bytes.len() as u64, "streamed whole");
         std::thread::sleep(Duration::from_millis(200));
         stop.store(true, Ordering::Relaxed);
         (before, bytes)
