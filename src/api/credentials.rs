@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::params::{PageParams, path_name};
+use super::params::PageParams;
 use super::views::{CredentialView, NewSecretView, PageView};
 use crate::auth::Caller;
 use crate::auth::public_key::PublicKey;
@@ -140,7 +140,7 @@ pub async fn create_credential(
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::ServiceAccount, &name)?;
     caller.require(permissions::CREDENTIALS_WRITE)?;
-    let name = path_name(Kind::ServiceAccount, &name)?;
+    let name = Name::in_path(Kind::ServiceAccount, &name)?;
     let body = body.into_inner();
     let limits = &config.credentials;
     let (shown, new) = match (body.kind, body.public_key) {
@@ -200,8 +200,10 @@ pub async fn list_credentials(
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::ServiceAccount, &name)?;
     caller.require(permissions::CREDENTIALS_READ)?;
-    let page =
-        store.list_credentials(&path_name(Kind::ServiceAccount, &name)?, &paging.parse()?)?;
+    let page = store.list_credentials(
+        &Name::in_path(Kind::ServiceAccount, &name)?,
+        &paging.parse()?,
+    )?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, |c| {
         CredentialView::new(&c, caller.now)
     })))
@@ -221,7 +223,7 @@ pub async fn get_credential(
     caller.require_read(Kind::ServiceAccount, &name)?;
     caller.require_read(Kind::Credential, &id)?;
     let credential = store.get_credential(
-        &path_name(Kind::ServiceAccount, &name)?,
+        &Name::in_path(Kind::ServiceAccount, &name)?,
         credential_id(&id)?,
     )?;
     Ok(HttpResponse::Ok().json(CredentialView::new(&credential, caller.now)))
@@ -242,7 +244,10 @@ pub async fn revoke_credential(
     caller.require_read(Kind::ServiceAccount, &name)?;
     caller.require_read(Kind::Credential, &id)?;
     caller.require(permissions::CREDENTIALS_WRITE)?;
-    let (name, id) = (path_name(Kind::ServiceAccount, &name)?, credential_id(&id)?);
+    let (name, id) = (
+        Name::in_path(Kind::ServiceAccount, &name)?,
+        credential_id(&id)?,
+    );
     let ctx = caller.write_context();
     web::block(move || store.revoke_credential(&ctx, &name, id)).await??;
     Ok(HttpResponse::NoContent().finish())
@@ -264,7 +269,7 @@ pub async fn rotate_secret(
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::ServiceAccount, &name)?;
     caller.require(permissions::CREDENTIALS_WRITE)?;
-    let name: Name = path_name(Kind::ServiceAccount, &name)?;
+    let name: Name = Name::in_path(Kind::ServiceAccount, &name)?;
     let body = body.into_inner();
     let grace = match body.grace_period_seconds.unwrap_or(0) {
         seconds @ 0..=MAX_GRACE_SECONDS => Duration::seconds(seconds),

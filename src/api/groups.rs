@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::params::{IfMatchHeader, PageParams, QueryParam, path_name};
+use super::params::{IfMatchHeader, PageParams, QueryParam};
 use super::respond;
 use super::views::{AccountSummaryView, PageView};
 use crate::auth::Caller;
@@ -145,7 +145,7 @@ pub async fn get_group(
     name: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::Group, &name)?;
-    let details = store.get_group(&path_name(Kind::Group, &name)?)?;
+    let details = store.get_group(&Name::in_path(Kind::Group, &name)?)?;
     Ok(respond::with_etag(
         StatusCode::OK,
         &details.etag,
@@ -168,10 +168,7 @@ pub async fn update_group(
     if_match: IfMatchHeader,
     body: web::Json<UpdateGroup>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_change(Kind::Group, &name, || {
-        store.group_exists(&path_name(Kind::Group, &name)?)
-    })?;
-    let name = path_name(Kind::Group, &name)?;
+    let name = caller.require_change(Kind::Group, &name, |name| store.group_exists(name))?;
     let body = body.into_inner();
     let patch = GroupPatch {
         display_name: body.display_name.map(domain::display_name).transpose()?,
@@ -206,10 +203,7 @@ pub async fn delete_group(
     name: web::Path<String>,
     if_match: IfMatchHeader,
 ) -> Result<HttpResponse, Error> {
-    caller.require_change(Kind::Group, &name, || {
-        store.group_exists(&path_name(Kind::Group, &name)?)
-    })?;
-    let name = path_name(Kind::Group, &name)?;
+    let name = caller.require_change(Kind::Group, &name, |name| store.group_exists(name))?;
     let ctx = caller.write_context();
     web::block(move || store.delete_group(&ctx, &name, if_match.get())).await??;
     Ok(HttpResponse::NoContent().finish())
@@ -228,7 +222,7 @@ pub async fn list_group_members(
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::Group, &name)?;
     caller.require(permissions::SERVICE_ACCOUNTS_READ)?;
-    let page = store.list_group_members(&path_name(Kind::Group, &name)?, &paging.parse()?)?;
+    let page = store.list_group_members(&Name::in_path(Kind::Group, &name)?, &paging.parse()?)?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, |a| {
         AccountSummaryView::new(&a, caller.now)
     })))

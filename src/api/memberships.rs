@@ -7,11 +7,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::params::{IfMatchHeader, path_name};
+use super::params::IfMatchHeader;
 use super::respond;
 use super::views::{AccountSummaryView, PageView, ServiceAccountView};
 use crate::auth::Caller;
-use crate::domain::{Kind, MembershipChange, PageRequest, permissions};
+use crate::domain::{Kind, MembershipChange, Name, PageRequest, permissions};
 use crate::error::{Error, ErrorBody};
 use crate::store::Store;
 
@@ -56,7 +56,7 @@ pub async fn update_service_account_groups(
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::ServiceAccount, &name)?;
     caller.require(permissions::GROUPS_WRITE)?;
-    let name = path_name(Kind::ServiceAccount, &name)?;
+    let name = Name::in_path(Kind::ServiceAccount, &name)?;
     let body = body.into_inner();
     let change = MembershipChange::parse(
         ("add_to_groups", "remove_from_groups", "set_groups"),
@@ -91,11 +91,8 @@ pub async fn update_group_members(
     if_match: IfMatchHeader,
     body: web::Json<UpdateGroupMembers>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_change(Kind::Group, &name, || {
-        store.group_exists(&path_name(Kind::Group, &name)?)
-    })?;
+    let name = caller.require_change(Kind::Group, &name, |name| store.group_exists(name))?;
     caller.require(permissions::SERVICE_ACCOUNTS_READ)?;
-    let name = path_name(Kind::Group, &name)?;
     let body = body.into_inner();
     let change =
         MembershipChange::parse(("add", "remove", "set"), body.add, body.remove, body.set)?;

@@ -8,7 +8,7 @@ use actix_web::{FromRequest, HttpRequest};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::domain::{IfMatch, Kind, Name, PageRequest};
+use crate::domain::{IfMatch, PageRequest};
 use crate::error::Error;
 
 /// `page`, `per_page` and `page_token` of every list. Taken as text so that a bad value
@@ -58,11 +58,6 @@ impl IfMatchHeader {
     pub fn get(&self) -> Option<&IfMatch> {
         self.0.as_ref()
     }
-}
-
-/// A name from the path: one that breaks the naming rule names nothing, so 404.
-pub fn path_name(kind: Kind, raw: &str) -> Result<Name, Error> {
-    Name::parse("name", raw).map_err(|_| Error::not_found(kind, raw))
 }
 
 /// `query`: a case-insensitive part of the name (or display name).

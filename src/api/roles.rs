@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::params::{IfMatchHeader, PageParams, QueryParam, path_name};
+use super::params::{IfMatchHeader, PageParams, QueryParam};
 use super::respond;
 use super::views::PageView;
 use crate::auth::Caller;
@@ -150,7 +150,7 @@ pub async fn get_role(
     name: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::Role, &name)?;
-    let (role, etag) = store.get_role(&path_name(Kind::Role, &name)?)?;
+    let (role, etag) = store.get_role(&Name::in_path(Kind::Role, &name)?)?;
     Ok(respond::with_etag(
         StatusCode::OK,
         &etag,
@@ -174,10 +174,7 @@ pub async fn update_role(
     if_match: IfMatchHeader,
     body: web::Json<UpdateRole>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_change(Kind::Role, &name, || {
-        store.role_exists(&path_name(Kind::Role, &name)?)
-    })?;
-    let name = path_name(Kind::Role, &name)?;
+    let name = caller.require_change(Kind::Role, &name, |name| store.role_exists(name))?;
     let body = body.into_inner();
     let patch = RolePatch {
         description: body.description.map(domain::description).transpose()?,
@@ -215,10 +212,7 @@ pub async fn delete_role(
     if_match: IfMatchHeader,
     params: web::Query<DeleteRoleParams>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_change(Kind::Role, &name, || {
-        store.role_exists(&path_name(Kind::Role, &name)?)
-    })?;
-    let name = path_name(Kind::Role, &name)?;
+    let name = caller.require_change(Kind::Role, &name, |name| store.role_exists(name))?;
     let force = params.force.unwrap_or(false);
     let ctx = caller.write_context();
     web::block(move || store.delete_role(&ctx, &name, if_match.get(), force)).await??;

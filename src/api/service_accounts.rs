@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::credentials::SecretRequest;
-use super::params::{IfMatchHeader, PageParams, path_name};
+use super::params::{IfMatchHeader, PageParams};
 use super::respond;
 use super::views::{NewSecretView, PageView, ServiceAccountView, StatusView};
 use crate::auth::Caller;
@@ -237,7 +237,7 @@ pub async fn get_service_account(
     name: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::ServiceAccount, &name)?;
-    let name = path_name(Kind::ServiceAccount, &name)?;
+    let name = Name::in_path(Kind::ServiceAccount, &name)?;
     let details = store.get_service_account(&name, caller.now)?;
     let view = ServiceAccountView::new(&details, caller.now);
     Ok(respond::with_etag(StatusCode::OK, &details.etag, &view))
@@ -258,10 +258,9 @@ pub async fn update_service_account(
     if_match: IfMatchHeader,
     body: web::Json<UpdateServiceAccount>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_change(Kind::ServiceAccount, &name, || {
-        store.service_account_exists(&path_name(Kind::ServiceAccount, &name)?)
+    let name = caller.require_change(Kind::ServiceAccount, &name, |name| {
+        store.service_account_exists(name)
     })?;
-    let name = path_name(Kind::ServiceAccount, &name)?;
     let patch = body.into_inner().parse(caller.now)?;
     let ctx = caller.write_context();
     let details =
@@ -285,10 +284,9 @@ pub async fn delete_service_account(
     name: web::Path<String>,
     if_match: IfMatchHeader,
 ) -> Result<HttpResponse, Error> {
-    caller.require_change(Kind::ServiceAccount, &name, || {
-        store.service_account_exists(&path_name(Kind::ServiceAccount, &name)?)
+    let name = caller.require_change(Kind::ServiceAccount, &name, |name| {
+        store.service_account_exists(name)
     })?;
-    let name = path_name(Kind::ServiceAccount, &name)?;
     let ctx = caller.write_context();
     web::block(move || store.delete_service_account(&ctx, &name, if_match.get())).await??;
     Ok(HttpResponse::NoContent().finish())

@@ -2,7 +2,7 @@
 //! enumeration); lacking any other permission is 403.
 
 use super::Caller;
-use crate::domain::{ActorRef, Kind};
+use crate::domain::{ActorRef, Kind, Name};
 use crate::error::Error;
 use crate::store::{Grantor, WriteContext};
 
@@ -25,22 +25,24 @@ impl Caller {
         Err(Error::not_found(kind, name))
     }
 
-    /// For a change of the object `name`: 404 unless the caller may read it (or if it
-    /// does not exist), 403 if it may read but not change it.
+    /// For a change of the object named `raw` in the path: 404 unless the caller may
+    /// read it (or if it does not exist), 403 if it may read but not change it. Answers
+    /// the parsed name; a name that breaks the naming rule names nothing, so 404.
     pub fn require_change(
         &self,
         kind: Kind,
-        name: &str,
-        exists: impl FnOnce() -> Result<bool, Error>,
-    ) -> Result<(), Error> {
-        self.require_read(kind, name)?;
+        raw: &str,
+        exists: impl FnOnce(&Name) -> Result<bool, Error>,
+    ) -> Result<Name, Error> {
+        self.require_read(kind, raw)?;
+        let name = Name::in_path(kind, raw)?;
         if self.principal.permissions.allows(kind.write_permission()) {
-            return Ok(());
+            return Ok(name);
         }
-        if !exists()? {
-            return Err(Error::not_found(kind, name));
+        if !exists(&name)? {
+            return Err(Error::not_found(kind, raw));
         }
-        self.require(kind.write_permission())
+        self.require(kind.write_permission()).map(|()| name)
     }
 
     /// The context of a write made for this caller.

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::Kind;
 use crate::error::Error;
 
 pub const MAX_NAME_LEN: usize = 63;
@@ -36,6 +37,12 @@ impl Name {
             return Some("may not start or end with '-'");
         }
         None
+    }
+
+    /// A name from a request path: one that breaks the naming rule names nothing, so it
+    /// is 404 for `kind`, not 400.
+    pub fn in_path(kind: Kind, value: &str) -> Result<Name, Error> {
+        Name::parse("name", value).map_err(|_| Error::not_found(kind, value))
     }
 
     /// Each of `values`, as a sorted set; an error names `field[i]`.
