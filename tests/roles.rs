@@ -179,3 +179,57 @@ fn role_routes_need_role_permissions() {
     )
     .assert_error(403, "PERMISSION_DENIED");
 }
+
+#[test]
+fn if_match_guards_role_and_group_changes() {
+    let s = TestServer::start();
+    let role = s.post(ROLES, json!({"name": "r", "permissions": ["groups:read"]}));
+    let group = s.post("/api/v1/groups", json!({"name": "g"}));
+    let stale = [("If-Match", "\"0000000000000000\"")];
+    let body = json!({"description": "changed"});
+    s.send(
+        Method::PATCH,
+        &format!("{ROLES}/r"),
+        Some(&s.token),
+        Some(&body),
+        &stale,
+    )
+    .assert_error(412, "STALE_ETAG");
+    s.send(
+        Method::DELETE,
+        &format!("{ROLES}/r"),
+        Some(&s.token),
+        None,
+        &stale,
+    )
+    .assert_error(412, "STALE_ETAG");
+    s.send(
+        Method::DELETE,
+        "/api/v1/groups/g",
+        Some(&s.token),
+        None,
+        &stale,
+    )
+    .assert_error(412, "STALE_ETAG");
+    assert_eq!(s.get(&format!("{ROLES}/r")).body["description"], "");
+    s.get("/api/v1/groups/g").assert_status(200);
+    let role_etag = role.body["etag"].as_str().unwrap();
+    let ok = [("If-Match", role_etag)];
+    s.send(
+        Method::PATCH,
+        &format!("{ROLES}/r"),
+        Some(&s.token),
+        Some(&body),
+        &ok,
+    )
+    .assert_status(200);
+    let group_etag = format!("\"{}\"", group.body["etag"].as_str().unwrap());
+    s.send(
+        Method::DELETE,
+        "/api/v1/groups/g",
+        Some(&s.token),
+        None,
+        &[("If-Match", &group_etag)],
+    )
+    .assert_status(204);
+}
