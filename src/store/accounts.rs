@@ -7,7 +7,7 @@ use redb::{ReadableTable, WriteTransaction};
 use uuid::Uuid;
 
 use super::credentials;
-use super::reader::Reader;
+use super::reader::{self, Reader};
 use super::tables::{self, ROOT};
 use super::{Store, WriteContext, audit, codec, groups, listing, memberships, roles};
 use crate::domain::{
@@ -27,10 +27,7 @@ pub(super) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<(ServiceAccount, 
 }
 
 fn find_id(tx: &impl Reader, name: &str) -> Result<Option<Uuid>, Error> {
-    let names = tx.table(tables::ACCOUNT_NAMES)?;
-    Ok(names
-        .get((ROOT, name))?
-        .map(|id| Uuid::from_u128(id.value())))
+    reader::id_by_name(tx, tables::ACCOUNT_NAMES, name)
 }
 
 /// The account named `name`, or 404 naming it.
@@ -78,7 +75,7 @@ pub(super) fn details(
                 display_name: g.display_name,
             })
             .collect(),
-        last_seen_at: credentials::last_seen(tx, account.id)?,
+        last_seen_at: reader::unix_time(tx, tables::LAST_SEEN, account.id)?,
         account,
         etag,
     })

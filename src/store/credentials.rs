@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use chrono::Duration;
-use redb::{ReadableTable, WriteTransaction};
+use redb::{ReadableTable, Table, WriteTransaction};
 use uuid::Uuid;
 
-use super::reader::Reader;
+use super::reader::{self, Reader};
 use super::{Store, WriteContext, accounts, audit, codec, roles, tables};
 use crate::domain::{
     AuthFailure, Change, Credential, CredentialDetails, CredentialKind, Kind, Name, NewCredential,
@@ -127,17 +127,9 @@ pub(super) fn delete_all_of(tx: &WriteTransaction, account_id: Uuid) -> Result<(
     Ok(())
 }
 
-fn last_used(tx: &impl Reader, id: Uuid) -> Result<Option<Timestamp>, Error> {
-    let at = tx
-        .table(tables::LAST_USED)?
-        .get(id.as_u128())?
-        .map(|v| v.value());
-    Ok(at.and_then(|secs| Timestamp::from_timestamp(secs, 0)))
-}
-
 fn details(tx: &impl Reader, credential: Credential) -> Result<CredentialDetails, Error> {
     Ok(CredentialDetails {
-        last_used_at: last_used(tx, credential.id)?,
+        last_used_at: reader::unix_time(tx, tables::LAST_USED, credential.id)?,
         credential,
     })
 }
@@ -150,6 +142,14 @@ fn get_of(tx: &impl Reader, name: &Name, id: Uuid) -> Result<(ServiceAccount, Cr
         Some(credential) if credential.account_id == account.id => Ok((account, credential)),
         _ => Err(Error::not_found(Kind::Credential, id.to_string())),
     }
+}
+
+/// Stores `at` under `id` unless a later time is there already.
+fn keep_latest(table: &mut Table<u128, i64>, id: Uuid, at: Timestamp) -> Result<(), Error> {
+    let before = table.get(id.as_u128())?.map(|v| v.value());
+    let at = at.timestamp();
+    table.insert(id.as_u128(), before.map_or(at, |b| b.max(at)))?;
+    Ok(())
 }
 
 /// Removes a credential at once; the audit trail keeps the revocation.
@@ -411,26 +411,14 @@ impl Store {
             let mut used = tx.open_table(tables::LAST_USED)?;
             let mut seen = tx.open_table(tables::LAST_SEEN)?;
             for (credential, account, at) in uses {
-                let at = at.timestamp();
                 if credentials.get(credential.as_u128())?.is_some() {
-                    let before = used.get(credential.as_u128())?.map(|v| v.value());
-                    used.insert(credential.as_u128(), before.map_or(at, |b| b.max(at)))?;
+                    keep_latest(&mut used, *credential, *at)?;
                 }
                 if accounts.get(account.as_u128())?.is_some() {
-                    let before = seen.get(account.as_u128())?.map(|v| v.value());
-                    seen.insert(account.as_u128(), before.map_or(at, |b| b.max(at)))?;
+                    keep_latest(&mut seen, *account, *at)?;
                 }
             }
             Ok(())
         })
     }
-}
-
-/// When an account last authenticated, as last flushed.
-pub(super) fn last_seen(tx: &impl Reader, account_id: Uuid) -> Result<Option<Timestamp>, Error> {
-    let at = tx
-        .table(tables::LAST_SEEN)?
-        .get(account_id.as_u128())?
-        .map(|v| v.value());
-    Ok(at.and_then(|secs| Timestamp::from_timestamp(secs, 0)))
 }

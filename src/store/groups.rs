@@ -4,7 +4,7 @@
 use redb::{ReadableTable, WriteTransaction};
 use uuid::Uuid;
 
-use super::reader::Reader;
+use super::reader::{self, Reader};
 use super::tables::{self, ROOT};
 use super::{Store, WriteContext, accounts, audit, codec, listing, memberships, roles};
 use crate::domain::{
@@ -28,11 +28,7 @@ pub(super) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<GroupDetails>, Er
 /// The group named `name`, or 404 naming it.
 pub(super) fn get_by_name(tx: &impl Reader, name: &Name) -> Result<GroupDetails, Error> {
     let missing = || Error::not_found(Kind::Group, name.as_str());
-    let id = tx
-        .table(tables::GROUP_NAMES)?
-        .get((ROOT, name.as_str()))?
-        .map(|id| Uuid::from_u128(id.value()))
-        .ok_or_else(missing)?;
+    let id = reader::id_by_name(tx, tables::GROUP_NAMES, name.as_str())?.ok_or_else(missing)?;
     get(tx, id)?.ok_or_else(missing)
 }
 
@@ -77,12 +73,7 @@ impl Store {
     }
 
     pub fn group_exists(&self, name: &Name) -> Result<bool, Error> {
-        self.read(|tx| {
-            Ok(tx
-                .table(tables::GROUP_NAMES)?
-                .get((ROOT, name.as_str()))?
-                .is_some())
-        })
+        self.read(|tx| Ok(reader::id_by_name(tx, tables::GROUP_NAMES, name.as_str())?.is_some()))
     }
 
     /// One page of groups in name order; `query` (lower-cased) filters by name or

@@ -5,7 +5,10 @@ use redb::{
     WriteTransaction,
 };
 
-use super::tables;
+use uuid::Uuid;
+
+use super::tables::{self, NameKey, ROOT};
+use crate::domain::Timestamp;
 use crate::error::Error;
 
 pub(super) const SCHEMA_VERSION_KEY: &str = "schema_version";
@@ -44,6 +47,28 @@ impl Reader for WriteTransaction {
     ) -> Result<Table<'t, K, V>, Error> {
         Ok(self.open_table(def)?)
     }
+}
+
+/// The id a `(scope, name) → id` index gives `name` in the root scope.
+pub(super) fn id_by_name(
+    tx: &impl Reader,
+    index: TableDefinition<NameKey, u128>,
+    name: &str,
+) -> Result<Option<Uuid>, Error> {
+    Ok(tx
+        .table(index)?
+        .get((ROOT, name))?
+        .map(|id| Uuid::from_u128(id.value())))
+}
+
+/// A time kept as unix seconds under an id (last use).
+pub(super) fn unix_time(
+    tx: &impl Reader,
+    table: TableDefinition<u128, i64>,
+    id: Uuid,
+) -> Result<Option<Timestamp>, Error> {
+    let at = tx.table(table)?.get(id.as_u128())?.map(|v| v.value());
+    Ok(at.and_then(|secs| Timestamp::from_timestamp(secs, 0)))
 }
 
 /// A value of the meta table.

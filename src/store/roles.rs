@@ -10,8 +10,8 @@ use super::reader::{self, Reader};
 use super::tables::{self, ROOT};
 use super::{Store, WriteContext, accounts, audit, codec, groups, memberships};
 use crate::domain::{
-    Change, Etag, IfMatch, Kind, Name, NewRole, Page, PageRequest, PermissionSet, Principal, Role,
-    RolePatch, ServiceAccount, Target, Timestamp, check_if_match, check_scope_down,
+    Change, Etag, Group, IfMatch, Kind, Name, NewRole, Page, PageRequest, PermissionSet, Principal,
+    Role, RolePatch, ServiceAccount, Target, Timestamp, check_if_match, check_scope_down,
 };
 use crate::error::Error;
 
@@ -66,20 +66,28 @@ pub(super) fn permissions_of<'a>(
 
 /// The roles an account holds, directly or through its groups.
 pub(super) fn held_by(tx: &impl Reader, account: &ServiceAccount) -> Result<BTreeSet<Name>, Error> {
+    Ok(with_group_roles(
+        account,
+        memberships::groups_of(tx, account)?.values(),
+    ))
+}
+
+/// The account's own roles and those of `groups`.
+fn with_group_roles<'a>(
+    account: &ServiceAccount,
+    groups: impl Iterator<Item = &'a Group>,
+) -> BTreeSet<Name> {
     let mut held = account.roles.clone();
-    for group in memberships::groups_of(tx, account)?.into_values() {
-        held.extend(group.roles);
+    for group in groups {
+        held.extend(group.roles.iter().cloned());
     }
-    Ok(held)
+    held
 }
 
 /// An account as a caller: what it holds and may do now.
 pub(super) fn principal(tx: &impl Reader, account: ServiceAccount) -> Result<Principal, Error> {
     let groups = memberships::groups_of(tx, &account)?;
-    let mut roles = account.roles.clone();
-    for group in groups.values() {
-        roles.extend(group.roles.iter().cloned());
-    }
+    let roles = with_group_roles(&account, groups.values());
     Ok(Principal {
         permissions: permissions_of(tx, &roles)?,
         roles,
@@ -142,7 +150,7 @@ fn bindings(tx: &WriteTransaction, role: &Name) -> Result<(Vec<Uuid>, Vec<Uuid>)
     let mut bound_groups = Vec::new();
     for entry in tx.open_table(tables::GROUPS)?.iter()? {
         let (id, bytes) = entry?;
-        let group: crate::domain::Group = codec::decode(bytes.value())?;
+        let group: Group = codec::decode(bytes.value())?;
         if group.roles.contains(role) {
             bound_groups.push(Uuid::from_u128(id.value()));
         }
