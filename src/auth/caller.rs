@@ -65,19 +65,19 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, Error> {
 /// Authenticates the bearer of the request, a `kh_` secret or an access token, under
 /// the failed-attempt limiter.
 pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
-    let kind = match bearer_token(req) {
+    let token = bearer_token(req);
+    let kind = match token {
         Ok(token) if Secret::looks_like(token) => "secret",
         Ok(_) => "access_token",
         Err(_) => "none",
     };
-    guarded(req, kind, || authenticate_bearer(req))
+    guarded(req, kind, || authenticate_bearer(req, token?))
 }
 
-fn authenticate_bearer(req: &HttpRequest) -> Result<Caller, Error> {
+fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> {
     let store = req
         .app_data::<web::Data<Store>>()
         .ok_or_else(|| Error::internal("the store is not configured"))?;
-    let token = bearer_token(req)?;
     let now = clock::now();
     if !Secret::looks_like(token) {
         let tokens = req
