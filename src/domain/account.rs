@@ -165,10 +165,7 @@ impl AccountPatch {
         &'a self,
         account: &'a ServiceAccount,
     ) -> impl Iterator<Item = &'a Name> {
-        self.roles
-            .iter()
-            .flatten()
-            .filter(|role| !account.roles.contains(*role))
+        super::added_roles(&self.roles, &account.roles)
     }
 
     /// Applies the patch and returns what changed; nothing changed means nothing to write.

@@ -82,10 +82,7 @@ pub struct GroupPatch {
 impl GroupPatch {
     /// Roles this patch would bind that the group does not hold yet.
     pub fn added_roles<'a>(&'a self, group: &'a Group) -> impl Iterator<Item = &'a Name> + Clone {
-        self.roles
-            .iter()
-            .flatten()
-            .filter(|role| !group.roles.contains(*role))
+        super::added_roles(&self.roles, &group.roles)
     }
 
     pub fn apply(self, group: &mut Group, now: Timestamp) -> Vec<Change> {

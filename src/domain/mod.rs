@@ -32,7 +32,7 @@ pub use membership::{MembershipChange, MembershipPlan};
 pub use name::Name;
 pub use paging::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet, permissions};
-pub use role::{NewRole, Role, RolePatch, check_grantable, check_scope_down};
+pub use role::{NewRole, Role, RolePatch, added_roles, check_grantable, check_scope_down};
 pub use scope::{grant_scope, narrow};
 pub use signing_key::SigningKey;
 

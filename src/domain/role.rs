@@ -150,6 +150,18 @@ pub fn check_grantable(
     )))
 }
 
+/// Roles in `wanted` (a patch's new list, if it has one) that `current` lacks: the ones
+/// a patch would newly bind.
+pub fn added_roles<'a>(
+    wanted: &'a Option<BTreeSet<Name>>,
+    current: &'a BTreeSet<Name>,
+) -> impl Iterator<Item = &'a Name> + Clone {
+    wanted
+        .iter()
+        .flatten()
+        .filter(|role| !current.contains(*role))
+}
+
 /// Scope-down: a caller may bind `involved` roles only if it holds each of them itself
 /// (directly or through a group), unless it holds `*`.
 pub fn check_scope_down<'a>(
