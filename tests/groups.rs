@@ -6,21 +6,12 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Reply, TestServer};
+use common::{Reply, TestServer, names};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const SA: &str = "/api/v1/service-accounts";
 const GROUPS: &str = "/api/v1/groups";
-
-fn names(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 fn group_names(account: &Value) -> Vec<String> {
     account["groups"]

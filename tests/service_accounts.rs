@@ -4,20 +4,11 @@
 
 mod common;
 
-use common::TestServer;
+use common::{TestServer, names};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const SA: &str = "/api/v1/service-accounts";
-
-fn names(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 #[test]
 fn create_returns_every_field_and_an_etag() {

@@ -14,6 +14,16 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+/// The `name` of every item of a list page.
+pub fn names(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 pub struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
