@@ -162,12 +162,20 @@ fn nobody_writes_a_role_beyond_what_it_holds() {
 #[test]
 fn role_routes_need_role_permissions() {
     let s = TestServer::start();
-    let operator = s.create_account("op", &["operator"]);
+    s.post(
+        ROLES,
+        json!({"name": "accounts-only", "permissions": ["service_accounts:read"]}),
+    )
+    .assert_status(201);
+    let blind = s.create_account("blind", &["accounts-only"]);
     let viewer = s.create_account("v", &["viewer"]);
-    s.get_as(&operator, ROLES)
+    s.get_as(&blind, ROLES)
         .assert_error(403, "PERMISSION_DENIED");
-    s.get_as(&operator, &format!("{ROLES}/admin"))
+    s.get_as(&blind, &format!("{ROLES}/admin"))
         .assert_error(404, "NOT_FOUND");
+    // An operator holds every permission of viewer, roles:read included.
+    let operator = s.create_account("op", &["operator"]);
+    s.get_as(&operator, ROLES).assert_status(200);
     s.get_as(&viewer, &format!("{ROLES}/admin"))
         .assert_status(200);
     s.post_as(&viewer, ROLES, json!({"name": "x", "permissions": []}))

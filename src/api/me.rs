@@ -49,7 +49,7 @@ pub async fn get_me(store: web::Data<Store>, caller: Caller) -> Result<HttpRespo
             credential_id: Some(credential_id),
             token_id: None,
         },
-        AuthenticatedBy::AccessToken { token_id } => AuthenticatedByView {
+        AuthenticatedBy::AccessToken { token_id, .. } => AuthenticatedByView {
             kind: AuthenticationKind::AccessToken,
             credential_id: None,
             token_id: Some(token_id),

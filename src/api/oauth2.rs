@@ -12,12 +12,11 @@ use crate::auth::client::{AssertionReplay, ClientAuthForm, authenticate_client};
 use crate::auth::jwt::Tokens;
 use crate::auth::last_use::LastUse;
 use crate::auth::secret::Secret;
-use crate::auth::{Caller, authenticate};
+use crate::auth::{Caller, authenticate, offers_bearer};
 use crate::clock;
-use crate::domain::{ActorRef, Principal, Timestamp, grant_scope, narrow, permissions};
+use crate::domain::{Timestamp, grant_scope, narrow, permissions};
 use crate::error::{Error, OAuthError, OAuthErrorBody};
-use crate::request_id::RequestId;
-use crate::store::{Grantor, Store, WriteContext};
+use crate::store::Store;
 
 const CLIENT_CREDENTIALS: &str = "client_credentials";
 
@@ -75,8 +74,14 @@ pub struct IntrospectionResponse {
 /// Who asks to introspect or revoke: a bearer holding the permission (any token), or a
 /// client (only its own tokens).
 struct TokenCaller {
-    account: Principal,
+    caller: Caller,
     sees_every_token: bool,
+}
+
+impl TokenCaller {
+    fn may_see(&self, owner: Uuid) -> bool {
+        self.sees_every_token || owner == self.caller.principal.account.id
+    }
 }
 
 fn token_caller(
@@ -88,22 +93,17 @@ fn token_caller(
     replay: &AssertionReplay,
     now: Timestamp,
 ) -> Result<TokenCaller, Error> {
-    let is_bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
-    if is_bearer {
+    if offers_bearer(req) {
         let caller: Caller = authenticate(req)?;
         caller.require(permission)?;
         return Ok(TokenCaller {
-            account: caller.principal,
+            caller,
             sees_every_token: true,
         });
     }
     match authenticate_client(req, client, store, tokens.settings(), replay, now)? {
-        Some((account, _)) => Ok(TokenCaller {
-            account,
+        Some((principal, credential_id)) => Ok(TokenCaller {
+            caller: Caller::by_credential(req, principal, credential_id, now),
             sees_every_token: false,
         }),
         None => Err(Error::oauth(
@@ -263,28 +263,10 @@ pub async fn introspect(
     )?;
     let token = required_token(&form)?;
     let answer = match inspect(&store, &tokens, token, now) {
-        Some((owner, answer)) if caller.sees_every_token || owner == caller.account.account.id => {
-            answer
-        }
+        Some((owner, answer)) if caller.may_see(owner) => answer,
         _ => IntrospectionResponse::default(),
     };
     Ok(no_store(HttpResponse::Ok().json(answer)))
-}
-
-fn write_context(req: &HttpRequest, caller: &TokenCaller, now: Timestamp) -> WriteContext {
-    let account = &caller.account.account;
-    WriteContext {
-        now,
-        actor: ActorRef {
-            id: Some(account.id),
-            name: account.name.to_string(),
-        },
-        request_id: RequestId::of(req),
-        grantor: Some(Grantor {
-            account_id: account.id,
-            holds_all: caller.account.permissions.holds_all(),
-        }),
-    }
 }
 
 /// Revoke a `kh_` secret, or deny an access token until it expires (RFC 7009). A bearer
@@ -314,20 +296,31 @@ pub async fn revoke(
         now,
     )?;
     let token = required_token(&form)?.to_owned();
-    let ctx = write_context(&req, &caller, now);
-    let owner_ok = |owner: Uuid| caller.sees_every_token || owner == caller.account.account.id;
-    if Secret::looks_like(&token) {
-        if let Ok(secret) = Secret::parse(&token)
-            && let Some(credential) = store.find_secret(&secret.hash())?
-            && owner_ok(credential.account_id)
-        {
-            let store = store.clone();
-            web::block(move || store.revoke_credential_by_id(&ctx, credential.id)).await??;
+    let ctx = caller.caller.write_context();
+    let revoked = if Secret::looks_like(&token) {
+        match Secret::parse(&token) {
+            Ok(secret) => match store.find_secret(&secret.hash())? {
+                Some(credential) if caller.may_see(credential.account_id) => {
+                    let store = store.clone();
+                    web::block(move || store.revoke_credential_by_id(&ctx, credential.id)).await?
+                }
+                _ => Ok(()),
+            },
+            Err(_) => Ok(()),
         }
-    } else if let Ok(claims) = tokens.verify(&token, now)
-        && owner_ok(claims.account_id()?)
-    {
-        web::block(move || tokens.revoke(&store, &ctx, &claims)).await??;
+    } else {
+        match tokens.verify(&token, now) {
+            Ok(claims) if caller.may_see(claims.account_id()?) => {
+                web::block(move || tokens.revoke(&store, &ctx, &claims)).await?
+            }
+            _ => Ok(()),
+        }
+    };
+    // A token of an account more privileged than the caller is not the caller's to
+    // revoke: answered as any token it may not see, 200 with nothing revoked.
+    match revoked {
+        Err(Error::PermissionDenied(_)) | Ok(()) => {}
+        Err(e) => return Err(e),
     }
     Ok(no_store(HttpResponse::Ok().finish()))
 }

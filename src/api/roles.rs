@@ -14,9 +14,7 @@ use super::params::{IfMatchHeader, PageParams, QueryParam};
 use super::respond;
 use super::views::PageView;
 use crate::auth::Caller;
-use crate::domain::{
-    self, Etag, Kind, Name, NewRole, Permission, Role, RolePatch, check_grantable, permissions,
-};
+use crate::domain::{self, Etag, Kind, Name, NewRole, Permission, Role, RolePatch, permissions};
 use crate::error::{Error, ErrorBody};
 use crate::store::Store;
 
@@ -115,7 +113,6 @@ pub async fn create_role(
         description: domain::description(body.description.unwrap_or_default())?,
         permissions: parse_permissions(&body.permissions)?,
     };
-    check_grantable(&caller.principal.permissions, &new.permissions)?;
     let ctx = caller.write_context();
     let (role, etag) = web::block(move || store.create_role(&ctx, new)).await??;
     Ok(respond::with_etag(
@@ -183,9 +180,6 @@ pub async fn update_role(
             .map(|p| parse_permissions(&p))
             .transpose()?,
     };
-    if let Some(granted) = &patch.permissions {
-        check_grantable(&caller.principal.permissions, granted)?;
-    }
     let ctx = caller.write_context();
     let (role, etag) =
         web::block(move || store.update_role(&ctx, &name, if_match.get(), patch)).await??;

@@ -21,8 +21,14 @@ use crate::store::Store;
 /// How the caller proved who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthenticatedBy {
+    /// A credential of the account: a `kh_` secret, or at `/oauth2` a client
+    /// authentication with a secret or a public key.
     Secret { credential_id: Uuid },
-    AccessToken { token_id: String },
+    /// An access token, whose scope narrows what the caller may do.
+    AccessToken {
+        token_id: String,
+        scope: Vec<String>,
+    },
 }
 
 /// An authenticated account, what it may do, and the request's time and id.
@@ -62,6 +68,16 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, Error> {
     }
 }
 
+/// Whether the request offers `Authorization: Bearer ...`, well-formed or not: the
+/// OAuth endpoints then authenticate it as the API does, not as a client.
+pub fn offers_bearer(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+}
+
 /// Authenticates the bearer of the request, a `kh_` secret or an access token, under
 /// the failed-attempt limiter.
 pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
@@ -86,11 +102,13 @@ fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> 
         let claims = tokens.verify(token, now)?;
         let mut principal =
             store.authenticate_token_subject(claims.account_id()?, claims.issued_at(), now)?;
-        principal.permissions = narrow(&principal.permissions, &claims.scopes());
+        let scope = claims.scopes();
+        principal.permissions = narrow(&principal.permissions, &scope);
         return Ok(Caller {
             principal,
             authenticated_by: AuthenticatedBy::AccessToken {
                 token_id: claims.jti.clone(),
+                scope,
             },
             now,
             request_id: RequestId::of(req),
@@ -98,14 +116,25 @@ fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> 
     }
     let secret = Secret::parse(token)?;
     let (principal, credential) = store.authenticate_secret(&secret.hash(), now)?;
-    let credential_id = credential.id;
     if let Some(last_use) = req.app_data::<web::Data<LastUse>>() {
-        last_use.record(credential_id, principal.account.id, now);
+        last_use.record(credential.id, principal.account.id, now);
     }
-    Ok(Caller {
-        principal,
-        authenticated_by: AuthenticatedBy::Secret { credential_id },
-        now,
-        request_id: RequestId::of(req),
-    })
+    Ok(Caller::by_credential(req, principal, credential.id, now))
+}
+
+impl Caller {
+    /// A caller that proved itself with one of its account's credentials.
+    pub fn by_credential(
+        req: &HttpRequest,
+        principal: Principal,
+        credential_id: Uuid,
+        now: Timestamp,
+    ) -> Caller {
+        Caller {
+            principal,
+            authenticated_by: AuthenticatedBy::Secret { credential_id },
+            now,
+            request_id: RequestId::of(req),
+        }
+    }
 }

@@ -9,4 +9,4 @@ mod permissions;
 pub mod public_key;
 pub mod secret;
 
-pub use caller::{AuthenticatedBy, Caller, authenticate};
+pub use caller::{AuthenticatedBy, Caller, authenticate, offers_bearer};

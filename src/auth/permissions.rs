@@ -1,7 +1,7 @@
 //! Permission checks on a caller. Lacking read on a kind hides its objects (404, no
 //! enumeration); lacking any other permission is 403.
 
-use super::Caller;
+use super::{AuthenticatedBy, Caller};
 use crate::domain::{ActorRef, Kind, Name};
 use crate::error::Error;
 use crate::store::{Grantor, WriteContext};
@@ -57,7 +57,10 @@ impl Caller {
             request_id: self.request_id.clone(),
             grantor: Some(Grantor {
                 account_id: account.id,
-                holds_all: self.principal.permissions.holds_all(),
+                scope: match &self.authenticated_by {
+                    AuthenticatedBy::AccessToken { scope, .. } => Some(scope.clone()),
+                    AuthenticatedBy::Secret { .. } => None,
+                },
             }),
         }
     }

@@ -160,12 +160,12 @@ pub(super) fn replace<T: Serialize + PartialEq>(
 }
 
 impl AccountPatch {
-    /// Roles this patch would bind that the account does not hold yet.
-    pub fn added_roles<'a>(
+    /// Roles this patch would bind or unbind.
+    pub fn changed_roles<'a>(
         &'a self,
         account: &'a ServiceAccount,
-    ) -> impl Iterator<Item = &'a Name> {
-        super::added_roles(&self.roles, &account.roles)
+    ) -> impl Iterator<Item = &'a Name> + Clone {
+        super::changed_roles(&self.roles, &account.roles)
     }
 
     /// Applies the patch and returns what changed; nothing changed means nothing to write.

@@ -80,9 +80,9 @@ pub struct GroupPatch {
 }
 
 impl GroupPatch {
-    /// Roles this patch would bind that the group does not hold yet.
-    pub fn added_roles<'a>(&'a self, group: &'a Group) -> impl Iterator<Item = &'a Name> + Clone {
-        super::added_roles(&self.roles, &group.roles)
+    /// Roles this patch would bind or unbind.
+    pub fn changed_roles<'a>(&'a self, group: &'a Group) -> impl Iterator<Item = &'a Name> + Clone {
+        super::changed_roles(&self.roles, &group.roles)
     }
 
     pub fn apply(self, group: &mut Group, now: Timestamp) -> Vec<Change> {

@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 mod auth_failure;
+mod authority;
 mod credential;
 mod etag;
 mod expiry;
@@ -23,6 +24,7 @@ pub use account::{
 };
 pub use audit::{AuditEvent, AuditFilter, Change, Target, audit_key};
 pub use auth_failure::AuthFailure;
+pub use authority::Authority;
 pub use credential::{Credential, CredentialDetails, CredentialKind, KeyAlgorithm, NewCredential};
 pub use etag::{Etag, IfMatch, check_if_match};
 pub use expiry::{account_expiry, credential_expiry, is_expired};
@@ -32,7 +34,7 @@ pub use membership::{MembershipChange, MembershipPlan};
 pub use name::Name;
 pub use paging::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet, permissions};
-pub use role::{NewRole, Role, RolePatch, added_roles, check_grantable, check_scope_down};
+pub use role::{NewRole, Role, RolePatch, changed_roles};
 pub use scope::{grant_scope, narrow};
 pub use signing_key::SigningKey;
 

@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::permission::permissions as p;
-use super::{Change, Name, PermissionSet, Timestamp};
-use crate::error::Error;
+use super::{Change, Name, Timestamp};
 
 /// A stored role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +35,7 @@ const BUILTINS: [(u128, &str, &str, &[&str]); 3] = [
     (
         2,
         "operator",
-        "Reads and changes service accounts, credentials and groups.",
+        "Reads and changes service accounts, credentials and groups; reads roles.",
         &[
             p::SERVICE_ACCOUNTS_READ,
             p::SERVICE_ACCOUNTS_WRITE,
@@ -44,6 +43,7 @@ const BUILTINS: [(u128, &str, &str, &[&str]); 3] = [
             p::CREDENTIALS_WRITE,
             p::GROUPS_READ,
             p::GROUPS_WRITE,
+            p::ROLES_READ,
         ],
     ),
     (
@@ -130,69 +130,20 @@ impl RolePatch {
     }
 }
 
-/// A caller may only put into a role permissions it holds itself (unless it holds `*`),
-/// or writing a role it holds would raise its own permissions.
-pub fn check_grantable(
-    caller: &PermissionSet,
-    permissions: &BTreeSet<String>,
-) -> Result<(), Error> {
-    let missing: Vec<&str> = permissions
-        .iter()
-        .filter(|p| !caller.allows(p))
-        .map(String::as_str)
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(Error::PermissionDenied(format!(
-        "the caller does not hold the permission(s) it would grant: {}",
-        missing.join(", ")
-    )))
-}
-
-/// Roles in `wanted` (a patch's new list, if it has one) that `current` lacks: the ones
-/// a patch would newly bind.
-pub fn added_roles<'a>(
+/// Roles a patch's new list (`wanted`, if it has one) would bind or unbind compared with
+/// `current`: scope-down covers both.
+pub fn changed_roles<'a>(
     wanted: &'a Option<BTreeSet<Name>>,
     current: &'a BTreeSet<Name>,
 ) -> impl Iterator<Item = &'a Name> + Clone {
     wanted
         .iter()
-        .flatten()
-        .filter(|role| !current.contains(*role))
-}
-
-/// Scope-down: a caller may bind `involved` roles only if it holds each of them itself
-/// (directly or through a group), unless it holds `*`.
-pub fn check_scope_down<'a>(
-    held: &BTreeSet<Name>,
-    holds_all: bool,
-    involved: impl IntoIterator<Item = &'a Name>,
-) -> Result<(), Error> {
-    if holds_all {
-        return Ok(());
-    }
-    let missing: Vec<&str> = involved
-        .into_iter()
-        .filter(|role| !held.contains(*role))
-        .map(Name::as_str)
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(Error::PermissionDenied(format!(
-        "the caller does not hold the role(s) it would grant: {}",
-        missing.join(", ")
-    )))
+        .flat_map(move |wanted| wanted.symmetric_difference(current))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn names(items: &[&str]) -> BTreeSet<Name> {
-        items.iter().map(|n| Name::parse("n", n).unwrap()).collect()
-    }
 
     #[test]
     fn builtins_are_the_contracts() {
@@ -207,27 +158,20 @@ mod tests {
             .find(|r| r.name.as_str() == "operator")
             .unwrap();
         assert!(!operator.permissions.contains("roles:write"));
-        assert_eq!(operator.permissions.len(), 6);
+        assert_eq!(operator.permissions.len(), 7);
+        // An operator holds every permission of `viewer`, so it may manage viewers.
+        assert!(viewer.permissions.is_subset(&operator.permissions));
     }
 
     #[test]
-    fn only_held_permissions_are_grantable() {
-        let caller = PermissionSet::new(["groups:read".to_owned()]);
-        let asked = BTreeSet::from(["groups:read".to_owned(), "groups:write".to_owned()]);
-        let err = check_grantable(&caller, &asked).unwrap_err();
-        assert!(
-            err.to_string().contains("groups:write") && !err.to_string().contains("groups:read,")
-        );
-        assert!(check_grantable(&PermissionSet::new(["*".to_owned()]), &asked).is_ok());
-    }
-
-    #[test]
-    fn scope_down_needs_every_role_involved() {
-        let held = names(&["operator", "viewer"]);
-        assert!(check_scope_down(&held, false, &names(&["viewer"])).is_ok());
-        let err = check_scope_down(&held, false, &names(&["viewer", "admin"])).unwrap_err();
-        assert!(err.to_string().contains("admin"));
-        assert!(check_scope_down(&held, true, &names(&["admin"])).is_ok());
-        assert!(check_scope_down(&BTreeSet::new(), false, &BTreeSet::new()).is_ok());
+    fn changed_roles_are_those_added_and_those_removed() {
+        let names = |items: &[&str]| -> BTreeSet<Name> {
+            items.iter().map(|n| Name::parse("n", n).unwrap()).collect()
+        };
+        let current = names(&["a", "b"]);
+        let wanted = Some(names(&["b", "c"]));
+        let changed: Vec<&str> = changed_roles(&wanted, &current).map(Name::as_str).collect();
+        assert_eq!(changed, ["a", "c"]);
+        assert_eq!(changed_roles(&None, &current).count(), 0);
     }
 }

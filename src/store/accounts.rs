@@ -1,15 +1,13 @@
 //! Service accounts in storage: the record by id, the (scope, name) index that orders
 //! lists, and the use cases that create, change, delete, read and list them.
 
-use std::collections::BTreeSet;
-
 use redb::{ReadableTable, WriteTransaction};
 use uuid::Uuid;
 
 use super::credentials;
 use super::reader::{self, Reader};
 use super::tables::{self, ROOT};
-use super::{Store, WriteContext, audit, codec, groups, listing, memberships, roles};
+use super::{Store, WriteContext, audit, codec, groups, listing, memberships, principals};
 use crate::domain::{
     AccountDetails, AccountFilter, AccountPatch, Change, Credential, Etag, GroupRef, IfMatch, Kind,
     Name, NewAccount, NewCredential, Page, PageRequest, ServiceAccount, Target, Timestamp,
@@ -161,8 +159,9 @@ impl Store {
         self.read(|tx| Ok(find_id(tx, name.as_str())?.is_some()))
     }
 
-    /// Applies a patch; roles it adds must pass scope-down. A patch that changes nothing
-    /// writes nothing, not even an audit event.
+    /// Applies a patch: the caller must hold every permission of the account, and every
+    /// role the patch binds or unbinds; the last administrator stays one. A patch that
+    /// changes nothing writes nothing, not even an audit event.
     pub fn update_service_account(
         &self,
         ctx: &WriteContext,
@@ -173,19 +172,25 @@ impl Store {
         self.write(|tx| {
             let (mut account, etag) = get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
-            let added: BTreeSet<Name> = patch.added_roles(&account).cloned().collect();
-            roles::require_bindable(tx, ctx, &added)?;
+            let caller = principals::authority(tx, ctx)?;
+            principals::require_may_act_on(tx, &caller, &account)?;
+            principals::require_grantable(tx, &caller, patch.changed_roles(&account))?;
+            let was_admin = principals::is_standing_admin(tx, &account)?;
             let changes = patch.apply(&mut account, ctx.now);
             if changes.is_empty() {
                 return details(tx, account, etag, ctx.now);
             }
             let etag = put(tx, &account)?;
+            if was_admin && !principals::is_standing_admin(tx, &account)? {
+                principals::require_standing_admin(tx)?;
+            }
             audit::append(tx, ctx, "service_account.update", target(&account), changes)?;
             details(tx, account, etag, ctx.now)
         })
     }
 
-    /// Deletes an account with all its credentials, at once.
+    /// Deletes an account with all its credentials, at once; the caller must hold every
+    /// permission of the account, and the last administrator stays.
     pub fn delete_service_account(
         &self,
         ctx: &WriteContext,
@@ -195,6 +200,9 @@ impl Store {
         self.write(|tx| {
             let (account, etag) = get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
+            let caller = principals::authority(tx, ctx)?;
+            principals::require_may_act_on(tx, &caller, &account)?;
+            let was_admin = principals::is_standing_admin(tx, &account)?;
             tx.open_table(tables::ACCOUNT_NAMES)?
                 .remove((ROOT, account.name.as_str()))?;
             tx.open_table(tables::ACCOUNTS)?
@@ -206,6 +214,9 @@ impl Store {
             for mut group in memberships::groups_of(tx, &account)?.into_values() {
                 memberships::leave(tx, &mut account, &mut group)?;
                 groups::put(tx, &group)?;
+            }
+            if was_admin {
+                principals::require_standing_admin(tx)?;
             }
             audit::append(
                 tx,
@@ -250,12 +261,14 @@ pub(super) fn create(
     new: NewAccount,
     secret: Option<NewCredential>,
 ) -> Result<(AccountDetails, Option<Credential>), Error> {
-    roles::require_bindable(tx, ctx, &new.roles)?;
+    let caller = principals::authority(tx, ctx)?;
+    principals::require_grantable(tx, &caller, &new.roles)?;
     let mut joining = Vec::new();
     for name in &new.groups {
-        joining.push(groups::get_by_name(tx, name)?.group);
+        let group = principals::named_group(tx, &caller, name)?;
+        principals::require_members_change(tx, &caller, &group)?;
+        joining.push(group);
     }
-    roles::require_held(tx, ctx, joining.iter().flat_map(|g| g.roles.iter()))?;
     let mut account = new.into_account(Uuid::new_v4(), ctx.actor.clone(), ctx.now);
     for group in &mut joining {
         memberships::join(tx, &mut account, group)?;

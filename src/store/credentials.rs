@@ -9,7 +9,7 @@ use redb::{ReadableTable, Table, WriteTransaction};
 use uuid::Uuid;
 
 use super::reader::{self, Reader};
-use super::{Store, WriteContext, accounts, audit, codec, roles, tables};
+use super::{Store, WriteContext, accounts, audit, codec, principals, tables};
 use crate::domain::{
     AuthFailure, Change, Credential, CredentialDetails, CredentialKind, Kind, Name, NewCredential,
     Page, PageRequest, Principal, ServiceAccount, Target, Timestamp,
@@ -163,15 +163,15 @@ fn target(credential: &Credential) -> Target {
     Target::new(Kind::Credential, credential.id, credential.name.clone())
 }
 
-/// Issuing a credential lets its holder act as the account, so the caller must hold
-/// every role the account holds (scope-down).
-fn require_may_act_as(
+/// Issuing, rotating or revoking a credential acts on its account, and a new one lets
+/// its holder act as the account: the caller's effective permissions, narrowed by its
+/// token, must hold every permission of the account, its own included.
+fn require_may_act_on(
     tx: &WriteTransaction,
     ctx: &WriteContext,
     account: &ServiceAccount,
 ) -> Result<(), Error> {
-    let held = roles::held_by(tx, account)?;
-    roles::require_held(tx, ctx, &held)
+    principals::require_may_act_on(tx, &principals::authority(tx, ctx)?, account)
 }
 
 fn creation_changes(credential: &Credential) -> Vec<Change> {
@@ -200,7 +200,7 @@ impl Store {
     ) -> Result<CredentialDetails, Error> {
         self.write(|tx| {
             let (account, _) = accounts::get_by_name(tx, name)?;
-            require_may_act_as(tx, ctx, &account)?;
+            require_may_act_on(tx, ctx, &account)?;
             let active = count_active(tx, account.id, ctx.now)?;
             if active >= max_active {
                 return Err(Error::LimitExceeded(format!(
@@ -231,7 +231,7 @@ impl Store {
     ) -> Result<CredentialDetails, Error> {
         self.write(|tx| {
             let (account, _) = accounts::get_by_name(tx, name)?;
-            require_may_act_as(tx, ctx, &account)?;
+            require_may_act_on(tx, ctx, &account)?;
             let until = ctx.now + grace;
             let mut expiring = Vec::new();
             for mut old in all_of(tx, account.id)? {
@@ -264,7 +264,8 @@ impl Store {
         id: Uuid,
     ) -> Result<(), Error> {
         self.write(|tx| {
-            let (_, credential) = get_of(tx, name, id)?;
+            let (account, credential) = get_of(tx, name, id)?;
+            require_may_act_on(tx, ctx, &account)?;
             revoke(tx, ctx, &credential)
         })
     }
@@ -316,7 +317,7 @@ impl Store {
                     let credential = get(tx, id)?.ok_or_else(unknown)?;
                     let (account, _) =
                         accounts::get(tx, credential.account_id)?.ok_or_else(unknown)?;
-                    Ok((roles::principal(tx, account)?, credential))
+                    Ok((principals::principal(tx, account)?, credential))
                 })?;
                 self.secrets.put(*hash, generation, found.clone());
                 found
@@ -347,7 +348,7 @@ impl Store {
                 let found = self.read(|tx| {
                     let (account, _) = accounts::get(tx, account_id)?
                         .ok_or(Error::Unauthenticated(AuthFailure::AccountGone))?;
-                    roles::principal(tx, account)
+                    principals::principal(tx, account)
                 })?;
                 self.subjects.put(account_id, generation, found.clone());
                 found
@@ -379,7 +380,7 @@ impl Store {
                 .into_iter()
                 .filter(|c| !c.kind.is_secret() && !c.is_expired(now))
                 .collect();
-            Ok((roles::principal(tx, account)?, keys))
+            Ok((principals::principal(tx, account)?, keys))
         })
     }
 
@@ -394,11 +395,17 @@ impl Store {
         })
     }
 
-    /// Revokes a credential found by id (OAuth revocation of a secret).
+    /// Revokes a credential found by id (OAuth revocation of a secret). Like any
+    /// revocation, it needs every permission of the credential's account.
     pub fn revoke_credential_by_id(&self, ctx: &WriteContext, id: Uuid) -> Result<(), Error> {
-        self.write(|tx| match get(tx, id)? {
-            Some(credential) => revoke(tx, ctx, &credential),
-            None => Ok(()),
+        self.write(|tx| {
+            let Some(credential) = get(tx, id)? else {
+                return Ok(());
+            };
+            if let Some((account, _)) = accounts::get(tx, credential.account_id)? {
+                require_may_act_on(tx, ctx, &account)?;
+            }
+            revoke(tx, ctx, &credential)
         })
     }
 

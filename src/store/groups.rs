@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::reader::{self, Reader};
 use super::tables::{self, ROOT};
-use super::{Store, WriteContext, accounts, audit, codec, listing, memberships, roles};
+use super::{Store, WriteContext, accounts, audit, codec, listing, memberships, principals};
 use crate::domain::{
     Change, Etag, Group, GroupDetails, GroupPatch, IfMatch, Kind, Name, NewGroup, Page,
     PageRequest, Target, check_if_match,
@@ -25,11 +25,17 @@ pub(super) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<GroupDetails>, Er
     }))
 }
 
+/// The group named `name`, if there is one.
+pub(super) fn find_by_name(tx: &impl Reader, name: &Name) -> Result<Option<GroupDetails>, Error> {
+    match reader::id_by_name(tx, tables::GROUP_NAMES, name.as_str())? {
+        Some(id) => get(tx, id),
+        None => Ok(None),
+    }
+}
+
 /// The group named `name`, or 404 naming it.
 pub(super) fn get_by_name(tx: &impl Reader, name: &Name) -> Result<GroupDetails, Error> {
-    let missing = || Error::not_found(Kind::Group, name.as_str());
-    let id = reader::id_by_name(tx, tables::GROUP_NAMES, name.as_str())?.ok_or_else(missing)?;
-    get(tx, id)?.ok_or_else(missing)
+    find_by_name(tx, name)?.ok_or_else(|| Error::not_found(Kind::Group, name.as_str()))
 }
 
 pub(super) fn put(tx: &WriteTransaction, group: &Group) -> Result<Etag, Error> {
@@ -59,7 +65,7 @@ impl Store {
     /// Creates a group; the caller must hold every role it binds.
     pub fn create_group(&self, ctx: &WriteContext, new: NewGroup) -> Result<GroupDetails, Error> {
         self.write(|tx| {
-            roles::require_bindable(tx, ctx, &new.roles)?;
+            principals::require_grantable(tx, &principals::authority(tx, ctx)?, &new.roles)?;
             let group = new.into_group(Uuid::new_v4(), ctx.now);
             let etag = insert(tx, &group)?;
             let changes = NewGroup::creation_changes(&group);
@@ -98,8 +104,9 @@ impl Store {
         })
     }
 
-    /// Applies a patch; roles it adds must pass scope-down. A patch that changes nothing
-    /// writes nothing.
+    /// Applies a patch; the caller must hold every role it binds or unbinds, and a patch
+    /// that takes `*` from the group's members must leave an administrator. A patch that
+    /// changes nothing writes nothing.
     pub fn update_group(
         &self,
         ctx: &WriteContext,
@@ -110,18 +117,25 @@ impl Store {
         self.write(|tx| {
             let GroupDetails { mut group, etag } = get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
-            roles::require_bindable(tx, ctx, patch.added_roles(&group))?;
+            let caller = principals::authority(tx, ctx)?;
+            principals::require_grantable(tx, &caller, patch.changed_roles(&group))?;
+            let granted_all = principals::grants_all(tx, &group.roles)?;
             let changes = patch.apply(&mut group, ctx.now);
             if changes.is_empty() {
                 return Ok(GroupDetails { group, etag });
             }
             let etag = put(tx, &group)?;
+            if granted_all && !principals::grants_all(tx, &group.roles)? {
+                principals::require_standing_admin(tx)?;
+            }
             audit::append(tx, ctx, "group.update", target(&group), changes)?;
             Ok(GroupDetails { group, etag })
         })
     }
 
-    /// Deletes a group and, in the same transaction, every membership in it.
+    /// Deletes a group and, in the same transaction, every membership in it: as removing
+    /// each member, it needs every role of the group and every permission of each
+    /// member, and must leave an administrator.
     pub fn delete_group(
         &self,
         ctx: &WriteContext,
@@ -131,16 +145,24 @@ impl Store {
         self.write(|tx| {
             let GroupDetails { mut group, etag } = get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
+            let caller = principals::authority(tx, ctx)?;
+            principals::require_members_change(tx, &caller, &group)?;
             let members = memberships::member_ids(tx, group.id)?;
+            let mut removed_admin = false;
             for account_id in &members {
                 let (mut account, _) = accounts::get(tx, *account_id)?
                     .ok_or_else(|| Error::internal("a group lists a missing member"))?;
+                principals::require_may_act_on(tx, &caller, &account)?;
+                removed_admin |= principals::is_standing_admin(tx, &account)?;
                 memberships::leave(tx, &mut account, &mut group)?;
                 accounts::put(tx, &account)?;
             }
             tx.open_table(tables::GROUP_NAMES)?
                 .remove((ROOT, group.name.as_str()))?;
             tx.open_table(tables::GROUPS)?.remove(group.id.as_u128())?;
+            if removed_admin {
+                principals::require_standing_admin(tx)?;
+            }
             let changes = vec![Change::of("sa_count", &(members.len() as u64), &0u64)]
                 .into_iter()
                 .flatten()

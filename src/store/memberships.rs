@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::reader::Reader;
 use super::tables;
-use super::{Store, WriteContext, accounts, audit, groups, roles};
+use super::{Store, WriteContext, accounts, audit, groups, principals};
 use crate::domain::{
     AccountDetails, Change, Group, GroupDetails, IfMatch, MembershipChange, Name, Page,
     PageRequest, ServiceAccount, check_if_match,
@@ -121,7 +121,8 @@ fn names(groups: impl IntoIterator<Item = Name>) -> Vec<String> {
 
 impl Store {
     /// `PUT /service-accounts/{name}/groups`: one transaction; every group named must
-    /// exist, and the caller must hold the roles of every group the account joins.
+    /// exist, the caller must hold every permission of the account and every role of
+    /// each group the account joins or leaves, and the last administrator stays one.
     pub fn update_service_account_groups(
         &self,
         ctx: &WriteContext,
@@ -132,11 +133,13 @@ impl Store {
         self.write(|tx| {
             let (mut account, etag) = accounts::get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
+            let caller = principals::authority(tx, ctx)?;
+            principals::require_may_act_on(tx, &caller, &account)?;
             let mut named = BTreeMap::new();
             for group_name in change.named() {
                 named.insert(
                     group_name.clone(),
-                    groups::get_by_name(tx, group_name)?.group,
+                    principals::named_group(tx, &caller, group_name)?,
                 );
             }
             let mut current = groups_of(tx, &account)?;
@@ -145,8 +148,11 @@ impl Store {
             if plan.is_empty() {
                 return accounts::details(tx, account, etag, ctx.now);
             }
-            let joined: Vec<&Group> = plan.added.iter().filter_map(|n| named.get(n)).collect();
-            roles::require_held(tx, ctx, joined.iter().flat_map(|g| g.roles.iter()))?;
+            let involved = plan.added.iter().chain(&plan.removed);
+            for group in involved.filter_map(|n| named.get(n).or_else(|| current.get(n))) {
+                principals::require_members_change(tx, &caller, group)?;
+            }
+            let was_admin = principals::is_standing_admin(tx, &account)?;
             for group_name in &plan.added {
                 let mut group = named
                     .remove(group_name)
@@ -162,6 +168,9 @@ impl Store {
                 groups::put(tx, &group)?;
             }
             let etag = accounts::put(tx, &account)?;
+            if was_admin && !principals::is_standing_admin(tx, &account)? {
+                principals::require_standing_admin(tx)?;
+            }
             let after: BTreeSet<Name> = before
                 .difference(&plan.removed)
                 .chain(&plan.added)
@@ -182,7 +191,8 @@ impl Store {
     }
 
     /// `PUT /groups/{name}/members`: one transaction; every account named must exist,
-    /// and adding any needs the caller to hold every role of the group.
+    /// adding or removing any needs the caller to hold every role of the group and every
+    /// permission of each account it adds or removes, and the last administrator stays.
     pub fn update_group_members(
         &self,
         ctx: &WriteContext,
@@ -218,26 +228,32 @@ impl Store {
                 let page = member_page(tx, &group, request)?;
                 return Ok((GroupDetails { group, etag }, page));
             }
-            if !plan.added.is_empty() {
-                roles::require_held(tx, ctx, &group.roles)?;
-            }
+            let caller = principals::authority(tx, ctx)?;
+            principals::require_members_change(tx, &caller, &group)?;
             for account_name in &plan.added {
                 let mut account = named
                     .remove(account_name)
                     .ok_or_else(|| Error::internal("planned an unnamed account"))?;
+                principals::require_may_act_on(tx, &caller, &account)?;
                 join(tx, &mut account, &mut group)?;
                 accounts::put(tx, &account)?;
             }
+            let mut removed_admin = false;
             for account_name in &plan.removed {
                 let id = current
                     .get(account_name)
                     .ok_or_else(|| Error::internal("planned a non-member"))?;
                 let (mut account, _) = accounts::get(tx, *id)?
                     .ok_or_else(|| Error::internal("a group lists a missing member"))?;
+                principals::require_may_act_on(tx, &caller, &account)?;
+                removed_admin |= principals::is_standing_admin(tx, &account)?;
                 leave(tx, &mut account, &mut group)?;
                 accounts::put(tx, &account)?;
             }
             let etag = groups::put(tx, &group)?;
+            if removed_admin {
+                principals::require_standing_admin(tx)?;
+            }
             let changes = [
                 (!plan.added.is_empty())
                     .then(|| Change::set("members.added", &names(plan.added.clone()))),

@@ -12,6 +12,7 @@ mod credentials;
 mod groups;
 mod listing;
 mod memberships;
+mod principals;
 mod reader;
 mod roles;
 mod tables;
@@ -49,16 +50,18 @@ pub struct WriteContext {
     pub now: Timestamp,
     pub actor: ActorRef,
     pub request_id: String,
-    /// The calling account, whose roles bound what it may grant; `None` for keyhouse
-    /// itself (bootstrap, the command line).
+    /// The calling account, whose roles and permissions, re-read in the transaction,
+    /// bound what it may grant and act on; `None` for keyhouse itself (bootstrap, the
+    /// command line).
     pub grantor: Option<Grantor>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Grantor {
     pub account_id: Uuid,
-    /// Whether the caller holds `*` and so may grant anything.
-    pub holds_all: bool,
+    /// The scope of the access token the caller used, which narrows what it may grant
+    /// and act on; `None` for a credential of the account itself.
+    pub scope: Option<Vec<String>>,
 }
 
 impl WriteContext {

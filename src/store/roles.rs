@@ -1,17 +1,15 @@
-//! Roles in storage: the built-ins kept in step with the code, custom roles, and the
-//! checks a role binding must pass (the role exists; the caller holds it).
-
-use std::collections::BTreeSet;
+//! Roles in storage: the built-ins kept in step with the code, and custom roles. Writing
+//! a role's permissions needs the caller to hold every permission added or removed.
 
 use redb::{ReadableTable, WriteTransaction};
 use uuid::Uuid;
 
 use super::reader::{self, Reader};
 use super::tables::{self, ROOT};
-use super::{Store, WriteContext, accounts, audit, codec, groups, memberships};
+use super::{Store, WriteContext, accounts, audit, codec, groups, principals};
 use crate::domain::{
-    Change, Etag, Group, IfMatch, Kind, Name, NewRole, Page, PageRequest, PermissionSet, Principal,
-    Role, RolePatch, ServiceAccount, Target, Timestamp, check_if_match, check_scope_down,
+    Change, Etag, Group, IfMatch, Kind, Name, NewRole, Page, PageRequest, Role, RolePatch,
+    ServiceAccount, Target, Timestamp, check_if_match,
 };
 use crate::error::Error;
 
@@ -50,82 +48,6 @@ pub(super) fn upsert_builtins(tx: &WriteTransaction) -> Result<(), Error> {
     Ok(())
 }
 
-/// The union of the permissions of `roles`.
-pub(super) fn permissions_of<'a>(
-    tx: &impl Reader,
-    roles: impl IntoIterator<Item = &'a Name>,
-) -> Result<PermissionSet, Error> {
-    let mut all = BTreeSet::new();
-    for name in roles {
-        if let Some((role, _)) = find(tx, name)? {
-            all.extend(role.permissions);
-        }
-    }
-    Ok(PermissionSet::new(all))
-}
-
-/// The roles an account holds, directly or through its groups.
-pub(super) fn held_by(tx: &impl Reader, account: &ServiceAccount) -> Result<BTreeSet<Name>, Error> {
-    Ok(with_group_roles(
-        account,
-        memberships::groups_of(tx, account)?.values(),
-    ))
-}
-
-/// The account's own roles and those of `groups`.
-fn with_group_roles<'a>(
-    account: &ServiceAccount,
-    groups: impl Iterator<Item = &'a Group>,
-) -> BTreeSet<Name> {
-    let mut held = account.roles.clone();
-    for group in groups {
-        held.extend(group.roles.iter().cloned());
-    }
-    held
-}
-
-/// An account as a caller: what it holds and may do now.
-pub(super) fn principal(tx: &impl Reader, account: ServiceAccount) -> Result<Principal, Error> {
-    let groups = memberships::groups_of(tx, &account)?;
-    let roles = with_group_roles(&account, groups.values());
-    Ok(Principal {
-        permissions: permissions_of(tx, &roles)?,
-        roles,
-        groups: groups.into_keys().collect(),
-        account,
-    })
-}
-
-/// Scope-down: the caller of `ctx` must hold each of `roles`, re-read in this
-/// transaction (else 403). Keyhouse itself (no caller) may grant anything.
-pub(super) fn require_held<'a>(
-    tx: &WriteTransaction,
-    ctx: &WriteContext,
-    roles: impl IntoIterator<Item = &'a Name>,
-) -> Result<(), Error> {
-    let Some(grantor) = &ctx.grantor else {
-        return Ok(());
-    };
-    let held = match accounts::get(tx, grantor.account_id)? {
-        Some((caller, _)) => held_by(tx, &caller)?,
-        None => BTreeSet::new(),
-    };
-    check_scope_down(&held, grantor.holds_all, roles)
-}
-
-/// A binding of `roles`: each must exist (else 404 naming it), and the caller must hold
-/// each one (else 403).
-pub(super) fn require_bindable<'a>(
-    tx: &WriteTransaction,
-    ctx: &WriteContext,
-    roles: impl IntoIterator<Item = &'a Name> + Clone,
-) -> Result<(), Error> {
-    for name in roles.clone() {
-        get_by_name(tx, name)?;
-    }
-    require_held(tx, ctx, roles)
-}
-
 fn refuse_builtin(role: &Role) -> Result<(), Error> {
     if role.is_builtin {
         return Err(Error::FailedPrecondition(format!(
@@ -162,6 +84,8 @@ impl Store {
     /// Creates a custom role; the caller may only grant permissions it holds.
     pub fn create_role(&self, ctx: &WriteContext, new: NewRole) -> Result<(Role, Etag), Error> {
         self.write(|tx| {
+            principals::authority(tx, ctx)?
+                .may_write_permissions(&Default::default(), &new.permissions)?;
             if find(tx, &new.name)?.is_some() {
                 return Err(Error::AlreadyExists {
                     kind: Kind::Role,
@@ -211,7 +135,9 @@ impl Store {
         })
     }
 
-    /// Changes a custom role; built-in roles refuse (409).
+    /// Changes a custom role; built-in roles refuse (409). The caller must hold every
+    /// permission the change adds or removes, and a change that takes `*` away must
+    /// leave an administrator.
     pub fn update_role(
         &self,
         ctx: &WriteContext,
@@ -223,18 +149,27 @@ impl Store {
             let (mut role, etag) = get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
             refuse_builtin(&role)?;
+            if let Some(permissions) = &patch.permissions {
+                principals::authority(tx, ctx)?
+                    .may_write_permissions(&role.permissions, permissions)?;
+            }
+            let granted_all = principals::grants_all(tx, [&role.name])?;
             let changes = patch.apply(&mut role, ctx.now);
             if changes.is_empty() {
                 return Ok((role, etag));
             }
             let etag = put(tx, &role)?;
+            if granted_all && !principals::grants_all(tx, [&role.name])? {
+                principals::require_standing_admin(tx)?;
+            }
             audit::append(tx, ctx, "role.update", target(&role), changes)?;
             Ok((role, etag))
         })
     }
 
     /// Deletes a custom role. While it is bound: 409, unless `force`, which unbinds it
-    /// from every account and group in the same transaction.
+    /// from every account and group in the same transaction. The caller must hold every
+    /// permission of the role, which deleting takes from whoever holds it.
     pub fn delete_role(
         &self,
         ctx: &WriteContext,
@@ -246,6 +181,8 @@ impl Store {
             let (role, etag) = get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
             refuse_builtin(&role)?;
+            principals::authority(tx, ctx)?
+                .may_write_permissions(&role.permissions, &Default::default())?;
             let (bound_accounts, bound_groups) = bindings(tx, &role.name)?;
             let bound = bound_accounts.len() + bound_groups.len();
             if bound > 0 && !force {
@@ -269,8 +206,12 @@ impl Store {
                     groups::put(tx, &details.group)?;
                 }
             }
+            let granted_all = principals::grants_all(tx, [&role.name])?;
             tx.open_table(tables::ROLES)?
                 .remove((ROOT, role.name.as_str()))?;
+            if granted_all && bound > 0 {
+                principals::require_standing_admin(tx)?;
+            }
             let changes = Change::of("bindings", &(bound as u64), &0u64)
                 .into_iter()
                 .collect();

@@ -6,7 +6,7 @@ use redb::{ReadableTable, WriteTransaction};
 use uuid::Uuid;
 
 use super::reader::Reader;
-use super::{Store, WriteContext, audit, codec, tables};
+use super::{Store, WriteContext, accounts, audit, codec, principals, tables};
 use crate::domain::{Change, Kind, SigningKey, Target, Timestamp};
 use crate::error::Error;
 
@@ -81,7 +81,9 @@ impl Store {
         })
     }
 
-    /// Denies the access token `jti` until `expires_at`; expired denials are dropped.
+    /// Denies the access token `jti` of the account `target` until `expires_at`;
+    /// expired denials are dropped. Like any revocation, it needs every permission of
+    /// the token's account.
     pub fn revoke_token(
         &self,
         ctx: &WriteContext,
@@ -90,6 +92,9 @@ impl Store {
         target: Target,
     ) -> Result<(), Error> {
         self.write(|tx| {
+            if let Some((account, _)) = accounts::get(tx, target.id)? {
+                principals::require_may_act_on(tx, &principals::authority(tx, ctx)?, &account)?;
+            }
             let mut revoked = tx.open_table(tables::REVOKED_TOKENS)?;
             let now = ctx.now.timestamp();
             revoked.retain(|_, exp| exp > now)?;

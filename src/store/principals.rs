@@ -1,0 +1,212 @@
+//! Principals: what an account holds (its roles, directly or through its groups, and
+//! their permissions), and the checks a change makes on its caller inside the change's
+//! own transaction, so that a role removed a moment earlier no longer counts.
+
+use std::collections::BTreeSet;
+
+use redb::ReadableTable;
+use uuid::Uuid;
+
+use super::reader::Reader;
+use super::tables::{self, ROOT};
+use super::{WriteContext, accounts, codec, groups, memberships, roles};
+use crate::domain::{
+    Authority, Group, Kind, Name, PermissionSet, Principal, Role, ServiceAccount, Status, narrow,
+    permissions,
+};
+use crate::error::Error;
+
+/// The union of the permissions of `roles`; names of roles that no longer exist add none.
+pub(super) fn permissions_of<'a>(
+    tx: &impl Reader,
+    roles: impl IntoIterator<Item = &'a Name>,
+) -> Result<PermissionSet, Error> {
+    let mut all = BTreeSet::new();
+    for name in roles {
+        if let Some((role, _)) = roles::find(tx, name)? {
+            all.extend(role.permissions);
+        }
+    }
+    Ok(PermissionSet::new(all))
+}
+
+/// The account's own roles and those of `groups`.
+fn with_group_roles<'a>(
+    account: &ServiceAccount,
+    groups: impl Iterator<Item = &'a Group>,
+) -> BTreeSet<Name> {
+    let mut held = account.roles.clone();
+    for group in groups {
+        held.extend(group.roles.iter().cloned());
+    }
+    held
+}
+
+/// The roles an account holds, directly or through its groups.
+fn held_by(tx: &impl Reader, account: &ServiceAccount) -> Result<BTreeSet<Name>, Error> {
+    Ok(with_group_roles(
+        account,
+        memberships::groups_of(tx, account)?.values(),
+    ))
+}
+
+/// Every permission an account holds.
+fn permissions_held_by(tx: &impl Reader, account: &ServiceAccount) -> Result<PermissionSet, Error> {
+    permissions_of(tx, &held_by(tx, account)?)
+}
+
+/// An account as a caller: what it holds and may do now.
+pub(super) fn principal(tx: &impl Reader, account: ServiceAccount) -> Result<Principal, Error> {
+    let groups = memberships::groups_of(tx, &account)?;
+    let roles = with_group_roles(&account, groups.values());
+    Ok(Principal {
+        permissions: permissions_of(tx, &roles)?,
+        roles,
+        groups: groups.into_keys().collect(),
+        account,
+    })
+}
+
+/// The caller of `ctx` as it stands in this transaction: its roles, and its permissions
+/// narrowed by its token's scope. Keyhouse itself (no caller) may do anything; a caller
+/// whose account is gone may do nothing.
+pub(super) fn authority(tx: &impl Reader, ctx: &WriteContext) -> Result<Authority, Error> {
+    let Some(grantor) = &ctx.grantor else {
+        return Ok(Authority::system());
+    };
+    let Some((account, _)) = accounts::get(tx, grantor.account_id)? else {
+        return Ok(Authority {
+            roles: BTreeSet::new(),
+            permissions: PermissionSet::default(),
+        });
+    };
+    let roles = held_by(tx, &account)?;
+    let held = permissions_of(tx, &roles)?;
+    let permissions = match &grantor.scope {
+        Some(scope) => narrow(&held, scope),
+        None => held,
+    };
+    Ok(Authority { roles, permissions })
+}
+
+/// Scope-down for binding or unbinding the roles `names`: each must exist (else 404
+/// naming it; a caller that may not read roles gets the same 403 as for a role it does
+/// not hold), and the caller must hold each one.
+pub(super) fn require_grantable<'a>(
+    tx: &impl Reader,
+    caller: &Authority,
+    names: impl IntoIterator<Item = &'a Name>,
+) -> Result<(), Error> {
+    let mut found: Vec<Role> = Vec::new();
+    let mut unknown = Vec::new();
+    for name in names {
+        match roles::find(tx, name)? {
+            Some((role, _)) => found.push(role),
+            None if caller.may_read(permissions::ROLES_READ) => {
+                return Err(Error::not_found(Kind::Role, name.as_str()));
+            }
+            None => unknown.push(name),
+        }
+    }
+    caller.may_grant(&found, unknown)
+}
+
+/// A group named in a request body: 404 naming it when missing, or, for a caller that
+/// may not read groups, the same 403 as for a group whose roles it does not hold.
+pub(super) fn named_group(
+    tx: &impl Reader,
+    caller: &Authority,
+    name: &Name,
+) -> Result<Group, Error> {
+    match groups::find_by_name(tx, name)? {
+        Some(details) => Ok(details.group),
+        None if caller.may_read(permissions::GROUPS_READ) => {
+            Err(Error::not_found(Kind::Group, name.as_str()))
+        }
+        None => Err(Authority::not_every_role_of(name)),
+    }
+}
+
+/// Scope-down for memberships: adding an account to `group` or removing one from it
+/// needs every role the group binds.
+pub(super) fn require_members_change(
+    tx: &impl Reader,
+    caller: &Authority,
+    group: &Group,
+) -> Result<(), Error> {
+    let mut bound = Vec::new();
+    for name in &group.roles {
+        if let Some((role, _)) = roles::find(tx, name)? {
+            bound.push(role);
+        }
+    }
+    caller.may_change_members(&group.name, &bound.iter().collect::<Vec<_>>())
+}
+
+/// No acting on a more privileged account: the caller must hold every permission that
+/// `account` holds.
+pub(super) fn require_may_act_on(
+    tx: &impl Reader,
+    caller: &Authority,
+    account: &ServiceAccount,
+) -> Result<(), Error> {
+    if caller.permissions.holds_all() {
+        return Ok(());
+    }
+    caller.may_act_on(&account.name, &permissions_held_by(tx, account)?)
+}
+
+/// Whether `account` is a standing administrator: active, without an expiry, and
+/// holding `*`. (Every account is a root account until projects exist.)
+pub(super) fn is_standing_admin(tx: &impl Reader, account: &ServiceAccount) -> Result<bool, Error> {
+    Ok(account.status == Status::Active
+        && account.expires_at.is_none()
+        && permissions_held_by(tx, account)?.holds_all())
+}
+
+/// Whether any of `roles` grants `*`.
+pub(super) fn grants_all<'a>(
+    tx: &impl Reader,
+    roles: impl IntoIterator<Item = &'a Name>,
+) -> Result<bool, Error> {
+    Ok(permissions_of(tx, roles)?.holds_all())
+}
+
+/// The last administrator is protected: after a change that may have taken `*` from
+/// someone, some standing administrator must remain (else 409, and the change is
+/// rolled back with its transaction). Runs only on such changes, which are rare: it
+/// scans the accounts until it finds one.
+pub(super) fn require_standing_admin(tx: &impl Reader) -> Result<(), Error> {
+    let mut star_roles = BTreeSet::new();
+    for entry in tx.table(tables::ROLES)?.iter()? {
+        let (key, bytes) = entry?;
+        let role: Role = codec::decode(bytes.value())?;
+        if key.value().0 == ROOT && role.permissions.contains(permissions::ALL) {
+            star_roles.insert(role.name);
+        }
+    }
+    let mut star_groups = BTreeSet::new();
+    for entry in tx.table(tables::GROUPS)?.iter()? {
+        let (id, bytes) = entry?;
+        let group: Group = codec::decode(bytes.value())?;
+        if !group.roles.is_disjoint(&star_roles) {
+            star_groups.insert(Uuid::from_u128(id.value()));
+        }
+    }
+    for entry in tx.table(tables::ACCOUNTS)?.iter()? {
+        let (_, bytes) = entry?;
+        let account: ServiceAccount = codec::decode(bytes.value())?;
+        if account.status == Status::Active
+            && account.expires_at.is_none()
+            && (!account.roles.is_disjoint(&star_roles)
+                || !account.groups.is_disjoint(&star_groups))
+        {
+            return Ok(());
+        }
+    }
+    Err(Error::FailedPrecondition(
+        "this would leave no active administrator: keep at least one active service \
+         account without an expiry that holds '*'"
+            .to_owned(),
+    ))
+}
