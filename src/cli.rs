@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::secret::Secret;
 use crate::config::{Config, CredentialsConfig};
-use crate::store::{self, Store};
+use crate::store::{self, Recovery, Store};
 use crate::{clock, server};
 
 #[derive(Debug, Parser)]
@@ -100,7 +100,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Admin {
             command: AdminCommand::IssueToken { db },
         } => match issue_token(&db) {
-            Ok(secret) => {
+            Ok((secret, recovery)) => {
+                eprintln!("{}", recovery_report(&recovery));
                 println!("{}", secret.expose());
                 ExitCode::SUCCESS
             }
@@ -109,7 +110,7 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn issue_token(db: &std::path::Path) -> Result<Secret, String> {
+fn issue_token(db: &std::path::Path) -> Result<(Secret, Recovery), String> {
     let store = Store::open(db).map_err(|e| e.to_string())?;
     let now = clock::now();
     let secret = Secret::generate().map_err(|e| e.to_string())?;
@@ -120,11 +121,47 @@ fn issue_token(db: &std::path::Path) -> Result<Secret, String> {
             now + Duration::days(i64::from(lifetime)),
         )
     };
-    let fresh = store.initialize(now, new()).map_err(|e| format!("{e:?}"))?;
-    if !fresh {
+    let recovery = if store.initialize(now, new()).map_err(|e| format!("{e:?}"))? {
+        Recovery {
+            created: true,
+            revoked: Vec::new(),
+        }
+    } else {
         store
             .issue_admin_secret(now, new())
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| format!("{e:?}"))?
+    };
+    Ok((secret, recovery))
+}
+
+/// What `admin issue-token` did, in words for the operator (standard error; the new
+/// secret alone goes to standard output).
+fn recovery_report(recovery: &Recovery) -> String {
+    if recovery.created {
+        return "keyhouse: created the service account 'admin' (role admin) with a new secret"
+            .to_owned();
     }
-    Ok(secret)
+    let mut report = "keyhouse: 'admin' is active, does not expire and holds the role admin; \
+                      its access tokens issued until now no longer work; "
+        .to_owned();
+    if recovery.revoked.is_empty() {
+        report.push_str("it had no other credential");
+    } else {
+        report.push_str(&format!(
+            "revoked its {} other credential(s):",
+            recovery.revoked.len()
+        ));
+        for credential in &recovery.revoked {
+            let kind = if credential.kind.is_secret() {
+                "secret"
+            } else {
+                "public key"
+            };
+            report.push_str(&format!(
+                "\n  {} ({kind} '{}')",
+                credential.id, credential.name
+            ));
+        }
+    }
+    report + "\nkeyhouse: the new secret follows on standard output"
 }

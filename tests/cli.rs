@@ -198,12 +198,18 @@ fn a_database_in_use_is_refused_clearly_and_issue_token_works_when_stopped() {
     let new = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     assert!(new.starts_with("kh_") && new.len() == 49, "{new}");
     assert_ne!(new, old);
+    let report = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        report.contains("revoked its 1 other credential(s)") && report.contains("bootstrap"),
+        "{report}"
+    );
+    assert!(!report.contains(&new) && !report.contains(&old), "{report}");
     let served = Served::start(&db, &[]);
     assert_eq!(status_of_me(&served.base, &new), 200);
     assert_eq!(
         status_of_me(&served.base, &old),
-        200,
-        "older secrets stay valid"
+        401,
+        "recovery blesses no credential it did not issue"
     );
     served.stop();
 }
@@ -355,5 +361,65 @@ fn issue_token_on_a_new_path_provisions_the_database() {
     let served = Served::start(&db, &[]);
     assert_eq!(served.printed_secret(), None, "not a first start any more");
     assert_eq!(status_of_me(&served.base, &secret), 200);
+    served.stop();
+}
+
+/// Recovery blesses nothing planted before it: every other credential of `admin` (a
+/// public key here) is revoked and named, and its earlier access tokens die.
+#[test]
+fn issue_token_revokes_every_other_credential_and_kills_old_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.redb");
+    let served = Served::start(&db, &[]);
+    let old = served.printed_secret().unwrap();
+    let http = reqwest::blocking::Client::new();
+    let pem = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n";
+    let planted = http
+        .post(format!(
+            "{}/api/v1/service-accounts/admin/credentials",
+            served.base
+        ))
+        .bearer_auth(&old)
+        .json(&serde_json::json!({"type": "public_key", "name": "planted", "public_key": pem}))
+        .send()
+        .unwrap();
+    assert_eq!(planted.status().as_u16(), 201);
+    let planted: serde_json::Value = planted.json().unwrap();
+    let token: serde_json::Value = http
+        .post(format!("{}/oauth2/token", served.base))
+        .basic_auth("admin", Some(&old))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(status_of_me(&served.base, &token), 200);
+    served.stop();
+
+    let out = keyhouse(&["admin", "issue-token", "--db", db.to_str().unwrap()]);
+    assert!(out.status.success());
+    let report = String::from_utf8_lossy(&out.stderr);
+    let planted_id = planted["id"].as_str().unwrap();
+    assert!(
+        report.contains("revoked its 2 other credential(s)") && report.contains(planted_id),
+        "{report}"
+    );
+    let new = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let served = Served::start(&db, &[]);
+    assert_eq!(status_of_me(&served.base, &token), 401, "old access token");
+    assert_eq!(status_of_me(&served.base, &old), 401, "old secret");
+    let left: serde_json::Value = http
+        .get(format!(
+            "{}/api/v1/service-accounts/admin/credentials",
+            served.base
+        ))
+        .bearer_auth(&new)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(left["total_count"], 1, "{left}");
+    assert_eq!(left["items"][0]["name"], "issue-token");
     served.stop();
 }

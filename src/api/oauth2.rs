@@ -14,7 +14,7 @@ use crate::auth::last_use::LastUse;
 use crate::auth::secret::Secret;
 use crate::auth::{Caller, authenticate, offers_bearer};
 use crate::clock;
-use crate::domain::{Timestamp, grant_scope, narrow, permissions};
+use crate::domain::{ScopeRefusal, Timestamp, grant_scope, narrow, permissions};
 use crate::error::{Error, OAuthError, OAuthErrorBody};
 use crate::store::Store;
 
@@ -171,11 +171,16 @@ pub async fn issue_token(
                 )
             })?;
     last_use.record(credential_id, principal.account.id, now);
-    let scope = grant_scope(&principal.permissions, form.scope.as_deref()).map_err(|missing| {
-        Error::oauth(
-            OAuthError::InvalidScope,
-            format!("the client does not hold: {}", missing.join(" ")),
-        )
+    let scope = grant_scope(&principal.permissions, form.scope.as_deref()).map_err(|refusal| {
+        let description = match refusal {
+            ScopeRefusal::Empty => {
+                "scope is empty; leave it out for every permission the client holds".to_owned()
+            }
+            ScopeRefusal::NotHeld(missing) => {
+                format!("the client does not hold: {}", missing.join(" "))
+            }
+        };
+        Error::oauth(OAuthError::InvalidScope, description)
     })?;
     let (access_token, claims) = tokens.issue(&principal, &scope, now)?;
     Ok(no_store(HttpResponse::Ok().json(TokenResponse {

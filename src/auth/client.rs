@@ -54,6 +54,20 @@ fn invalid_client(description: &str) -> Error {
     Error::oauth(OAuthError::InvalidClient, description)
 }
 
+/// The one answer to an assertion that names an unknown client, a client that may not
+/// authenticate, or that none of the client's keys verifies: the same for each, so that
+/// client names cannot be probed without a key.
+const UNVERIFIED_ASSERTION: &str = "the client assertion is not signed by a key of an active client, or is expired or for another audience";
+
+/// A refusal of the store to authenticate is `invalid_client`; a fault of the store
+/// stays a fault (500), never an authentication outcome.
+fn refused_as(description: &'static str) -> impl Fn(Error) -> Error {
+    move |error| match error {
+        Error::Unauthenticated(_) => invalid_client(description),
+        fault => fault,
+    }
+}
+
 /// A form-urlencoded component (`+` is a space).
 fn form_decode(text: &str) -> Option<String> {
     let spaced = text.replace('+', " ");
@@ -192,10 +206,10 @@ fn verify_assertion(
         ));
     }
     let name =
-        Name::parse("client_id", &issuer).map_err(|_| invalid_client("the client is not known"))?;
+        Name::parse("client_id", &issuer).map_err(|_| invalid_client(UNVERIFIED_ASSERTION))?;
     let (principal, keys) = store
         .client_public_keys(&name, now)
-        .map_err(|_| invalid_client("the client is not known or may not authenticate"))?;
+        .map_err(refused_as(UNVERIFIED_ASSERTION))?;
     let mut validation = Validation::new(header.alg);
     validation.leeway = 0;
     validation.set_audience(&[settings.token_endpoint(), settings.issuer.clone()]);
@@ -235,9 +249,7 @@ fn verify_assertion(
             break;
         }
     }
-    let (credential_id, claims) = accepted.ok_or_else(|| {
-        invalid_client("the client assertion is expired, for another audience, or signed by none of the client's keys")
-    })?;
+    let (credential_id, claims) = accepted.ok_or_else(|| invalid_client(UNVERIFIED_ASSERTION))?;
     if claims.iss != claims.sub || claims.exp <= now.timestamp() {
         return Err(invalid_client("the client assertion is not valid now"));
     }
@@ -296,7 +308,7 @@ fn authenticate_offer(
                 .map_err(|_| invalid_client("the client secret is malformed"))?;
             let (principal, credential) = store
                 .authenticate_secret(&secret.hash(), now)
-                .map_err(|_| invalid_client("the client could not be authenticated"))?;
+                .map_err(refused_as("the client could not be authenticated"))?;
             if principal.account.name.as_str() != client_id {
                 return Err(invalid_client("the client could not be authenticated"));
             }

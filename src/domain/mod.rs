@@ -35,7 +35,7 @@ pub use name::Name;
 pub use paging::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet, permissions};
 pub use role::{NewRole, Role, RolePatch, changed_roles};
-pub use scope::{grant_scope, narrow};
+pub use scope::{ScopeRefusal, grant_scope, narrow};
 pub use signing_key::SigningKey;
 
 use chrono::{DateTime, Utc};

@@ -3,22 +3,33 @@
 use super::permission::permissions::ALL;
 use super::{Permission, PermissionSet};
 
+/// Why a requested scope is refused (`invalid_scope`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeRefusal {
+    /// `scope` was sent but names nothing: refused rather than read as "everything"
+    /// (RFC 6749 3.3).
+    Empty,
+    /// Permissions the account does not hold, or that are not permission strings.
+    NotHeld(Vec<String>),
+}
+
 /// The scope of a new token: the requested permissions (space-separated), each of which
-/// the account must hold; or, with none requested, all it holds (`*` if it holds `*`).
-/// Sorted and without repeats. An error lists what the account lacks.
+/// the account must hold; or, with no `scope` at all, all it holds (`*` if it holds
+/// `*`). Sorted and without repeats.
 pub fn grant_scope(
     held: &PermissionSet,
     requested: Option<&str>,
-) -> Result<Vec<String>, Vec<String>> {
-    let requested: Vec<&str> = requested
-        .map(|r| r.split_whitespace().collect())
-        .unwrap_or_default();
-    if requested.is_empty() {
+) -> Result<Vec<String>, ScopeRefusal> {
+    let Some(requested) = requested else {
         return Ok(if held.holds_all() {
             vec![ALL.to_owned()]
         } else {
             held.to_sorted_vec()
         });
+    };
+    let requested: Vec<&str> = requested.split_whitespace().collect();
+    if requested.is_empty() {
+        return Err(ScopeRefusal::Empty);
     }
     let missing: Vec<String> = requested
         .iter()
@@ -26,7 +37,7 @@ pub fn grant_scope(
         .map(|p| (*p).to_owned())
         .collect();
     if !missing.is_empty() {
-        return Err(missing);
+        return Err(ScopeRefusal::NotHeld(missing));
     }
     let mut scope: Vec<String> = requested.into_iter().map(str::to_owned).collect();
     scope.sort();
@@ -54,7 +65,17 @@ mod tests {
     #[test]
     fn no_request_grants_everything_held() {
         assert_eq!(grant_scope(&set(&["b", "a"]), None).unwrap(), ["a", "b"]);
-        assert_eq!(grant_scope(&set(&["*"]), Some("  ")).unwrap(), ["*"]);
+        assert_eq!(grant_scope(&set(&["*"]), None).unwrap(), ["*"]);
+    }
+
+    #[test]
+    fn an_empty_or_blank_scope_is_refused() {
+        for blank in ["", "  ", "\t"] {
+            assert_eq!(
+                grant_scope(&set(&["*"]), Some(blank)).unwrap_err(),
+                ScopeRefusal::Empty
+            );
+        }
     }
 
     #[test]
@@ -65,7 +86,7 @@ mod tests {
         );
         assert_eq!(
             grant_scope(&set(&["a"]), Some("a c d")).unwrap_err(),
-            ["c", "d"]
+            ScopeRefusal::NotHeld(vec!["c".to_owned(), "d".to_owned()])
         );
         assert_eq!(
             grant_scope(&set(&["*"]), Some("anything")).unwrap(),
@@ -73,7 +94,7 @@ mod tests {
         );
         assert_eq!(
             grant_scope(&set(&["*"]), Some("Not!Valid")).unwrap_err(),
-            ["Not!Valid"]
+            ScopeRefusal::NotHeld(vec!["Not!Valid".to_owned()])
         );
     }
 

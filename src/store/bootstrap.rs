@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::credentials;
 use super::reader::{self, CREATED_AT_KEY, SCHEMA_VERSION_KEY};
 use super::{SCHEMA_VERSION, Store, WriteContext, accounts, audit, roles, tables};
-use crate::domain::{AccountPatch, Change, Name, NewAccount, NewCredential, Status, Timestamp};
+use crate::domain::{
+    AccountPatch, Change, Credential, Name, NewAccount, NewCredential, Status, Timestamp,
+};
 use crate::error::Error;
 
 const ADMIN: &str = "admin";
@@ -49,14 +51,23 @@ impl Store {
     }
 
     /// Recovery with the server stopped: gives `admin` a new secret, and makes sure the
-    /// account exists, is active, does not expire and holds the `admin` role.
-    pub fn issue_admin_secret(&self, now: Timestamp, secret: NewCredential) -> Result<(), Error> {
+    /// account exists, is active, does not expire and holds the `admin` role. Recovery
+    /// blesses nothing: every other credential of the account is revoked and its access
+    /// tokens die, so that a credential planted before cannot gain `*` through it.
+    pub fn issue_admin_secret(
+        &self,
+        now: Timestamp,
+        secret: NewCredential,
+    ) -> Result<Recovery, Error> {
         let ctx = WriteContext::system(now, "keyhouse admin issue-token");
         self.write(|tx| {
             let (mut account, _) = match accounts::get_by_name(tx, &admin_name()?) {
                 Err(Error::NotFound { .. }) => {
                     accounts::create(tx, &ctx, admin_account()?, Some(secret))?;
-                    return Ok(());
+                    return Ok(Recovery {
+                        created: true,
+                        revoked: Vec::new(),
+                    });
                 }
                 found => found?,
             };
@@ -69,9 +80,13 @@ impl Store {
                 ..AccountPatch::default()
             };
             let mut changes = patch.apply(&mut account, now);
+            account.tokens_valid_after = Some(now);
             accounts::put(tx, &account)?;
+            let revoked = credentials::delete_all_of(tx, account.id)?;
             let credential = credentials::insert(tx, &ctx, &account, secret)?;
             changes.push(Change::set("new_secret", &credential.id));
+            let revoked_ids: Vec<_> = revoked.iter().map(|c| c.id).collect();
+            changes.push(Change::set("revoked_credentials", &revoked_ids));
             audit::append(
                 tx,
                 &ctx,
@@ -79,7 +94,19 @@ impl Store {
                 accounts::target(&account),
                 changes,
             )?;
-            Ok(())
+            Ok(Recovery {
+                created: false,
+                revoked,
+            })
         })
     }
+}
+
+/// What `keyhouse admin issue-token` did, for it to tell the operator.
+#[derive(Debug)]
+pub struct Recovery {
+    /// Whether the account `admin` had to be created.
+    pub created: bool,
+    /// The credentials of `admin` it revoked.
+    pub revoked: Vec<Credential>,
 }

@@ -120,11 +120,16 @@ pub(super) fn count_active(
 }
 
 /// Deletes every credential of an account.
-pub(super) fn delete_all_of(tx: &WriteTransaction, account_id: Uuid) -> Result<(), Error> {
-    for credential in all_of(tx, account_id)? {
-        remove(tx, &credential)?;
+/// Removes every credential of an account; answers what it removed.
+pub(super) fn delete_all_of(
+    tx: &WriteTransaction,
+    account_id: Uuid,
+) -> Result<Vec<Credential>, Error> {
+    let all = all_of(tx, account_id)?;
+    for credential in &all {
+        remove(tx, credential)?;
     }
-    Ok(())
+    Ok(all)
 }
 
 fn details(tx: &impl Reader, credential: Credential) -> Result<CredentialDetails, Error> {
@@ -371,8 +376,10 @@ impl Store {
         now: Timestamp,
     ) -> Result<(Principal, Vec<Credential>), Error> {
         self.read(|tx| {
-            let (account, _) = accounts::get_by_name(tx, client_id)
-                .map_err(|_| Error::Unauthenticated(AuthFailure::Unknown))?;
+            let (account, _) = accounts::get_by_name(tx, client_id).map_err(|e| match e {
+                Error::NotFound { .. } => Error::Unauthenticated(AuthFailure::Unknown),
+                fault => fault,
+            })?;
             if let Some(reason) = account.refusal(now) {
                 return Err(Error::Unauthenticated(reason));
             }

@@ -19,6 +19,7 @@ mod tables;
 mod tokens;
 
 pub use backup::{RestoreError, restore};
+pub use bootstrap::Recovery;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
