@@ -17,29 +17,12 @@ use serde_json::{Value, json};
 
 const SA: &str = "/api/v1/service-accounts";
 
-fn form(s: &TestServer, path: &str, basic: Option<(&str, &str)>, fields: &[(&str, &str)]) -> Reply {
-    let mut req = s.client.post(s.url(path)).form(fields);
-    if let Some((id, secret)) = basic {
-        req = req.basic_auth(id, Some(secret));
-    }
-    let resp = req.send().unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    let text = resp.text().unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
 fn token(s: &TestServer, id: &str, secret: &str, scope: Option<&str>) -> Reply {
     let mut fields = vec![("grant_type", "client_credentials")];
     if let Some(scope) = scope {
         fields.push(("scope", scope));
     }
-    form(s, "/oauth2/token", Some((id, secret)), &fields)
+    s.form("/oauth2/token", Some((id, secret)), &fields)
 }
 
 fn access_token(s: &TestServer, id: &str, secret: &str) -> String {
@@ -118,8 +101,7 @@ fn assertion_claims(s: &TestServer, client: &str, jti: &str) -> Value {
 }
 
 fn with_assertion(s: &TestServer, jwt: &str) -> Reply {
-    form(
-        s,
+    s.form(
         "/oauth2/token",
         None,
         &[
@@ -203,8 +185,7 @@ fn client_secret_basic_and_post_issue_working_tokens() {
         json!({"kind": "access_token", "credential_id": null, "token_id": c["jti"]})
     );
 
-    let post = form(
-        &s,
+    let post = s.form(
         "/oauth2/token",
         None,
         &[
@@ -261,13 +242,12 @@ fn token_requests_fail_as_rfc_6749_says() {
     let secret = s.create_account("ci", &[]);
     let other = s.create_account("other", &[]);
     assert_oauth_error(
-        &form(&s, "/oauth2/token", Some(("ci", &secret)), &[]),
+        &s.form("/oauth2/token", Some(("ci", &secret)), &[]),
         400,
         "invalid_request",
     );
     assert_oauth_error(
-        &form(
-            &s,
+        &s.form(
             "/oauth2/token",
             Some(("ci", &secret)),
             &[("grant_type", "password")],
@@ -275,8 +255,7 @@ fn token_requests_fail_as_rfc_6749_says() {
         400,
         "unsupported_grant_type",
     );
-    let none = form(
-        &s,
+    let none = s.form(
         "/oauth2/token",
         None,
         &[("grant_type", "client_credentials")],
@@ -331,8 +310,7 @@ fn private_key_jwt_accepts_each_assertion_once() {
     let issuer_aud =
         json!({"iss": "signer", "sub": "signer", "aud": s.base, "exp": now() + 60, "jti": "three"});
     with_assertion(&s, &assertion(&ec, issuer_aud)).assert_status(200);
-    let with_client_id = form(
-        &s,
+    let with_client_id = s.form(
         "/oauth2/token",
         None,
         &[
@@ -412,8 +390,7 @@ fn disabling_kills_tokens_for_good_and_deleting_too() {
     s.get_as(&secret, "/api/v1/me").assert_status(200);
     s.get_as(&jwt, "/api/v1/me")
         .assert_error(401, "UNAUTHENTICATED");
-    let introspected = form(
-        &s,
+    let introspected = s.form(
         "/oauth2/introspect",
         Some(("admin", &s.token)),
         &[("token", &jwt)],
@@ -436,8 +413,7 @@ fn introspection_answers_only_what_is_valid_now() {
     let secret = s.create_account("ci", &["viewer"]);
     let other = s.create_account("other", &[]);
     let jwt = access_token(&s, "ci", &secret);
-    let own = form(
-        &s,
+    let own = s.form(
         "/oauth2/introspect",
         Some(("ci", &secret)),
         &[("token", &jwt)],
@@ -451,8 +427,7 @@ fn introspection_answers_only_what_is_valid_now() {
     assert_eq!(own.body["iat"], c["iat"]);
     assert_eq!(own.body["token_type"], "Bearer");
     assert_eq!(own.body["scope"], c["scope"]);
-    let of_secret = form(
-        &s,
+    let of_secret = s.form(
         "/oauth2/introspect",
         Some(("ci", &secret)),
         &[("token", &secret)],
@@ -462,8 +437,7 @@ fn introspection_answers_only_what_is_valid_now() {
     assert_eq!(of_secret.body["token_type"], "kh_secret");
     // Another client reads someone else's token as inactive; a bearer with
     // credentials:read sees it.
-    let foreign = form(
-        &s,
+    let foreign = s.form(
         "/oauth2/introspect",
         Some(("other", &other)),
         &[("token", &jwt)],
@@ -493,8 +467,7 @@ fn introspection_answers_only_what_is_valid_now() {
         "a.b.c",
         &format!("{}x", &jwt[..jwt.len() - 1]),
     ] {
-        let reply = form(
-            &s,
+        let reply = s.form(
             "/oauth2/introspect",
             Some(("ci", &secret)),
             &[("token", junk)],
@@ -502,12 +475,12 @@ fn introspection_answers_only_what_is_valid_now() {
         assert_eq!(reply.body, json!({"active": false}), "{junk}");
     }
     assert_oauth_error(
-        &form(&s, "/oauth2/introspect", Some(("ci", &secret)), &[]),
+        &s.form("/oauth2/introspect", Some(("ci", &secret)), &[]),
         400,
         "invalid_request",
     );
     assert_oauth_error(
-        &form(&s, "/oauth2/introspect", None, &[("token", &jwt)]),
+        &s.form("/oauth2/introspect", None, &[("token", &jwt)]),
         401,
         "invalid_client",
     );
@@ -520,25 +493,18 @@ fn revocation_denies_tokens_and_revokes_secrets() {
     let other = s.create_account("other", &[]);
     let jwt = access_token(&s, "ci", &secret);
     // Another client cannot revoke it; the answer is 200 all the same.
-    form(
-        &s,
+    s.form(
         "/oauth2/revoke",
         Some(("other", &other)),
         &[("token", &jwt)],
     )
     .assert_status(200);
     s.get_as(&jwt, "/api/v1/me").assert_status(200);
-    form(
-        &s,
-        "/oauth2/revoke",
-        Some(("ci", &secret)),
-        &[("token", &jwt)],
-    )
-    .assert_status(200);
+    s.form("/oauth2/revoke", Some(("ci", &secret)), &[("token", &jwt)])
+        .assert_status(200);
     s.get_as(&jwt, "/api/v1/me")
         .assert_error(401, "UNAUTHENTICATED");
-    let introspected = form(
-        &s,
+    let introspected = s.form(
         "/oauth2/introspect",
         Some(("admin", &s.token)),
         &[("token", &jwt)],
@@ -552,15 +518,13 @@ fn revocation_denies_tokens_and_revokes_secrets() {
         .body;
     assert_eq!(events["total_count"], 1);
 
-    form(
-        &s,
+    s.form(
         "/oauth2/revoke",
         Some(("ci", &secret)),
         &[("token", "kh_unknown")],
     )
     .assert_status(200);
-    form(
-        &s,
+    s.form(
         "/oauth2/revoke",
         Some(("ci", &secret)),
         &[("token", "junk")],
@@ -570,8 +534,7 @@ fn revocation_denies_tokens_and_revokes_secrets() {
         .as_str()
         .unwrap()
         .to_owned();
-    form(
-        &s,
+    s.form(
         "/oauth2/revoke",
         Some(("ci", &secret)),
         &[("token", &second)],
@@ -590,7 +553,7 @@ fn revocation_denies_tokens_and_revokes_secrets() {
     s.get_as(&other, "/api/v1/me")
         .assert_error(401, "UNAUTHENTICATED");
     assert_oauth_error(
-        &form(&s, "/oauth2/revoke", Some(("ci", &secret)), &[]),
+        &s.form("/oauth2/revoke", Some(("ci", &secret)), &[]),
         400,
         "invalid_request",
     );

@@ -182,6 +182,15 @@ impl TestServer {
         self.send(Method::DELETE, path, Some(&self.token), None, &[])
     }
 
+    /// A form-encoded POST, as the `/oauth2` endpoints take, with Basic credentials.
+    pub fn form(&self, path: &str, basic: Option<(&str, &str)>, fields: &[(&str, &str)]) -> Reply {
+        let mut req = self.client.post(self.url(path)).form(fields);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        Reply::from(req.send().unwrap())
+    }
+
     /// Creates an account holding `roles`, with a first secret; returns its secret.
     pub fn create_account(&self, name: &str, roles: &[&str]) -> String {
         let reply = self.post(
