@@ -56,12 +56,19 @@ pub struct TlsConfig {
 pub struct StorageConfig {
     /// The redb database file, created if missing.
     pub path: PathBuf,
+    /// 32 random bytes that seal the signing keys at rest; a relative name is read from
+    /// `$CREDENTIALS_DIRECTORY` when systemd sets it. Unset: keys stored unsealed.
+    pub key_file: Option<PathBuf>,
+    /// How often redb's integrity check runs while serving; 0 = only at start.
+    pub integrity_check_interval_seconds: u64,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
             path: PathBuf::from("./keyhouse.redb"),
+            key_file: None,
+            integrity_check_interval_seconds: 86400,
         }
     }
 }
@@ -219,6 +226,14 @@ impl Config {
         }
         if self.storage.path.as_os_str().is_empty() {
             return Err(invalid("storage.path", "must not be empty"));
+        }
+        if self
+            .storage
+            .key_file
+            .as_ref()
+            .is_some_and(|f| f.as_os_str().is_empty())
+        {
+            return Err(invalid("storage.key_file", "must not be empty"));
         }
         let c = &self.credentials;
         if c.max_active == 0 {
@@ -379,6 +394,8 @@ mod tests {
         assert_eq!(c.server.listen, "127.0.0.1:8080");
         assert_eq!(c.server.max_body_bytes, 65536);
         assert_eq!(c.storage.path, PathBuf::from("./keyhouse.redb"));
+        assert_eq!(c.storage.key_file, None);
+        assert_eq!(c.storage.integrity_check_interval_seconds, 86400);
         assert_eq!(c.credentials.max_active, 5);
         assert_eq!(c.credentials.default_lifetime_days, 365);
         assert_eq!(c.credentials.max_lifetime_days, 730);
@@ -425,6 +442,8 @@ mod tests {
         assert!(err.to_string().contains("credentials.max_active"), "{err}");
         let err = Config::load(None, env(&[("KEYHOUSE_SERVER__LISTEN", "nowhere")])).unwrap_err();
         assert!(err.to_string().contains("server.listen"), "{err}");
+        let err = Config::load(None, env(&[("KEYHOUSE_STORAGE__KEY_FILE", "")])).unwrap_err();
+        assert!(err.to_string().contains("storage.key_file"), "{err}");
         let err = Config::load(None, env(&[("KEYHOUSE_NOPE__X", "1")])).unwrap_err();
         assert!(err.to_string().contains("nope"), "{err}");
         let err =

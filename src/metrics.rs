@@ -73,6 +73,17 @@ impl Metrics {
             "Write transactions committed to the database",
             store.write_counter(),
         );
+        let (integrity_failures, integrity_ok) = store.integrity_metrics();
+        registry.register(
+            "keyhouse_integrity_check_failures",
+            "Integrity checks of the database file that failed since start",
+            integrity_failures,
+        );
+        registry.register(
+            "keyhouse_integrity_check_ok",
+            "1 when the last integrity check of the database file passed, else 0",
+            integrity_ok,
+        );
         let objects = Family::<KindLabels, Gauge>::default();
         registry.register(
             "keyhouse_objects",

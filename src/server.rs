@@ -2,7 +2,7 @@
 //! (extractor error handlers, middleware, routes, Swagger UI, fallback) and serves it.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +25,9 @@ use crate::config::{Config, ConfigError};
 use crate::error::{Error, OAuthError};
 use crate::metrics::{self, Metrics};
 use crate::request_id;
-use crate::store::{CloseWatch, OpenError, Store};
+use crate::store::{
+    CloseWatch, IntegrityTimer, KeyFileError, OpenError, SealKey, Store, resolve_key_file,
+};
 
 /// Why the server could not start, in words for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,8 @@ pub enum StartError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Open(#[from] OpenError),
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileError),
     #[error("cannot prepare the database: {0:?}")]
     Store(#[from] Error),
     #[error("cannot serve on {addr}: {source}")]
@@ -106,8 +110,18 @@ pub fn openapi_json() -> Result<String, serde_json::Error> {
     Ok(api::openapi().to_pretty_json()? + "\n")
 }
 
+/// The key of `storage.key_file`, from systemd's `$CREDENTIALS_DIRECTORY` for a relative
+/// name when that is set.
+fn seal_key(config: &Config) -> Result<Option<SealKey>, KeyFileError> {
+    let Some(setting) = &config.storage.key_file else {
+        return Ok(None);
+    };
+    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+    SealKey::load(&resolve_key_file(setting, credentials.as_deref())).map(Some)
+}
+
 fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, StartError> {
-    let store = Store::open(&config.storage.path)?;
+    let store = Store::open_with(&config.storage.path, seal_key(&config)?)?;
     let now = clock::now();
     let supplied = config.bootstrap_secret()?;
     let secret = match &supplied {
@@ -246,14 +260,19 @@ pub struct Bound {
     pub addr: SocketAddr,
     /// Writes last-use times; stop it after the server, before the database closes.
     pub flusher: Flusher,
+    /// Runs the scheduled integrity check; stopped with the flusher.
+    pub checker: Option<IntegrityTimer>,
     /// Tells when the workers have let go of the database after the server stops.
     pub closed: CloseWatch,
 }
 
 impl Bound {
-    /// After the server has stopped: writes the last uses, then waits for the database
-    /// to close.
-    fn finish(flusher: Flusher, closed: &CloseWatch) -> bool {
+    /// After the server has stopped: stops the integrity check, writes the last uses,
+    /// then waits for the database to close.
+    fn finish(flusher: Flusher, checker: Option<IntegrityTimer>, closed: &CloseWatch) -> bool {
+        if let Some(checker) = checker {
+            checker.stop();
+        }
         flusher.stop();
         closed.wait(CLOSE_TIMEOUT)
     }
@@ -275,6 +294,7 @@ pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
         ttl: chrono::Duration::seconds(config.oauth.access_token_ttl_seconds as i64),
     };
     let flush_every = Duration::from_secs(config.credentials.last_used_flush_seconds);
+    let check_every = Duration::from_secs(config.storage.integrity_check_interval_seconds);
     let tls = match config.tls_files() {
         Some((cert_file, key_file)) => Some(tls_config(cert_file, key_file)?),
         None => None,
@@ -283,6 +303,7 @@ pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
     let closed = prepared.store.close_watch();
     let last_use: Arc<LastUse> = prepared.last_use.clone().into_inner();
     let flusher = Flusher::start(prepared.store.get_ref().clone(), last_use, flush_every);
+    let checker = IntegrityTimer::start(prepared.store.get_ref().clone(), check_every, clock::now);
     let factory = move || app(prepared.clone());
     let mut server = HttpServer::new(factory).shutdown_timeout(30);
     if !handle_signals {
@@ -300,21 +321,22 @@ pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
         server,
         addr,
         flusher,
+        checker,
         closed,
     })
 }
 
 /// Runs the server until a signal stops it, then waits for the database to close.
 pub fn serve(config: Config) -> Result<(), StartError> {
-    let (flusher, closed) = actix_web::rt::System::new().block_on(async move {
+    let (flusher, checker, closed) = actix_web::rt::System::new().block_on(async move {
         let bound = bind(config, true)?;
         bound.server.await.map_err(|source| StartError::Bind {
             addr: bound.addr.to_string(),
             source,
         })?;
-        Ok::<_, StartError>((bound.flusher, bound.closed))
+        Ok::<_, StartError>((bound.flusher, bound.checker, bound.closed))
     })?;
-    if Bound::finish(flusher, &closed) {
+    if Bound::finish(flusher, checker, &closed) {
         log::info!("stopped; the database is closed");
     } else {
         log::warn!("stopped, but the database was still in use after {CLOSE_TIMEOUT:?}");
@@ -327,6 +349,7 @@ pub struct Spawned {
     pub addr: SocketAddr,
     pub handle: ServerHandle,
     flusher: Flusher,
+    checker: Option<IntegrityTimer>,
     closed: CloseWatch,
     thread: std::thread::JoinHandle<()>,
 }
@@ -336,7 +359,7 @@ impl Spawned {
     pub fn stop(self) {
         actix_web::rt::System::new().block_on(self.handle.stop(true));
         let _ = self.thread.join();
-        Bound::finish(self.flusher, &self.closed);
+        Bound::finish(self.flusher, self.checker, &self.closed);
     }
 }
 
@@ -348,7 +371,13 @@ pub fn spawn(config: Config) -> Result<Spawned, StartError> {
             match bind(config, false) {
                 Ok(bound) => {
                     let handle = bound.server.handle();
-                    let _ = sender.send(Ok((bound.addr, handle, bound.flusher, bound.closed)));
+                    let _ = sender.send(Ok((
+                        bound.addr,
+                        handle,
+                        bound.flusher,
+                        bound.checker,
+                        bound.closed,
+                    )));
                     let _ = bound.server.await;
                 }
                 Err(err) => {
@@ -357,13 +386,14 @@ pub fn spawn(config: Config) -> Result<Spawned, StartError> {
             }
         });
     });
-    let (addr, handle, flusher, closed) = receiver
+    let (addr, handle, flusher, checker, closed) = receiver
         .recv()
         .map_err(|_| StartError::Store(Error::internal("the server thread ended early")))??;
     Ok(Spawned {
         addr,
         handle,
         flusher,
+        checker,
         closed,
         thread,
     })

@@ -423,3 +423,77 @@ fn issue_token_revokes_every_other_credential_and_kills_old_tokens() {
     assert_eq!(left["items"][0]["name"], "issue-token");
     served.stop();
 }
+
+/// Runs `keyhouse serve` expecting it to refuse to start; its exit code and standard
+/// error. A server that starts after all is killed within 30 seconds.
+fn refused_start(db: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .env("KEYHOUSE_SERVER__LISTEN", "127.0.0.1:0")
+        .env("KEYHOUSE_STORAGE__PATH", db)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..300 {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_key_file_may_be_a_systemd_credential_and_is_then_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::create_dir(&credentials).unwrap();
+    std::fs::write(credentials.join("kek"), [9u8; 32]).unwrap();
+    let db = dir.path().join("k.redb");
+    let credentials = credentials.to_str().unwrap();
+    let served = Served::start(
+        &db,
+        &[
+            ("CREDENTIALS_DIRECTORY", credentials),
+            ("KEYHOUSE_STORAGE__KEY_FILE", "kek"),
+        ],
+    );
+    served.stop();
+    let (code, stderr) = refused_start(&db, &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("set storage.key_file"), "{stderr}");
+    let served = Served::start(
+        &db,
+        &[
+            ("CREDENTIALS_DIRECTORY", credentials),
+            ("KEYHOUSE_STORAGE__KEY_FILE", "kek"),
+        ],
+    );
+    served.stop();
+}
+
+#[test]
+fn a_damaged_database_exits_with_a_message_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.redb");
+    Served::start(&db, &[]).stop();
+    let mut bytes = std::fs::read(&db).unwrap();
+    // The admin account's record, written at the first start.
+    let at = bytes
+        .windows(5)
+        .position(|w| w == b"admin")
+        .expect("the record is in the file");
+    bytes[at] ^= 0x5a;
+    std::fs::write(&db, &bytes).unwrap();
+    let (code, stderr) = refused_start(&db, &[]);
+    assert_eq!(code, Some(1), "exit 101 is a panic: {stderr}");
+    assert!(stderr.contains("is damaged"), "{stderr}");
+    assert!(stderr.contains("keyhouse restore"), "{stderr}");
+}

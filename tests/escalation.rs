@@ -202,7 +202,10 @@ fn lower_roles_cannot_lock_administrators_out() {
     .assert_error(403, "PERMISSION_DENIED");
     delete_as(&s, &gw, &format!("{GROUPS}/plain")).assert_error(403, "PERMISSION_DENIED");
     assert_eq!(s.get(&format!("{GROUPS}/plain")).body["sa_count"], 1);
-    assert_eq!(credential_ids(&s, "admin"), [only_secret.clone()]);
+    assert_eq!(
+        credential_ids(&s, "admin"),
+        std::slice::from_ref(only_secret)
+    );
 }
 
 #[test]

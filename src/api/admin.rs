@@ -1,4 +1,4 @@
-//! Administration: a backup of the live database.
+//! Administration: a backup of the live database, and its integrity check.
 
 use std::fs::File;
 use std::io::Read;
@@ -8,9 +8,11 @@ use std::task::{Context, Poll};
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, post, web};
+use chrono::{DateTime, Utc};
 use futures_core::Stream;
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::domain::permissions;
@@ -39,25 +41,15 @@ impl Stream for FileChunks {
 }
 
 /// A consistent snapshot of the database as a redb file, taken while the server keeps
-/// serving (writes included), and streamed. Restore it with
+/// serving (writes included), staged beside the database (mode 0600) and streamed.
+/// Restore it with
 /// `keyhouse restore --from FILE --db PATH`, with the server stopped. Needs `admin`.
 #[utoipa::path(tag = "admin",
     responses((status = 200, description = "The redb file.", content_type = "application/octet-stream")))]
 #[post("/admin/backup")]
 pub async fn backup(store: web::Data<Store>, caller: Caller) -> Result<HttpResponse, Error> {
     caller.require(permissions::ADMIN)?;
-    let path = std::env::temp_dir().join(format!("keyhouse-backup-{}.redb", Uuid::new_v4()));
-    let (file, size) = web::block(move || {
-        let taken = store.backup_to(&path).and_then(|_| {
-            let file = File::open(&path)?;
-            let size = file.metadata()?.len();
-            Ok((file, size))
-        });
-        // The open file stays readable; the name goes at once, whatever happens next.
-        let _ = std::fs::remove_file(&path);
-        taken
-    })
-    .await??;
+    let (file, size) = web::block(move || store.backup()).await??;
     log::info!(
         "backup of {size} bytes taken by {}",
         caller.principal.account.name
@@ -73,6 +65,39 @@ pub async fn backup(store: web::Data<Store>, caller: Caller) -> Result<HttpRespo
         .streaming(FileChunks(file)))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct IntegrityCheckView {
+    /// Whether every page of the database verified.
+    pub ok: bool,
+    /// What was found.
+    #[schema(example = "every page verified")]
+    pub message: String,
+    pub checked_at: DateTime<Utc>,
+    pub duration_ms: u64,
+}
+
+/// Run redb's integrity check of the database file now: every page's checksum is
+/// verified. Requests wait while it runs. A failure is logged, counted in
+/// `keyhouse_integrity_check_failures_total` and makes `/readyz` answer 503 until a
+/// restart; restore a backup then. Needs `admin`.
+#[utoipa::path(tag = "admin", responses((status = 200, body = IntegrityCheckView)))]
+#[post("/admin/integrity-check")]
+pub async fn integrity_check(
+    store: web::Data<Store>,
+    caller: Caller,
+) -> Result<HttpResponse, Error> {
+    caller.require(permissions::ADMIN)?;
+    let now = caller.now;
+    let report = web::block(move || store.check_integrity(now)).await?;
+    log::info!("integrity check run by {}", caller.principal.account.name);
+    Ok(HttpResponse::Ok().json(IntegrityCheckView {
+        ok: report.ok,
+        message: report.message,
+        checked_at: report.checked_at,
+        duration_ms: report.duration_ms,
+    }))
+}
+
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(backup);
+    cfg.service(backup).service(integrity_check);
 }

@@ -12,24 +12,38 @@ pub struct ProbeView {
     /// `ok`, `ready` or `unavailable`.
     #[schema(example = "ok")]
     pub status: &'static str,
+    /// `/readyz` only: what an operator should act on, e.g. a database file readable by
+    /// other users, or a failed integrity check. Absent when there is nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(example = json!(["the database file /var/lib/keyhouse/keyhouse.redb is readable by other users (mode 0644); run chmod 600 on it"]))]
+    pub warnings: Vec<String>,
 }
 
 /// 200 while the process serves.
 #[utoipa::path(tag = "probes", responses((status = 200, body = ProbeView)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(ProbeView { status: "ok" })
+    HttpResponse::Ok().json(ProbeView {
+        status: "ok",
+        warnings: Vec::new(),
+    })
 }
 
-/// 200 when the database answers a read, 503 otherwise.
+/// 200 when the database answers a read, with `warnings` about its file if any; 503 when
+/// it does not answer or its last integrity check failed.
 #[utoipa::path(tag = "probes", responses((status = 200, body = ProbeView), (status = 503, body = ProbeView)))]
 #[get("/readyz")]
 pub async fn readyz(store: web::Data<Store>) -> HttpResponse {
-    if store.is_ready() {
-        HttpResponse::Ok().json(ProbeView { status: "ready" })
+    let warnings = store.warnings();
+    if store.is_ready() && store.last_failed_check().is_none() {
+        HttpResponse::Ok().json(ProbeView {
+            status: "ready",
+            warnings,
+        })
     } else {
         HttpResponse::ServiceUnavailable().json(ProbeView {
             status: "unavailable",
+            warnings,
         })
     }
 }

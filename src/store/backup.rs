@@ -3,9 +3,14 @@
 //! A backup copies every table as one read transaction sees them into a new redb file:
 //! a consistent snapshot, taken without stopping writers. A restore checks a file (redb
 //! integrity, schema version, every table readable) before it replaces the database.
+//! Both stage their file beside the database, created 0600 and new (see `files`).
 
+use std::fs::File;
+use std::io::Seek;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use redb::backends::FileBackend;
 use redb::{
     Database, DatabaseError, Key, ReadTransaction, ReadableDatabase, ReadableTable,
     TableDefinition, Value, WriteTransaction,
@@ -13,7 +18,7 @@ use redb::{
 
 use super::reader::{self, SCHEMA_VERSION_KEY};
 use super::tables::{self, TableVisitor};
-use super::{OpenError, SCHEMA_VERSION, Store};
+use super::{OpenError, SCHEMA_VERSION, Store, files, panic_text};
 use crate::error::Error;
 
 struct Copy<'a> {
@@ -39,21 +44,39 @@ impl TableVisitor for Copy<'_> {
 }
 
 impl Store {
-    /// Writes a consistent snapshot of the database to a new file at `to`; returns how
-    /// many rows it holds.
-    pub fn backup_to(&self, to: &Path) -> Result<u64, Error> {
-        let snapshot = self.db.begin_read()?;
-        let target = Database::create(to)?;
-        let tx = target.begin_write()?;
-        let mut copy = Copy {
-            from: &snapshot,
-            to: &tx,
-            rows: 0,
-        };
-        tables::for_each_table(&mut copy)?;
-        let rows = copy.rows;
-        tx.commit()?;
-        Ok(rows)
+    /// Writes a consistent snapshot of the database into `to`, a new empty file; returns
+    /// how many rows it holds.
+    fn backup_into(&self, to: File) -> Result<u64, Error> {
+        self.read(|snapshot| {
+            let target = Database::builder().create_with_backend(FileBackend::new(to)?)?;
+            let tx = target.begin_write()?;
+            let mut copy = Copy {
+                from: snapshot,
+                to: &tx,
+                rows: 0,
+            };
+            tables::for_each_table(&mut copy)?;
+            let rows = copy.rows;
+            tx.commit()?;
+            Ok(rows)
+        })
+    }
+
+    /// A consistent snapshot as an open file at its start, with its size. It is staged
+    /// beside the database, 0600, and its name is gone before this returns.
+    pub fn backup(&self) -> Result<(File, u64), Error> {
+        let staged = files::staging_path(&self.path, "backup");
+        let file = files::create_private(&staged)?;
+        let taken = file.try_clone().map_err(Error::from).and_then(|copy| {
+            self.backup_into(copy)?;
+            let mut file = file;
+            file.rewind()?;
+            let size = file.metadata()?.len();
+            Ok((file, size))
+        });
+        // The open file stays readable; the name goes at once, whatever happened.
+        let _ = std::fs::remove_file(&staged);
+        taken
     }
 }
 
@@ -84,42 +107,109 @@ impl TableVisitor for Check<'_> {
     }
 }
 
+/// Refuses a database file that a server holds. The file itself may be damaged (that is
+/// why it is being restored), so anything but "in use" lets the restore go on.
+fn refuse_in_use(db: &Path) -> Result<(), OpenError> {
+    let opened = catch_unwind(|| Database::builder().open_read_only(db));
+    match opened {
+        Ok(Err(DatabaseError::DatabaseAlreadyOpen)) => Err(OpenError::InUse(db.to_owned())),
+        _ => Ok(()),
+    }
+}
+
 /// Checks the backup `from` and puts it in place of `db`, which no server may hold. The
-/// file is copied beside `db` first and renamed over it, so `db` is never half written.
+/// file is copied beside `db` first (0600) and renamed over it, so `db` is never half
+/// written and never readable by other users.
 pub fn restore(from: &Path, db: &Path) -> Result<(), RestoreError> {
     let unusable = |reason: String| RestoreError::Unusable(from.to_owned(), reason);
     if db.exists() {
-        // Fails with a clear message if a server holds the database.
-        drop(Store::open(db)?);
+        refuse_in_use(db)?;
     }
-    let staged = db.with_extension("restoring");
-    std::fs::copy(from, &staged)?;
-    let checked = (|| -> Result<(), String> {
-        let mut file = match Database::open(&staged) {
-            Ok(file) => file,
-            Err(DatabaseError::DatabaseAlreadyOpen) => return Err("it is in use".to_owned()),
-            Err(err) => return Err(err.to_string()),
-        };
-        if !file.check_integrity().map_err(|e| e.to_string())? {
-            return Err("redb's integrity check repaired it; use another backup".to_owned());
-        }
-        let tx = file.begin_read().map_err(|e| e.to_string())?;
-        match reader::meta(&tx, SCHEMA_VERSION_KEY).map_err(|e| format!("{e:?}"))? {
-            None => return Err("it has no keyhouse schema".to_owned()),
-            Some(found) if found > SCHEMA_VERSION => {
-                return Err(format!(
-                    "its schema {found} is newer than this keyhouse supports ({SCHEMA_VERSION})"
-                ));
-            }
-            Some(_) => {}
-        }
-        tables::for_each_table(&mut Check { tx: &tx })
-            .map_err(|e| format!("a table cannot be read: {e:?}"))
-    })();
+    let staged = files::staging_path(db, "restoring");
+    let copied = files::create_private(&staged).and_then(|mut to| {
+        let mut source = File::open(from)?;
+        std::io::copy(&mut source, &mut to)?;
+        to.sync_all()
+    });
+    if let Err(err) = copied {
+        let _ = std::fs::remove_file(&staged);
+        return Err(err.into());
+    }
+    let checked = catch_unwind(AssertUnwindSafe(|| check_backup(&staged)))
+        .unwrap_or_else(|payload| Err(panic_text(payload.as_ref())));
     if let Err(reason) = checked {
         let _ = std::fs::remove_file(&staged);
         return Err(unusable(reason));
     }
     std::fs::rename(&staged, db)?;
     Ok(())
+}
+
+/// redb's integrity check, the schema version and every table readable.
+fn check_backup(staged: &Path) -> Result<(), String> {
+    let mut file = match Database::open(staged) {
+        Ok(file) => file,
+        Err(DatabaseError::DatabaseAlreadyOpen) => return Err("it is in use".to_owned()),
+        Err(err) => return Err(err.to_string()),
+    };
+    if !file.check_integrity().map_err(|e| e.to_string())? {
+        return Err("redb's integrity check repaired it; use another backup".to_owned());
+    }
+    let tx = file.begin_read().map_err(|e| e.to_string())?;
+    match reader::meta(&tx, SCHEMA_VERSION_KEY).map_err(|e| format!("{e:?}"))? {
+        None => return Err("it has no keyhouse schema".to_owned()),
+        Some(found) if found > SCHEMA_VERSION => {
+            return Err(format!(
+                "its schema {found} is newer than this keyhouse supports ({SCHEMA_VERSION})"
+            ));
+        }
+        Some(_) => {}
+    }
+    tables::for_each_table(&mut Check { tx: &tx })
+        .map_err(|e| format!("a table cannot be read: {e:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    use super::*;
+
+    fn mode(meta: &std::fs::Metadata) -> u32 {
+        meta.permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_new_database_a_backup_and_a_restore_are_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("k.redb");
+        let store = Store::open(&db).unwrap();
+        assert_eq!(mode(&std::fs::metadata(&db).unwrap()), 0o600);
+        store
+            .write(|tx| {
+                tx.open_table(tables::META)?
+                    .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
+                Ok(())
+            })
+            .unwrap();
+
+        let (mut file, size) = store.backup().unwrap();
+        let staged = file.metadata().unwrap();
+        assert_eq!(mode(&staged), 0o600, "the staging file");
+        assert_eq!(staged.nlink(), 0, "its name is gone");
+        assert!(size > 0);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "nothing left beside the database");
+        let saved = dir.path().join("saved.redb");
+        std::io::copy(&mut file, &mut std::fs::File::create(&saved).unwrap()).unwrap();
+        drop(store);
+
+        // Over a database another user could read, the restored file is 0600.
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+        restore(&saved, &db).unwrap();
+        assert_eq!(mode(&std::fs::metadata(&db).unwrap()), 0o600);
+        let fresh = dir.path().join("fresh.redb");
+        restore(&saved, &fresh).unwrap();
+        assert_eq!(mode(&std::fs::metadata(&fresh).unwrap()), 0o600);
+    }
 }

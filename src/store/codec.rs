@@ -19,15 +19,36 @@ pub(super) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
+/// Decodes a stored value; an error names its type, never a changed value.
 pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let kind = std::any::type_name::<T>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("value");
+    decode_as(bytes).map_err(|why| Error::internal(format!("a stored {kind} {why}")))
+}
+
+/// Decodes the stored object `kind` under `key`; an error names both.
+pub(super) fn decode_object<T: DeserializeOwned>(
+    bytes: &[u8],
+    kind: &str,
+    key: impl std::fmt::Display,
+) -> Result<T, Error> {
+    decode_as(bytes).map_err(|why| Error::internal(format!("the stored {kind} {key} {why}")))
+}
+
+fn decode_as<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     match bytes.split_first() {
-        Some((&FORMAT_V1, rest)) => bincode::serde::decode_from_slice(rest, config())
-            .map(|(value, _)| value)
-            .map_err(Error::internal),
-        Some((format, _)) => Err(Error::internal(format!(
-            "stored value has unknown format {format}"
-        ))),
-        None => Err(Error::internal("stored value is empty")),
+        Some((&FORMAT_V1, rest)) => match bincode::serde::decode_from_slice(rest, config()) {
+            Ok((value, read)) if read == rest.len() => Ok(value),
+            Ok((_, read)) => Err(format!(
+                "does not decode: {} bytes left over after the value",
+                rest.len() - read
+            )),
+            Err(err) => Err(format!("does not decode: {err}")),
+        },
+        Some((format, _)) => Err(format!("has unknown format {format}")),
+        None => Err("is empty".to_owned()),
     }
 }
 
@@ -50,5 +71,24 @@ mod tests {
         assert!(decode::<u32>(&bytes).is_err());
         assert!(decode::<u32>(&[]).is_err());
         assert!(decode::<String>(&[FORMAT_V1, 200]).is_err());
+    }
+
+    #[test]
+    fn an_error_names_the_object_and_trailing_bytes_are_refused() {
+        let mut bytes = encode(&7u32).unwrap();
+        bytes.push(0);
+        let err = decode_object::<u32>(&bytes, "role", "ops").unwrap_err();
+        let Error::Internal(cause) = err else {
+            panic!("not internal")
+        };
+        assert!(
+            cause
+                .to_string()
+                .starts_with("the stored role ops does not decode")
+        );
+        let Error::Internal(cause) = decode::<String>(&[2]).unwrap_err() else {
+            panic!("not internal")
+        };
+        assert_eq!(cause.to_string(), "a stored String has unknown format 2");
     }
 }

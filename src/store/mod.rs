@@ -9,23 +9,30 @@ mod backup;
 mod bootstrap;
 mod codec;
 mod credentials;
+mod files;
 mod groups;
+mod integrity;
 mod listing;
 mod memberships;
 mod principals;
 mod reader;
 mod roles;
+mod seal;
 mod tables;
 mod tokens;
 
 pub use backup::{RestoreError, restore};
 pub use bootstrap::Recovery;
+pub use integrity::{IntegrityReport, IntegrityTimer};
+pub use seal::{KeyFileError, SealKey, resolve as resolve_key_file};
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, Weak};
 use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::counter::Counter;
+use redb::backends::FileBackend;
 use redb::{
     Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTableMetadata,
     WriteTransaction,
@@ -99,12 +106,50 @@ pub enum OpenError {
         #[source]
         source: Error,
     },
+    #[error("cannot create the database {path}: {source}")]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the database {path} is damaged and was not opened: {reason}; restore a backup \
+         with `keyhouse restore`"
+    )]
+    Damaged { path: PathBuf, reason: String },
+    #[error("cannot use the database {path} with storage.key_file: {reason}")]
+    KeyFile { path: PathBuf, reason: String },
+}
+
+/// The text of a caught panic.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned())
+}
+
+/// Runs `f`, turning a panic (redb asserts on some damaged pages) into an error.
+fn unpanicked<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        Err(Error::internal(format!(
+            "the database failed while reading: {}",
+            panic_text(payload.as_ref())
+        )))
+    })
 }
 
 #[derive(Clone)]
 pub struct Store {
-    db: Arc<Database>,
+    /// Shared by every transaction; taken exclusively only by the integrity check, which
+    /// redb runs with no transaction alive.
+    db: Arc<RwLock<Database>>,
     path: PathBuf,
+    /// Seals the signing keys' private halves: `storage.key_file`.
+    seal_key: Option<Arc<SealKey>>,
+    /// File-mode warnings and the last integrity check.
+    health: Arc<integrity::Health>,
     /// Committed write transactions, for `/metrics` and for tests of batching; also the
     /// generation that stales the authentication caches.
     writes: Counter,
@@ -117,22 +162,68 @@ pub struct Store {
     details: Arc<AuthCache<Uuid, (AccountDetails, Option<Timestamp>)>>,
 }
 
-impl Store {
-    /// Opens or creates the database file and its tables, refusing a newer schema.
-    pub fn open(path: &Path) -> Result<Store, OpenError> {
-        let db = Database::builder()
+/// Opens `path` with redb's integrity check: every page's checksum is verified before
+/// anything is served, so a damaged file is an error here and not a panic or altered
+/// data later. A panic of redb on a damaged file is an error too.
+fn open_database(path: &Path) -> Result<Database, OpenError> {
+    let created = files::create_database_file(path).map_err(|source| OpenError::Create {
+        path: path.to_owned(),
+        source,
+    })?;
+    let opened = catch_unwind(AssertUnwindSafe(|| {
+        let mut builder = Database::builder();
+        builder
             .set_cache_size(CACHE_BYTES)
-            .create(path)
-            .map_err(|source| match source {
-                DatabaseError::DatabaseAlreadyOpen => OpenError::InUse(path.to_owned()),
-                source => OpenError::Open {
-                    path: path.to_owned(),
-                    source,
-                },
-            })?;
-        let store = Store {
-            db: Arc::new(db),
+            .set_check_integrity_on_open(true);
+        match created {
+            Some(file) => builder.create_with_backend(FileBackend::new(file)?),
+            None => builder.create(path),
+        }
+    }));
+    let damaged = |reason: String| OpenError::Damaged {
+        path: path.to_owned(),
+        reason,
+    };
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(DatabaseError::DatabaseAlreadyOpen)) => Err(OpenError::InUse(path.to_owned())),
+        Ok(Err(DatabaseError::Storage(redb::StorageError::Corrupted(reason)))) => {
+            Err(damaged(reason))
+        }
+        Ok(Err(source)) => Err(OpenError::Open {
             path: path.to_owned(),
+            source,
+        }),
+        Err(payload) => Err(damaged(panic_text(payload.as_ref()))),
+    }
+}
+
+impl Store {
+    /// Opens or creates the database file (0600) and its tables, refusing a newer schema
+    /// or a damaged file. The signing keys are left as they are, sealed or not.
+    pub fn open(path: &Path) -> Result<Store, OpenError> {
+        Store::open_inner(path, None)
+    }
+
+    /// As [`Store::open`], for serving: with `seal_key` every signing key must open with
+    /// it and unsealed ones are sealed; without it, sealed keys refuse the start.
+    pub fn open_with(path: &Path, seal_key: Option<SealKey>) -> Result<Store, OpenError> {
+        let store = Store::open_inner(path, seal_key.map(Arc::new))?;
+        store.check_sealing(store.seal_key.as_deref())?;
+        Ok(store)
+    }
+
+    fn open_inner(path: &Path, seal_key: Option<Arc<SealKey>>) -> Result<Store, OpenError> {
+        let db = open_database(path)?;
+        let health = integrity::Health::new(files::mode_warnings(path));
+        for warning in health.file_warnings() {
+            log::warn!("{warning}");
+        }
+        let store = Store {
+            db: Arc::new(RwLock::new(db)),
+            path: path.to_owned(),
+            seal_key,
+            health: Arc::new(health),
             writes: Counter::default(),
             secrets: Arc::new(AuthCache::new()),
             subjects: Arc::new(AuthCache::new()),
@@ -160,13 +251,22 @@ impl Store {
         }
     }
 
-    /// Runs `f` in one write transaction and commits it; an error rolls it all back.
+    /// The database, shared with other transactions.
+    fn db(&self) -> RwLockReadGuard<'_, Database> {
+        self.db.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` in one write transaction and commits it; an error rolls it all back, and
+    /// so does a panic, which becomes an error.
     fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T, Error>) -> Result<T, Error> {
-        let tx = self.db.begin_write()?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        self.writes.inc();
-        Ok(out)
+        let db = self.db();
+        unpanicked(|| {
+            let tx = db.begin_write()?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            self.writes.inc();
+            Ok(out)
+        })
     }
 
     /// The generation of what a read started now sees: the count of commits so far.
@@ -174,10 +274,13 @@ impl Store {
         self.writes.get()
     }
 
-    /// Runs `f` on one consistent snapshot.
+    /// Runs `f` on one consistent snapshot; a panic becomes an error.
     fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T, Error>) -> Result<T, Error> {
-        let tx = self.db.begin_read()?;
-        f(&tx)
+        let db = self.db();
+        unpanicked(|| {
+            let tx = db.begin_read()?;
+            f(&tx)
+        })
     }
 
     /// The count of committed write transactions.
@@ -216,7 +319,7 @@ impl Store {
 }
 
 /// See [`Store::close_watch`].
-pub struct CloseWatch(Weak<Database>);
+pub struct CloseWatch(Weak<RwLock<Database>>);
 
 impl CloseWatch {
     /// Waits up to `timeout` for the database to close; whether it did.
@@ -255,6 +358,23 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("newer"));
+    }
+
+    #[test]
+    fn a_panic_in_a_store_operation_is_an_error_and_the_store_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("k.redb")).unwrap();
+        let read: Result<(), Error> = store.read(|_| panic!("damaged page"));
+        let Err(Error::Internal(cause)) = read else {
+            panic!("not an internal error")
+        };
+        assert!(cause.to_string().contains("damaged page"), "{cause}");
+        assert!(
+            store
+                .write(|_| -> Result<(), Error> { panic!("x") })
+                .is_err()
+        );
+        assert!(store.is_ready());
     }
 
     #[test]

@@ -1,27 +1,154 @@
 //! Access-token state in storage: the signing keys, and the revoked tokens that stay
 //! denied until they expire.
+//!
+//! With `storage.key_file` the private half of each key is sealed at rest (see
+//! [`super::seal`]); without it, it is stored as it is, in a file only its owner reads.
 
 use chrono::Duration;
 use redb::{ReadableTable, WriteTransaction};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::reader::Reader;
-use super::{Store, WriteContext, accounts, audit, codec, principals, tables};
+use super::seal::{self, SealKey};
+use super::{OpenError, Store, WriteContext, accounts, audit, codec, principals, tables};
 use crate::domain::{Change, Kind, SigningKey, Target, Timestamp};
 use crate::error::Error;
 
-fn all_keys(tx: &impl Reader) -> Result<Vec<SigningKey>, Error> {
+/// A signing key as stored: the field layout of `SigningKey`, so files written before
+/// sealing existed read as they are; `private` is PKCS#8 DER or a sealed value.
+#[derive(Serialize, Deserialize)]
+struct StoredKey {
+    kid: String,
+    private: Vec<u8>,
+    public: Vec<u8>,
+    #[serde(with = "chrono::serde::ts_seconds")]
+    created_at: Timestamp,
+    #[serde(with = "chrono::serde::ts_seconds_option")]
+    retired_at: Option<Timestamp>,
+    #[serde(with = "chrono::serde::ts_seconds_option")]
+    drop_at: Option<Timestamp>,
+}
+
+fn stored_keys(tx: &impl Reader) -> Result<Vec<StoredKey>, Error> {
     let table = tx.table(tables::SIGNING_KEYS)?;
     table
         .iter()?
-        .map(|entry| codec::decode(entry?.1.value()))
+        .map(|entry| {
+            let (kid, value) = entry?;
+            codec::decode_object(value.value(), "signing_key", kid.value())
+        })
         .collect()
 }
 
-fn put_key(tx: &WriteTransaction, key: &SigningKey) -> Result<(), Error> {
-    tx.open_table(tables::SIGNING_KEYS)?
-        .insert(key.kid.as_str(), codec::encode(key)?.as_slice())?;
-    Ok(())
+impl Store {
+    fn unseal(&self, key: StoredKey) -> Result<SigningKey, Error> {
+        let pkcs8 = if seal::is_sealed(&key.private) {
+            let kek = self.seal_key.as_deref().ok_or_else(|| {
+                Error::internal(format!(
+                    "signing key {} is sealed and storage.key_file is not set",
+                    key.kid
+                ))
+            })?;
+            kek.open(&key.kid, &key.private).ok_or_else(|| {
+                Error::internal(format!(
+                    "storage.key_file does not open signing key {}",
+                    key.kid
+                ))
+            })?
+        } else {
+            key.private
+        };
+        Ok(SigningKey {
+            kid: key.kid,
+            pkcs8,
+            public: key.public,
+            created_at: key.created_at,
+            retired_at: key.retired_at,
+            drop_at: key.drop_at,
+        })
+    }
+
+    fn all_keys(&self, tx: &impl Reader) -> Result<Vec<SigningKey>, Error> {
+        stored_keys(tx)?
+            .into_iter()
+            .map(|key| self.unseal(key))
+            .collect()
+    }
+
+    fn put_key(&self, tx: &WriteTransaction, key: &SigningKey) -> Result<(), Error> {
+        let private = match self.seal_key.as_deref() {
+            Some(kek) => kek
+                .seal(&key.kid, &key.pkcs8)
+                .ok_or_else(|| Error::internal("cannot seal a signing key"))?,
+            None => key.pkcs8.clone(),
+        };
+        let stored = StoredKey {
+            kid: key.kid.clone(),
+            private,
+            public: key.public.clone(),
+            created_at: key.created_at,
+            retired_at: key.retired_at,
+            drop_at: key.drop_at,
+        };
+        tx.open_table(tables::SIGNING_KEYS)?
+            .insert(key.kid.as_str(), codec::encode(&stored)?.as_slice())?;
+        Ok(())
+    }
+
+    /// At a start with `kek`: every key must open with it, and keys stored unsealed are
+    /// sealed, all in one transaction. Without it, a sealed key stops the start. Either
+    /// way the message names `storage.key_file`.
+    pub(super) fn check_sealing(&self, kek: Option<&SealKey>) -> Result<(), OpenError> {
+        let refuse = |reason: String| OpenError::KeyFile {
+            path: self.path.clone(),
+            reason,
+        };
+        let stored = self
+            .read(stored_keys)
+            .map_err(|e| refuse(format!("{e:?}")))?;
+        let plain: Vec<&StoredKey> = stored
+            .iter()
+            .filter(|k| !seal::is_sealed(&k.private))
+            .collect();
+        let sealed = stored.len() - plain.len();
+        match kek {
+            None if sealed > 0 => {
+                return Err(refuse(format!(
+                    "its {sealed} signing key(s) are sealed; set storage.key_file to the key \
+                     file they were sealed with"
+                )));
+            }
+            None => return Ok(()),
+            Some(kek) => {
+                for key in stored.iter().filter(|k| seal::is_sealed(&k.private)) {
+                    if kek.open(&key.kid, &key.private).is_none() {
+                        return Err(refuse(format!(
+                            "storage.key_file does not open its signing key {} (wrong key \
+                             file?)",
+                            key.kid
+                        )));
+                    }
+                }
+            }
+        }
+        if plain.is_empty() {
+            return Ok(());
+        }
+        let count = plain.len();
+        self.write(|tx| {
+            for key in stored_keys(tx)? {
+                if !seal::is_sealed(&key.private) {
+                    let key = self.unseal(key)?;
+                    self.put_key(tx, &key)?;
+                }
+            }
+            Ok(())
+        })
+        .map_err(|e| refuse(format!("cannot seal its signing keys: {e:?}")))?;
+        log::info!("sealed {count} signing key(s) with storage.key_file");
+        Ok(())
+    }
 }
 
 fn target(key: &SigningKey) -> Target {
@@ -33,7 +160,8 @@ impl Store {
     /// Every signing key still published at `now`.
     pub fn signing_keys(&self, now: Timestamp) -> Result<Vec<SigningKey>, Error> {
         self.read(|tx| {
-            Ok(all_keys(tx)?
+            Ok(self
+                .all_keys(tx)?
                 .into_iter()
                 .filter(|k| k.is_published(now))
                 .collect())
@@ -45,11 +173,11 @@ impl Store {
         &self,
         make: impl FnOnce() -> Result<SigningKey, Error>,
     ) -> Result<(), Error> {
-        if self.read(|tx| Ok(all_keys(tx)?.iter().any(SigningKey::is_current)))? {
+        if self.read(|tx| Ok(self.all_keys(tx)?.iter().any(SigningKey::is_current)))? {
             return Ok(());
         }
         let key = make()?;
-        self.write(|tx| put_key(tx, &key))
+        self.write(|tx| self.put_key(tx, &key))
     }
 
     /// Makes `key` current. The old current key retires: it stays published for
@@ -63,18 +191,18 @@ impl Store {
     ) -> Result<SigningKey, Error> {
         self.write(|tx| {
             let mut retired = Vec::new();
-            for mut old in all_keys(tx)? {
+            for mut old in self.all_keys(tx)? {
                 if !old.is_published(ctx.now) {
                     tx.open_table(tables::SIGNING_KEYS)?
                         .remove(old.kid.as_str())?;
                 } else if old.is_current() {
                     old.retired_at = Some(ctx.now);
                     old.drop_at = Some(ctx.now + keep_for);
-                    put_key(tx, &old)?;
+                    self.put_key(tx, &old)?;
                     retired.push(old.kid.clone());
                 }
             }
-            put_key(tx, &key)?;
+            self.put_key(tx, &key)?;
             let changes = vec![Change::set("retired", &retired)];
             audit::append(tx, ctx, "signing_key.rotate", target(&key), changes)?;
             Ok(key)
@@ -121,5 +249,91 @@ impl Store {
             }
             Ok(found)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kek(byte: u8) -> SealKey {
+        SealKey::from_bytes(&[byte; seal::KEY_LEN]).unwrap()
+    }
+
+    /// A key with recognizable private bytes; the store does not parse them.
+    fn signing_key() -> SigningKey {
+        let mut pkcs8 = vec![0x30];
+        pkcs8.extend_from_slice(Uuid::new_v4().as_bytes());
+        pkcs8.extend_from_slice(Uuid::new_v4().as_bytes());
+        SigningKey {
+            kid: Uuid::new_v4().to_string(),
+            pkcs8,
+            public: vec![4; 65],
+            created_at: crate::clock::now(),
+            retired_at: None,
+            drop_at: None,
+        }
+    }
+
+    fn file_holds(path: &std::path::Path, bytes: &[u8]) -> bool {
+        let file = std::fs::read(path).unwrap();
+        file.windows(bytes.len()).any(|w| w == bytes)
+    }
+
+    #[test]
+    fn with_a_key_file_the_private_key_is_not_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = signing_key();
+        let (sealed, plain) = (dir.path().join("s.redb"), dir.path().join("p.redb"));
+        for (path, kek) in [(&sealed, Some(kek(1))), (&plain, None)] {
+            let store = Store::open_with(path, kek).unwrap();
+            store.ensure_signing_key(|| Ok(key.clone())).unwrap();
+            let read = store.signing_keys(crate::clock::now()).unwrap();
+            assert_eq!(read, vec![key.clone()]);
+        }
+        assert!(!file_holds(&sealed, &key.pkcs8), "sealed at rest");
+        assert!(file_holds(&plain, &key.pkcs8), "the control holds it");
+        let store = Store::open_with(&sealed, Some(kek(1))).unwrap();
+        assert_eq!(store.signing_keys(crate::clock::now()).unwrap(), vec![key]);
+    }
+
+    #[test]
+    fn a_start_with_a_key_file_seals_stored_keys_and_the_wrong_or_no_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let key = signing_key();
+        let store = Store::open(&path).unwrap();
+        store.ensure_signing_key(|| Ok(key.clone())).unwrap();
+        drop(store);
+
+        let store = Store::open_with(&path, Some(kek(1))).unwrap();
+        let stored = store.read(stored_keys).unwrap();
+        assert!(stored.iter().all(|k| seal::is_sealed(&k.private)));
+        assert_eq!(
+            store.signing_keys(crate::clock::now()).unwrap(),
+            vec![key.clone()]
+        );
+        drop(store);
+
+        let err = Store::open_with(&path, Some(kek(2))).err().unwrap();
+        assert!(matches!(err, OpenError::KeyFile { .. }), "{err}");
+        assert!(err.to_string().contains("storage.key_file"), "{err}");
+        assert!(err.to_string().contains("wrong key file"), "{err}");
+        let err = Store::open_with(&path, None).err().unwrap();
+        assert!(err.to_string().contains("set storage.key_file"), "{err}");
+        // Commands that never touch the keys still open it.
+        assert!(Store::open(&path).is_ok());
+    }
+
+    #[test]
+    fn keys_stored_before_sealing_existed_still_read() {
+        let key = signing_key();
+        // What earlier versions stored: the domain value itself.
+        let old = codec::encode(&key).unwrap();
+        let stored: StoredKey = codec::decode(&old).unwrap();
+        assert_eq!(stored.private, key.pkcs8);
+        let store_dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&store_dir.path().join("k.redb")).unwrap();
+        assert_eq!(store.unseal(stored).unwrap(), key);
     }
 }

@@ -3,11 +3,11 @@
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 #![allow(clippy::unwrap_used, clippy::panic)] // test support: a failure should stop the test
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use keyhouse::auth::secret::Secret;
 use keyhouse::config::Config;
-use keyhouse::server::{self, Spawned};
+use keyhouse::server::{self, Spawned, StartError};
 use reqwest::Method;
 use reqwest::blocking::{Client, Response};
 use reqwest::header::HeaderMap;
@@ -116,16 +116,29 @@ impl TestServer {
         self.config.storage.path.clone()
     }
 
+    /// The server's own temporary directory, which holds the database file.
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+
     /// Stops the server and starts it again on the same database file.
     pub fn restart(&mut self) {
+        self.restart_with(|_| {}).unwrap();
+    }
+
+    /// Stops the server, changes its config with `tweak` and starts it again; after an
+    /// error it stays stopped.
+    pub fn restart_with(&mut self, tweak: impl FnOnce(&mut Config)) -> Result<(), StartError> {
         if let Some(spawned) = self.spawned.take() {
             spawned.stop();
         }
+        tweak(&mut self.config);
         let mut config = self.config.clone();
         config.server.listen = "127.0.0.1:0".into();
-        let spawned = server::spawn(config).unwrap();
+        let spawned = server::spawn(config)?;
         self.base = format!("http://{}", spawned.addr);
         self.spawned = Some(spawned);
+        Ok(())
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,198 @@
+//! redb's integrity check while serving: on a schedule and on demand. Every start runs
+//! it too (see `open_database`). redb verifies page checksums only in this check, never
+//! on an ordinary read, so this is what finds a file altered under a running server.
+//!
+//! The check needs the database to itself: it waits for running transactions to end and
+//! holds new ones back while it reads the file.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+
+use super::{Store, panic_text};
+use crate::domain::Timestamp;
+
+/// The outcome of one integrity check.
+#[derive(Debug, Clone)]
+pub struct IntegrityReport {
+    /// Whether every page verified.
+    pub ok: bool,
+    /// What was found, for the operator.
+    pub message: String,
+    pub checked_at: Timestamp,
+    pub duration_ms: u64,
+}
+
+/// What the store tells `/readyz` and `/metrics` about its file.
+pub(super) struct Health {
+    file_warnings: Vec<String>,
+    last: Mutex<Option<IntegrityReport>>,
+    failures: Counter,
+    last_ok: Gauge,
+}
+
+impl Health {
+    pub(super) fn new(file_warnings: Vec<String>) -> Health {
+        let last_ok = Gauge::default();
+        // The open has just verified the file.
+        last_ok.set(1);
+        Health {
+            file_warnings,
+            last: Mutex::new(None),
+            failures: Counter::default(),
+            last_ok,
+        }
+    }
+
+    pub(super) fn file_warnings(&self) -> &[String] {
+        &self.file_warnings
+    }
+
+    fn record(&self, report: &IntegrityReport) {
+        if report.ok {
+            self.last_ok.set(1);
+        } else {
+            self.failures.inc();
+            self.last_ok.set(0);
+        }
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(report.clone());
+    }
+}
+
+impl Store {
+    /// Runs redb's integrity check now, records it and logs it.
+    pub fn check_integrity(&self, now: Timestamp) -> IntegrityReport {
+        let started = Instant::now();
+        let outcome = {
+            let mut db = self.db.write().unwrap_or_else(PoisonError::into_inner);
+            catch_unwind(AssertUnwindSafe(|| db.check_integrity()))
+        };
+        let (ok, message) = match outcome {
+            Ok(Ok(true)) => (true, "every page verified".to_owned()),
+            Ok(Ok(false)) => (
+                true,
+                "every page verified; redb rebuilt its free-space state".to_owned(),
+            ),
+            Ok(Err(err)) => (false, err.to_string()),
+            Err(payload) => (false, panic_text(payload.as_ref())),
+        };
+        let report = IntegrityReport {
+            ok,
+            message,
+            checked_at: now,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        };
+        if report.ok {
+            log::info!(
+                "integrity check of {} passed: {}",
+                self.path.display(),
+                report.message
+            );
+        } else {
+            log::error!(
+                "integrity check of {} FAILED: {}; stop keyhouse and restore a backup",
+                self.path.display(),
+                report.message
+            );
+        }
+        self.health.record(&report);
+        report
+    }
+
+    /// What an operator should act on: file-mode warnings and a failed integrity check.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = self.health.file_warnings.clone();
+        if let Some(report) = self.last_failed_check() {
+            warnings.push(format!(
+                "the integrity check at {} failed: {}",
+                report.checked_at.to_rfc3339(),
+                report.message
+            ));
+        }
+        warnings
+    }
+
+    /// The last integrity check, if it failed.
+    pub fn last_failed_check(&self) -> Option<IntegrityReport> {
+        let last = self
+            .health
+            .last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        last.as_ref().filter(|r| !r.ok).cloned()
+    }
+
+    /// Failed integrity checks since start, and whether the last one passed (1) or not.
+    pub fn integrity_metrics(&self) -> (Counter, Gauge) {
+        (self.health.failures.clone(), self.health.last_ok.clone())
+    }
+}
+
+/// Runs the check every `interval` on its own thread until stopped.
+pub struct IntegrityTimer {
+    stop: Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl IntegrityTimer {
+    /// Starts the timer; `None` when `interval` is zero (off).
+    pub fn start(
+        store: Store,
+        interval: Duration,
+        now: fn() -> Timestamp,
+    ) -> Option<IntegrityTimer> {
+        if interval.is_zero() {
+            return None;
+        }
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                store.check_integrity(now());
+            }
+        });
+        Some(IntegrityTimer { stop, thread })
+    }
+
+    /// Stops the timer and lets go of the store.
+    pub fn stop(self) {
+        drop(self.stop);
+        let _ = self.thread.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_check_of_a_sound_file_passes_and_is_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("k.redb")).unwrap();
+        let report = store.check_integrity(crate::clock::now());
+        assert!(report.ok, "{report:?}");
+        assert!(store.warnings().is_empty());
+        let (failures, last_ok) = store.integrity_metrics();
+        assert_eq!((failures.get(), last_ok.get()), (0, 1));
+    }
+
+    #[test]
+    fn a_failed_check_is_a_warning_and_a_metric() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("k.redb")).unwrap();
+        store.health.record(&IntegrityReport {
+            ok: false,
+            message: "page 7 checksum".to_owned(),
+            checked_at: crate::clock::now(),
+            duration_ms: 1,
+        });
+        assert!(store.warnings()[0].contains("page 7 checksum"));
+        assert!(store.last_failed_check().is_some());
+        let (failures, last_ok) = store.integrity_metrics();
+        assert_eq!((failures.get(), last_ok.get()), (1, 0));
+    }
+}
