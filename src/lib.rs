@@ -1,6 +1,7 @@
 //! keyhouse: service accounts, groups, roles and hashed credentials in one embedded redb
 //! file, behind an HTTP API. See `docs/architecture.md` for the layers.
 
+pub mod access_log;
 pub mod api;
 pub mod auth;
 pub mod cli;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::error::{JsonPayloadError, PayloadError, QueryPayloadError, UrlencodedError};
-use actix_web::middleware::{Logger, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -25,7 +25,7 @@ use crate::connections::{self, DISCONNECT_TIMEOUT, HEADER_TIMEOUT, KEEP_ALIVE};
 use crate::error::{Error, OAuthError};
 use crate::metrics::{self, Metrics};
 use crate::store::{CloseWatch, OpenError, Store};
-use crate::{clock, http_limits, request_id};
+use crate::{access_log, clock, http_limits, request_id};
 
 /// Why the server could not start, in words for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -235,7 +235,7 @@ fn app(
         .wrap(from_fn(http_limits::middleware))
         .wrap(from_fn(metrics::middleware))
         .wrap(from_fn(request_id::middleware))
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms %{x-request-id}o"))
+        .wrap(access_log::logger())
 }
 
 /// How long a stopped server may take to release the database file.

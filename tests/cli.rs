@@ -357,3 +357,26 @@ fn issue_token_on_a_new_path_provisions_the_database() {
     assert_eq!(status_of_me(&served.base, &secret), 200);
     served.stop();
 }
+
+#[test]
+fn a_secret_in_the_url_is_redacted_from_the_access_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(&dir.path().join("k.redb"), &[]);
+    let admin = served.printed_secret().unwrap();
+    let client = reqwest::blocking::Client::new();
+    for path in [
+        format!("/api/v1/me?access_token={admin}"),
+        format!("/api/v1/service-accounts/{admin}"),
+        format!("/healthz?t=kh%5F{}", &admin[3..]),
+    ] {
+        client.get(format!("{}{path}", served.base)).send().unwrap();
+    }
+    let log = served.stop();
+    let lines: Vec<&String> = log.iter().filter(|l| l.contains("[redacted]")).collect();
+    assert_eq!(lines.len(), 3, "{log:?}");
+    assert!(lines[0].contains("\"GET /api/v1/me?access_token=kh_[redacted] HTTP/1.1\""));
+    for line in &log {
+        assert!(!line.contains(&admin[3..]), "a secret in the log: {line}");
+    }
+}
+
