@@ -32,6 +32,11 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// PEM certificate and key; plain HTTP when unset.
     pub tls: Option<TlsConfig>,
+    /// Open connections served at once; more wait in the listen queue. Kept below the
+    /// open-file limit at start.
+    pub max_connections: usize,
+    /// Time from a request's head to the end of its body; a slower body gets 408.
+    pub body_read_timeout_seconds: u64,
 }
 
 impl Default for ServerConfig {
@@ -40,9 +45,16 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".to_owned(),
             max_body_bytes: 64 * 1024,
             tls: None,
+            max_connections: 768,
+            body_read_timeout_seconds: 10,
         }
     }
 }
+
+/// The most `server.max_connections` may be.
+pub const MAX_CONNECTIONS: usize = 1_000_000;
+/// The most `server.body_read_timeout_seconds` may be.
+pub const MAX_BODY_READ_TIMEOUT_SECONDS: u64 = 300;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -223,6 +235,18 @@ impl Config {
             && tls.cert_file.is_none() != tls.key_file.is_none()
         {
             return Err(invalid("server.tls", "cert_file and key_file go together"));
+        }
+        if !(1..=MAX_CONNECTIONS).contains(&self.server.max_connections) {
+            return Err(invalid(
+                "server.max_connections",
+                format!("must be from 1 to {MAX_CONNECTIONS}"),
+            ));
+        }
+        if !(1..=MAX_BODY_READ_TIMEOUT_SECONDS).contains(&self.server.body_read_timeout_seconds) {
+            return Err(invalid(
+                "server.body_read_timeout_seconds",
+                format!("must be from 1 to {MAX_BODY_READ_TIMEOUT_SECONDS}"),
+            ));
         }
         if self.storage.path.as_os_str().is_empty() {
             return Err(invalid("storage.path", "must not be empty"));
@@ -458,6 +482,38 @@ mod tests {
         std::fs::write(&file, "[server]\nlisen = \"x\"\n").unwrap();
         let err = Config::load(Some(&file), env(&[])).unwrap_err();
         assert!(err.to_string().contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn connection_settings_are_bounded() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c.server.max_connections, 768);
+        assert_eq!(c.server.body_read_timeout_seconds, 10);
+        for (var, value, named) in [
+            ("KEYHOUSE_SERVER__MAX_CONNECTIONS", "0", "from 1 to 1000000"),
+            (
+                "KEYHOUSE_SERVER__MAX_CONNECTIONS",
+                "1000001",
+                "from 1 to 1000000",
+            ),
+            (
+                "KEYHOUSE_SERVER__BODY_READ_TIMEOUT_SECONDS",
+                "0",
+                "from 1 to 300",
+            ),
+            (
+                "KEYHOUSE_SERVER__BODY_READ_TIMEOUT_SECONDS",
+                "301",
+                "from 1 to 300",
+            ),
+        ] {
+            let err = Config::load(None, env(&[(var, value)]))
+                .unwrap_err()
+                .to_string();
+            let setting = var.trim_start_matches("KEYHOUSE_SERVER__").to_lowercase();
+            assert!(err.contains(&format!("server.{setting}")), "{err}");
+            assert!(err.contains(named), "{err}");
+        }
     }
 
     #[test]

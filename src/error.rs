@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 
 use crate::domain::{AuthFailure, Kind};
 
-/// The contract's error codes, each with exactly one HTTP status.
+/// The contract's error codes, each with exactly one HTTP status (but see
+/// [`Error::status_code`] for 408, 414 and 431).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Code {
@@ -91,6 +92,15 @@ pub enum Error {
     StaleEtag,
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// 408 `INVALID_ARGUMENT`: the body did not arrive in time.
+    #[error("the request body did not arrive within {seconds} s")]
+    BodyTimeout { seconds: u64 },
+    /// 414 `INVALID_ARGUMENT`.
+    #[error("the request target is longer than {limit} bytes")]
+    UriTooLong { limit: usize },
+    /// 431 `INVALID_ARGUMENT`.
+    #[error("the request headers are larger than {limit} bytes")]
+    HeadersTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("too many failed authentications from this address; retry in {retry_after_seconds} s")]
@@ -121,7 +131,10 @@ pub enum OAuthError {
 impl Error {
     pub fn code(&self) -> Code {
         match self {
-            Error::InvalidArgument { .. } => Code::InvalidArgument,
+            Error::InvalidArgument { .. }
+            | Error::BodyTimeout { .. }
+            | Error::UriTooLong { .. }
+            | Error::HeadersTooLarge { .. } => Code::InvalidArgument,
             Error::Unauthenticated(_) => Code::Unauthenticated,
             Error::PermissionDenied(_) => Code::PermissionDenied,
             Error::NotFound { .. } | Error::NoRoute { .. } => Code::NotFound,
@@ -193,8 +206,15 @@ pub struct ErrorDetail {
 }
 
 impl ResponseError for Error {
+    /// The code's status, except for the three refusals of the HTTP layer, which keep
+    /// the status HTTP gives them and the code `INVALID_ARGUMENT`.
     fn status_code(&self) -> StatusCode {
-        self.code().status()
+        match self {
+            Error::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Error::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Error::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            _ => self.code().status(),
+        }
     }
 
     fn error_response(&self) -> HttpResponse {

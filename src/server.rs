@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::error::{JsonPayloadError, PayloadError, QueryPayloadError, UrlencodedError};
-use actix_web::middleware::{Logger, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -20,14 +20,14 @@ use crate::auth::client::AssertionReplay;
 use crate::auth::jwt::{OAuthSettings, Tokens};
 use crate::auth::last_use::{Flusher, LastUse};
 use crate::auth::secret::Secret;
-use crate::clock;
 use crate::config::{Config, ConfigError};
+use crate::connections::{self, DISCONNECT_TIMEOUT, HEADER_TIMEOUT, KEEP_ALIVE};
 use crate::error::{Error, OAuthError};
 use crate::metrics::{self, Metrics};
-use crate::request_id;
 use crate::store::{
     CloseWatch, IntegrityTimer, KeyFileError, OpenError, SealKey, Store, resolve_key_file,
 };
+use crate::{access_log, clock, http_limits, request_id};
 
 /// Why the server could not start, in words for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -246,9 +246,10 @@ fn app(
             }),
         )
         .default_service(web::to(api::unmatched))
+        .wrap(from_fn(http_limits::middleware))
         .wrap(from_fn(metrics::middleware))
         .wrap(from_fn(request_id::middleware))
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms %{x-request-id}o"))
+        .wrap(access_log::logger())
 }
 
 /// How long a stopped server may take to release the database file.
@@ -299,13 +300,33 @@ pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
         Some((cert_file, key_file)) => Some(tls_config(cert_file, key_file)?),
         None => None,
     };
+    let plan = connections::plan(
+        config.server.max_connections,
+        connections::open_file_limit(),
+        std::thread::available_parallelism().map_or(2, |n| n.get()),
+    );
+    if let Some(cap) = plan.lowered_to {
+        log::warn!(
+            "server.max_connections {} does not fit under the open-file limit with {} \
+             descriptors to spare; serving at most {cap} connections (raise LimitNOFILE, \
+             or ulimit -n)",
+            config.server.max_connections,
+            connections::RESERVED_FILES
+        );
+    }
     let prepared = prepare(config, oauth)?;
     let closed = prepared.store.close_watch();
     let last_use: Arc<LastUse> = prepared.last_use.clone().into_inner();
     let flusher = Flusher::start(prepared.store.get_ref().clone(), last_use, flush_every);
     let checker = IntegrityTimer::start(prepared.store.get_ref().clone(), check_every, clock::now);
     let factory = move || app(prepared.clone());
-    let mut server = HttpServer::new(factory).shutdown_timeout(30);
+    let mut server = HttpServer::new(factory)
+        .shutdown_timeout(30)
+        .workers(plan.workers)
+        .max_connections(plan.per_worker)
+        .client_request_timeout(HEADER_TIMEOUT)
+        .keep_alive(KEEP_ALIVE)
+        .client_disconnect_timeout(DISCONNECT_TIMEOUT);
     if !handle_signals {
         server = server.disable_signals();
     }

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)] // test support: a failure should stop the test
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -496,4 +496,90 @@ fn a_damaged_database_exits_with_a_message_not_a_panic() {
     assert_eq!(code, Some(1), "exit 101 is a panic: {stderr}");
     assert!(stderr.contains("is damaged"), "{stderr}");
     assert!(stderr.contains("keyhouse restore"), "{stderr}");
+}
+
+#[test]
+fn a_secret_in_the_url_is_redacted_from_the_access_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(&dir.path().join("k.redb"), &[]);
+    let admin = served.printed_secret().unwrap();
+    let client = reqwest::blocking::Client::new();
+    for path in [
+        format!("/api/v1/me?access_token={admin}"),
+        format!("/api/v1/service-accounts/{admin}"),
+        format!("/healthz?t=kh%5F{}", &admin[3..]),
+    ] {
+        client.get(format!("{}{path}", served.base)).send().unwrap();
+    }
+    let log = served.stop();
+    let lines: Vec<&String> = log.iter().filter(|l| l.contains("[redacted]")).collect();
+    assert_eq!(lines.len(), 3, "{log:?}");
+    assert!(lines[0].contains("\"GET /api/v1/me?access_token=kh_[redacted] HTTP/1.1\""));
+    for line in &log {
+        assert!(!line.contains(&admin[3..]), "a secret in the log: {line}");
+    }
+}
+
+/// A TLS ClientHello whose SNI names an IP address, which RFC 6066 forbids.
+fn client_hello_with_ip_sni() -> Vec<u8> {
+    fn with_len16(bytes: &[u8]) -> Vec<u8> {
+        let mut out = u16::try_from(bytes.len()).unwrap().to_be_bytes().to_vec();
+        out.extend_from_slice(bytes);
+        out
+    }
+    let name = [&[0u8][..], &with_len16(b"127.0.0.1")].concat(); // host_name
+    let extension = [&[0u8, 0][..], &with_len16(&with_len16(&name))].concat(); // server_name
+    let hello = [
+        &[3u8, 3][..],       // TLS 1.2
+        &[7; 32],            // random
+        &[0],                // no session id
+        &[0, 2, 0xc0, 0x2b], // one cipher suite
+        &[1, 0],             // no compression
+        &with_len16(&extension),
+    ]
+    .concat();
+    let length = u32::try_from(hello.len()).unwrap().to_be_bytes();
+    let handshake = [&[1u8][..], &length[1..], &hello].concat(); // client_hello
+    [&[0x16u8, 3, 1][..], &with_len16(&handshake)].concat()
+}
+
+#[test]
+fn an_ip_address_as_sni_does_not_flood_the_warning_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert_file, key_file) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_file, cert.cert.pem()).unwrap();
+    std::fs::write(&key_file, cert.key_pair.serialize_pem()).unwrap();
+    let warnings_of = |rust_log: &str| {
+        let served = Served::start(
+            &dir.path().join("k.redb"),
+            &[
+                ("RUST_LOG", rust_log),
+                (
+                    "KEYHOUSE_SERVER__TLS__CERT_FILE",
+                    cert_file.to_str().unwrap(),
+                ),
+                ("KEYHOUSE_SERVER__TLS__KEY_FILE", key_file.to_str().unwrap()),
+            ],
+        );
+        let addr = served.base.trim_start_matches("https://");
+        let mut conn = std::net::TcpStream::connect(addr).unwrap();
+        conn.write_all(&client_hello_with_ip_sni()).unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut answer = [0u8; 64];
+        assert!(conn.read(&mut answer).unwrap() > 0, "the server answers");
+        served
+            .stop()
+            .into_iter()
+            .filter(|l| l.contains("Illegal SNI"))
+            .count()
+    };
+    // `keyhouse=info` only so that the test can read the listening address.
+    assert_eq!(warnings_of("warn,keyhouse=info"), 0);
+    assert_eq!(
+        warnings_of("warn,keyhouse=info,rustls=warn"),
+        1,
+        "named, it logs"
+    );
 }

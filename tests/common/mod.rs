@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 #![allow(clippy::unwrap_used, clippy::panic)] // test support: a failure should stop the test
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use keyhouse::auth::secret::Secret;
@@ -110,6 +111,11 @@ impl TestServer {
             spawned: Some(spawned),
             _dir: dir,
         }
+    }
+
+    /// The address the server listens on, for raw TCP clients.
+    pub fn addr(&self) -> SocketAddr {
+        self.spawned.as_ref().unwrap().addr
     }
 
     pub fn db_path(&self) -> PathBuf {

@@ -1,0 +1,166 @@
+//! The HTTP layer under abuse: stalled bodies, many connections, and request heads too
+//! large or malformed for the framework.
+#![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::TestServer;
+use reqwest::blocking::Client;
+use serde_json::Value;
+
+/// The head of a token request whose 60000-byte body never comes.
+const STALLED: &[u8] = b"POST /oauth2/token HTTP/1.1\r\nHost: keyhouse\r\n\
+    Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 60000\r\n\r\n";
+
+fn stall(addr: SocketAddr) -> TcpStream {
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.write_all(STALLED).unwrap();
+    conn
+}
+
+/// A raw answer: status, head (lowercased) and body.
+struct Raw {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Raw {
+    /// Reads until the server closes the connection (at most 20 s).
+    fn read(conn: &mut TcpStream) -> Raw {
+        conn.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut bytes = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            match conn.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+                Err(e) => panic!("no answer or no close: {e}; so far {bytes:?}"),
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head.split(' ').nth(1).and_then(|s| s.parse().ok());
+        Raw {
+            status: status.unwrap_or_else(|| panic!("no status line: {text:?}")),
+            head: head.to_lowercase(),
+            body: body.to_owned(),
+        }
+    }
+
+    /// Sends `request` on a new connection and reads the answer.
+    fn send(addr: SocketAddr, request: &[u8]) -> Raw {
+        let mut conn = TcpStream::connect(addr).unwrap();
+        // The server may refuse before reading it all; its answer still comes.
+        let _ = conn.write_all(request);
+        Raw::read(&mut conn)
+    }
+
+    #[track_caller]
+    fn assert_contract(&self, status: u16) {
+        assert_eq!(self.status, status, "{}\n{}", self.head, self.body);
+        let body: Value = serde_json::from_str(&self.body).unwrap();
+        assert_eq!(body["error"]["code"], "INVALID_ARGUMENT", "{body}");
+        assert!(body["error"]["message"].is_string(), "{body}");
+        assert!(self.head.contains("\r\nx-request-id: "), "{}", self.head);
+    }
+}
+
+#[test]
+fn stalled_bodies_neither_starve_clients_nor_stay_open() {
+    let s = TestServer::start_with(|c| c.server.body_read_timeout_seconds = 1);
+    let mut stalled: Vec<TcpStream> = (0..300).map(|_| stall(s.addr())).collect();
+    let client = Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let health = client.get(s.url("/healthz")).send().unwrap();
+        let me = client
+            .get(s.url("/api/v1/me"))
+            .bearer_auth(&s.token)
+            .send()
+            .unwrap();
+        assert_eq!((health.status().as_u16(), me.status().as_u16()), (200, 200));
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "answered in {:?}",
+            started.elapsed()
+        );
+    }
+    for conn in &mut stalled {
+        let raw = Raw::read(conn);
+        raw.assert_contract(408);
+        assert!(raw.head.contains("connection: close"), "{}", raw.head);
+    }
+}
+
+#[test]
+fn connections_beyond_the_cap_wait_for_a_free_one() {
+    let s = TestServer::start_with(|c| {
+        c.server.max_connections = 2;
+        c.server.body_read_timeout_seconds = 3;
+    });
+    let _stalled: Vec<TcpStream> = (0..2).map(|_| stall(s.addr())).collect();
+    let started = Instant::now();
+    let health = Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+        .get(s.url("/healthz"))
+        .send()
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "served before a stalled connection was let go: {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn long_targets_and_headers_get_the_error_body() {
+    let s = TestServer::start();
+    let long_uri = format!(
+        "GET /healthz?pad={} HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n",
+        "a".repeat(9 * 1024)
+    );
+    Raw::send(s.addr(), long_uri.as_bytes()).assert_contract(414);
+    let big_header = format!(
+        "GET /healthz HTTP/1.1\r\nHost: k\r\nX-Pad: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(20 * 1024)
+    );
+    Raw::send(s.addr(), big_header.as_bytes()).assert_contract(431);
+    let fine = format!(
+        "GET /healthz?pad={} HTTP/1.1\r\nHost: k\r\nX-Pad: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(7 * 1024),
+        "a".repeat(15 * 1024)
+    );
+    assert_eq!(Raw::send(s.addr(), fine.as_bytes()).status, 200);
+}
+
+/// What actix refuses in its codec, before any of keyhouse runs: still refused, with
+/// its bare status (docs/api.md).
+#[test]
+fn heads_the_codec_refuses_are_refused() {
+    let s = TestServer::start();
+    let mut huge = b"GET /healthz HTTP/1.1\r\nHost: k\r\nX-Pad: ".to_vec();
+    huge.resize(128 * 1024, b'a');
+    assert_eq!(Raw::send(s.addr(), &huge).status, 431);
+    let huge_uri = format!(
+        "GET /healthz?pad={} HTTP/1.1\r\nHost: k\r\n\r\n",
+        "a".repeat(70 * 1024)
+    );
+    assert_eq!(Raw::send(s.addr(), huge_uri.as_bytes()).status, 400);
+    let bad_byte = b"GET /healthz HTTP/1.1\r\nHost: k\r\nX-Bad: a\x01b\r\n\r\n";
+    assert_eq!(Raw::send(s.addr(), bad_byte).status, 400);
+    let no_host = b"GET /healthz HTTP/1.1\r\n\r\n";
+    assert_eq!(Raw::send(s.addr(), no_host).status, 400);
+}
