@@ -10,6 +10,8 @@ pub mod config;
 pub mod connections;
 pub mod domain;
 pub mod error;
+#[cfg(test)]
+mod fault_tests;
 pub mod http_limits;
 pub mod metrics;
 pub mod request_id;

@@ -191,18 +191,34 @@ pub async fn issue_token(
     })))
 }
 
+/// An authentication's refusal as `None`; any other error, a fault of the store above
+/// all, stays an error: a fault is a 500, never `{"active": false}`.
+fn unless_refused<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(Error::Unauthenticated(_)) => Ok(None),
+        Err(fault) => Err(fault),
+    }
+}
+
 /// Whose token this is and what it says, if it is valid now.
 fn inspect(
     store: &Store,
     tokens: &Tokens,
     token: &str,
     now: Timestamp,
-) -> Option<(Uuid, IntrospectionResponse)> {
+) -> Result<Option<(Uuid, IntrospectionResponse)>, Error> {
     if Secret::looks_like(token) {
-        let secret = Secret::parse(token).ok()?;
-        let (principal, credential) = store.authenticate_secret(&secret.hash(), now).ok()?;
-        let scope = grant_scope(&principal.permissions, None).ok()?;
-        return Some((
+        let Ok(secret) = Secret::parse(token) else {
+            return Ok(None);
+        };
+        let Some((principal, credential)) =
+            unless_refused(store.authenticate_secret(&secret.hash(), now))?
+        else {
+            return Ok(None);
+        };
+        let scope = grant_scope(&principal.permissions, None).unwrap_or_default();
+        return Ok(Some((
             principal.account.id,
             IntrospectionResponse {
                 active: true,
@@ -213,20 +229,26 @@ fn inspect(
                 iat: Some(credential.created_at.timestamp()),
                 token_type: Some("kh_secret"),
             },
-        ));
+        )));
     }
-    let claims = tokens.verify(token, now).ok()?;
-    let account_id = claims.account_id().ok()?;
-    let principal = store
-        .authenticate_token_subject(account_id, claims.issued_at(), now)
-        .ok()?;
+    let Some(claims) = unless_refused(tokens.verify(token, now))? else {
+        return Ok(None);
+    };
+    let Some(account_id) = unless_refused(claims.account_id())? else {
+        return Ok(None);
+    };
+    let Some(principal) =
+        unless_refused(store.authenticate_token_subject(account_id, claims.issued_at(), now))?
+    else {
+        return Ok(None);
+    };
     let effective = narrow(&principal.permissions, &claims.scopes());
     let scope = if effective.holds_all() {
         "*".to_owned()
     } else {
         effective.to_sorted_vec().join(" ")
     };
-    Some((
+    Ok(Some((
         account_id,
         IntrospectionResponse {
             active: true,
@@ -237,7 +259,7 @@ fn inspect(
             iat: Some(claims.iat),
             token_type: Some("Bearer"),
         },
-    ))
+    )))
 }
 
 /// Tell whether a `kh_` secret or an access token is valid now (RFC 7662). A bearer
@@ -267,7 +289,7 @@ pub async fn introspect(
         now,
     )?;
     let token = required_token(&form)?;
-    let answer = match inspect(&store, &tokens, token, now) {
+    let answer = match inspect(&store, &tokens, token, now)? {
         Some((owner, answer)) if caller.may_see(owner) => answer,
         _ => IntrospectionResponse::default(),
     };

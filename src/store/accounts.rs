@@ -239,7 +239,7 @@ impl Store {
         self.read(|tx| {
             let mut filter = filter.clone();
             if let Some(group) = &filter.group {
-                filter.group_id = groups::get_by_name(tx, group).ok().map(|d| d.group.id);
+                filter.group_id = groups::find_by_name(tx, group)?.map(|d| d.group.id);
             }
             let load = |id: Uuid| {
                 get(tx, id)?

@@ -9,6 +9,8 @@ mod backup;
 mod bootstrap;
 mod codec;
 mod credentials;
+#[cfg(test)]
+pub mod faults;
 mod files;
 mod groups;
 mod integrity;
@@ -259,6 +261,8 @@ impl Store {
     /// Runs `f` in one write transaction and commits it; an error rolls it all back, and
     /// so does a panic, which becomes an error.
     fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T, Error>) -> Result<T, Error> {
+        #[cfg(test)]
+        faults::check(&self.path)?;
         let db = self.db();
         unpanicked(|| {
             let tx = db.begin_write()?;
@@ -276,6 +280,8 @@ impl Store {
 
     /// Runs `f` on one consistent snapshot; a panic becomes an error.
     fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T, Error>) -> Result<T, Error> {
+        #[cfg(test)]
+        faults::check(&self.path)?;
         let db = self.db();
         unpanicked(|| {
             let tx = db.begin_read()?;

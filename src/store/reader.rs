@@ -5,6 +5,8 @@ use redb::{
     WriteTransaction,
 };
 
+#[cfg(test)]
+use redb::TableHandle;
 use uuid::Uuid;
 
 use super::tables::{self, NameKey, ROOT};
@@ -34,6 +36,8 @@ impl Reader for ReadTransaction {
         &self,
         def: TableDefinition<K, V>,
     ) -> Result<ReadOnlyTable<K, V>, Error> {
+        #[cfg(test)]
+        super::faults::check_table(def.name())?;
         Ok(self.open_table(def)?)
     }
 }
@@ -45,6 +49,8 @@ impl Reader for WriteTransaction {
         &'t self,
         def: TableDefinition<K, V>,
     ) -> Result<Table<'t, K, V>, Error> {
+        #[cfg(test)]
+        super::faults::check_table(def.name())?;
         Ok(self.open_table(def)?)
     }
 }

@@ -1,0 +1,65 @@
+//! A failpoint for tests: transactions on an armed database file fail as a broken disk
+//! would (all of them, or only where they open one table), so tests can prove that a
+//! fault of the store stays a fault (500) on every path, never an authentication outcome
+//! or a wrong answer. Compiled only into the crate's own tests.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::error::Error;
+
+/// What fails on an armed file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Every transaction, as it begins.
+    Everything,
+    /// Opening this table (by its name, e.g. `group_names_v1`).
+    Table(&'static str),
+}
+
+static ARMED: Mutex<BTreeMap<PathBuf, Fault>> = Mutex::new(BTreeMap::new());
+
+thread_local! {
+    /// The table that fails in the transaction running on this thread.
+    static FAILING_TABLE: Cell<Option<&'static str>> = const { Cell::new(None) };
+}
+
+fn armed() -> MutexGuard<'static, BTreeMap<PathBuf, Fault>> {
+    ARMED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Makes later transactions on `path` fail as `fault` says, until [`disarm`].
+pub fn arm(path: &Path, fault: Fault) {
+    armed().insert(path.to_owned(), fault);
+}
+
+pub fn disarm(path: &Path) {
+    armed().remove(path);
+}
+
+fn injected() -> Error {
+    redb::StorageError::Io(std::io::Error::other("injected fault")).into()
+}
+
+/// Called as a transaction on `path` begins, on the thread that runs it.
+pub(super) fn check(path: &Path) -> Result<(), Error> {
+    let fault = armed().get(path).copied();
+    FAILING_TABLE.set(match fault {
+        Some(Fault::Table(name)) => Some(name),
+        _ => None,
+    });
+    match fault {
+        Some(Fault::Everything) => Err(injected()),
+        _ => Ok(()),
+    }
+}
+
+/// Called as the running transaction opens the table `name`.
+pub(super) fn check_table(name: &str) -> Result<(), Error> {
+    match FAILING_TABLE.get() {
+        Some(failing) if failing == name => Err(injected()),
+        _ => Ok(()),
+    }
+}
