@@ -55,6 +55,8 @@ def api(method, path, token, **kwargs):
 
 def verify(access_token, metadata, client_id):
     """What a resource server does offline: check the token against the JWKS."""
+    typ = jwt.get_unverified_header(access_token).get("typ")
+    check(typ == "at+jwt", f"the header's typ is {typ!r}, not at+jwt (RFC 9068)")
     signing_key = jwt.PyJWKClient(metadata["jwks_uri"]).get_signing_key_from_jwt(access_token)
     claims = jwt.decode(
         access_token,

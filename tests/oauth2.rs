@@ -168,6 +168,7 @@ fn client_secret_basic_and_post_issue_working_tokens() {
     )
     .unwrap();
     assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["typ"], "at+jwt", "RFC 9068");
     let jwks = s.get("/.well-known/jwks.json").body;
     assert!(
         jwks["keys"]

@@ -146,6 +146,11 @@ fn key_set(keys: Vec<SigningKey>) -> Result<KeySet, Error> {
 /// Tokens whose signature and claims were checked, kept before the cache starts over.
 const VERIFIED_CAPACITY: usize = 4096;
 
+/// The `typ` of an access token's header (RFC 9068), which lets a resource server tell
+/// it from any other JWT. keyhouse's signing keys sign nothing else, so keyhouse itself
+/// does not require it, and tokens issued before it was set keep working.
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+
 /// Issues, verifies and revokes access tokens.
 pub struct Tokens {
     settings: OAuthSettings,
@@ -199,6 +204,7 @@ impl Tokens {
         };
         let keys = self.keys.read().map_err(|_| poisoned())?;
         let mut header = Header::new(Algorithm::ES256);
+        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
         header.kid = Some(keys.current_kid.clone());
         let token =
             jsonwebtoken::encode(&header, &claims, &keys.current).map_err(Error::internal)?;
