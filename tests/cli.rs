@@ -24,17 +24,22 @@ struct Served {
     log: std::sync::mpsc::Receiver<String>,
 }
 
+/// `keyhouse serve` on `db`, port 0, with `env`; its standard error piped.
+fn serve(db: &Path, env: &[(&str, &str)]) -> Child {
+    Command::new(BIN)
+        .arg("serve")
+        .env("KEYHOUSE_SERVER__LISTEN", "127.0.0.1:0")
+        .env("KEYHOUSE_STORAGE__PATH", db)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 impl Served {
     fn start(db: &Path, env: &[(&str, &str)]) -> Served {
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .env("KEYHOUSE_SERVER__LISTEN", "127.0.0.1:0")
-            .env("KEYHOUSE_STORAGE__PATH", db)
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = serve(db, env);
         let (sender, lines) = std::sync::mpsc::channel();
         let pipe = child.stderr.take().unwrap();
         std::thread::spawn(move || {
@@ -427,15 +432,7 @@ fn issue_token_revokes_every_other_credential_and_kills_old_tokens() {
 /// Runs `keyhouse serve` expecting it to refuse to start; its exit code and standard
 /// error. A server that starts after all is killed within 30 seconds.
 fn refused_start(db: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .env("KEYHOUSE_SERVER__LISTEN", "127.0.0.1:0")
-        .env("KEYHOUSE_STORAGE__PATH", db)
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = serve(db, env);
     for _ in 0..300 {
         if child.try_wait().unwrap().is_some() {
             break;

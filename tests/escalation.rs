@@ -404,18 +404,7 @@ fn private_key_jwt_answers_unknown_and_existing_clients_alike() {
             &key,
         )
         .unwrap();
-        s.form(
-            "/oauth2/token",
-            None,
-            &[
-                ("grant_type", "client_credentials"),
-                (
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                ),
-                ("client_assertion", &jwt),
-            ],
-        )
+        s.token_with_assertion(&jwt)
     };
     let existing = forge("ci");
     let unknown = forge("ghost");

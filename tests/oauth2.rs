@@ -100,21 +100,6 @@ fn assertion_claims(s: &TestServer, client: &str, jti: &str) -> Value {
     json!({"iss": client, "sub": client, "aud": s.url("/oauth2/token"), "exp": now() + 60, "jti": jti})
 }
 
-fn with_assertion(s: &TestServer, jwt: &str) -> Reply {
-    s.form(
-        "/oauth2/token",
-        None,
-        &[
-            ("grant_type", "client_credentials"),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", jwt),
-        ],
-    )
-}
-
 fn upload(s: &TestServer, account: &str, key: &ClientKey) {
     s.post(
         &format!("{SA}/{account}/credentials"),
@@ -302,15 +287,16 @@ fn private_key_jwt_accepts_each_assertion_once() {
     upload(&s, "signer", &ed);
     for (key, jti) in [(&ec, "one"), (&ed, "two")] {
         let jwt = assertion(key, assertion_claims(&s, "signer", jti));
-        let reply = with_assertion(&s, &jwt);
+        let reply = s.token_with_assertion(&jwt);
         reply.assert_status(200);
         s.get_as(reply.body["access_token"].as_str().unwrap(), SA)
             .assert_status(200);
-        assert_oauth_error(&with_assertion(&s, &jwt), 401, "invalid_client");
+        assert_oauth_error(&s.token_with_assertion(&jwt), 401, "invalid_client");
     }
     let issuer_aud =
         json!({"iss": "signer", "sub": "signer", "aud": s.base, "exp": now() + 60, "jti": "three"});
-    with_assertion(&s, &assertion(&ec, issuer_aud)).assert_status(200);
+    s.token_with_assertion(&assertion(&ec, issuer_aud))
+        .assert_status(200);
     let with_client_id = s.form(
         "/oauth2/token",
         None,
@@ -366,13 +352,13 @@ fn bad_assertions_are_invalid_client() {
     cases.push(("HS256", hs));
     cases.push(("garbage", "not.a.jwt".to_owned()));
     for (what, jwt) in cases {
-        let reply = with_assertion(&s, &jwt);
+        let reply = s.token_with_assertion(&jwt);
         assert_eq!((what, reply.status), (what, 401), "{}", reply.body);
         assert_eq!(reply.body["error"], "invalid_client", "{what}");
     }
     s.patch(&format!("{SA}/signer"), json!({"status": "disabled"}));
     assert_oauth_error(
-        &with_assertion(&s, &assertion(&key, base("h"))),
+        &s.token_with_assertion(&assertion(&key, base("h"))),
         401,
         "invalid_client",
     );

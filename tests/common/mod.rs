@@ -210,6 +210,23 @@ impl TestServer {
         Reply::from(req.send().unwrap())
     }
 
+    /// `POST /oauth2/token` for client credentials, the client authenticated by the
+    /// signed assertion `jwt` (`private_key_jwt`).
+    pub fn token_with_assertion(&self, jwt: &str) -> Reply {
+        self.form(
+            "/oauth2/token",
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", jwt),
+            ],
+        )
+    }
+
     /// Creates an account holding `roles`, with a first secret; returns its secret.
     pub fn create_account(&self, name: &str, roles: &[&str]) -> String {
         let reply = self.post(
