@@ -168,6 +168,23 @@ fn first_start_prints_the_admin_secret_once() {
 }
 
 #[test]
+fn a_keyhouse_variable_that_is_no_setting_is_ignored_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(
+        &dir.path().join("k.redb"),
+        &[("KEYHOUSE_URL", "http://elsewhere")],
+    );
+    let warned: Vec<_> = served
+        .early
+        .iter()
+        .filter(|l| l.contains("KEYHOUSE_URL"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{:?}", served.early);
+    assert!(warned[0].contains("WARN"), "{warned:?}");
+    served.stop();
+}
+
+#[test]
 fn a_configured_admin_token_is_used_and_not_printed() {
     let dir = tempfile::tempdir().unwrap();
     let token = keyhouse::auth::secret::Secret::generate().unwrap();

@@ -75,6 +75,25 @@ fn a_broken_tls_setting_is_named() {
     assert!(err.to_string().contains("server.tls.cert_file"), "{err}");
 }
 
+#[test]
+fn a_config_built_in_code_is_validated_before_it_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = keyhouse::config::Config::default();
+    config.server.listen = "127.0.0.1:0".into();
+    config.storage.path = dir.path().join("k.redb");
+    config.credentials.max_lifetime_days = u32::MAX;
+    config.credentials.default_lifetime_days = u32::MAX;
+    let err = keyhouse::server::spawn(config).err().unwrap();
+    assert!(
+        err.to_string().contains("credentials.max_lifetime_days"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("k.redb").exists(),
+        "refused before opening"
+    );
+}
+
 fn metrics(s: &TestServer) -> String {
     s.client
         .get(s.url("/metrics"))

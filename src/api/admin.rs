@@ -1,10 +1,12 @@
 //! Administration: a backup of the live database, and its integrity check.
 
 use std::fs::File;
+use std::future::Future;
 use std::io::Read;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
+use actix_web::error::BlockingError;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, post, web};
@@ -21,21 +23,58 @@ use crate::store::Store;
 
 const CHUNK: usize = 64 * 1024;
 
-/// A file sent in chunks as it is read.
-struct FileChunks(File);
+/// One chunk read on the blocking pool, with the file handed back for the next one.
+type PendingChunk =
+    Pin<Box<dyn Future<Output = Result<(File, std::io::Result<Vec<u8>>), BlockingError>>>>;
+
+/// A file sent in chunks as it is read. Each read runs on actix's blocking pool
+/// (`web::block`), so a slow disk holds no worker: the worker serves other connections
+/// until the chunk is there.
+struct FileChunks {
+    /// The file between reads; `None` while a read runs and after the end.
+    file: Option<File>,
+    reading: Option<PendingChunk>,
+}
+
+impl FileChunks {
+    fn new(file: File) -> FileChunks {
+        FileChunks {
+            file: Some(file),
+            reading: None,
+        }
+    }
+}
 
 impl Stream for FileChunks {
     type Item = Result<Bytes, std::io::Error>;
 
-    fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut chunk = vec![0; CHUNK];
-        Poll::Ready(match self.0.read(&mut chunk) {
-            Ok(0) => None,
-            Ok(read) => {
-                chunk.truncate(read);
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.reading.is_none() {
+            let Some(mut file) = self.file.take() else {
+                return Poll::Ready(None);
+            };
+            self.reading = Some(Box::pin(web::block(move || {
+                let mut chunk = vec![0; CHUNK];
+                let read = file.read(&mut chunk).map(|read| {
+                    chunk.truncate(read);
+                    chunk
+                });
+                (file, read)
+            })));
+        }
+        let Some(reading) = self.reading.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let done = ready!(reading.as_mut().poll(cx));
+        self.reading = None;
+        Poll::Ready(match done {
+            Ok((file, Ok(chunk))) if !chunk.is_empty() => {
+                self.file = Some(file);
                 Some(Ok(Bytes::from(chunk)))
             }
-            Err(err) => Some(Err(err)),
+            Ok((_, Ok(_))) => None,
+            Ok((_, Err(err))) => Some(Err(err)),
+            Err(err) => Some(Err(std::io::Error::other(err.to_string()))),
         })
     }
 }
@@ -62,7 +101,7 @@ pub async fn backup(store: web::Data<Store>, caller: Caller) -> Result<HttpRespo
             format!("attachment; filename=\"{name}\""),
         ))
         .no_chunking(size)
-        .streaming(FileChunks(file)))
+        .streaming(FileChunks::new(file)))
 }
 
 #[derive(Serialize, ToSchema)]

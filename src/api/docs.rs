@@ -11,6 +11,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
+use super::error_response;
 use crate::error::{Code, ErrorBody, OAuthErrorBody};
 
 pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
@@ -135,7 +136,7 @@ fn apply_conventions(path: &str, method: &str, operation: &mut Operation) {
         ]);
     }
     for code in codes {
-        let status = code.status().as_u16().to_string();
+        let status = error_response::status(code).as_u16().to_string();
         operation
             .responses
             .responses

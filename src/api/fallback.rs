@@ -50,9 +50,9 @@ pub async fn unmatched(
     let path = req.path().to_owned();
     Err(match routes.allowed(&path) {
         Some(allow) if !allow.contains(req.method()) => Error::MethodNotAllowed {
-            method: req.method().clone(),
+            method: req.method().to_string(),
             path,
-            allow: allow.to_vec(),
+            allow: allow.iter().map(|m| m.as_str().to_owned()).collect(),
         },
         _ => Error::NoRoute { path },
     })

@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod credentials;
 mod docs;
+mod error_response;
 mod fallback;
 mod groups;
 mod me;

@@ -18,6 +18,7 @@ mod listing;
 mod memberships;
 mod principals;
 mod reader;
+mod redb_errors;
 mod roles;
 mod seal;
 mod tables;
@@ -96,12 +97,9 @@ pub enum OpenError {
          ({SCHEMA_VERSION}); run a newer keyhouse"
     )]
     NewerSchema { path: PathBuf, found: u64 },
-    #[error("cannot open the database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        #[source]
-        source: DatabaseError,
-    },
+    /// redb's reason as text: no redb type leaves the store.
+    #[error("cannot open the database {path}: {reason}")]
+    Open { path: PathBuf, reason: String },
     #[error("cannot prepare the database {path}: {source}")]
     Prepare {
         path: PathBuf,
@@ -194,7 +192,7 @@ fn open_database(path: &Path) -> Result<Database, OpenError> {
         }
         Ok(Err(source)) => Err(OpenError::Open {
             path: path.to_owned(),
-            source,
+            reason: source.to_string(),
         }),
         Err(payload) => Err(damaged(panic_text(payload.as_ref()))),
     }

@@ -1,18 +1,21 @@
-//! The one error type of keyhouse and its mapping to the contract's error body.
+//! The one error type of keyhouse, the contract's codes and its error bodies.
 //!
-//! Every layer returns [`Error`]; actix turns it into `{"error": {"code", "message",
-//! "details"}}` here and nowhere else. This is also the only place that sets the
-//! `WWW-Authenticate`, `Allow` and `Retry-After` headers.
+//! Every layer returns [`Error`]. This module is a leaf: it names no other module of
+//! keyhouse and no web or storage crate, so the domain can return it without depending
+//! on either. `src/api/error_response.rs` turns it into an HTTP response; `src/store`
+//! converts redb's errors into it.
 
-use actix_web::http::{Method, StatusCode, header};
-use actix_web::{HttpResponse, ResponseError};
+mod auth_failure;
+mod kind;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{AuthFailure, Kind};
+pub use auth_failure::AuthFailure;
+pub use kind::Kind;
 
-/// The contract's error codes, each with exactly one HTTP status (but see
-/// [`Error::status_code`] for 408, 414 and 431).
+/// The contract's error codes, each with exactly one HTTP status (see
+/// `api::error_response` for them, and for 408, 414 and 431).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Code {
@@ -29,26 +32,6 @@ pub enum Code {
     UnsupportedMediaType,
     RateLimited,
     Internal,
-}
-
-impl Code {
-    pub fn status(self) -> StatusCode {
-        match self {
-            Code::InvalidArgument => StatusCode::BAD_REQUEST,
-            Code::Unauthenticated => StatusCode::UNAUTHORIZED,
-            Code::PermissionDenied => StatusCode::FORBIDDEN,
-            Code::NotFound => StatusCode::NOT_FOUND,
-            Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Code::AlreadyExists => StatusCode::CONFLICT,
-            Code::LimitExceeded => StatusCode::CONFLICT,
-            Code::FailedPrecondition => StatusCode::CONFLICT,
-            Code::StaleEtag => StatusCode::PRECONDITION_FAILED,
-            Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
 }
 
 /// One bad field of a request.
@@ -78,9 +61,10 @@ pub enum Error {
     NoRoute { path: String },
     #[error("method {method} is not allowed on {path}")]
     MethodNotAllowed {
-        method: Method,
+        method: String,
         path: String,
-        allow: Vec<Method>,
+        /// The methods the path takes, for the `Allow` header.
+        allow: Vec<String>,
     },
     #[error("{kind} '{name}' already exists")]
     AlreadyExists { kind: Kind, name: String },
@@ -182,7 +166,8 @@ impl Error {
         Error::Internal(cause.into())
     }
 
-    fn details(&self) -> &[FieldViolation] {
+    /// The bad fields of a 400, for the error body.
+    pub fn details(&self) -> &[FieldViolation] {
         match self {
             Error::InvalidArgument { details, .. } => details,
             _ => &[],
@@ -205,56 +190,6 @@ pub struct ErrorDetail {
     pub details: Vec<FieldViolation>,
 }
 
-impl ResponseError for Error {
-    /// The code's status, except for the three refusals of the HTTP layer, which keep
-    /// the status HTTP gives them and the code `INVALID_ARGUMENT`.
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Error::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
-            Error::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
-            Error::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            _ => self.code().status(),
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status_code());
-        if let Error::OAuth { error, description } = self {
-            if *error == OAuthError::InvalidClient {
-                response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"keyhouse\""));
-            }
-            return response
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .json(OAuthErrorBody {
-                    error: *error,
-                    error_description: description.clone(),
-                });
-        }
-        match self {
-            Error::Unauthenticated(_) => {
-                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-            }
-            Error::MethodNotAllowed { allow, .. } => {
-                let allow: Vec<&str> = allow.iter().map(Method::as_str).collect();
-                response.insert_header((header::ALLOW, allow.join(", ")));
-            }
-            Error::RateLimited {
-                retry_after_seconds,
-            } => {
-                response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
-            }
-            _ => {}
-        }
-        response.json(ErrorBody {
-            error: ErrorDetail {
-                code: self.code(),
-                message: self.to_string(),
-                details: self.details().to_vec(),
-            },
-        })
-    }
-}
-
 /// The body of an OAuth endpoint's error (RFC 6749 section 5.2).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({"error": "invalid_client", "error_description": "the client could not be authenticated"}))]
@@ -264,55 +199,16 @@ pub struct OAuthErrorBody {
     pub error_description: String,
 }
 
-/// Storage failures are bugs or broken disks: a 500 whose cause only the log sees.
-macro_rules! internal_from {
-    ($($source:ty),+) => {$(
-        impl From<$source> for Error {
-            fn from(err: $source) -> Self {
-                Error::internal(err)
-            }
-        }
-    )+};
-}
-
-internal_from!(
-    redb::Error,
-    redb::DatabaseError,
-    redb::TransactionError,
-    redb::TableError,
-    redb::StorageError,
-    redb::CommitError,
-    std::io::Error
-);
-
-impl From<actix_web::error::BlockingError> for Error {
-    fn from(err: actix_web::error::BlockingError) -> Self {
-        Error::internal(err.to_string())
+impl From<std::io::Error> for Error {
+    /// A file that cannot be read or written is a broken disk or a bug: a 500.
+    fn from(err: std::io::Error) -> Self {
+        Error::internal(err)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn statuses_follow_the_contract() {
-        assert_eq!(
-            Error::StaleEtag.status_code(),
-            StatusCode::PRECONDITION_FAILED
-        );
-        assert_eq!(
-            Error::LimitExceeded("x".into()).status_code(),
-            StatusCode::CONFLICT
-        );
-        let resp = Error::Unauthenticated(AuthFailure::Missing).error_response();
-        assert_eq!(
-            resp.headers()
-                .get(header::WWW_AUTHENTICATE)
-                .map(|v| v.as_bytes()),
-            Some(&b"Bearer"[..])
-        );
-    }
 
     #[test]
     fn internal_errors_hide_their_cause() {

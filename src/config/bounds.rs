@@ -1,0 +1,128 @@
+//! Validation: every setting usable, every number within bounds. The upper bounds keep
+//! the time arithmetic the settings feed (expiry dates, token lifetimes, deadlines) far
+//! from chrono's and std's limits, so no setting can make keyhouse panic.
+
+use std::fmt::Display;
+
+use super::{Config, ConfigError, invalid};
+
+/// The most `server.max_connections` may be.
+pub const MAX_CONNECTIONS: usize = 1_000_000;
+/// The most `server.body_read_timeout_seconds` may be.
+pub const MAX_BODY_READ_TIMEOUT_SECONDS: u64 = 300;
+/// The most `server.max_body_bytes` may be: 64 MiB.
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// One day and one year, in seconds.
+const DAY: u64 = 86_400;
+const YEAR: u64 = 365 * DAY;
+/// The most `credentials.max_lifetime_days` may be: about a hundred years.
+const MAX_LIFETIME_DAYS: u32 = 36_500;
+/// The most `credentials.max_active` may be.
+const MAX_ACTIVE: u32 = 10_000;
+/// The most `oauth.access_token_ttl_seconds` may be: 30 days.
+const MAX_ACCESS_TOKEN_TTL: u64 = 30 * DAY;
+/// The most `security.max_auth_failures` may be.
+const MAX_AUTH_FAILURES: u32 = 1_000_000;
+
+/// `value` of `setting` within `min..=max`, or an error naming both.
+fn within<T: PartialOrd + Display>(
+    setting: &str,
+    value: T,
+    min: T,
+    max: T,
+) -> Result<(), ConfigError> {
+    if value < min || value > max {
+        return Err(invalid(setting, format!("must be from {min} to {max}")));
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Checks every setting; the first bad one is named. [`Config::load`] runs it, and
+    /// so does the server before it uses a `Config` built in code.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        let s = &self.server;
+        within("server.max_body_bytes", s.max_body_bytes, 1, MAX_BODY_BYTES)?;
+        if let Some(tls) = &s.tls
+            && tls.cert_file.is_none() != tls.key_file.is_none()
+        {
+            return Err(invalid("server.tls", "cert_file and key_file go together"));
+        }
+        within(
+            "server.max_connections",
+            s.max_connections,
+            1,
+            MAX_CONNECTIONS,
+        )?;
+        within(
+            "server.body_read_timeout_seconds",
+            s.body_read_timeout_seconds,
+            1,
+            MAX_BODY_READ_TIMEOUT_SECONDS,
+        )?;
+        if self.storage.path.as_os_str().is_empty() {
+            return Err(invalid("storage.path", "must not be empty"));
+        }
+        if self
+            .storage
+            .key_file
+            .as_ref()
+            .is_some_and(|f| f.as_os_str().is_empty())
+        {
+            return Err(invalid("storage.key_file", "must not be empty"));
+        }
+        within(
+            "storage.integrity_check_interval_seconds",
+            self.storage.integrity_check_interval_seconds,
+            0,
+            YEAR,
+        )?;
+        let c = &self.credentials;
+        within("credentials.max_active", c.max_active, 1, MAX_ACTIVE)?;
+        within(
+            "credentials.max_lifetime_days",
+            c.max_lifetime_days,
+            1,
+            MAX_LIFETIME_DAYS,
+        )?;
+        if !(1..=c.max_lifetime_days).contains(&c.default_lifetime_days) {
+            return Err(invalid(
+                "credentials.default_lifetime_days",
+                format!(
+                    "must be from 1 to credentials.max_lifetime_days ({})",
+                    c.max_lifetime_days
+                ),
+            ));
+        }
+        within(
+            "credentials.last_used_flush_seconds",
+            c.last_used_flush_seconds,
+            1,
+            DAY,
+        )?;
+        within(
+            "oauth.access_token_ttl_seconds",
+            self.oauth.access_token_ttl_seconds,
+            1,
+            MAX_ACCESS_TOKEN_TTL,
+        )?;
+        if self.oauth.audience.is_empty() {
+            return Err(invalid("oauth.audience", "must not be empty"));
+        }
+        let security = &self.security;
+        within(
+            "security.max_auth_failures",
+            security.max_auth_failures,
+            1,
+            MAX_AUTH_FAILURES,
+        )?;
+        within(
+            "security.auth_failure_window_seconds",
+            security.auth_failure_window_seconds,
+            1,
+            DAY,
+        )?;
+        self.bootstrap_secret().map(|_| ())
+    }
+}

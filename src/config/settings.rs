@@ -1,0 +1,153 @@
+//! The settings, section by section, with their built-in defaults.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub bootstrap: BootstrapConfig,
+    pub credentials: CredentialsConfig,
+    pub oauth: OauthConfig,
+    pub security: SecurityConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port to serve on.
+    pub listen: String,
+    /// Largest request body accepted; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// PEM certificate and key; plain HTTP when unset.
+    pub tls: Option<TlsConfig>,
+    /// Open connections served at once; more wait in the listen queue. Kept below the
+    /// open-file limit at start.
+    pub max_connections: usize,
+    /// Time from a request's head to the end of its body; a slower body gets 408.
+    pub body_read_timeout_seconds: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".to_owned(),
+            max_body_bytes: 64 * 1024,
+            tls: None,
+            max_connections: 768,
+            body_read_timeout_seconds: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// The redb database file, created if missing.
+    pub path: PathBuf,
+    /// 32 random bytes that seal the signing keys at rest; a relative name is read from
+    /// `$CREDENTIALS_DIRECTORY` when systemd sets it. Unset: keys stored unsealed.
+    pub key_file: Option<PathBuf>,
+    /// How often redb's integrity check runs while serving; 0 = only at start.
+    pub integrity_check_interval_seconds: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            path: PathBuf::from("./keyhouse.redb"),
+            key_file: None,
+            integrity_check_interval_seconds: 86400,
+        }
+    }
+}
+
+/// The admin secret of the first start; generated and printed when neither is set.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BootstrapConfig {
+    pub admin_token: Option<String>,
+    pub admin_token_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for BootstrapConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BootstrapConfig")
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("admin_token_file", &self.admin_token_file)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CredentialsConfig {
+    /// Unexpired credentials allowed per account.
+    pub max_active: u32,
+    /// Lifetime of a credential created without `expires_at`.
+    pub default_lifetime_days: u32,
+    /// The furthest `expires_at` a credential may have.
+    pub max_lifetime_days: u32,
+    /// How often last-use times are written, in one batch.
+    pub last_used_flush_seconds: u64,
+}
+
+impl Default for CredentialsConfig {
+    fn default() -> Self {
+        CredentialsConfig {
+            max_active: 5,
+            default_lifetime_days: 365,
+            max_lifetime_days: 730,
+            last_used_flush_seconds: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OauthConfig {
+    /// `iss` of access tokens; `http://` + `server.listen` when unset.
+    pub issuer: Option<String>,
+    pub audience: String,
+    pub access_token_ttl_seconds: u64,
+}
+
+impl Default for OauthConfig {
+    fn default() -> Self {
+        OauthConfig {
+            issuer: None,
+            audience: "keyhouse".to_owned(),
+            access_token_ttl_seconds: 3600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Failed authentications one address may make within the window.
+    pub max_auth_failures: u32,
+    pub auth_failure_window_seconds: u64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            max_auth_failures: 20,
+            auth_failure_window_seconds: 60,
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Everything done once before serving: the key file, the store, the first admin, the
+//! signing keys, and the shared state every worker's app holds.
+
+use std::path::PathBuf;
+
+use actix_web::web;
+
+use super::StartError;
+use crate::api::{self, OpenApiJson, RouteTable};
+use crate::auth::attempts::AuthAttempts;
+use crate::auth::client::AssertionReplay;
+use crate::auth::jwt::{OAuthSettings, Tokens};
+use crate::auth::last_use::LastUse;
+use crate::auth::secret::Secret;
+use crate::clock;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::store::{KeyFileError, SealKey, Store, resolve_key_file};
+
+/// Everything the app needs, prepared once before serving.
+#[derive(Clone)]
+pub(super) struct Prepared {
+    pub(super) config: web::Data<Config>,
+    pub(super) store: web::Data<Store>,
+    pub(super) last_use: web::Data<LastUse>,
+    pub(super) tokens: web::Data<Tokens>,
+    pub(super) replay: web::Data<AssertionReplay>,
+    pub(super) attempts: web::Data<AuthAttempts>,
+    pub(super) metrics: web::Data<Metrics>,
+    pub(super) openapi: web::Data<OpenApiJson>,
+    pub(super) routes: web::Data<RouteTable>,
+}
+
+/// The key of `storage.key_file`, from systemd's `$CREDENTIALS_DIRECTORY` for a relative
+/// name when that is set.
+fn seal_key(config: &Config) -> Result<Option<SealKey>, KeyFileError> {
+    let Some(setting) = &config.storage.key_file else {
+        return Ok(None);
+    };
+    let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+    SealKey::load(&resolve_key_file(setting, credentials.as_deref())).map(Some)
+}
+
+pub(super) fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, StartError> {
+    let store = Store::open_with(&config.storage.path, seal_key(&config)?)?;
+    let now = clock::now();
+    let supplied = config.bootstrap_secret()?;
+    let secret = match &supplied {
+        Some(secret) => secret.clone(),
+        None => Secret::generate()?,
+    };
+    let lifetime = chrono::Duration::days(i64::from(config.credentials.default_lifetime_days));
+    let admin = secret.to_credential("bootstrap".to_owned(), now + lifetime);
+    if store.initialize(now, admin)? {
+        log::info!(
+            "initialized a new database at {}",
+            config.storage.path.display()
+        );
+        if supplied.is_none() {
+            eprintln!(
+                "keyhouse: created the service account 'admin' (role 'admin'). \
+                 Its secret, shown only this once:\n{}",
+                secret.expose()
+            );
+        }
+    }
+    let tokens = Tokens::load(&store, oauth, now)?;
+    let doc = api::openapi();
+    let routes = RouteTable::from_openapi(&doc);
+    let metrics = Metrics::new(&store);
+    let security = &config.security;
+    let attempts = AuthAttempts::new(
+        security.max_auth_failures,
+        security.auth_failure_window_seconds,
+        metrics.auth_attempts(),
+    );
+    Ok(Prepared {
+        attempts: web::Data::new(attempts),
+        tokens: web::Data::new(tokens),
+        replay: web::Data::new(AssertionReplay::default()),
+        config: web::Data::new(config),
+        last_use: web::Data::new(LastUse::default()),
+        metrics: web::Data::new(metrics),
+        store: web::Data::new(store),
+        openapi: web::Data::new(OpenApiJson(doc.to_pretty_json()? + "\n")),
+        routes: web::Data::new(routes),
+    })
+}

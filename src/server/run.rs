@@ -1,0 +1,192 @@
+//! Binding, running and stopping: the server with its background tasks (last-use
+//! flusher, integrity timer), and the wait for the database to close.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpServer;
+use actix_web::dev::{Server, ServerHandle};
+
+use super::StartError;
+use super::app::app;
+use super::prepare::prepare;
+use super::tls::tls_config;
+use crate::auth::jwt::OAuthSettings;
+use crate::auth::last_use::{Flusher, LastUse};
+use crate::clock;
+use crate::config::Config;
+use crate::connections::{self, DISCONNECT_TIMEOUT, HEADER_TIMEOUT, KEEP_ALIVE};
+use crate::error::Error;
+use crate::store::{CloseWatch, IntegrityTimer};
+
+/// How long a stopped server may take to release the database file.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A server bound to its address, not yet serving.
+pub struct Bound {
+    pub server: Server,
+    pub addr: SocketAddr,
+    /// Writes last-use times; stop it after the server, before the database closes.
+    pub flusher: Flusher,
+    /// Runs the scheduled integrity check; stopped with the flusher.
+    pub checker: Option<IntegrityTimer>,
+    /// Tells when the workers have let go of the database after the server stops.
+    pub closed: CloseWatch,
+}
+
+impl Bound {
+    /// After the server has stopped: stops the integrity check, writes the last uses,
+    /// then waits for the database to close.
+    fn finish(flusher: Flusher, checker: Option<IntegrityTimer>, closed: &CloseWatch) -> bool {
+        if let Some(checker) = checker {
+            checker.stop();
+        }
+        flusher.stop();
+        closed.wait(CLOSE_TIMEOUT)
+    }
+}
+
+/// Validates the settings, opens the store, bootstraps, and binds `server.listen`. With
+/// `handle_signals`, SIGINT and SIGTERM stop it gracefully.
+pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
+    // A `Config` built in code has not been through `Config::load`; its bounds keep
+    // the time arithmetic below from overflowing.
+    config.validate()?;
+    let listen = config.listen_addr()?;
+    let bind_error = |source| StartError::Bind {
+        addr: listen.to_string(),
+        source,
+    };
+    let listener = std::net::TcpListener::bind(listen).map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
+    let oauth = OAuthSettings {
+        issuer: config.issuer(addr),
+        audience: config.oauth.audience.clone(),
+        ttl: chrono::Duration::seconds(config.oauth.access_token_ttl_seconds as i64),
+    };
+    let flush_every = Duration::from_secs(config.credentials.last_used_flush_seconds);
+    let check_every = Duration::from_secs(config.storage.integrity_check_interval_seconds);
+    let tls = match config.tls_files() {
+        Some((cert_file, key_file)) => Some(tls_config(cert_file, key_file)?),
+        None => None,
+    };
+    let plan = connections::plan(
+        config.server.max_connections,
+        connections::open_file_limit(),
+        std::thread::available_parallelism().map_or(2, |n| n.get()),
+    );
+    if let Some(cap) = plan.lowered_to {
+        log::warn!(
+            "server.max_connections {} does not fit under the open-file limit with {} \
+             descriptors to spare; serving at most {cap} connections (raise LimitNOFILE, \
+             or ulimit -n)",
+            config.server.max_connections,
+            connections::RESERVED_FILES
+        );
+    }
+    let prepared = prepare(config, oauth)?;
+    let closed = prepared.store.close_watch();
+    let last_use: Arc<LastUse> = prepared.last_use.clone().into_inner();
+    let flusher = Flusher::start(prepared.store.get_ref().clone(), last_use, flush_every);
+    let checker = IntegrityTimer::start(prepared.store.get_ref().clone(), check_every, clock::now);
+    let factory = move || app(prepared.clone());
+    let mut server = HttpServer::new(factory)
+        .shutdown_timeout(30)
+        .workers(plan.workers)
+        .max_connections(plan.per_worker)
+        .client_request_timeout(HEADER_TIMEOUT)
+        .keep_alive(KEEP_ALIVE)
+        .client_disconnect_timeout(DISCONNECT_TIMEOUT);
+    if !handle_signals {
+        server = server.disable_signals();
+    }
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let server = match tls {
+        Some(tls) => server.listen_rustls_0_23(listener, tls),
+        None => server.listen(listener),
+    }
+    .map_err(bind_error)?
+    .run();
+    log::info!("serving on {scheme}://{addr}");
+    Ok(Bound {
+        server,
+        addr,
+        flusher,
+        checker,
+        closed,
+    })
+}
+
+/// Runs the server until a signal stops it, then waits for the database to close.
+pub fn serve(config: Config) -> Result<(), StartError> {
+    let (flusher, checker, closed) = actix_web::rt::System::new().block_on(async move {
+        let bound = bind(config, true)?;
+        bound.server.await.map_err(|source| StartError::Bind {
+            addr: bound.addr.to_string(),
+            source,
+        })?;
+        Ok::<_, StartError>((bound.flusher, bound.checker, bound.closed))
+    })?;
+    if Bound::finish(flusher, checker, &closed) {
+        log::info!("stopped; the database is closed");
+    } else {
+        log::warn!("stopped, but the database was still in use after {CLOSE_TIMEOUT:?}");
+    }
+    Ok(())
+}
+
+/// A server running on its own thread, for tests and benchmarks.
+pub struct Spawned {
+    pub addr: SocketAddr,
+    pub handle: ServerHandle,
+    flusher: Flusher,
+    checker: Option<IntegrityTimer>,
+    closed: CloseWatch,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Spawned {
+    /// Stops gracefully and waits until the database is closed.
+    pub fn stop(self) {
+        actix_web::rt::System::new().block_on(self.handle.stop(true));
+        let _ = self.thread.join();
+        Bound::finish(self.flusher, self.checker, &self.closed);
+    }
+}
+
+/// Starts a server on a new thread; returns once it is bound.
+pub fn spawn(config: Config) -> Result<Spawned, StartError> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match bind(config, false) {
+                Ok(bound) => {
+                    let handle = bound.server.handle();
+                    let _ = sender.send(Ok((
+                        bound.addr,
+                        handle,
+                        bound.flusher,
+                        bound.checker,
+                        bound.closed,
+                    )));
+                    let _ = bound.server.await;
+                }
+                Err(err) => {
+                    let _ = sender.send(Err(err));
+                }
+            }
+        });
+    });
+    let (addr, handle, flusher, checker, closed) = receiver
+        .recv()
+        .map_err(|_| StartError::Store(Error::internal("the server thread ended early")))??;
+    Ok(Spawned {
+        addr,
+        handle,
+        flusher,
+        checker,
+        closed,
+        thread,
+    })
+}
