@@ -69,7 +69,7 @@ impl Store {
     pub fn check_integrity(&self, now: Timestamp) -> IntegrityReport {
         let started = Instant::now();
         let outcome = {
-            let mut db = self.db.write().unwrap_or_else(PoisonError::into_inner);
+            let mut db = self.db.db.write().unwrap_or_else(PoisonError::into_inner);
             catch_unwind(AssertUnwindSafe(|| db.check_integrity()))
         };
         let (ok, message) = match outcome {

@@ -31,7 +31,8 @@ pub use seal::{KeyFileError, SealKey, resolve as resolve_key_file};
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::counter::Counter;
@@ -144,7 +145,7 @@ fn unpanicked<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
 pub struct Store {
     /// Shared by every transaction; taken exclusively only by the integrity check, which
     /// redb runs with no transaction alive.
-    db: Arc<RwLock<Database>>,
+    db: Arc<Shared>,
     path: PathBuf,
     /// Seals the signing keys' private halves: `storage.key_file`.
     seal_key: Option<Arc<SealKey>>,
@@ -220,7 +221,10 @@ impl Store {
             log::warn!("{warning}");
         }
         let store = Store {
-            db: Arc::new(RwLock::new(db)),
+            db: Arc::new(Shared {
+                db: RwLock::new(db),
+                closed: Closed::default(),
+            }),
             path: path.to_owned(),
             seal_key,
             health: Arc::new(health),
@@ -253,7 +257,7 @@ impl Store {
 
     /// The database, shared with other transactions.
     fn db(&self) -> RwLockReadGuard<'_, Database> {
-        self.db.read().unwrap_or_else(PoisonError::into_inner)
+        self.db.db.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Runs `f` in one write transaction and commits it; an error rolls it all back, and
@@ -294,7 +298,7 @@ impl Store {
 
     /// A watch that tells when every clone of this store is gone, and so the file closed.
     pub fn close_watch(&self) -> CloseWatch {
-        CloseWatch(Arc::downgrade(&self.db))
+        CloseWatch(self.db.closed.0.clone())
     }
 
     /// How many objects of each kind are stored.
@@ -323,13 +327,31 @@ impl Store {
 }
 
 /// See [`Store::close_watch`].
-pub struct CloseWatch(Weak<RwLock<Database>>);
+pub struct CloseWatch(Arc<AtomicBool>);
+
+/// The open database, shared by every clone of a [`Store`].
+struct Shared {
+    db: RwLock<Database>,
+    /// Dropped after `db` (fields drop in order), so it tells that the file is closed
+    /// and its lock released, not merely that the last clone is going.
+    closed: Closed,
+}
+
+/// Set when dropped.
+#[derive(Default)]
+struct Closed(Arc<AtomicBool>);
+
+impl Drop for Closed {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
 
 impl CloseWatch {
     /// Waits up to `timeout` for the database to close; whether it did.
     pub fn wait(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
-        while self.0.strong_count() > 0 {
+        while !self.0.load(Ordering::Acquire) {
             if Instant::now() >= deadline {
                 return false;
             }
