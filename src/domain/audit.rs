@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{ActorRef, Kind, Timestamp};
+use super::{ActorRef, Credential, Group, Kind, Role, ServiceAccount, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
@@ -19,6 +19,22 @@ impl Target {
             id,
             name: name.into(),
         }
+    }
+
+    pub fn of_account(account: &ServiceAccount) -> Target {
+        Target::new(Kind::ServiceAccount, account.id, account.name.as_str())
+    }
+
+    pub fn of_group(group: &Group) -> Target {
+        Target::new(Kind::Group, group.id, group.name.as_str())
+    }
+
+    pub fn of_role(role: &Role) -> Target {
+        Target::new(Kind::Role, role.id, role.name.as_str())
+    }
+
+    pub fn of_credential(credential: &Credential) -> Target {
+        Target::new(Kind::Credential, credential.id, credential.name.clone())
     }
 }
 

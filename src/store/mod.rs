@@ -2,21 +2,17 @@
 //! the typed functions in the aggregate modules take that transaction. Nothing outside
 //! this module names a table or holds the database.
 
-mod accounts;
-mod audit;
 mod auth_cache;
 mod backup;
 mod bootstrap;
+mod cases;
 mod codec;
-mod credentials;
 mod files;
-mod groups;
 mod integrity;
 mod listing;
-mod memberships;
 mod principals;
 mod reader;
-mod roles;
+mod rows;
 mod seal;
 mod tables;
 mod tokens;

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::reader::Reader;
+use super::rows::{accounts, audit};
 use super::seal::{self, SealKey};
-use super::{OpenError, Store, WriteContext, accounts, audit, codec, principals, tables};
+use super::{OpenError, Store, WriteContext, codec, principals, tables};
 use crate::domain::{Change, Kind, SigningKey, Target, Timestamp};
 use crate::error::Error;
 

@@ -1,87 +1,18 @@
-//! Service accounts in storage: the record by id, the (scope, name) index that orders
-//! lists, and the use cases that create, change, delete, read and list them.
+//! Service-account use cases: create, read, list, change and delete.
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::WriteTransaction;
 use uuid::Uuid;
 
-use super::credentials;
-use super::reader::{self, Reader};
-use super::tables::{self, ROOT};
-use super::{Store, WriteContext, audit, codec, groups, listing, memberships, principals};
+use super::details::account_details;
 use crate::domain::{
-    AccountDetails, AccountFilter, AccountPatch, Change, Credential, Etag, GroupRef, IfMatch, Kind,
-    Name, NewAccount, NewCredential, Page, PageRequest, ServiceAccount, Target, Timestamp,
+    AccountDetails, AccountFilter, AccountPatch, Change, Credential, Etag, IfMatch, Kind, Name,
+    NewAccount, NewCredential, Page, PageRequest, ServiceAccount, Target, Timestamp,
     check_if_match,
 };
 use crate::error::Error;
-
-pub(super) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<(ServiceAccount, Etag)>, Error> {
-    let table = tx.table(tables::ACCOUNTS)?;
-    let Some(bytes) = table.get(id.as_u128())? else {
-        return Ok(None);
-    };
-    let bytes = bytes.value();
-    Ok(Some((codec::decode(bytes)?, Etag::of(bytes))))
-}
-
-fn find_id(tx: &impl Reader, name: &str) -> Result<Option<Uuid>, Error> {
-    reader::id_by_name(tx, tables::ACCOUNT_NAMES, name)
-}
-
-/// The account named `name`, or 404 naming it.
-pub(super) fn get_by_name(tx: &impl Reader, name: &Name) -> Result<(ServiceAccount, Etag), Error> {
-    let missing = || Error::not_found(Kind::ServiceAccount, name.as_str());
-    let id = find_id(tx, name.as_str())?.ok_or_else(missing)?;
-    get(tx, id)?.ok_or_else(missing)
-}
-
-/// Inserts a new account; its name must be free (409 otherwise).
-fn insert(tx: &WriteTransaction, account: &ServiceAccount) -> Result<Etag, Error> {
-    let mut names = tx.open_table(tables::ACCOUNT_NAMES)?;
-    if names.get((ROOT, account.name.as_str()))?.is_some() {
-        return Err(Error::AlreadyExists {
-            kind: Kind::ServiceAccount,
-            name: account.name.to_string(),
-        });
-    }
-    names.insert((ROOT, account.name.as_str()), account.id.as_u128())?;
-    put(tx, account)
-}
-
-/// Writes the record of an account whose name is already indexed.
-pub(super) fn put(tx: &WriteTransaction, account: &ServiceAccount) -> Result<Etag, Error> {
-    let bytes = codec::encode(account)?;
-    tx.open_table(tables::ACCOUNTS)?
-        .insert(account.id.as_u128(), bytes.as_slice())?;
-    Ok(Etag::of(&bytes))
-}
-
-/// What a read of `account` shows beside the record.
-pub(super) fn details(
-    tx: &impl Reader,
-    account: ServiceAccount,
-    etag: Etag,
-    now: Timestamp,
-) -> Result<AccountDetails, Error> {
-    Ok(AccountDetails {
-        active_credential_count: credentials::count_active(tx, account.id, now)?,
-        groups: memberships::groups_of(tx, &account)?
-            .into_values()
-            .map(|g| GroupRef {
-                id: g.id,
-                name: g.name,
-                display_name: g.display_name,
-            })
-            .collect(),
-        last_seen_at: reader::unix_time(tx, tables::LAST_SEEN, account.id)?,
-        account,
-        etag,
-    })
-}
-
-pub(super) fn target(account: &ServiceAccount) -> Target {
-    Target::new(Kind::ServiceAccount, account.id, account.name.as_str())
-}
+use crate::store::reader::Reader;
+use crate::store::rows::{accounts, audit, credentials, groups, memberships};
+use crate::store::{Store, WriteContext, listing, principals, tables};
 
 /// The fields a creation sets, for its audit event.
 fn creation_changes(account: &ServiceAccount) -> Vec<Change> {
@@ -124,8 +55,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<AccountDetails, Error> {
         self.read(|tx| {
-            let (account, etag) = get_by_name(tx, name)?;
-            details(tx, account, etag, now)
+            let (account, etag) = accounts::get_by_name(tx, name)?;
+            account_details(tx, account, etag, now)
         })
     }
 
@@ -143,10 +74,10 @@ impl Store {
             return Ok(details);
         }
         let (details, next_expiry) = self.read(|tx| {
-            let (account, etag) = get(tx, id)?
+            let (account, etag) = accounts::get(tx, id)?
                 .ok_or_else(|| Error::not_found(Kind::ServiceAccount, id.to_string()))?;
             Ok((
-                details(tx, account, etag, now)?,
+                account_details(tx, account, etag, now)?,
                 credentials::next_expiry(tx, id, now)?,
             ))
         })?;
@@ -156,7 +87,7 @@ impl Store {
     }
 
     pub fn service_account_exists(&self, name: &Name) -> Result<bool, Error> {
-        self.read(|tx| Ok(find_id(tx, name.as_str())?.is_some()))
+        self.read(|tx| Ok(accounts::find_id(tx, name.as_str())?.is_some()))
     }
 
     /// Applies a patch: the caller must hold every permission of the account, and every
@@ -170,7 +101,7 @@ impl Store {
         patch: AccountPatch,
     ) -> Result<AccountDetails, Error> {
         self.write(|tx| {
-            let (mut account, etag) = get_by_name(tx, name)?;
+            let (mut account, etag) = accounts::get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx)?;
             principals::require_may_act_on(tx, &caller, &account)?;
@@ -178,14 +109,15 @@ impl Store {
             let was_admin = principals::is_standing_admin(tx, &account)?;
             let changes = patch.apply(&mut account, ctx.now);
             if changes.is_empty() {
-                return details(tx, account, etag, ctx.now);
+                return account_details(tx, account, etag, ctx.now);
             }
-            let etag = put(tx, &account)?;
+            let etag = accounts::put(tx, &account)?;
             if was_admin && !principals::is_standing_admin(tx, &account)? {
                 principals::require_standing_admin(tx)?;
             }
-            audit::append(tx, ctx, "service_account.update", target(&account), changes)?;
-            details(tx, account, etag, ctx.now)
+            let target = Target::of_account(&account);
+            audit::append(tx, ctx, "service_account.update", target, changes)?;
+            account_details(tx, account, etag, ctx.now)
         })
     }
 
@@ -198,19 +130,13 @@ impl Store {
         if_match: Option<&IfMatch>,
     ) -> Result<(), Error> {
         self.write(|tx| {
-            let (account, etag) = get_by_name(tx, name)?;
+            let (mut account, etag) = accounts::get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx)?;
             principals::require_may_act_on(tx, &caller, &account)?;
             let was_admin = principals::is_standing_admin(tx, &account)?;
-            tx.open_table(tables::ACCOUNT_NAMES)?
-                .remove((ROOT, account.name.as_str()))?;
-            tx.open_table(tables::ACCOUNTS)?
-                .remove(account.id.as_u128())?;
+            accounts::remove(tx, &account)?;
             credentials::delete_all_of(tx, account.id)?;
-            tx.open_table(tables::LAST_SEEN)?
-                .remove(account.id.as_u128())?;
-            let mut account = account;
             for mut group in memberships::groups_of(tx, &account)?.into_values() {
                 memberships::leave(tx, &mut account, &mut group)?;
                 groups::put(tx, &group)?;
@@ -218,13 +144,8 @@ impl Store {
             if was_admin {
                 principals::require_standing_admin(tx)?;
             }
-            audit::append(
-                tx,
-                ctx,
-                "service_account.delete",
-                target(&account),
-                Vec::new(),
-            )?;
+            let target = Target::of_account(&account);
+            audit::append(tx, ctx, "service_account.delete", target, Vec::new())?;
             Ok(())
         })
     }
@@ -241,21 +162,21 @@ impl Store {
             if let Some(group) = &filter.group {
                 filter.group_id = groups::get_by_name(tx, group).ok().map(|d| d.group.id);
             }
-            let load = |id: Uuid| {
-                get(tx, id)?
-                    .ok_or_else(|| Error::internal("the name index names a missing account"))
-            };
+            let load =
+                |id: Uuid| accounts::get_listed(tx, id, "the name index names a missing account");
             let matches = |(account, _): &(ServiceAccount, Etag)| filter.matches(account);
             let matches: listing::Filter<'_, (ServiceAccount, Etag)> =
                 (!filter.is_empty()).then_some(&matches as _);
             let page =
                 listing::page_by_name(&tx.table(tables::ACCOUNT_NAMES)?, request, load, matches)?;
-            page.try_map(|(account, etag)| details(tx, account, etag, now))
+            page.try_map(|(account, etag)| account_details(tx, account, etag, now))
         })
     }
 }
 
-pub(super) fn create(
+/// Creates an account in `tx`: the caller must hold every role it binds and every role
+/// of each group it joins.
+pub(in crate::store) fn create(
     tx: &WriteTransaction,
     ctx: &WriteContext,
     new: NewAccount,
@@ -274,7 +195,7 @@ pub(super) fn create(
         memberships::join(tx, &mut account, group)?;
         groups::put(tx, group)?;
     }
-    let etag = insert(tx, &account)?;
+    let etag = accounts::insert(tx, &account)?;
     let mut changes = creation_changes(&account);
     if !joining.is_empty() {
         let names: Vec<&str> = joining.iter().map(|g| g.name.as_str()).collect();
@@ -282,12 +203,13 @@ pub(super) fn create(
     }
     let credential = match secret {
         Some(secret) => {
-            let credential = credentials::insert(tx, ctx, &account, secret)?;
+            let credential = credentials::issue(tx, ctx, account.id, secret)?;
             changes.push(Change::set("initial_secret", &credential.id));
             Some(credential)
         }
         None => None,
     };
-    audit::append(tx, ctx, "service_account.create", target(&account), changes)?;
-    Ok((details(tx, account, etag, ctx.now)?, credential))
+    let target = Target::of_account(&account);
+    audit::append(tx, ctx, "service_account.create", target, changes)?;
+    Ok((account_details(tx, account, etag, ctx.now)?, credential))
 }

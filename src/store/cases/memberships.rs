@@ -1,94 +1,18 @@
-//! Memberships, kept in both directions in one transaction: the account's record lists
-//! its groups, the group's record counts its members, and an index lists the members of
-//! each group in name order.
+//! Membership use cases, from either side: an account's groups and a group's members.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Bound;
 
-use redb::{ReadableTable, WriteTransaction};
 use uuid::Uuid;
 
-use super::reader::Reader;
-use super::tables;
-use super::{Store, WriteContext, accounts, audit, groups, principals};
+use super::details::account_details;
 use crate::domain::{
     AccountDetails, Change, Group, GroupDetails, IfMatch, MembershipChange, Name, Page,
-    PageRequest, ServiceAccount, check_if_match,
+    PageRequest, ServiceAccount, Target, check_if_match,
 };
 use crate::error::Error;
-
-/// Adds `account` to `group` on both sides; the caller writes both records.
-pub(super) fn join(
-    tx: &WriteTransaction,
-    account: &mut ServiceAccount,
-    group: &mut Group,
-) -> Result<(), Error> {
-    if account.groups.insert(group.id) {
-        group.member_count += 1;
-        tx.open_table(tables::GROUP_MEMBERS)?.insert(
-            (group.id.as_u128(), account.name.as_str()),
-            account.id.as_u128(),
-        )?;
-    }
-    Ok(())
-}
-
-/// Removes `account` from `group` on both sides; the caller writes both records.
-pub(super) fn leave(
-    tx: &WriteTransaction,
-    account: &mut ServiceAccount,
-    group: &mut Group,
-) -> Result<(), Error> {
-    if account.groups.remove(&group.id) {
-        group.member_count = group.member_count.saturating_sub(1);
-        tx.open_table(tables::GROUP_MEMBERS)?
-            .remove((group.id.as_u128(), account.name.as_str()))?;
-    }
-    Ok(())
-}
-
-/// The groups of an account, by name.
-pub(super) fn groups_of(
-    tx: &impl Reader,
-    account: &ServiceAccount,
-) -> Result<BTreeMap<Name, Group>, Error> {
-    let mut found = BTreeMap::new();
-    for id in &account.groups {
-        let details = groups::get(tx, *id)?
-            .ok_or_else(|| Error::internal("an account lists a missing group"))?;
-        found.insert(details.group.name.clone(), details.group);
-    }
-    Ok(found)
-}
-
-/// Members of a group from `start` on, in name order, as (name, id).
-fn members_from<'t>(
-    members: &'t impl ReadableTable<(u128, &'static str), u128>,
-    group_id: Uuid,
-    start: Bound<(u128, &str)>,
-) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + 't, Error> {
-    let gid = group_id.as_u128();
-    Ok(members
-        .range((start, Bound::Unbounded))?
-        .map(move |entry| {
-            let (key, id) = entry?;
-            let (group, name) = key.value();
-            Ok((group == gid).then(|| (name.to_owned(), Uuid::from_u128(id.value()))))
-        })
-        .map_while(|entry: Result<Option<_>, Error>| entry.transpose()))
-}
-
-/// Every member id of a group.
-pub(super) fn member_ids(tx: &impl Reader, group_id: Uuid) -> Result<Vec<Uuid>, Error> {
-    let members = tx.table(tables::GROUP_MEMBERS)?;
-    members_from(
-        &members,
-        group_id,
-        Bound::Included((group_id.as_u128(), "")),
-    )?
-    .map(|entry| entry.map(|(_, id)| id))
-    .collect()
-}
+use crate::store::reader::Reader;
+use crate::store::rows::{accounts, audit, groups, memberships};
+use crate::store::{Store, WriteContext, principals, tables};
 
 /// One page of a group's members in name order; the total is the group's count.
 fn member_page(
@@ -97,18 +21,16 @@ fn member_page(
     request: &PageRequest,
 ) -> Result<Page<ServiceAccount>, Error> {
     let members = tx.table(tables::GROUP_MEMBERS)?;
-    let gid = group.id.as_u128();
-    let (start, skip) = match &request.after {
-        Some(after) => (Bound::Excluded((gid, after.as_str())), 0),
-        None => (Bound::Included((gid, "")), request.offset()),
+    let (after, skip) = match &request.after {
+        Some(after) => (Some(after.as_str()), 0),
+        None => (None, request.offset()),
     };
-    let window = members_from(&members, group.id, start)?
+    let window = memberships::members_after(&members, group.id, after)?
         .skip(skip)
         .take(request.per_page as usize + 1)
         .map(|entry| {
             let (name, id) = entry?;
-            let (account, _) = accounts::get(tx, id)?
-                .ok_or_else(|| Error::internal("a group lists a missing member"))?;
+            let (account, _) = accounts::get_listed(tx, id, "a group lists a missing member")?;
             Ok((name, account))
         })
         .collect::<Result<Vec<_>, Error>>()?;
@@ -142,11 +64,11 @@ impl Store {
                     principals::named_group(tx, &caller, group_name)?,
                 );
             }
-            let mut current = groups_of(tx, &account)?;
+            let mut current = memberships::groups_of(tx, &account)?;
             let before: BTreeSet<Name> = current.keys().cloned().collect();
             let plan = change.plan(&before);
             if plan.is_empty() {
-                return accounts::details(tx, account, etag, ctx.now);
+                return account_details(tx, account, etag, ctx.now);
             }
             let involved = plan.added.iter().chain(&plan.removed);
             for group in involved.filter_map(|n| named.get(n).or_else(|| current.get(n))) {
@@ -157,14 +79,14 @@ impl Store {
                 let mut group = named
                     .remove(group_name)
                     .ok_or_else(|| Error::internal("planned an unnamed group"))?;
-                join(tx, &mut account, &mut group)?;
+                memberships::join(tx, &mut account, &mut group)?;
                 groups::put(tx, &group)?;
             }
             for group_name in &plan.removed {
                 let mut group = current
                     .remove(group_name)
                     .ok_or_else(|| Error::internal("planned a group it is not in"))?;
-                leave(tx, &mut account, &mut group)?;
+                memberships::leave(tx, &mut account, &mut group)?;
                 groups::put(tx, &group)?;
             }
             let etag = accounts::put(tx, &account)?;
@@ -179,14 +101,9 @@ impl Store {
             let changes = Change::of("groups", &names(before), &names(after))
                 .into_iter()
                 .collect();
-            audit::append(
-                tx,
-                ctx,
-                "service_account.groups.update",
-                accounts::target(&account),
-                changes,
-            )?;
-            accounts::details(tx, account, etag, ctx.now)
+            let target = Target::of_account(&account);
+            audit::append(tx, ctx, "service_account.groups.update", target, changes)?;
+            account_details(tx, account, etag, ctx.now)
         })
     }
 
@@ -211,18 +128,10 @@ impl Store {
                     accounts::get_by_name(tx, account_name)?.0,
                 );
             }
-            let members = tx.table(tables::GROUP_MEMBERS)?;
-            let current: BTreeMap<Name, Uuid> = members_from(
-                &members,
-                group.id,
-                Bound::Included((group.id.as_u128(), "")),
-            )?
-            .map(|entry| {
-                let (name, id) = entry?;
-                Ok((Name::parse("name", &name)?, id))
-            })
-            .collect::<Result<_, Error>>()?;
-            drop(members);
+            let current: BTreeMap<Name, Uuid> = memberships::members(tx, group.id)?
+                .into_iter()
+                .map(|(name, id)| Ok((Name::parse("name", &name)?, id)))
+                .collect::<Result<_, Error>>()?;
             let plan = change.plan(&current.keys().cloned().collect());
             if plan.is_empty() {
                 let page = member_page(tx, &group, request)?;
@@ -235,7 +144,7 @@ impl Store {
                     .remove(account_name)
                     .ok_or_else(|| Error::internal("planned an unnamed account"))?;
                 principals::require_may_act_on(tx, &caller, &account)?;
-                join(tx, &mut account, &mut group)?;
+                memberships::join(tx, &mut account, &mut group)?;
                 accounts::put(tx, &account)?;
             }
             let mut removed_admin = false;
@@ -243,11 +152,11 @@ impl Store {
                 let id = current
                     .get(account_name)
                     .ok_or_else(|| Error::internal("planned a non-member"))?;
-                let (mut account, _) = accounts::get(tx, *id)?
-                    .ok_or_else(|| Error::internal("a group lists a missing member"))?;
+                let (mut account, _) =
+                    accounts::get_listed(tx, *id, "a group lists a missing member")?;
                 principals::require_may_act_on(tx, &caller, &account)?;
                 removed_admin |= principals::is_standing_admin(tx, &account)?;
-                leave(tx, &mut account, &mut group)?;
+                memberships::leave(tx, &mut account, &mut group)?;
                 accounts::put(tx, &account)?;
             }
             let etag = groups::put(tx, &group)?;
@@ -267,7 +176,7 @@ impl Store {
                 tx,
                 ctx,
                 "group.members.update",
-                groups::target(&group),
+                Target::of_group(&group),
                 changes.into_iter().flatten().collect(),
             )?;
             let page = member_page(tx, &group, request)?;

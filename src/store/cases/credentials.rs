@@ -1,0 +1,194 @@
+//! Credential use cases: issue, rotate, read, list and revoke, and the batched record of
+//! last use.
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+use redb::WriteTransaction;
+use uuid::Uuid;
+
+use crate::domain::{
+    Change, Credential, CredentialDetails, CredentialKind, Kind, Name, NewCredential, Page,
+    PageRequest, ServiceAccount, Target, Timestamp,
+};
+use crate::error::Error;
+use crate::store::reader::Reader;
+use crate::store::rows::{accounts, audit, credentials};
+use crate::store::{Store, WriteContext, principals};
+
+fn details(tx: &impl Reader, credential: Credential) -> Result<CredentialDetails, Error> {
+    Ok(CredentialDetails {
+        last_used_at: credentials::last_used(tx, credential.id)?,
+        credential,
+    })
+}
+
+/// The credential `id` of the account `name`; 404 when either is missing or the
+/// credential belongs to another account.
+fn get_of(tx: &impl Reader, name: &Name, id: Uuid) -> Result<(ServiceAccount, Credential), Error> {
+    let (account, _) = accounts::get_by_name(tx, name)?;
+    match credentials::get(tx, id)? {
+        Some(credential) if credential.account_id == account.id => Ok((account, credential)),
+        _ => Err(Error::not_found(Kind::Credential, id.to_string())),
+    }
+}
+
+/// Removes a credential at once; the audit trail keeps the revocation.
+fn revoke(tx: &WriteTransaction, ctx: &WriteContext, credential: &Credential) -> Result<(), Error> {
+    credentials::remove(tx, credential)?;
+    let target = Target::of_credential(credential);
+    audit::append(tx, ctx, "credential.revoke", target, Vec::new())?;
+    Ok(())
+}
+
+/// Issuing, rotating or revoking a credential acts on its account, and a new one lets
+/// its holder act as the account: the caller's effective permissions, narrowed by its
+/// token, must hold every permission of the account, its own included.
+fn require_may_act_on(
+    tx: &WriteTransaction,
+    ctx: &WriteContext,
+    account: &ServiceAccount,
+) -> Result<(), Error> {
+    principals::require_may_act_on(tx, &principals::authority(tx, ctx)?, account)
+}
+
+fn creation_changes(credential: &Credential) -> Vec<Change> {
+    let (kind, shown) = match &credential.kind {
+        CredentialKind::Secret { prefix, .. } => ("secret", ("prefix", prefix.clone())),
+        CredentialKind::PublicKey { fingerprint, .. } => {
+            ("public_key", ("fingerprint", fingerprint.clone()))
+        }
+    };
+    vec![
+        Change::set("type", &kind),
+        Change::set("name", &credential.name),
+        Change::set(shown.0, &shown.1),
+        Change::set("expires_at", &credential.expires_at),
+    ]
+}
+
+impl Store {
+    /// Issues a credential; refused past `max_active` unexpired credentials.
+    pub fn create_credential(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        new: NewCredential,
+        max_active: u32,
+    ) -> Result<CredentialDetails, Error> {
+        self.write(|tx| {
+            let (account, _) = accounts::get_by_name(tx, name)?;
+            require_may_act_on(tx, ctx, &account)?;
+            let active = credentials::count_active(tx, account.id, ctx.now)?;
+            if active >= max_active {
+                return Err(Error::LimitExceeded(format!(
+                    "service account '{name}' already has {active} active credentials, \
+                     the most allowed (credentials.max_active)"
+                )));
+            }
+            let credential = credentials::issue(tx, ctx, account.id, new)?;
+            let changes = creation_changes(&credential);
+            let target = Target::of_credential(&credential);
+            audit::append(tx, ctx, "credential.create", target, changes)?;
+            details(tx, credential)
+        })
+    }
+
+    /// A new secret; in the same transaction every other unexpired secret of the account
+    /// expires at now + `grace` at the latest. Never refused by the credential limit.
+    pub fn rotate_secret(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        new: NewCredential,
+        grace: Duration,
+    ) -> Result<CredentialDetails, Error> {
+        self.write(|tx| {
+            let (account, _) = accounts::get_by_name(tx, name)?;
+            require_may_act_on(tx, ctx, &account)?;
+            let until = ctx.now + grace;
+            let mut expiring = Vec::new();
+            for mut old in credentials::all_of(tx, account.id)? {
+                if old.kind.is_secret() && !old.is_expired(ctx.now) && old.expires_at > until {
+                    old.expires_at = until;
+                    credentials::put(tx, &old)?;
+                    expiring.push(old.id);
+                }
+            }
+            let credential = credentials::issue(tx, ctx, account.id, new)?;
+            let mut changes = creation_changes(&credential);
+            changes.push(Change::set("expiring", &expiring));
+            changes.push(Change::set("expiring_at", &until));
+            let target = Target::of_credential(&credential);
+            audit::append(tx, ctx, "service_account.rotate_secret", target, changes)?;
+            details(tx, credential)
+        })
+    }
+
+    /// Revokes a credential at once; it is gone, and the audit trail keeps the revocation.
+    pub fn revoke_credential(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        id: Uuid,
+    ) -> Result<(), Error> {
+        self.write(|tx| {
+            let (account, credential) = get_of(tx, name, id)?;
+            require_may_act_on(tx, ctx, &account)?;
+            revoke(tx, ctx, &credential)
+        })
+    }
+
+    pub fn get_credential(&self, name: &Name, id: Uuid) -> Result<CredentialDetails, Error> {
+        self.read(|tx| {
+            let (_, credential) = get_of(tx, name, id)?;
+            details(tx, credential)
+        })
+    }
+
+    /// One page of an account's credentials, ordered by name (then id).
+    pub fn list_credentials(
+        &self,
+        name: &Name,
+        request: &PageRequest,
+    ) -> Result<Page<CredentialDetails>, Error> {
+        self.read(|tx| {
+            let (account, _) = accounts::get_by_name(tx, name)?;
+            let sorted: BTreeMap<String, Credential> = credentials::all_of(tx, account.id)?
+                .into_iter()
+                .map(|c| (format!("{}\u{0}{}", c.name, c.id), c))
+                .collect();
+            request
+                .cut(sorted.into_iter().map(Ok))?
+                .try_map(|credential| details(tx, credential))
+        })
+    }
+
+    /// The credential of a secret (given as its hash), valid or not.
+    pub fn find_secret(&self, hash: &[u8; 32]) -> Result<Option<Credential>, Error> {
+        self.read(|tx| match credentials::id_by_hash(tx, hash)? {
+            Some(id) => credentials::get(tx, id),
+            None => Ok(None),
+        })
+    }
+
+    /// Revokes a credential found by id (OAuth revocation of a secret). Like any
+    /// revocation, it needs every permission of the credential's account.
+    pub fn revoke_credential_by_id(&self, ctx: &WriteContext, id: Uuid) -> Result<(), Error> {
+        self.write(|tx| {
+            let Some(credential) = credentials::get(tx, id)? else {
+                return Ok(());
+            };
+            if let Some((account, _)) = accounts::get(tx, credential.account_id)? {
+                require_may_act_on(tx, ctx, &account)?;
+            }
+            revoke(tx, ctx, &credential)
+        })
+    }
+
+    /// Writes a batch of last uses, (credential, account, when), in one transaction.
+    /// Credentials or accounts deleted since are skipped; times only move forward.
+    pub fn record_last_use(&self, uses: &[(Uuid, Uuid, Timestamp)]) -> Result<(), Error> {
+        self.write(|tx| credentials::record_uses(tx, uses))
+    }
+}
