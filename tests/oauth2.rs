@@ -595,6 +595,34 @@ fn discovery_documents_describe_the_server() {
 }
 
 #[test]
+fn the_metadata_offers_the_domain_permissions_as_scopes() {
+    let s = TestServer::start();
+    let meta = s.get("/.well-known/oauth-authorization-server");
+    meta.assert_status(200);
+    assert_eq!(
+        meta.body["scopes_supported"],
+        json!(keyhouse::domain::permissions::KNOWN)
+    );
+    assert_eq!(
+        meta.body["scopes_supported"],
+        json!([
+            "service_accounts:read",
+            "service_accounts:write",
+            "credentials:read",
+            "credentials:write",
+            "groups:read",
+            "groups:write",
+            "roles:read",
+            "roles:write",
+            "audit:read",
+            "admin",
+            "*"
+        ]),
+        "the wire list is unchanged"
+    );
+}
+
+#[test]
 fn rotated_keys_stay_published_until_their_tokens_expire() {
     let s = TestServer::start_with(|c| c.oauth.access_token_ttl_seconds = 2);
     let secret = s.create_account("ci", &["viewer"]);

@@ -9,7 +9,7 @@ mod cases;
 mod codec;
 mod files;
 mod integrity;
-mod listing;
+mod paging;
 mod principals;
 mod reader;
 mod rows;

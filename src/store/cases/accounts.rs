@@ -10,9 +10,11 @@ use crate::domain::{
     check_if_match,
 };
 use crate::error::Error;
+use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
 use crate::store::rows::{accounts, audit, credentials, groups, memberships};
-use crate::store::{Store, WriteContext, listing, principals, tables};
+use crate::store::{Store, WriteContext, principals, tables};
+use redb::ReadableTableMetadata;
 
 /// The fields a creation sets, for its audit event.
 fn creation_changes(account: &ServiceAccount) -> Vec<Change> {
@@ -150,7 +152,7 @@ impl Store {
         })
     }
 
-    /// One page of accounts in name order; see `listing::page_by_name`.
+    /// One page of accounts in name order; see `paging::page`.
     pub fn list_service_accounts(
         &self,
         filter: &AccountFilter,
@@ -162,13 +164,14 @@ impl Store {
             if let Some(group) = &filter.group {
                 filter.group_id = groups::get_by_name(tx, group).ok().map(|d| d.group.id);
             }
+            let names = tx.table(tables::ACCOUNT_NAMES)?;
             let load =
                 |id: Uuid| accounts::get_listed(tx, id, "the name index names a missing account");
             let matches = |(account, _): &(ServiceAccount, Etag)| filter.matches(account);
-            let matches: listing::Filter<'_, (ServiceAccount, Etag)> =
+            let matches: Filter<'_, (ServiceAccount, Etag)> =
                 (!filter.is_empty()).then_some(&matches as _);
-            let page =
-                listing::page_by_name(&tx.table(tables::ACCOUNT_NAMES)?, request, load, matches)?;
+            let entries = |after: Option<&str>| paging::in_name_order(&names, after);
+            let page = paging::page(request, entries, load, || Ok(names.len()?), matches)?;
             page.try_map(|(account, etag)| account_details(tx, account, etag, now))
         })
     }

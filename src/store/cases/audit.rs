@@ -4,6 +4,7 @@ use std::ops::Bound;
 
 use crate::domain::{AuditEvent, AuditFilter, Page, PageRequest};
 use crate::error::Error;
+use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
 use crate::store::rows::audit;
 use crate::store::{Store, tables};
@@ -18,29 +19,22 @@ impl Store {
     ) -> Result<Page<AuditEvent>, Error> {
         self.read(|tx| {
             let table = tx.table(tables::AUDIT)?;
-            if !filter.is_empty() {
-                let matching = audit::events_from(&table, Bound::Unbounded)?.filter(
-                    |e: &Result<(String, AuditEvent), Error>| {
-                        e.as_ref().map_or(true, |(_, e)| filter.matches(e))
-                    },
-                );
-                return request.cut(matching);
-            }
-            let (start, skip) = match request.after.as_deref().map(str::parse::<u64>) {
-                Some(Ok(after)) => (Bound::Excluded(after), 0),
-                Some(Err(_)) => {
-                    return Err(Error::invalid(
-                        "page_token",
-                        "is not a token this server issued",
-                    ));
-                }
-                None => (Bound::Unbounded, request.offset()),
+            let entries = |after: Option<&str>| {
+                let start = match after.map(str::parse::<u64>) {
+                    Some(Ok(after)) => Bound::Excluded(after),
+                    Some(Err(_)) => {
+                        return Err(Error::invalid(
+                            "page_token",
+                            "is not a token this server issued",
+                        ));
+                    }
+                    None => Bound::Unbounded,
+                };
+                audit::events_from(&table, start)
             };
-            let window = audit::events_from(&table, start)?
-                .skip(skip)
-                .take(request.per_page as usize + 1)
-                .collect::<Result<Vec<_>, Error>>()?;
-            Ok(request.from_window(window, audit::count(tx)?))
+            let matches = |event: &AuditEvent| filter.matches(event);
+            let matches: Filter<'_, AuditEvent> = (!filter.is_empty()).then_some(&matches as _);
+            paging::page(request, entries, Ok, || audit::count(tx), matches)
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Group use cases: create, read, list, change and delete.
 
+use redb::ReadableTableMetadata;
 use uuid::Uuid;
 
 use crate::domain::{
@@ -7,9 +8,10 @@ use crate::domain::{
     check_if_match,
 };
 use crate::error::Error;
+use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
 use crate::store::rows::{accounts, audit, groups, memberships};
-use crate::store::{Store, WriteContext, listing, principals, tables};
+use crate::store::{Store, WriteContext, principals, tables};
 
 impl Store {
     /// Creates a group; the caller must hold every role it binds.
@@ -50,8 +52,10 @@ impl Store {
                         || d.group.display_name.to_lowercase().contains(q)
                 })
             };
-            let filter: listing::Filter<'_, GroupDetails> = query.map(|_| &matches as _);
-            listing::page_by_name(&tx.table(tables::GROUP_NAMES)?, request, load, filter)
+            let filter: Filter<'_, GroupDetails> = query.map(|_| &matches as _);
+            let names = tx.table(tables::GROUP_NAMES)?;
+            let entries = |after: Option<&str>| paging::in_name_order(&names, after);
+            paging::page(request, entries, load, || Ok(names.len()?), filter)
         })
     }
 

@@ -2,17 +2,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use redb::WriteTransaction;
 use uuid::Uuid;
 
 use super::details::account_details;
 use crate::domain::{
-    AccountDetails, Change, Group, GroupDetails, IfMatch, MembershipChange, Name, Page,
-    PageRequest, ServiceAccount, Target, check_if_match,
+    AccountDetails, Authority, Change, Etag, Group, GroupDetails, IfMatch, MembershipChange, Name,
+    Page, PageRequest, ServiceAccount, Target, check_if_match,
 };
 use crate::error::Error;
 use crate::store::reader::Reader;
 use crate::store::rows::{accounts, audit, groups, memberships};
-use crate::store::{Store, WriteContext, principals, tables};
+use crate::store::{Store, WriteContext, paging, principals, tables};
 
 /// One page of a group's members in name order; the total is the group's count.
 fn member_page(
@@ -21,20 +22,96 @@ fn member_page(
     request: &PageRequest,
 ) -> Result<Page<ServiceAccount>, Error> {
     let members = tx.table(tables::GROUP_MEMBERS)?;
-    let (after, skip) = match &request.after {
-        Some(after) => (Some(after.as_str()), 0),
-        None => (None, request.offset()),
+    let entries = |after: Option<&str>| memberships::members_after(&members, group.id, after);
+    let load = |id: Uuid| {
+        accounts::get_listed(tx, id, "a group lists a missing member").map(|(account, _)| account)
     };
-    let window = memberships::members_after(&members, group.id, after)?
-        .skip(skip)
-        .take(request.per_page as usize + 1)
-        .map(|entry| {
-            let (name, id) = entry?;
-            let (account, _) = accounts::get_listed(tx, id, "a group lists a missing member")?;
-            Ok((name, account))
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    Ok(request.from_window(window, group.member_count))
+    paging::page(request, entries, load, || Ok(group.member_count), None)
+}
+
+/// One membership change, from either side: the records it touches, by id, and the
+/// (account, group) pairs it joins and parts.
+#[derive(Default)]
+struct Edits {
+    accounts: BTreeMap<Uuid, ServiceAccount>,
+    groups: BTreeMap<Uuid, Group>,
+    joins: Vec<(Uuid, Uuid)>,
+    leaves: Vec<(Uuid, Uuid)>,
+}
+
+/// The records after a change, each with its new etag.
+struct Applied {
+    accounts: BTreeMap<Uuid, (ServiceAccount, Etag)>,
+    groups: BTreeMap<Uuid, (Group, Etag)>,
+}
+
+impl Edits {
+    fn pair(&mut self, account: &ServiceAccount, group: &Group) -> (Uuid, Uuid) {
+        self.accounts
+            .entry(account.id)
+            .or_insert_with(|| account.clone());
+        self.groups.entry(group.id).or_insert_with(|| group.clone());
+        (account.id, group.id)
+    }
+
+    fn join(&mut self, account: &ServiceAccount, group: &Group) {
+        let pair = self.pair(account, group);
+        self.joins.push(pair);
+    }
+
+    fn leave(&mut self, account: &ServiceAccount, group: &Group) {
+        let pair = self.pair(account, group);
+        self.leaves.push(pair);
+    }
+
+    /// Checks the change on its caller and writes it on both sides: the caller must hold
+    /// every role of each group involved and every permission of each account, and an
+    /// account that stops being a standing administrator must leave another.
+    fn apply(mut self, tx: &WriteTransaction, caller: &Authority) -> Result<Applied, Error> {
+        for group in self.groups.values() {
+            principals::require_members_change(tx, caller, group)?;
+        }
+        let mut admins = Vec::new();
+        for account in self.accounts.values() {
+            principals::require_may_act_on(tx, caller, account)?;
+            if principals::is_standing_admin(tx, account)? {
+                admins.push(account.id);
+            }
+        }
+        let edits = self.joins.iter().map(|p| (p, true));
+        for ((account, group), joins) in edits.chain(self.leaves.iter().map(|p| (p, false))) {
+            let (Some(account), Some(group)) =
+                (self.accounts.get_mut(account), self.groups.get_mut(group))
+            else {
+                return Err(Error::internal("a membership edit names no record"));
+            };
+            match joins {
+                true => memberships::join(tx, account, group)?,
+                false => memberships::leave(tx, account, group)?,
+            }
+        }
+        let mut applied = Applied {
+            accounts: BTreeMap::new(),
+            groups: BTreeMap::new(),
+        };
+        for (id, group) in self.groups {
+            let etag = groups::put(tx, &group)?;
+            applied.groups.insert(id, (group, etag));
+        }
+        for (id, account) in self.accounts {
+            let etag = accounts::put(tx, &account)?;
+            applied.accounts.insert(id, (account, etag));
+        }
+        for id in admins {
+            if let Some((account, _)) = applied.accounts.get(&id)
+                && !principals::is_standing_admin(tx, account)?
+            {
+                principals::require_standing_admin(tx)?;
+                break;
+            }
+        }
+        Ok(applied)
+    }
 }
 
 fn names(groups: impl IntoIterator<Item = Name>) -> Vec<String> {
@@ -53,7 +130,7 @@ impl Store {
         change: &MembershipChange,
     ) -> Result<AccountDetails, Error> {
         self.write(|tx| {
-            let (mut account, etag) = accounts::get_by_name(tx, name)?;
+            let (account, etag) = accounts::get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx)?;
             principals::require_may_act_on(tx, &caller, &account)?;
@@ -70,29 +147,24 @@ impl Store {
             if plan.is_empty() {
                 return account_details(tx, account, etag, ctx.now);
             }
-            let involved = plan.added.iter().chain(&plan.removed);
-            for group in involved.filter_map(|n| named.get(n).or_else(|| current.get(n))) {
-                principals::require_members_change(tx, &caller, group)?;
-            }
-            let was_admin = principals::is_standing_admin(tx, &account)?;
+            let mut edits = Edits::default();
             for group_name in &plan.added {
-                let mut group = named
+                let group = named
                     .remove(group_name)
                     .ok_or_else(|| Error::internal("planned an unnamed group"))?;
-                memberships::join(tx, &mut account, &mut group)?;
-                groups::put(tx, &group)?;
+                edits.join(&account, &group);
             }
             for group_name in &plan.removed {
-                let mut group = current
+                let group = current
                     .remove(group_name)
                     .ok_or_else(|| Error::internal("planned a group it is not in"))?;
-                memberships::leave(tx, &mut account, &mut group)?;
-                groups::put(tx, &group)?;
+                edits.leave(&account, &group);
             }
-            let etag = accounts::put(tx, &account)?;
-            if was_admin && !principals::is_standing_admin(tx, &account)? {
-                principals::require_standing_admin(tx)?;
-            }
+            let (account, etag) = edits
+                .apply(tx, &caller)?
+                .accounts
+                .remove(&account.id)
+                .ok_or_else(|| Error::internal("a membership change lost its account"))?;
             let after: BTreeSet<Name> = before
                 .difference(&plan.removed)
                 .chain(&plan.added)
@@ -119,7 +191,7 @@ impl Store {
         request: &PageRequest,
     ) -> Result<(GroupDetails, Page<ServiceAccount>), Error> {
         self.write(|tx| {
-            let GroupDetails { mut group, etag } = groups::get_by_name(tx, name)?;
+            let GroupDetails { group, etag } = groups::get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
             let mut named = BTreeMap::new();
             for account_name in change.named() {
@@ -137,32 +209,26 @@ impl Store {
                 let page = member_page(tx, &group, request)?;
                 return Ok((GroupDetails { group, etag }, page));
             }
-            let caller = principals::authority(tx, ctx)?;
-            principals::require_members_change(tx, &caller, &group)?;
+            let mut edits = Edits::default();
             for account_name in &plan.added {
-                let mut account = named
+                let account = named
                     .remove(account_name)
                     .ok_or_else(|| Error::internal("planned an unnamed account"))?;
-                principals::require_may_act_on(tx, &caller, &account)?;
-                memberships::join(tx, &mut account, &mut group)?;
-                accounts::put(tx, &account)?;
+                edits.join(&account, &group);
             }
-            let mut removed_admin = false;
             for account_name in &plan.removed {
                 let id = current
                     .get(account_name)
                     .ok_or_else(|| Error::internal("planned a non-member"))?;
-                let (mut account, _) =
-                    accounts::get_listed(tx, *id, "a group lists a missing member")?;
-                principals::require_may_act_on(tx, &caller, &account)?;
-                removed_admin |= principals::is_standing_admin(tx, &account)?;
-                memberships::leave(tx, &mut account, &mut group)?;
-                accounts::put(tx, &account)?;
+                let (account, _) = accounts::get_listed(tx, *id, "a group lists a missing member")?;
+                edits.leave(&account, &group);
             }
-            let etag = groups::put(tx, &group)?;
-            if removed_admin {
-                principals::require_standing_admin(tx)?;
-            }
+            let caller = principals::authority(tx, ctx)?;
+            let (group, etag) = edits
+                .apply(tx, &caller)?
+                .groups
+                .remove(&group.id)
+                .ok_or_else(|| Error::internal("a membership change lost its group"))?;
             let changes = [
                 (!plan.added.is_empty())
                     .then(|| Change::set("members.added", &names(plan.added.clone()))),

@@ -61,11 +61,11 @@ pub(in crate::store) fn groups_of(
 
 /// Members of a group in name order, as (name, id), after the member named `after`
 /// or from the first; read lazily so a page touches only its own entries.
-pub(in crate::store) fn members_after<'t>(
-    members: &'t impl ReadableTable<(u128, &'static str), u128>,
+pub(in crate::store) fn members_after<'t, T: ReadableTable<(u128, &'static str), u128>>(
+    members: &'t T,
     group_id: Uuid,
     after: Option<&str>,
-) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + 't, Error> {
+) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + use<'t, T>, Error> {
     let gid = group_id.as_u128();
     let start = match after {
         Some(after) => Bound::Excluded((gid, after)),
