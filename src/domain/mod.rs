@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod auth_failure;
 mod authority;
+mod creation;
 mod credential;
 mod etag;
 mod expiry;
@@ -22,9 +23,10 @@ pub use account::{
     AccountDetails, AccountFilter, AccountPatch, ActorRef, GroupRef, NewAccount, Principal,
     ServiceAccount, Status,
 };
-pub use audit::{AuditEvent, AuditFilter, Change, Target, audit_key};
+pub use audit::{Action, AuditEvent, AuditFilter, Change, Target, audit_key};
 pub use auth_failure::AuthFailure;
 pub use authority::Authority;
+pub use creation::Created;
 pub use credential::{Credential, CredentialDetails, CredentialKind, KeyAlgorithm, NewCredential};
 pub use etag::{Etag, IfMatch, check_if_match};
 pub use expiry::{account_expiry, credential_expiry, is_expired};

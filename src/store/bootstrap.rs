@@ -7,7 +7,8 @@ use super::reader::{self, CREATED_AT_KEY, SCHEMA_VERSION_KEY};
 use super::rows::{accounts, audit, credentials, roles};
 use super::{SCHEMA_VERSION, Store, WriteContext, tables};
 use crate::domain::{
-    AccountPatch, Change, Credential, Name, NewAccount, NewCredential, Status, Target, Timestamp,
+    AccountPatch, Action, Change, Credential, Name, NewAccount, NewCredential, Status, Target,
+    Timestamp,
 };
 use crate::error::Error;
 
@@ -91,7 +92,7 @@ impl Store {
             audit::append(
                 tx,
                 &ctx,
-                "service_account.recover",
+                Action::ServiceAccountRecover,
                 Target::of_account(&account),
                 changes,
             )?;

@@ -5,9 +5,9 @@ use uuid::Uuid;
 
 use super::details::account_details;
 use crate::domain::{
-    AccountDetails, AccountFilter, AccountPatch, Change, Credential, Etag, IfMatch, Kind, Name,
-    NewAccount, NewCredential, Page, PageRequest, ServiceAccount, Target, Timestamp,
-    check_if_match,
+    AccountDetails, AccountFilter, AccountPatch, Action, Change, Created, Credential, Etag,
+    IfMatch, Kind, Name, NewAccount, NewCredential, Page, PageRequest, ServiceAccount, Target,
+    Timestamp, check_if_match,
 };
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
@@ -15,30 +15,6 @@ use crate::store::reader::Reader;
 use crate::store::rows::{accounts, audit, credentials, groups, memberships};
 use crate::store::{Store, WriteContext, principals, tables};
 use redb::ReadableTableMetadata;
-
-/// The fields a creation sets, for its audit event.
-fn creation_changes(account: &ServiceAccount) -> Vec<Change> {
-    let mut changes = vec![
-        Change::set("display_name", &account.display_name),
-        Change::set("status", &account.status),
-    ];
-    if !account.description.is_empty() {
-        changes.push(Change::set("description", &account.description));
-    }
-    if !account.metadata.is_empty() {
-        changes.push(Change::set("metadata", &account.metadata));
-    }
-    if !account.roles.is_empty() {
-        changes.push(Change::set("roles", &account.roles));
-    }
-    if let Some(at) = account.expires_at {
-        changes.push(Change::set("expires_at", &at));
-    }
-    if let Some(id) = &account.external_id {
-        changes.push(Change::set("external_id", id));
-    }
-    changes
-}
 
 impl Store {
     /// Creates an account, with its first secret if one is asked for.
@@ -118,7 +94,7 @@ impl Store {
                 principals::require_standing_admin(tx)?;
             }
             let target = Target::of_account(&account);
-            audit::append(tx, ctx, "service_account.update", target, changes)?;
+            audit::append(tx, ctx, Action::ServiceAccountUpdate, target, changes)?;
             account_details(tx, account, etag, ctx.now)
         })
     }
@@ -147,7 +123,7 @@ impl Store {
                 principals::require_standing_admin(tx)?;
             }
             let target = Target::of_account(&account);
-            audit::append(tx, ctx, "service_account.delete", target, Vec::new())?;
+            audit::append(tx, ctx, Action::ServiceAccountDelete, target, Vec::new())?;
             Ok(())
         })
     }
@@ -199,7 +175,7 @@ pub(in crate::store) fn create(
         groups::put(tx, group)?;
     }
     let etag = accounts::insert(tx, &account)?;
-    let mut changes = creation_changes(&account);
+    let mut changes = account.creation_changes();
     if !joining.is_empty() {
         let names: Vec<&str> = joining.iter().map(|g| g.name.as_str()).collect();
         changes.push(Change::set("groups", &names));
@@ -213,6 +189,6 @@ pub(in crate::store) fn create(
         None => None,
     };
     let target = Target::of_account(&account);
-    audit::append(tx, ctx, "service_account.create", target, changes)?;
+    audit::append(tx, ctx, Action::ServiceAccountCreate, target, changes)?;
     Ok((account_details(tx, account, etag, ctx.now)?, credential))
 }

@@ -8,7 +8,7 @@ use redb::WriteTransaction;
 use uuid::Uuid;
 
 use crate::domain::{
-    Change, Credential, CredentialDetails, CredentialKind, Kind, Name, NewCredential, Page,
+    Action, Change, Created, Credential, CredentialDetails, Kind, Name, NewCredential, Page,
     PageRequest, ServiceAccount, Target, Timestamp,
 };
 use crate::error::Error;
@@ -37,7 +37,7 @@ fn get_of(tx: &impl Reader, name: &Name, id: Uuid) -> Result<(ServiceAccount, Cr
 fn revoke(tx: &WriteTransaction, ctx: &WriteContext, credential: &Credential) -> Result<(), Error> {
     credentials::remove(tx, credential)?;
     let target = Target::of_credential(credential);
-    audit::append(tx, ctx, "credential.revoke", target, Vec::new())?;
+    audit::append(tx, ctx, Action::CredentialRevoke, target, Vec::new())?;
     Ok(())
 }
 
@@ -50,21 +50,6 @@ fn require_may_act_on(
     account: &ServiceAccount,
 ) -> Result<(), Error> {
     principals::require_may_act_on(tx, &principals::authority(tx, ctx)?, account)
-}
-
-fn creation_changes(credential: &Credential) -> Vec<Change> {
-    let (kind, shown) = match &credential.kind {
-        CredentialKind::Secret { prefix, .. } => ("secret", ("prefix", prefix.clone())),
-        CredentialKind::PublicKey { fingerprint, .. } => {
-            ("public_key", ("fingerprint", fingerprint.clone()))
-        }
-    };
-    vec![
-        Change::set("type", &kind),
-        Change::set("name", &credential.name),
-        Change::set(shown.0, &shown.1),
-        Change::set("expires_at", &credential.expires_at),
-    ]
 }
 
 impl Store {
@@ -87,9 +72,9 @@ impl Store {
                 )));
             }
             let credential = credentials::issue(tx, ctx, account.id, new)?;
-            let changes = creation_changes(&credential);
+            let changes = credential.creation_changes();
             let target = Target::of_credential(&credential);
-            audit::append(tx, ctx, "credential.create", target, changes)?;
+            audit::append(tx, ctx, Action::CredentialCreate, target, changes)?;
             details(tx, credential)
         })
     }
@@ -116,11 +101,11 @@ impl Store {
                 }
             }
             let credential = credentials::issue(tx, ctx, account.id, new)?;
-            let mut changes = creation_changes(&credential);
+            let mut changes = credential.creation_changes();
             changes.push(Change::set("expiring", &expiring));
             changes.push(Change::set("expiring_at", &until));
             let target = Target::of_credential(&credential);
-            audit::append(tx, ctx, "service_account.rotate_secret", target, changes)?;
+            audit::append(tx, ctx, Action::ServiceAccountRotateSecret, target, changes)?;
             details(tx, credential)
         })
     }

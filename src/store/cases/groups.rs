@@ -4,8 +4,8 @@ use redb::ReadableTableMetadata;
 use uuid::Uuid;
 
 use crate::domain::{
-    Change, GroupDetails, GroupPatch, IfMatch, Name, NewGroup, Page, PageRequest, Target,
-    check_if_match,
+    Action, Change, Created, GroupDetails, GroupPatch, IfMatch, Name, NewGroup, Page, PageRequest,
+    Target, check_if_match,
 };
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
@@ -20,8 +20,14 @@ impl Store {
             principals::require_grantable(tx, &principals::authority(tx, ctx)?, &new.roles)?;
             let group = new.into_group(Uuid::new_v4(), ctx.now);
             let etag = groups::insert(tx, &group)?;
-            let changes = NewGroup::creation_changes(&group);
-            audit::append(tx, ctx, "group.create", Target::of_group(&group), changes)?;
+            let changes = group.creation_changes();
+            audit::append(
+                tx,
+                ctx,
+                Action::GroupCreate,
+                Target::of_group(&group),
+                changes,
+            )?;
             Ok(GroupDetails { group, etag })
         })
     }
@@ -83,7 +89,13 @@ impl Store {
             if granted_all && !principals::grants_all(tx, &group.roles)? {
                 principals::require_standing_admin(tx)?;
             }
-            audit::append(tx, ctx, "group.update", Target::of_group(&group), changes)?;
+            audit::append(
+                tx,
+                ctx,
+                Action::GroupUpdate,
+                Target::of_group(&group),
+                changes,
+            )?;
             Ok(GroupDetails { group, etag })
         })
     }
@@ -120,7 +132,13 @@ impl Store {
                 .into_iter()
                 .flatten()
                 .collect();
-            audit::append(tx, ctx, "group.delete", Target::of_group(&group), changes)?;
+            audit::append(
+                tx,
+                ctx,
+                Action::GroupDelete,
+                Target::of_group(&group),
+                changes,
+            )?;
             Ok(())
         })
     }

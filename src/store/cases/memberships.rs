@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::details::account_details;
 use crate::domain::{
-    AccountDetails, Authority, Change, Etag, Group, GroupDetails, IfMatch, MembershipChange, Name,
-    Page, PageRequest, ServiceAccount, Target, check_if_match,
+    AccountDetails, Action, Authority, Change, Etag, Group, GroupDetails, IfMatch,
+    MembershipChange, Name, Page, PageRequest, ServiceAccount, Target, check_if_match,
 };
 use crate::error::Error;
 use crate::store::reader::Reader;
@@ -174,7 +174,7 @@ impl Store {
                 .into_iter()
                 .collect();
             let target = Target::of_account(&account);
-            audit::append(tx, ctx, "service_account.groups.update", target, changes)?;
+            audit::append(tx, ctx, Action::ServiceAccountGroupsUpdate, target, changes)?;
             account_details(tx, account, etag, ctx.now)
         })
     }
@@ -241,7 +241,7 @@ impl Store {
             audit::append(
                 tx,
                 ctx,
-                "group.members.update",
+                Action::GroupMembersUpdate,
                 Target::of_group(&group),
                 changes.into_iter().flatten().collect(),
             )?;

@@ -4,8 +4,8 @@
 use uuid::Uuid;
 
 use crate::domain::{
-    Change, Etag, IfMatch, Kind, Name, NewRole, Page, PageRequest, Role, RolePatch, Target,
-    check_if_match,
+    Action, Change, Created, Etag, IfMatch, Kind, Name, NewRole, Page, PageRequest, Role,
+    RolePatch, Target, check_if_match,
 };
 use crate::error::Error;
 use crate::store::rows::{accounts, audit, groups, roles};
@@ -35,11 +35,8 @@ impl Store {
             }
             let role = new.into_role(Uuid::new_v4(), ctx.now);
             let etag = roles::put(tx, &role)?;
-            let changes = vec![
-                Change::set("description", &role.description),
-                Change::set("permissions", &role.permissions),
-            ];
-            audit::append(tx, ctx, "role.create", Target::of_role(&role), changes)?;
+            let changes = role.creation_changes();
+            audit::append(tx, ctx, Action::RoleCreate, Target::of_role(&role), changes)?;
             Ok((role, etag))
         })
     }
@@ -95,7 +92,7 @@ impl Store {
             if granted_all && !principals::grants_all(tx, [&role.name])? {
                 principals::require_standing_admin(tx)?;
             }
-            audit::append(tx, ctx, "role.update", Target::of_role(&role), changes)?;
+            audit::append(tx, ctx, Action::RoleUpdate, Target::of_role(&role), changes)?;
             Ok((role, etag))
         })
     }
@@ -150,7 +147,7 @@ impl Store {
             let changes = Change::of("bindings", &(bound as u64), &0u64)
                 .into_iter()
                 .collect();
-            audit::append(tx, ctx, "role.delete", Target::of_role(&role), changes)?;
+            audit::append(tx, ctx, Action::RoleDelete, Target::of_role(&role), changes)?;
             Ok(())
         })
     }

@@ -5,7 +5,7 @@ use std::ops::Bound;
 
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
-use crate::domain::{AuditEvent, Change, Target, audit_key};
+use crate::domain::{Action, AuditEvent, Change, Target, audit_key};
 use crate::error::Error;
 use crate::store::reader::Reader;
 use crate::store::{WriteContext, codec, tables};
@@ -14,7 +14,7 @@ use crate::store::{WriteContext, codec, tables};
 pub(in crate::store) fn append(
     tx: &WriteTransaction,
     ctx: &WriteContext,
-    action: &str,
+    action: Action,
     target: Target,
     changes: Vec<Change>,
 ) -> Result<u64, Error> {
@@ -24,7 +24,7 @@ pub(in crate::store) fn append(
         seq,
         at: ctx.now,
         actor: ctx.actor.clone(),
-        action: action.to_owned(),
+        action: action.as_str().to_owned(),
         target,
         request_id: ctx.request_id.clone(),
         changes,
@@ -50,4 +50,56 @@ pub(in crate::store) fn events_from<'t>(
             codec::decode::<AuditEvent>(bytes.value())?,
         ))
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Serialize;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::domain::{ActorRef, Kind};
+
+    /// An event as it was stored while a target's kind was a string.
+    #[derive(Serialize)]
+    struct StoredBefore {
+        seq: u64,
+        #[serde(with = "chrono::serde::ts_seconds")]
+        at: crate::domain::Timestamp,
+        actor: ActorRef,
+        action: String,
+        target: TargetBefore,
+        request_id: String,
+        changes: Vec<Change>,
+    }
+
+    #[derive(Serialize)]
+    struct TargetBefore {
+        kind: String,
+        id: Uuid,
+        name: String,
+    }
+
+    #[test]
+    fn an_event_stored_with_a_string_kind_still_decodes_and_encodes_the_same() {
+        let id = Uuid::new_v4();
+        let before = StoredBefore {
+            seq: 7,
+            at: chrono::DateTime::UNIX_EPOCH,
+            actor: ActorRef::system("bootstrap"),
+            action: "service_account.create".to_owned(),
+            target: TargetBefore {
+                kind: "service_account".to_owned(),
+                id,
+                name: "ci".to_owned(),
+            },
+            request_id: "r".to_owned(),
+            changes: vec![Change::set("status", &"active")],
+        };
+        let bytes = codec::encode(&before).unwrap();
+        let event: AuditEvent = codec::decode(&bytes).unwrap();
+        assert_eq!(event.target, Target::new(Kind::ServiceAccount, id, "ci"));
+        assert_eq!(event.action, Action::ServiceAccountCreate.as_str());
+        assert_eq!(codec::encode(&event).unwrap(), bytes);
+    }
 }
