@@ -27,7 +27,9 @@ pub use audit::{Action, AuditEvent, AuditFilter, Change, Target, audit_key};
 pub use auth_failure::AuthFailure;
 pub use authority::Authority;
 pub use creation::Created;
-pub use credential::{Credential, CredentialDetails, CredentialKind, KeyAlgorithm, NewCredential};
+pub use credential::{
+    Credential, CredentialDetails, CredentialKind, GracePeriod, KeyAlgorithm, NewCredential,
+};
 pub use etag::{Etag, IfMatch, check_if_match};
 pub use expiry::{account_expiry, credential_expiry, is_expired};
 pub use fields::{credential_name, description, display_name, external_id, metadata};

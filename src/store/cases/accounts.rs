@@ -64,10 +64,6 @@ impl Store {
         Ok(details)
     }
 
-    pub fn service_account_exists(&self, name: &Name) -> Result<bool, Error> {
-        self.read(|tx| Ok(accounts::find_id(tx, name.as_str())?.is_some()))
-    }
-
     /// Applies a patch: the caller must hold every permission of the account, and every
     /// role the patch binds or unbinds; the last administrator stays one. A patch that
     /// changes nothing writes nothing, not even an audit event.

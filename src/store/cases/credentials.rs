@@ -3,13 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Duration;
 use redb::WriteTransaction;
 use uuid::Uuid;
 
 use crate::domain::{
-    Action, Change, Created, Credential, CredentialDetails, Kind, Name, NewCredential, Page,
-    PageRequest, ServiceAccount, Target, Timestamp,
+    Action, Change, Created, Credential, CredentialDetails, GracePeriod, Kind, Name, NewCredential,
+    Page, PageRequest, ServiceAccount, Target, Timestamp,
 };
 use crate::error::Error;
 use crate::store::reader::Reader;
@@ -86,12 +85,12 @@ impl Store {
         ctx: &WriteContext,
         name: &Name,
         new: NewCredential,
-        grace: Duration,
+        grace: GracePeriod,
     ) -> Result<CredentialDetails, Error> {
         self.write(|tx| {
             let (account, _) = accounts::get_by_name(tx, name)?;
             require_may_act_on(tx, ctx, &account)?;
-            let until = ctx.now + grace;
+            let until = grace.ends(ctx.now);
             let mut expiring = Vec::new();
             for mut old in credentials::all_of(tx, account.id)? {
                 if old.kind.is_secret() && !old.is_expired(ctx.now) && old.expires_at > until {
@@ -149,21 +148,27 @@ impl Store {
         })
     }
 
-    /// The credential of a secret (given as its hash), valid or not.
-    pub fn find_secret(&self, hash: &[u8; 32]) -> Result<Option<Credential>, Error> {
-        self.read(|tx| match credentials::id_by_hash(tx, hash)? {
-            Some(id) => credentials::get(tx, id),
-            None => Ok(None),
-        })
-    }
-
-    /// Revokes a credential found by id (OAuth revocation of a secret). Like any
-    /// revocation, it needs every permission of the credential's account.
-    pub fn revoke_credential_by_id(&self, ctx: &WriteContext, id: Uuid) -> Result<(), Error> {
+    /// OAuth revocation of a secret (given as its hash), in one transaction: its
+    /// credential is found, it must be `only_of`'s when that is set (a client revokes
+    /// only its own), and, like any revocation, the caller must hold every permission of
+    /// its account (else `PermissionDenied`). A secret that matches nothing, or is not
+    /// the caller's, revokes nothing.
+    pub fn revoke_secret_by_hash(
+        &self,
+        ctx: &WriteContext,
+        hash: &[u8; 32],
+        only_of: Option<Uuid>,
+    ) -> Result<(), Error> {
         self.write(|tx| {
+            let Some(id) = credentials::id_by_hash(tx, hash)? else {
+                return Ok(());
+            };
             let Some(credential) = credentials::get(tx, id)? else {
                 return Ok(());
             };
+            if only_of.is_some_and(|owner| owner != credential.account_id) {
+                return Ok(());
+            }
             if let Some((account, _)) = accounts::get(tx, credential.account_id)? {
                 require_may_act_on(tx, ctx, &account)?;
             }

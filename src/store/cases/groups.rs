@@ -36,10 +36,6 @@ impl Store {
         self.read(|tx| groups::get_by_name(tx, name))
     }
 
-    pub fn group_exists(&self, name: &Name) -> Result<bool, Error> {
-        self.read(|tx| Ok(groups::find_id(tx, name.as_str())?.is_some()))
-    }
-
     /// One page of groups in name order; `query` (lower-cased) filters by name or
     /// display name.
     pub fn list_groups(

@@ -3,6 +3,7 @@
 //! for records; never each other, except through `details` (what a read of an account
 //! shows) and `accounts::create` (also run at bootstrap). See docs/architecture.md.
 
+mod access;
 pub(super) mod accounts;
 mod audit;
 mod auth;

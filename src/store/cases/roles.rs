@@ -45,10 +45,6 @@ impl Store {
         self.read(|tx| roles::get_by_name(tx, name))
     }
 
-    pub fn role_exists(&self, name: &Name) -> Result<bool, Error> {
-        self.read(|tx| Ok(roles::find(tx, name)?.is_some()))
-    }
-
     /// One page of roles, built-in ones included, in name order; `query` (lower-cased)
     /// filters by name. Roles are few, so this reads them all.
     pub fn list_roles(
