@@ -474,6 +474,31 @@ fn introspection_answers_only_what_is_valid_now() {
 }
 
 #[test]
+fn a_client_cannot_revoke_the_secret_of_another_account() {
+    let s = TestServer::start();
+    // `other` holds every permission of `ci`: only ownership stops it.
+    let secret = s.create_account("ci", &[]);
+    let other = s.create_account("other", &["viewer"]);
+    s.form(
+        "/oauth2/revoke",
+        Some(("other", &other)),
+        &[("token", &secret)],
+    )
+    .assert_status(200);
+    s.get_as(&secret, "/api/v1/me").assert_status(200);
+    let events = s.get("/api/v1/audit-events?action=credential.revoke").body;
+    assert_eq!(events["total_count"], 0);
+    s.form(
+        "/oauth2/revoke",
+        Some(("ci", &secret)),
+        &[("token", &secret)],
+    )
+    .assert_status(200);
+    s.get_as(&secret, "/api/v1/me")
+        .assert_error(401, "UNAUTHENTICATED");
+}
+
+#[test]
 fn revocation_denies_tokens_and_revokes_secrets() {
     let mut s = TestServer::start();
     let secret = s.create_account("ci", &["viewer"]);
@@ -578,6 +603,34 @@ fn discovery_documents_describe_the_server() {
             key["alg"].as_str()
         ),
         (Some("EC"), Some("P-256"), Some("ES256"))
+    );
+}
+
+#[test]
+fn the_metadata_offers_the_domain_permissions_as_scopes() {
+    let s = TestServer::start();
+    let meta = s.get("/.well-known/oauth-authorization-server");
+    meta.assert_status(200);
+    assert_eq!(
+        meta.body["scopes_supported"],
+        json!(keyhouse::domain::permissions::KNOWN)
+    );
+    assert_eq!(
+        meta.body["scopes_supported"],
+        json!([
+            "service_accounts:read",
+            "service_accounts:write",
+            "credentials:read",
+            "credentials:write",
+            "groups:read",
+            "groups:write",
+            "roles:read",
+            "roles:write",
+            "audit:read",
+            "admin",
+            "*"
+        ]),
+        "the wire list is unchanged"
     );
 }
 

@@ -62,7 +62,7 @@ impl From<AuditEvent> for AuditEventView {
             actor: (&event.actor).into(),
             action: event.action,
             target: TargetView {
-                kind: event.target.kind,
+                kind: event.target.kind.as_str().to_owned(),
                 id: event.target.id,
                 name: event.target.name,
             },

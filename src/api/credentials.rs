@@ -1,7 +1,7 @@
 //! Credential routes: secrets and public keys of a service account, and rotation.
 
 use actix_web::{HttpResponse, delete, get, post, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::auth::public_key::PublicKey;
 use crate::auth::secret::Secret;
 use crate::config::{Config, CredentialsConfig};
-use crate::domain::{self, Kind, Name, NewCredential, permissions};
+use crate::domain::{self, GracePeriod, Kind, Name, NewCredential, permissions};
 use crate::error::{Error, ErrorBody};
 use crate::store::Store;
 
@@ -116,8 +116,6 @@ pub struct CreatedCredentialView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
 }
-
-const MAX_GRACE_SECONDS: i64 = 86_400;
 
 fn credential_id(raw: &str) -> Result<Uuid, Error> {
     Uuid::parse_str(raw).map_err(|_| Error::not_found(Kind::Credential, raw))
@@ -271,10 +269,7 @@ pub async fn rotate_secret(
     caller.require(permissions::CREDENTIALS_WRITE)?;
     let name: Name = Name::in_path(Kind::ServiceAccount, &name)?;
     let body = body.into_inner();
-    let grace = match body.grace_period_seconds.unwrap_or(0) {
-        seconds @ 0..=MAX_GRACE_SECONDS => Duration::seconds(seconds),
-        _ => return Err(Error::invalid("grace_period_seconds", "must be 0 to 86400")),
-    };
+    let grace = GracePeriod::from_seconds(body.grace_period_seconds)?;
     let request = SecretRequest {
         name: body.name,
         expires_at: body.expires_at,

@@ -168,7 +168,7 @@ pub async fn update_group(
     if_match: IfMatchHeader,
     body: web::Json<UpdateGroup>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(Kind::Group, &name, |name| store.group_exists(name))?;
+    let name = caller.require_change(&store, Kind::Group, &name)?;
     let body = body.into_inner();
     let patch = GroupPatch {
         display_name: body.display_name.map(domain::display_name).transpose()?,
@@ -203,7 +203,7 @@ pub async fn delete_group(
     name: web::Path<String>,
     if_match: IfMatchHeader,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(Kind::Group, &name, |name| store.group_exists(name))?;
+    let name = caller.require_change(&store, Kind::Group, &name)?;
     let ctx = caller.write_context();
     web::block(move || store.delete_group(&ctx, &name, if_match.get())).await??;
     Ok(HttpResponse::NoContent().finish())

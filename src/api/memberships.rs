@@ -91,7 +91,7 @@ pub async fn update_group_members(
     if_match: IfMatchHeader,
     body: web::Json<UpdateGroupMembers>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(Kind::Group, &name, |name| store.group_exists(name))?;
+    let name = caller.require_change(&store, Kind::Group, &name)?;
     caller.require(permissions::SERVICE_ACCOUNTS_READ)?;
     let body = body.into_inner();
     let change =

@@ -80,7 +80,12 @@ struct TokenCaller {
 
 impl TokenCaller {
     fn may_see(&self, owner: Uuid) -> bool {
-        self.sees_every_token || owner == self.caller.principal.account.id
+        self.only_sees().is_none_or(|own| own == owner)
+    }
+
+    /// The one account whose tokens the caller sees, unless it sees every token.
+    fn only_sees(&self) -> Option<Uuid> {
+        (!self.sees_every_token).then_some(self.caller.principal.account.id)
     }
 }
 
@@ -326,13 +331,10 @@ pub async fn revoke(
     let ctx = caller.caller.write_context();
     let revoked = if Secret::looks_like(&token) {
         match Secret::parse(&token) {
-            Ok(secret) => match store.find_secret(&secret.hash())? {
-                Some(credential) if caller.may_see(credential.account_id) => {
-                    let store = store.clone();
-                    web::block(move || store.revoke_credential_by_id(&ctx, credential.id)).await?
-                }
-                _ => Ok(()),
-            },
+            Ok(secret) => {
+                let (hash, only_of) = (secret.hash(), caller.only_sees());
+                web::block(move || store.revoke_secret_by_hash(&ctx, &hash, only_of)).await?
+            }
             Err(_) => Ok(()),
         }
     } else {

@@ -171,7 +171,7 @@ pub async fn update_role(
     if_match: IfMatchHeader,
     body: web::Json<UpdateRole>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(Kind::Role, &name, |name| store.role_exists(name))?;
+    let name = caller.require_change(&store, Kind::Role, &name)?;
     let body = body.into_inner();
     let patch = RolePatch {
         description: body.description.map(domain::description).transpose()?,
@@ -206,7 +206,7 @@ pub async fn delete_role(
     if_match: IfMatchHeader,
     params: web::Query<DeleteRoleParams>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(Kind::Role, &name, |name| store.role_exists(name))?;
+    let name = caller.require_change(&store, Kind::Role, &name)?;
     let force = params.force.unwrap_or(false);
     let ctx = caller.write_context();
     web::block(move || store.delete_role(&ctx, &name, if_match.get(), force)).await??;

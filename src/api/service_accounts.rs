@@ -258,9 +258,7 @@ pub async fn update_service_account(
     if_match: IfMatchHeader,
     body: web::Json<UpdateServiceAccount>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(Kind::ServiceAccount, &name, |name| {
-        store.service_account_exists(name)
-    })?;
+    let name = caller.require_change(&store, Kind::ServiceAccount, &name)?;
     let patch = body.into_inner().parse(caller.now)?;
     let ctx = caller.write_context();
     let details =
@@ -284,9 +282,7 @@ pub async fn delete_service_account(
     name: web::Path<String>,
     if_match: IfMatchHeader,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(Kind::ServiceAccount, &name, |name| {
-        store.service_account_exists(name)
-    })?;
+    let name = caller.require_change(&store, Kind::ServiceAccount, &name)?;
     let ctx = caller.write_context();
     web::block(move || store.delete_service_account(&ctx, &name, if_match.get())).await??;
     Ok(HttpResponse::NoContent().finish())

@@ -7,6 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::jwt::Tokens;
 use crate::clock;
+use crate::domain::permissions;
 use crate::error::Error;
 
 /// A public key that signs access tokens.
@@ -93,19 +94,7 @@ pub async fn metadata(tokens: web::Data<Tokens>) -> HttpResponse {
         token_endpoint_auth_signing_alg_values_supported: vec!["ES256", "EdDSA"],
         introspection_endpoint_auth_methods_supported: client_auth.clone(),
         revocation_endpoint_auth_methods_supported: client_auth,
-        scopes_supported: vec![
-            "service_accounts:read",
-            "service_accounts:write",
-            "credentials:read",
-            "credentials:write",
-            "groups:read",
-            "groups:write",
-            "roles:read",
-            "roles:write",
-            "audit:read",
-            "admin",
-            "*",
-        ],
+        scopes_supported: permissions::KNOWN.to_vec(),
     })
 }
 

@@ -4,7 +4,7 @@
 use super::{AuthenticatedBy, Caller};
 use crate::domain::{ActorRef, Kind, Name};
 use crate::error::Error;
-use crate::store::{Grantor, WriteContext};
+use crate::store::{Grantor, Store, WriteContext};
 
 impl Caller {
     /// 403 unless the caller holds `permission`.
@@ -26,23 +26,16 @@ impl Caller {
     }
 
     /// For a change of the object named `raw` in the path: 404 unless the caller may
-    /// read it (or if it does not exist), 403 if it may read but not change it. Answers
-    /// the parsed name; a name that breaks the naming rule names nothing, so 404.
-    pub fn require_change(
-        &self,
-        kind: Kind,
-        raw: &str,
-        exists: impl FnOnce(&Name) -> Result<bool, Error>,
-    ) -> Result<Name, Error> {
+    /// read objects of its kind (a name that breaks the naming rule names nothing, so
+    /// 404 too). A caller that may read but not change them gets the store's answer: 404
+    /// for a missing object, 403 for an existing one. Answers the parsed name.
+    pub fn require_change(&self, store: &Store, kind: Kind, raw: &str) -> Result<Name, Error> {
         self.require_read(kind, raw)?;
         let name = Name::in_path(kind, raw)?;
-        if self.principal.permissions.allows(kind.write_permission()) {
-            return Ok(name);
+        match self.require(kind.write_permission()) {
+            Ok(()) => Ok(name),
+            Err(denied) => Err(store.refuse_change(kind, &name, denied)),
         }
-        if !exists(&name)? {
-            return Err(Error::not_found(kind, raw));
-        }
-        self.require(kind.write_permission()).map(|()| name)
     }
 
     /// The context of a write made for this caller.

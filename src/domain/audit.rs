@@ -3,22 +3,115 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{ActorRef, Kind, Timestamp};
+use super::{ActorRef, Credential, Group, Kind, Role, ServiceAccount, Timestamp};
 
+/// Every change keyhouse audits. Stored and shown as its text (`as_str`), so that the
+/// audit trail reads as it always has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ServiceAccountCreate,
+    ServiceAccountUpdate,
+    ServiceAccountDelete,
+    ServiceAccountGroupsUpdate,
+    ServiceAccountRotateSecret,
+    ServiceAccountRecover,
+    CredentialCreate,
+    CredentialRevoke,
+    GroupCreate,
+    GroupUpdate,
+    GroupDelete,
+    GroupMembersUpdate,
+    RoleCreate,
+    RoleUpdate,
+    RoleDelete,
+    SigningKeyRotate,
+    AccessTokenRevoke,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ServiceAccountCreate => "service_account.create",
+            Action::ServiceAccountUpdate => "service_account.update",
+            Action::ServiceAccountDelete => "service_account.delete",
+            Action::ServiceAccountGroupsUpdate => "service_account.groups.update",
+            Action::ServiceAccountRotateSecret => "service_account.rotate_secret",
+            Action::ServiceAccountRecover => "service_account.recover",
+            Action::CredentialCreate => "credential.create",
+            Action::CredentialRevoke => "credential.revoke",
+            Action::GroupCreate => "group.create",
+            Action::GroupUpdate => "group.update",
+            Action::GroupDelete => "group.delete",
+            Action::GroupMembersUpdate => "group.members.update",
+            Action::RoleCreate => "role.create",
+            Action::RoleUpdate => "role.update",
+            Action::RoleDelete => "role.delete",
+            Action::SigningKeyRotate => "signing_key.rotate",
+            Action::AccessTokenRevoke => "access_token.revoke",
+        }
+    }
+}
+
+/// What an event acted on. Its kind is stored as its text (`Kind::as_str`), as when it
+/// was a string, so events written before still decode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
-    pub kind: String,
+    #[serde(with = "kind_text")]
+    pub kind: Kind,
     pub id: Uuid,
     pub name: String,
+}
+
+/// `Kind` as the text audit targets have always stored.
+mod kind_text {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    use super::Kind;
+
+    const KINDS: [Kind; 5] = [
+        Kind::ServiceAccount,
+        Kind::Group,
+        Kind::Role,
+        Kind::Credential,
+        Kind::SigningKey,
+    ];
+
+    pub fn serialize<S: Serializer>(kind: &Kind, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(kind.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Kind, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        KINDS
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| D::Error::custom(format!("unknown target kind '{text}'")))
+    }
 }
 
 impl Target {
     pub fn new(kind: Kind, id: Uuid, name: impl Into<String>) -> Target {
         Target {
-            kind: kind.as_str().to_owned(),
+            kind,
             id,
             name: name.into(),
         }
+    }
+
+    pub fn of_account(account: &ServiceAccount) -> Target {
+        Target::new(Kind::ServiceAccount, account.id, account.name.as_str())
+    }
+
+    pub fn of_group(group: &Group) -> Target {
+        Target::new(Kind::Group, group.id, group.name.as_str())
+    }
+
+    pub fn of_role(role: &Role) -> Target {
+        Target::new(Kind::Role, role.id, role.name.as_str())
+    }
+
+    pub fn of_credential(credential: &Credential) -> Target {
+        Target::new(Kind::Credential, credential.id, credential.name.clone())
     }
 }
 
@@ -57,6 +150,7 @@ pub struct AuditEvent {
     #[serde(with = "chrono::serde::ts_seconds")]
     pub at: Timestamp,
     pub actor: ActorRef,
+    /// An `Action`'s text; kept as text so that every event ever written decodes.
     pub action: String,
     pub target: Target,
     pub request_id: String,
@@ -145,6 +239,30 @@ mod tests {
             ..AuditFilter::default()
         };
         assert!(!window.matches(&e), "until is exclusive");
+    }
+
+    #[test]
+    fn a_target_kind_reads_and_writes_as_its_text() {
+        let target = Target::new(Kind::ServiceAccount, Uuid::nil(), "ci");
+        let json = serde_json::to_value(&target).unwrap();
+        assert_eq!(json["kind"], "service_account");
+        let back: Target = serde_json::from_value(json).unwrap();
+        assert_eq!(back, target);
+        let unknown = serde_json::json!({"kind": "project", "id": Uuid::nil(), "name": "p"});
+        assert!(serde_json::from_value::<Target>(unknown).is_err());
+    }
+
+    #[test]
+    fn actions_keep_their_text() {
+        assert_eq!(
+            Action::ServiceAccountCreate.as_str(),
+            "service_account.create"
+        );
+        assert_eq!(
+            Action::ServiceAccountGroupsUpdate.as_str(),
+            "service_account.groups.update"
+        );
+        assert_eq!(Action::AccessTokenRevoke.as_str(), "access_token.revoke");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Credentials as stored: never a secret, only its SHA-256 and its first characters.
 
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{ActorRef, Timestamp, is_expired};
+use crate::error::Error;
 
 /// The algorithms of `public_key` credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,4 +92,42 @@ impl NewCredential {
 pub struct CredentialDetails {
     pub credential: Credential,
     pub last_used_at: Option<Timestamp>,
+}
+
+/// How long an account's other secrets keep working after a rotation: 0 to a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GracePeriod(Duration);
+
+impl GracePeriod {
+    pub const MAX_SECONDS: i64 = 86_400;
+
+    /// From `grace_period_seconds`; absent is none. Out of range is a 400 naming it.
+    pub fn from_seconds(seconds: Option<i64>) -> Result<GracePeriod, Error> {
+        match seconds.unwrap_or(0) {
+            seconds @ 0..=GracePeriod::MAX_SECONDS => Ok(GracePeriod(Duration::seconds(seconds))),
+            _ => Err(Error::invalid("grace_period_seconds", "must be 0 to 86400")),
+        }
+    }
+
+    /// When the grace ends for a rotation at `now`.
+    pub fn ends(self, now: Timestamp) -> Timestamp {
+        now + self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grace_period_is_zero_to_a_day() {
+        let now = chrono::DateTime::UNIX_EPOCH;
+        assert_eq!(GracePeriod::from_seconds(None).unwrap().ends(now), now);
+        let day = GracePeriod::from_seconds(Some(86_400)).unwrap();
+        assert_eq!((day.ends(now) - now).num_seconds(), 86_400);
+        for bad in [-1, 86_401, i64::MAX] {
+            let err = GracePeriod::from_seconds(Some(bad)).unwrap_err();
+            assert!(err.to_string().contains("grace_period_seconds"), "{err}");
+        }
+    }
 }

@@ -54,20 +54,6 @@ impl NewGroup {
             updated_at: now,
         }
     }
-
-    pub fn creation_changes(group: &Group) -> Vec<Change> {
-        let mut changes = vec![Change::set("display_name", &group.display_name)];
-        if !group.description.is_empty() {
-            changes.push(Change::set("description", &group.description));
-        }
-        if !group.metadata.is_empty() {
-            changes.push(Change::set("metadata", &group.metadata));
-        }
-        if !group.roles.is_empty() {
-            changes.push(Change::set("roles", &group.roles));
-        }
-        changes
-    }
 }
 
 /// A group `PATCH`: each `Some` replaces the field.

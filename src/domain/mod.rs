@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 mod authority;
+mod creation;
 mod credential;
 mod etag;
 mod expiry;
@@ -24,9 +25,12 @@ pub use account::{
     AccountDetails, AccountFilter, AccountPatch, ActorRef, GroupRef, NewAccount, Principal,
     ServiceAccount, Status,
 };
-pub use audit::{AuditEvent, AuditFilter, Change, Target, audit_key};
+pub use audit::{Action, AuditEvent, AuditFilter, Change, Target, audit_key};
 pub use authority::Authority;
-pub use credential::{Credential, CredentialDetails, CredentialKind, KeyAlgorithm, NewCredential};
+pub use creation::Created;
+pub use credential::{
+    Credential, CredentialDetails, CredentialKind, GracePeriod, KeyAlgorithm, NewCredential,
+};
 pub use etag::{Etag, IfMatch, check_if_match};
 pub use expiry::{account_expiry, credential_expiry, is_expired};
 pub use fields::{credential_name, description, display_name, external_id, metadata};

@@ -21,6 +21,22 @@ pub mod permissions {
     pub const ADMIN: &str = "admin";
     /// Every permission, the server's and custom ones alike.
     pub const ALL: &str = "*";
+
+    /// Every permission keyhouse itself checks, `*` last: the scopes a token may ask
+    /// for by name, as the OAuth metadata lists them.
+    pub const KNOWN: &[&str] = &[
+        SERVICE_ACCOUNTS_READ,
+        SERVICE_ACCOUNTS_WRITE,
+        CREDENTIALS_READ,
+        CREDENTIALS_WRITE,
+        GROUPS_READ,
+        GROUPS_WRITE,
+        ROLES_READ,
+        ROLES_WRITE,
+        AUDIT_READ,
+        ADMIN,
+        ALL,
+    ];
 }
 
 const MAX_PERMISSION_LEN: usize = 128;
@@ -91,6 +107,33 @@ mod tests {
         assert!(set.allows("groups:read"));
         assert!(!set.allows("groups:write"));
         assert!(!set.allows("*"));
+    }
+
+    #[test]
+    fn the_known_list_holds_every_permission_a_kind_needs() {
+        use crate::domain::Kind;
+        let kinds = [
+            Kind::ServiceAccount,
+            Kind::Group,
+            Kind::Role,
+            Kind::Credential,
+            Kind::SigningKey,
+        ];
+        for kind in kinds {
+            assert!(
+                permissions::KNOWN.contains(&kind.read_permission()),
+                "{kind}"
+            );
+            assert!(
+                permissions::KNOWN.contains(&kind.write_permission()),
+                "{kind}"
+            );
+        }
+        assert!(permissions::KNOWN.contains(&permissions::AUDIT_READ));
+        assert_eq!(permissions::KNOWN.last(), Some(&permissions::ALL));
+        for known in permissions::KNOWN {
+            assert!(Permission::parse("p", known).is_ok(), "{known}");
+        }
     }
 
     #[test]

@@ -2,11 +2,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::credentials;
+use super::cases::accounts::create;
 use super::reader::{self, CREATED_AT_KEY, SCHEMA_VERSION_KEY};
-use super::{SCHEMA_VERSION, Store, WriteContext, accounts, audit, roles, tables};
+use super::rows::{accounts, audit, credentials, roles};
+use super::{SCHEMA_VERSION, Store, WriteContext, tables};
 use crate::domain::{
-    AccountPatch, Change, Credential, Name, NewAccount, NewCredential, Status, Timestamp,
+    AccountPatch, Action, Change, Credential, Name, NewAccount, NewCredential, Status, Target,
+    Timestamp,
 };
 use crate::error::Error;
 
@@ -44,7 +46,7 @@ impl Store {
             roles::upsert_builtins(tx)?;
             if is_fresh {
                 let ctx = WriteContext::system(now, "bootstrap");
-                accounts::create(tx, &ctx, admin_account()?, Some(admin_secret))?;
+                create(tx, &ctx, admin_account()?, Some(admin_secret))?;
             }
             Ok(is_fresh)
         })
@@ -63,7 +65,7 @@ impl Store {
         self.write(|tx| {
             let (mut account, _) = match accounts::get_by_name(tx, &admin_name()?) {
                 Err(Error::NotFound { .. }) => {
-                    accounts::create(tx, &ctx, admin_account()?, Some(secret))?;
+                    create(tx, &ctx, admin_account()?, Some(secret))?;
                     return Ok(Recovery {
                         created: true,
                         revoked: Vec::new(),
@@ -83,15 +85,15 @@ impl Store {
             account.tokens_valid_after = Some(now);
             accounts::put(tx, &account)?;
             let revoked = credentials::delete_all_of(tx, account.id)?;
-            let credential = credentials::insert(tx, &ctx, &account, secret)?;
+            let credential = credentials::issue(tx, &ctx, account.id, secret)?;
             changes.push(Change::set("new_secret", &credential.id));
             let revoked_ids: Vec<_> = revoked.iter().map(|c| c.id).collect();
             changes.push(Change::set("revoked_credentials", &revoked_ids));
             audit::append(
                 tx,
                 &ctx,
-                "service_account.recover",
-                accounts::target(&account),
+                Action::ServiceAccountRecover,
+                Target::of_account(&account),
                 changes,
             )?;
             Ok(Recovery {

@@ -2,24 +2,20 @@
 //! the typed functions in the aggregate modules take that transaction. Nothing outside
 //! this module names a table or holds the database.
 
-mod accounts;
-mod audit;
 mod auth_cache;
 mod backup;
 mod bootstrap;
+mod cases;
 mod codec;
-mod credentials;
 #[cfg(test)]
 pub mod faults;
 mod files;
-mod groups;
 mod integrity;
-mod listing;
-mod memberships;
+mod paging;
 mod principals;
 mod reader;
 mod redb_errors;
-mod roles;
+mod rows;
 mod seal;
 mod tables;
 mod tokens;

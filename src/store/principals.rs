@@ -4,12 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use redb::ReadableTable;
-use uuid::Uuid;
-
+use super::WriteContext;
 use super::reader::Reader;
-use super::tables::{self, ROOT};
-use super::{WriteContext, accounts, codec, groups, memberships, roles};
+use super::rows::{accounts, groups, memberships, roles};
 use crate::domain::{
     Authority, Group, Kind, Name, PermissionSet, Principal, Role, ServiceAccount, Status, narrow,
     permissions,
@@ -177,32 +174,23 @@ pub(super) fn grants_all<'a>(
 /// rolled back with its transaction). Runs only on such changes, which are rare: it
 /// scans the accounts until it finds one.
 pub(super) fn require_standing_admin(tx: &impl Reader) -> Result<(), Error> {
-    let mut star_roles = BTreeSet::new();
-    for entry in tx.table(tables::ROLES)?.iter()? {
-        let (key, bytes) = entry?;
-        let role: Role = codec::decode(bytes.value())?;
-        if key.value().0 == ROOT && role.permissions.contains(permissions::ALL) {
-            star_roles.insert(role.name);
-        }
-    }
-    let mut star_groups = BTreeSet::new();
-    for entry in tx.table(tables::GROUPS)?.iter()? {
-        let (id, bytes) = entry?;
-        let group: Group = codec::decode(bytes.value())?;
-        if !group.roles.is_disjoint(&star_roles) {
-            star_groups.insert(Uuid::from_u128(id.value()));
-        }
-    }
-    for entry in tx.table(tables::ACCOUNTS)?.iter()? {
-        let (_, bytes) = entry?;
-        let account: ServiceAccount = codec::decode(bytes.value())?;
-        if account.status == Status::Active
+    let star_roles: BTreeSet<Name> = roles::all(tx)?
+        .into_iter()
+        .filter(|(_, role, _)| role.permissions.contains(permissions::ALL))
+        .map(|(_, role, _)| role.name)
+        .collect();
+    let star_groups: BTreeSet<_> =
+        groups::ids_where(tx, |group| !group.roles.is_disjoint(&star_roles))?
+            .into_iter()
+            .collect();
+    let standing = accounts::any(tx, |account| {
+        account.status == Status::Active
             && account.expires_at.is_none()
             && (!account.roles.is_disjoint(&star_roles)
                 || !account.groups.is_disjoint(&star_groups))
-        {
-            return Ok(());
-        }
+    })?;
+    if standing {
+        return Ok(());
     }
     Err(Error::FailedPrecondition(
         "this would leave no active administrator: keep at least one active service \

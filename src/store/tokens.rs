@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::reader::Reader;
+use super::rows::{accounts, audit};
 use super::seal::{self, SealKey};
-use super::{OpenError, Store, WriteContext, accounts, audit, codec, principals, tables};
-use crate::domain::{Change, Kind, SigningKey, Target, Timestamp};
+use super::{OpenError, Store, WriteContext, codec, principals, tables};
+use crate::domain::{Action, Change, Kind, SigningKey, Target, Timestamp};
 use crate::error::Error;
 
 /// A signing key as stored: the field layout of `SigningKey`, so files written before
@@ -204,7 +205,7 @@ impl Store {
             }
             self.put_key(tx, &key)?;
             let changes = vec![Change::set("retired", &retired)];
-            audit::append(tx, ctx, "signing_key.rotate", target(&key), changes)?;
+            audit::append(tx, ctx, Action::SigningKeyRotate, target(&key), changes)?;
             Ok(key)
         })
     }
@@ -231,7 +232,7 @@ impl Store {
             }
             drop(revoked);
             let changes = vec![Change::set("jti", &jti)];
-            audit::append(tx, ctx, "access_token.revoke", target, changes)?;
+            audit::append(tx, ctx, Action::AccessTokenRevoke, target, changes)?;
             Ok(())
         })
     }

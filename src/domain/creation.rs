@@ -1,0 +1,78 @@
+//! What the audit event of a creation records, for every kind of object, in one place:
+//! the fields the creation set, never a secret.
+
+use super::{Change, Credential, CredentialKind, Group, Role, ServiceAccount};
+
+/// An object whose creation is audited.
+pub trait Created {
+    /// The fields its creation set.
+    fn creation_changes(&self) -> Vec<Change>;
+}
+
+impl Created for ServiceAccount {
+    fn creation_changes(&self) -> Vec<Change> {
+        let mut changes = vec![
+            Change::set("display_name", &self.display_name),
+            Change::set("status", &self.status),
+        ];
+        if !self.description.is_empty() {
+            changes.push(Change::set("description", &self.description));
+        }
+        if !self.metadata.is_empty() {
+            changes.push(Change::set("metadata", &self.metadata));
+        }
+        if !self.roles.is_empty() {
+            changes.push(Change::set("roles", &self.roles));
+        }
+        if let Some(at) = self.expires_at {
+            changes.push(Change::set("expires_at", &at));
+        }
+        if let Some(id) = &self.external_id {
+            changes.push(Change::set("external_id", id));
+        }
+        changes
+    }
+}
+
+impl Created for Credential {
+    /// Its type, name, prefix or fingerprint, and expiry.
+    fn creation_changes(&self) -> Vec<Change> {
+        let (kind, shown) = match &self.kind {
+            CredentialKind::Secret { prefix, .. } => ("secret", ("prefix", prefix.clone())),
+            CredentialKind::PublicKey { fingerprint, .. } => {
+                ("public_key", ("fingerprint", fingerprint.clone()))
+            }
+        };
+        vec![
+            Change::set("type", &kind),
+            Change::set("name", &self.name),
+            Change::set(shown.0, &shown.1),
+            Change::set("expires_at", &self.expires_at),
+        ]
+    }
+}
+
+impl Created for Group {
+    fn creation_changes(&self) -> Vec<Change> {
+        let mut changes = vec![Change::set("display_name", &self.display_name)];
+        if !self.description.is_empty() {
+            changes.push(Change::set("description", &self.description));
+        }
+        if !self.metadata.is_empty() {
+            changes.push(Change::set("metadata", &self.metadata));
+        }
+        if !self.roles.is_empty() {
+            changes.push(Change::set("roles", &self.roles));
+        }
+        changes
+    }
+}
+
+impl Created for Role {
+    fn creation_changes(&self) -> Vec<Change> {
+        vec![
+            Change::set("description", &self.description),
+            Change::set("permissions", &self.permissions),
+        ]
+    }
+}

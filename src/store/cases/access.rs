@@ -1,0 +1,88 @@
+//! The answer to a caller that may read objects of a kind but not change them.
+
+use crate::domain::{Kind, Name};
+use crate::error::Error;
+use crate::store::Store;
+use crate::store::rows::{accounts, groups, roles};
+
+impl Store {
+    /// Refuses a change of the object `name` to a caller that may read but not change
+    /// objects of `kind`: 404 when no such object exists (as for any caller), `denied`
+    /// (the 403) when it does. Decided in one read transaction; a fault stays a fault.
+    pub fn refuse_change(&self, kind: Kind, name: &Name, denied: Error) -> Error {
+        let exists = self.read(|tx| match kind {
+            Kind::ServiceAccount => Ok(accounts::find_id(tx, name.as_str())?.is_some()),
+            Kind::Group => Ok(groups::find_id(tx, name.as_str())?.is_some()),
+            Kind::Role => Ok(roles::find(tx, name)?.is_some()),
+            Kind::Credential | Kind::SigningKey => {
+                Err(Error::internal(format!("a {kind} is not changed by name")))
+            }
+        });
+        match exists {
+            Ok(true) => denied,
+            Ok(false) => Error::not_found(kind, name.as_str()),
+            Err(fault) => fault,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+    use crate::domain::{NewAccount, NewGroup, NewRole};
+    use crate::store::WriteContext;
+
+    #[test]
+    fn a_refused_change_is_404_for_a_missing_object_and_the_refusal_for_an_existing_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("k.redb")).unwrap();
+        let ctx = WriteContext::system(chrono::DateTime::UNIX_EPOCH, "test");
+        let name = |n: &str| Name::parse("name", n).unwrap();
+        store
+            .create_role(
+                &ctx,
+                NewRole {
+                    name: name("r"),
+                    description: String::new(),
+                    permissions: BTreeSet::new(),
+                },
+            )
+            .unwrap();
+        store
+            .create_group(
+                &ctx,
+                NewGroup {
+                    name: name("g"),
+                    display_name: None,
+                    description: String::new(),
+                    metadata: BTreeMap::new(),
+                    roles: BTreeSet::new(),
+                },
+            )
+            .unwrap();
+        let account = NewAccount {
+            name: name("a"),
+            display_name: None,
+            description: String::new(),
+            metadata: BTreeMap::new(),
+            roles: BTreeSet::new(),
+            groups: BTreeSet::new(),
+            expires_at: None,
+            external_id: None,
+        };
+        store.create_service_account(&ctx, account, None).unwrap();
+        let denied = || Error::PermissionDenied("no".to_owned());
+        for (kind, existing) in [
+            (Kind::ServiceAccount, "a"),
+            (Kind::Group, "g"),
+            (Kind::Role, "r"),
+        ] {
+            let refused = store.refuse_change(kind, &name(existing), denied());
+            assert!(matches!(refused, Error::PermissionDenied(_)), "{kind}");
+            let refused = store.refuse_change(kind, &name("missing"), denied());
+            assert!(matches!(refused, Error::NotFound { .. }), "{kind}");
+        }
+    }
+}

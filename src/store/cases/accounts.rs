@@ -1,0 +1,190 @@
+//! Service-account use cases: create, read, list, change and delete.
+
+use redb::WriteTransaction;
+use uuid::Uuid;
+
+use super::details::account_details;
+use crate::domain::{
+    AccountDetails, AccountFilter, AccountPatch, Action, Change, Created, Credential, Etag,
+    IfMatch, Kind, Name, NewAccount, NewCredential, Page, PageRequest, ServiceAccount, Target,
+    Timestamp, check_if_match,
+};
+use crate::error::Error;
+use crate::store::paging::{self, Filter};
+use crate::store::reader::Reader;
+use crate::store::rows::{accounts, audit, credentials, groups, memberships};
+use crate::store::{Store, WriteContext, principals, tables};
+use redb::ReadableTableMetadata;
+
+impl Store {
+    /// Creates an account, with its first secret if one is asked for.
+    pub fn create_service_account(
+        &self,
+        ctx: &WriteContext,
+        new: NewAccount,
+        secret: Option<NewCredential>,
+    ) -> Result<(AccountDetails, Option<Credential>), Error> {
+        self.write(|tx| create(tx, ctx, new, secret))
+    }
+
+    pub fn get_service_account(
+        &self,
+        name: &Name,
+        now: Timestamp,
+    ) -> Result<AccountDetails, Error> {
+        self.read(|tx| {
+            let (account, etag) = accounts::get_by_name(tx, name)?;
+            account_details(tx, account, etag, now)
+        })
+    }
+
+    /// The account with this id, as it reads now; 404 if it is gone. Remembered until
+    /// the next write, or until one of its credentials expires.
+    pub fn get_service_account_by_id(
+        &self,
+        id: Uuid,
+        now: Timestamp,
+    ) -> Result<AccountDetails, Error> {
+        let generation = self.generation();
+        if let Some((details, next_expiry)) = self.details.get(&id, generation)
+            && next_expiry.is_none_or(|at| at > now)
+        {
+            return Ok(details);
+        }
+        let (details, next_expiry) = self.read(|tx| {
+            let (account, etag) = accounts::get(tx, id)?
+                .ok_or_else(|| Error::not_found(Kind::ServiceAccount, id.to_string()))?;
+            Ok((
+                account_details(tx, account, etag, now)?,
+                credentials::next_expiry(tx, id, now)?,
+            ))
+        })?;
+        self.details
+            .put(id, generation, (details.clone(), next_expiry));
+        Ok(details)
+    }
+
+    /// Applies a patch: the caller must hold every permission of the account, and every
+    /// role the patch binds or unbinds; the last administrator stays one. A patch that
+    /// changes nothing writes nothing, not even an audit event.
+    pub fn update_service_account(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        if_match: Option<&IfMatch>,
+        patch: AccountPatch,
+    ) -> Result<AccountDetails, Error> {
+        self.write(|tx| {
+            let (mut account, etag) = accounts::get_by_name(tx, name)?;
+            check_if_match(if_match, &etag)?;
+            let caller = principals::authority(tx, ctx)?;
+            principals::require_may_act_on(tx, &caller, &account)?;
+            principals::require_grantable(tx, &caller, patch.changed_roles(&account))?;
+            let was_admin = principals::is_standing_admin(tx, &account)?;
+            let changes = patch.apply(&mut account, ctx.now);
+            if changes.is_empty() {
+                return account_details(tx, account, etag, ctx.now);
+            }
+            let etag = accounts::put(tx, &account)?;
+            if was_admin && !principals::is_standing_admin(tx, &account)? {
+                principals::require_standing_admin(tx)?;
+            }
+            let target = Target::of_account(&account);
+            audit::append(tx, ctx, Action::ServiceAccountUpdate, target, changes)?;
+            account_details(tx, account, etag, ctx.now)
+        })
+    }
+
+    /// Deletes an account with all its credentials, at once; the caller must hold every
+    /// permission of the account, and the last administrator stays.
+    pub fn delete_service_account(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        if_match: Option<&IfMatch>,
+    ) -> Result<(), Error> {
+        self.write(|tx| {
+            let (mut account, etag) = accounts::get_by_name(tx, name)?;
+            check_if_match(if_match, &etag)?;
+            let caller = principals::authority(tx, ctx)?;
+            principals::require_may_act_on(tx, &caller, &account)?;
+            let was_admin = principals::is_standing_admin(tx, &account)?;
+            accounts::remove(tx, &account)?;
+            credentials::delete_all_of(tx, account.id)?;
+            for mut group in memberships::groups_of(tx, &account)?.into_values() {
+                memberships::leave(tx, &mut account, &mut group)?;
+                groups::put(tx, &group)?;
+            }
+            if was_admin {
+                principals::require_standing_admin(tx)?;
+            }
+            let target = Target::of_account(&account);
+            audit::append(tx, ctx, Action::ServiceAccountDelete, target, Vec::new())?;
+            Ok(())
+        })
+    }
+
+    /// One page of accounts in name order; see `paging::page`.
+    pub fn list_service_accounts(
+        &self,
+        filter: &AccountFilter,
+        request: &PageRequest,
+        now: Timestamp,
+    ) -> Result<Page<AccountDetails>, Error> {
+        self.read(|tx| {
+            let mut filter = filter.clone();
+            if let Some(group) = &filter.group {
+                filter.group_id = groups::find_by_name(tx, group)?.map(|d| d.group.id);
+            }
+            let names = tx.table(tables::ACCOUNT_NAMES)?;
+            let load =
+                |id: Uuid| accounts::get_listed(tx, id, "the name index names a missing account");
+            let matches = |(account, _): &(ServiceAccount, Etag)| filter.matches(account);
+            let matches: Filter<'_, (ServiceAccount, Etag)> =
+                (!filter.is_empty()).then_some(&matches as _);
+            let entries = |after: Option<&str>| paging::in_name_order(&names, after);
+            let page = paging::page(request, entries, load, || Ok(names.len()?), matches)?;
+            page.try_map(|(account, etag)| account_details(tx, account, etag, now))
+        })
+    }
+}
+
+/// Creates an account in `tx`: the caller must hold every role it binds and every role
+/// of each group it joins.
+pub(in crate::store) fn create(
+    tx: &WriteTransaction,
+    ctx: &WriteContext,
+    new: NewAccount,
+    secret: Option<NewCredential>,
+) -> Result<(AccountDetails, Option<Credential>), Error> {
+    let caller = principals::authority(tx, ctx)?;
+    principals::require_grantable(tx, &caller, &new.roles)?;
+    let mut joining = Vec::new();
+    for name in &new.groups {
+        let group = principals::named_group(tx, &caller, name)?;
+        principals::require_members_change(tx, &caller, &group)?;
+        joining.push(group);
+    }
+    let mut account = new.into_account(Uuid::new_v4(), ctx.actor.clone(), ctx.now);
+    for group in &mut joining {
+        memberships::join(tx, &mut account, group)?;
+        groups::put(tx, group)?;
+    }
+    let etag = accounts::insert(tx, &account)?;
+    let mut changes = account.creation_changes();
+    if !joining.is_empty() {
+        let names: Vec<&str> = joining.iter().map(|g| g.name.as_str()).collect();
+        changes.push(Change::set("groups", &names));
+    }
+    let credential = match secret {
+        Some(secret) => {
+            let credential = credentials::issue(tx, ctx, account.id, secret)?;
+            changes.push(Change::set("initial_secret", &credential.id));
+            Some(credential)
+        }
+        None => None,
+    };
+    let target = Target::of_account(&account);
+    audit::append(tx, ctx, Action::ServiceAccountCreate, target, changes)?;
+    Ok((account_details(tx, account, etag, ctx.now)?, credential))
+}

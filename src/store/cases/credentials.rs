@@ -1,0 +1,184 @@
+//! Credential use cases: issue, rotate, read, list and revoke, and the batched record of
+//! last use.
+
+use std::collections::BTreeMap;
+
+use redb::WriteTransaction;
+use uuid::Uuid;
+
+use crate::domain::{
+    Action, Change, Created, Credential, CredentialDetails, GracePeriod, Kind, Name, NewCredential,
+    Page, PageRequest, ServiceAccount, Target, Timestamp,
+};
+use crate::error::Error;
+use crate::store::reader::Reader;
+use crate::store::rows::{accounts, audit, credentials};
+use crate::store::{Store, WriteContext, principals};
+
+fn details(tx: &impl Reader, credential: Credential) -> Result<CredentialDetails, Error> {
+    Ok(CredentialDetails {
+        last_used_at: credentials::last_used(tx, credential.id)?,
+        credential,
+    })
+}
+
+/// The credential `id` of the account `name`; 404 when either is missing or the
+/// credential belongs to another account.
+fn get_of(tx: &impl Reader, name: &Name, id: Uuid) -> Result<(ServiceAccount, Credential), Error> {
+    let (account, _) = accounts::get_by_name(tx, name)?;
+    match credentials::get(tx, id)? {
+        Some(credential) if credential.account_id == account.id => Ok((account, credential)),
+        _ => Err(Error::not_found(Kind::Credential, id.to_string())),
+    }
+}
+
+/// Removes a credential at once; the audit trail keeps the revocation.
+fn revoke(tx: &WriteTransaction, ctx: &WriteContext, credential: &Credential) -> Result<(), Error> {
+    credentials::remove(tx, credential)?;
+    let target = Target::of_credential(credential);
+    audit::append(tx, ctx, Action::CredentialRevoke, target, Vec::new())?;
+    Ok(())
+}
+
+/// Issuing, rotating or revoking a credential acts on its account, and a new one lets
+/// its holder act as the account: the caller's effective permissions, narrowed by its
+/// token, must hold every permission of the account, its own included.
+fn require_may_act_on(
+    tx: &WriteTransaction,
+    ctx: &WriteContext,
+    account: &ServiceAccount,
+) -> Result<(), Error> {
+    principals::require_may_act_on(tx, &principals::authority(tx, ctx)?, account)
+}
+
+impl Store {
+    /// Issues a credential; refused past `max_active` unexpired credentials.
+    pub fn create_credential(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        new: NewCredential,
+        max_active: u32,
+    ) -> Result<CredentialDetails, Error> {
+        self.write(|tx| {
+            let (account, _) = accounts::get_by_name(tx, name)?;
+            require_may_act_on(tx, ctx, &account)?;
+            let active = credentials::count_active(tx, account.id, ctx.now)?;
+            if active >= max_active {
+                return Err(Error::LimitExceeded(format!(
+                    "service account '{name}' already has {active} active credentials, \
+                     the most allowed (credentials.max_active)"
+                )));
+            }
+            let credential = credentials::issue(tx, ctx, account.id, new)?;
+            let changes = credential.creation_changes();
+            let target = Target::of_credential(&credential);
+            audit::append(tx, ctx, Action::CredentialCreate, target, changes)?;
+            details(tx, credential)
+        })
+    }
+
+    /// A new secret; in the same transaction every other unexpired secret of the account
+    /// expires at now + `grace` at the latest. Never refused by the credential limit.
+    pub fn rotate_secret(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        new: NewCredential,
+        grace: GracePeriod,
+    ) -> Result<CredentialDetails, Error> {
+        self.write(|tx| {
+            let (account, _) = accounts::get_by_name(tx, name)?;
+            require_may_act_on(tx, ctx, &account)?;
+            let until = grace.ends(ctx.now);
+            let mut expiring = Vec::new();
+            for mut old in credentials::all_of(tx, account.id)? {
+                if old.kind.is_secret() && !old.is_expired(ctx.now) && old.expires_at > until {
+                    old.expires_at = until;
+                    credentials::put(tx, &old)?;
+                    expiring.push(old.id);
+                }
+            }
+            let credential = credentials::issue(tx, ctx, account.id, new)?;
+            let mut changes = credential.creation_changes();
+            changes.push(Change::set("expiring", &expiring));
+            changes.push(Change::set("expiring_at", &until));
+            let target = Target::of_credential(&credential);
+            audit::append(tx, ctx, Action::ServiceAccountRotateSecret, target, changes)?;
+            details(tx, credential)
+        })
+    }
+
+    /// Revokes a credential at once; it is gone, and the audit trail keeps the revocation.
+    pub fn revoke_credential(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        id: Uuid,
+    ) -> Result<(), Error> {
+        self.write(|tx| {
+            let (account, credential) = get_of(tx, name, id)?;
+            require_may_act_on(tx, ctx, &account)?;
+            revoke(tx, ctx, &credential)
+        })
+    }
+
+    pub fn get_credential(&self, name: &Name, id: Uuid) -> Result<CredentialDetails, Error> {
+        self.read(|tx| {
+            let (_, credential) = get_of(tx, name, id)?;
+            details(tx, credential)
+        })
+    }
+
+    /// One page of an account's credentials, ordered by name (then id).
+    pub fn list_credentials(
+        &self,
+        name: &Name,
+        request: &PageRequest,
+    ) -> Result<Page<CredentialDetails>, Error> {
+        self.read(|tx| {
+            let (account, _) = accounts::get_by_name(tx, name)?;
+            let sorted: BTreeMap<String, Credential> = credentials::all_of(tx, account.id)?
+                .into_iter()
+                .map(|c| (format!("{}\u{0}{}", c.name, c.id), c))
+                .collect();
+            request
+                .cut(sorted.into_iter().map(Ok))?
+                .try_map(|credential| details(tx, credential))
+        })
+    }
+
+    /// OAuth revocation of a secret (given as its hash), in one transaction: its
+    /// credential is found, it must be `only_of`'s when that is set (a client revokes
+    /// only its own), and, like any revocation, the caller must hold every permission of
+    /// its account (else `PermissionDenied`). A secret that matches nothing, or is not
+    /// the caller's, revokes nothing.
+    pub fn revoke_secret_by_hash(
+        &self,
+        ctx: &WriteContext,
+        hash: &[u8; 32],
+        only_of: Option<Uuid>,
+    ) -> Result<(), Error> {
+        self.write(|tx| {
+            let Some(id) = credentials::id_by_hash(tx, hash)? else {
+                return Ok(());
+            };
+            let Some(credential) = credentials::get(tx, id)? else {
+                return Ok(());
+            };
+            if only_of.is_some_and(|owner| owner != credential.account_id) {
+                return Ok(());
+            }
+            if let Some((account, _)) = accounts::get(tx, credential.account_id)? {
+                require_may_act_on(tx, ctx, &account)?;
+            }
+            revoke(tx, ctx, &credential)
+        })
+    }
+
+    /// Writes a batch of last uses, (credential, account, when), in one transaction.
+    /// Credentials or accounts deleted since are skipped; times only move forward.
+    pub fn record_last_use(&self, uses: &[(Uuid, Uuid, Timestamp)]) -> Result<(), Error> {
+        self.write(|tx| credentials::record_uses(tx, uses))
+    }
+}

@@ -1,0 +1,141 @@
+//! Group use cases: create, read, list, change and delete.
+
+use redb::ReadableTableMetadata;
+use uuid::Uuid;
+
+use crate::domain::{
+    Action, Change, Created, GroupDetails, GroupPatch, IfMatch, Name, NewGroup, Page, PageRequest,
+    Target, check_if_match,
+};
+use crate::error::Error;
+use crate::store::paging::{self, Filter};
+use crate::store::reader::Reader;
+use crate::store::rows::{accounts, audit, groups, memberships};
+use crate::store::{Store, WriteContext, principals, tables};
+
+impl Store {
+    /// Creates a group; the caller must hold every role it binds.
+    pub fn create_group(&self, ctx: &WriteContext, new: NewGroup) -> Result<GroupDetails, Error> {
+        self.write(|tx| {
+            principals::require_grantable(tx, &principals::authority(tx, ctx)?, &new.roles)?;
+            let group = new.into_group(Uuid::new_v4(), ctx.now);
+            let etag = groups::insert(tx, &group)?;
+            let changes = group.creation_changes();
+            audit::append(
+                tx,
+                ctx,
+                Action::GroupCreate,
+                Target::of_group(&group),
+                changes,
+            )?;
+            Ok(GroupDetails { group, etag })
+        })
+    }
+
+    pub fn get_group(&self, name: &Name) -> Result<GroupDetails, Error> {
+        self.read(|tx| groups::get_by_name(tx, name))
+    }
+
+    /// One page of groups in name order; `query` (lower-cased) filters by name or
+    /// display name.
+    pub fn list_groups(
+        &self,
+        query: Option<&str>,
+        request: &PageRequest,
+    ) -> Result<Page<GroupDetails>, Error> {
+        self.read(|tx| {
+            let load = |id: Uuid| {
+                groups::get(tx, id)?
+                    .ok_or_else(|| Error::internal("the name index names a missing group"))
+            };
+            let matches = |d: &GroupDetails| {
+                query.is_none_or(|q| {
+                    d.group.name.as_str().contains(q)
+                        || d.group.display_name.to_lowercase().contains(q)
+                })
+            };
+            let filter: Filter<'_, GroupDetails> = query.map(|_| &matches as _);
+            let names = tx.table(tables::GROUP_NAMES)?;
+            let entries = |after: Option<&str>| paging::in_name_order(&names, after);
+            paging::page(request, entries, load, || Ok(names.len()?), filter)
+        })
+    }
+
+    /// Applies a patch; the caller must hold every role it binds or unbinds, and a patch
+    /// that takes `*` from the group's members must leave an administrator. A patch that
+    /// changes nothing writes nothing.
+    pub fn update_group(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        if_match: Option<&IfMatch>,
+        patch: GroupPatch,
+    ) -> Result<GroupDetails, Error> {
+        self.write(|tx| {
+            let GroupDetails { mut group, etag } = groups::get_by_name(tx, name)?;
+            check_if_match(if_match, &etag)?;
+            let caller = principals::authority(tx, ctx)?;
+            principals::require_grantable(tx, &caller, patch.changed_roles(&group))?;
+            let granted_all = principals::grants_all(tx, &group.roles)?;
+            let changes = patch.apply(&mut group, ctx.now);
+            if changes.is_empty() {
+                return Ok(GroupDetails { group, etag });
+            }
+            let etag = groups::put(tx, &group)?;
+            if granted_all && !principals::grants_all(tx, &group.roles)? {
+                principals::require_standing_admin(tx)?;
+            }
+            audit::append(
+                tx,
+                ctx,
+                Action::GroupUpdate,
+                Target::of_group(&group),
+                changes,
+            )?;
+            Ok(GroupDetails { group, etag })
+        })
+    }
+
+    /// Deletes a group and, in the same transaction, every membership in it: as removing
+    /// each member, it needs every role of the group and every permission of each
+    /// member, and must leave an administrator.
+    pub fn delete_group(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        if_match: Option<&IfMatch>,
+    ) -> Result<(), Error> {
+        self.write(|tx| {
+            let GroupDetails { mut group, etag } = groups::get_by_name(tx, name)?;
+            check_if_match(if_match, &etag)?;
+            let caller = principals::authority(tx, ctx)?;
+            principals::require_members_change(tx, &caller, &group)?;
+            let members = memberships::members(tx, group.id)?;
+            let mut removed_admin = false;
+            for (_, account_id) in &members {
+                let (mut account, _) =
+                    accounts::get_listed(tx, *account_id, "a group lists a missing member")?;
+                principals::require_may_act_on(tx, &caller, &account)?;
+                removed_admin |= principals::is_standing_admin(tx, &account)?;
+                memberships::leave(tx, &mut account, &mut group)?;
+                accounts::put(tx, &account)?;
+            }
+            groups::remove(tx, &group)?;
+            if removed_admin {
+                principals::require_standing_admin(tx)?;
+            }
+            let changes = vec![Change::of("sa_count", &(members.len() as u64), &0u64)]
+                .into_iter()
+                .flatten()
+                .collect();
+            audit::append(
+                tx,
+                ctx,
+                Action::GroupDelete,
+                Target::of_group(&group),
+                changes,
+            )?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,124 @@
+//! Service-account rows: the record by id and the (scope, name) index that orders lists.
+
+use redb::{ReadableTable, WriteTransaction};
+use uuid::Uuid;
+
+use crate::domain::{Etag, Kind, Name, ServiceAccount};
+use crate::error::Error;
+use crate::store::codec;
+use crate::store::reader::{self, Reader};
+use crate::store::tables::{self, ROOT};
+
+pub(in crate::store) fn get(
+    tx: &impl Reader,
+    id: Uuid,
+) -> Result<Option<(ServiceAccount, Etag)>, Error> {
+    let table = tx.table(tables::ACCOUNTS)?;
+    let Some(bytes) = table.get(id.as_u128())? else {
+        return Ok(None);
+    };
+    let bytes = bytes.value();
+    Ok(Some((codec::decode(bytes)?, Etag::of(bytes))))
+}
+
+/// The account `id`, which an index or another record names: its absence is the fault
+/// `missing`.
+pub(in crate::store) fn get_listed(
+    tx: &impl Reader,
+    id: Uuid,
+    missing: &'static str,
+) -> Result<(ServiceAccount, Etag), Error> {
+    get(tx, id)?.ok_or_else(|| Error::internal(missing))
+}
+
+pub(in crate::store) fn find_id(tx: &impl Reader, name: &str) -> Result<Option<Uuid>, Error> {
+    reader::id_by_name(tx, tables::ACCOUNT_NAMES, name)
+}
+
+/// The account named `name`, or 404 naming it.
+pub(in crate::store) fn get_by_name(
+    tx: &impl Reader,
+    name: &Name,
+) -> Result<(ServiceAccount, Etag), Error> {
+    let missing = || Error::not_found(Kind::ServiceAccount, name.as_str());
+    let id = find_id(tx, name.as_str())?.ok_or_else(missing)?;
+    get(tx, id)?.ok_or_else(missing)
+}
+
+/// Inserts a new account; its name must be free (409 otherwise).
+pub(in crate::store) fn insert(
+    tx: &WriteTransaction,
+    account: &ServiceAccount,
+) -> Result<Etag, Error> {
+    let mut names = tx.open_table(tables::ACCOUNT_NAMES)?;
+    if names.get((ROOT, account.name.as_str()))?.is_some() {
+        return Err(Error::AlreadyExists {
+            kind: Kind::ServiceAccount,
+            name: account.name.to_string(),
+        });
+    }
+    names.insert((ROOT, account.name.as_str()), account.id.as_u128())?;
+    put(tx, account)
+}
+
+/// Writes the record of an account whose name is already indexed.
+pub(in crate::store) fn put(
+    tx: &WriteTransaction,
+    account: &ServiceAccount,
+) -> Result<Etag, Error> {
+    let bytes = codec::encode(account)?;
+    tx.open_table(tables::ACCOUNTS)?
+        .insert(account.id.as_u128(), bytes.as_slice())?;
+    Ok(Etag::of(&bytes))
+}
+
+/// Removes the record, its name and its last-seen time.
+pub(in crate::store) fn remove(
+    tx: &WriteTransaction,
+    account: &ServiceAccount,
+) -> Result<(), Error> {
+    tx.open_table(tables::ACCOUNT_NAMES)?
+        .remove((ROOT, account.name.as_str()))?;
+    tx.open_table(tables::ACCOUNTS)?
+        .remove(account.id.as_u128())?;
+    tx.open_table(tables::LAST_SEEN)?
+        .remove(account.id.as_u128())?;
+    Ok(())
+}
+
+/// Whether any account satisfies `wanted`, by a scan that stops at the first.
+pub(in crate::store) fn any(
+    tx: &impl Reader,
+    wanted: impl Fn(&ServiceAccount) -> bool,
+) -> Result<bool, Error> {
+    for entry in tx.table(tables::ACCOUNTS)?.iter()? {
+        let (_, bytes) = entry?;
+        if wanted(&codec::decode(bytes.value())?) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The ids of every account that satisfies `wanted`, by a scan.
+pub(in crate::store) fn ids_where(
+    tx: &impl Reader,
+    wanted: impl Fn(&ServiceAccount) -> bool,
+) -> Result<Vec<Uuid>, Error> {
+    let mut found = Vec::new();
+    for entry in tx.table(tables::ACCOUNTS)?.iter()? {
+        let (id, bytes) = entry?;
+        if wanted(&codec::decode(bytes.value())?) {
+            found.push(Uuid::from_u128(id.value()));
+        }
+    }
+    Ok(found)
+}
+
+/// When the account last authenticated.
+pub(in crate::store) fn last_seen(
+    tx: &impl Reader,
+    id: Uuid,
+) -> Result<Option<crate::domain::Timestamp>, Error> {
+    reader::unix_time(tx, tables::LAST_SEEN, id)
+}

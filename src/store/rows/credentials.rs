@@ -1,0 +1,185 @@
+//! Credential rows: the record by id, a secret's SHA-256 indexed to its credential,
+//! each credential listed under its account with its expiry, and last-use times kept
+//! apart from the records.
+
+use redb::{ReadableTable, Table, WriteTransaction};
+use uuid::Uuid;
+
+use crate::domain::{Credential, CredentialKind, NewCredential, Timestamp};
+use crate::error::Error;
+use crate::store::reader::{self, Reader};
+use crate::store::{WriteContext, codec, tables};
+
+pub(in crate::store) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<Credential>, Error> {
+    let table = tx.table(tables::CREDENTIALS)?;
+    let Some(bytes) = table.get(id.as_u128())? else {
+        return Ok(None);
+    };
+    Ok(Some(codec::decode(bytes.value())?))
+}
+
+/// The credential id a secret's hash is indexed to.
+pub(in crate::store) fn id_by_hash(
+    tx: &impl Reader,
+    hash: &[u8; 32],
+) -> Result<Option<Uuid>, Error> {
+    Ok(tx
+        .table(tables::SECRET_HASHES)?
+        .get(hash)?
+        .map(|v| Uuid::from_u128(v.value())))
+}
+
+/// Writes the record and its entry under its account.
+pub(in crate::store) fn put(tx: &WriteTransaction, credential: &Credential) -> Result<(), Error> {
+    let id = credential.id.as_u128();
+    tx.open_table(tables::CREDENTIALS)?
+        .insert(id, codec::encode(credential)?.as_slice())?;
+    tx.open_table(tables::ACCOUNT_CREDENTIALS)?.insert(
+        (credential.account_id.as_u128(), id),
+        credential.expires_at.timestamp(),
+    )?;
+    Ok(())
+}
+
+/// Issues `new` to the account `account_id`, by the writer of `ctx`.
+pub(in crate::store) fn issue(
+    tx: &WriteTransaction,
+    ctx: &WriteContext,
+    account_id: Uuid,
+    new: NewCredential,
+) -> Result<Credential, Error> {
+    let credential = new.into_credential(Uuid::new_v4(), account_id, ctx.actor.clone(), ctx.now);
+    insert(tx, &credential)?;
+    Ok(credential)
+}
+
+/// Stores a new credential; a secret is indexed by its hash.
+fn insert(tx: &WriteTransaction, credential: &Credential) -> Result<(), Error> {
+    if let CredentialKind::Secret { hash, .. } = &credential.kind {
+        let mut hashes = tx.open_table(tables::SECRET_HASHES)?;
+        if hashes.get(hash)?.is_some() {
+            return Err(Error::internal(
+                "a generated secret collided with a stored one",
+            ));
+        }
+        hashes.insert(hash, credential.id.as_u128())?;
+    }
+    put(tx, credential)
+}
+
+/// Removes one credential with its index entries and last use.
+pub(in crate::store) fn remove(
+    tx: &WriteTransaction,
+    credential: &Credential,
+) -> Result<(), Error> {
+    let id = credential.id.as_u128();
+    tx.open_table(tables::CREDENTIALS)?.remove(id)?;
+    tx.open_table(tables::ACCOUNT_CREDENTIALS)?
+        .remove((credential.account_id.as_u128(), id))?;
+    tx.open_table(tables::LAST_USED)?.remove(id)?;
+    if let CredentialKind::Secret { hash, .. } = &credential.kind {
+        tx.open_table(tables::SECRET_HASHES)?.remove(hash)?;
+    }
+    Ok(())
+}
+
+/// Every credential of an account.
+pub(in crate::store) fn all_of(
+    tx: &impl Reader,
+    account_id: Uuid,
+) -> Result<Vec<Credential>, Error> {
+    let id = account_id.as_u128();
+    let index = tx.table(tables::ACCOUNT_CREDENTIALS)?;
+    let mut found = Vec::new();
+    for entry in index.range((id, 0)..=(id, u128::MAX))? {
+        let credential_id = Uuid::from_u128(entry?.0.value().1);
+        found.push(
+            get(tx, credential_id)?
+                .ok_or_else(|| Error::internal("an account lists a missing credential"))?,
+        );
+    }
+    Ok(found)
+}
+
+/// The expiries of an account's credentials, in unix seconds.
+fn expiries(tx: &impl Reader, account_id: Uuid) -> Result<Vec<i64>, Error> {
+    let table = tx.table(tables::ACCOUNT_CREDENTIALS)?;
+    let id = account_id.as_u128();
+    let mut found = Vec::new();
+    for entry in table.range((id, 0)..=(id, u128::MAX))? {
+        found.push(entry?.1.value());
+    }
+    Ok(found)
+}
+
+/// The earliest expiry of an account's credentials still ahead of `now`.
+pub(in crate::store) fn next_expiry(
+    tx: &impl Reader,
+    account_id: Uuid,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, Error> {
+    let next = expiries(tx, account_id)?
+        .into_iter()
+        .filter(|at| *at > now.timestamp())
+        .min();
+    Ok(next.and_then(|secs| Timestamp::from_timestamp(secs, 0)))
+}
+
+/// How many of an account's credentials have not expired.
+pub(in crate::store) fn count_active(
+    tx: &impl Reader,
+    account_id: Uuid,
+    now: Timestamp,
+) -> Result<u32, Error> {
+    let active = expiries(tx, account_id)?
+        .into_iter()
+        .filter(|at| *at > now.timestamp())
+        .count();
+    Ok(u32::try_from(active).unwrap_or(u32::MAX))
+}
+
+/// Removes every credential of an account; answers what it removed.
+pub(in crate::store) fn delete_all_of(
+    tx: &WriteTransaction,
+    account_id: Uuid,
+) -> Result<Vec<Credential>, Error> {
+    let all = all_of(tx, account_id)?;
+    for credential in &all {
+        remove(tx, credential)?;
+    }
+    Ok(all)
+}
+
+/// When the credential last authenticated.
+pub(in crate::store) fn last_used(tx: &impl Reader, id: Uuid) -> Result<Option<Timestamp>, Error> {
+    reader::unix_time(tx, tables::LAST_USED, id)
+}
+
+/// Writes last uses, (credential, account, when); credentials or accounts deleted since
+/// are skipped, and times only move forward.
+pub(in crate::store) fn record_uses(
+    tx: &WriteTransaction,
+    uses: &[(Uuid, Uuid, Timestamp)],
+) -> Result<(), Error> {
+    let credentials = tx.open_table(tables::CREDENTIALS)?;
+    let accounts = tx.open_table(tables::ACCOUNTS)?;
+    let mut used = tx.open_table(tables::LAST_USED)?;
+    let mut seen = tx.open_table(tables::LAST_SEEN)?;
+    for (credential, account, at) in uses {
+        if credentials.get(credential.as_u128())?.is_some() {
+            keep_latest(&mut used, *credential, *at)?;
+        }
+        if accounts.get(account.as_u128())?.is_some() {
+            keep_latest(&mut seen, *account, *at)?;
+        }
+    }
+    Ok(())
+}
+
+/// Stores `at` under `id` unless a later time is there already.
+fn keep_latest(table: &mut Table<u128, i64>, id: Uuid, at: Timestamp) -> Result<(), Error> {
+    let before = table.get(id.as_u128())?.map(|v| v.value());
+    let at = at.timestamp();
+    table.insert(id.as_u128(), before.map_or(at, |b| b.max(at)))?;
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! Group rows: the record by id and the (scope, name) index.
+
+use redb::{ReadableTable, WriteTransaction};
+use uuid::Uuid;
+
+use crate::domain::{Etag, Group, GroupDetails, Kind, Name};
+use crate::error::Error;
+use crate::store::codec;
+use crate::store::reader::{self, Reader};
+use crate::store::tables::{self, ROOT};
+
+pub(in crate::store) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<GroupDetails>, Error> {
+    let table = tx.table(tables::GROUPS)?;
+    let Some(bytes) = table.get(id.as_u128())? else {
+        return Ok(None);
+    };
+    let bytes = bytes.value();
+    Ok(Some(GroupDetails {
+        group: codec::decode(bytes)?,
+        etag: Etag::of(bytes),
+    }))
+}
+
+pub(in crate::store) fn find_id(tx: &impl Reader, name: &str) -> Result<Option<Uuid>, Error> {
+    reader::id_by_name(tx, tables::GROUP_NAMES, name)
+}
+
+/// The group named `name`, if there is one.
+pub(in crate::store) fn find_by_name(
+    tx: &impl Reader,
+    name: &Name,
+) -> Result<Option<GroupDetails>, Error> {
+    match find_id(tx, name.as_str())? {
+        Some(id) => get(tx, id),
+        None => Ok(None),
+    }
+}
+
+/// The group named `name`, or 404 naming it.
+pub(in crate::store) fn get_by_name(tx: &impl Reader, name: &Name) -> Result<GroupDetails, Error> {
+    find_by_name(tx, name)?.ok_or_else(|| Error::not_found(Kind::Group, name.as_str()))
+}
+
+pub(in crate::store) fn put(tx: &WriteTransaction, group: &Group) -> Result<Etag, Error> {
+    let bytes = codec::encode(group)?;
+    tx.open_table(tables::GROUPS)?
+        .insert(group.id.as_u128(), bytes.as_slice())?;
+    Ok(Etag::of(&bytes))
+}
+
+/// Inserts a new group; its name must be free (409 otherwise).
+pub(in crate::store) fn insert(tx: &WriteTransaction, group: &Group) -> Result<Etag, Error> {
+    let mut names = tx.open_table(tables::GROUP_NAMES)?;
+    if names.get((ROOT, group.name.as_str()))?.is_some() {
+        return Err(Error::AlreadyExists {
+            kind: Kind::Group,
+            name: group.name.to_string(),
+        });
+    }
+    names.insert((ROOT, group.name.as_str()), group.id.as_u128())?;
+    put(tx, group)
+}
+
+/// Removes the record and its name.
+pub(in crate::store) fn remove(tx: &WriteTransaction, group: &Group) -> Result<(), Error> {
+    tx.open_table(tables::GROUP_NAMES)?
+        .remove((ROOT, group.name.as_str()))?;
+    tx.open_table(tables::GROUPS)?.remove(group.id.as_u128())?;
+    Ok(())
+}
+
+/// The ids of every group that satisfies `wanted`, by a scan.
+pub(in crate::store) fn ids_where(
+    tx: &impl Reader,
+    wanted: impl Fn(&Group) -> bool,
+) -> Result<Vec<Uuid>, Error> {
+    let mut found = Vec::new();
+    for entry in tx.table(tables::GROUPS)?.iter()? {
+        let (id, bytes) = entry?;
+        if wanted(&codec::decode(bytes.value())?) {
+            found.push(Uuid::from_u128(id.value()));
+        }
+    }
+    Ok(found)
+}
