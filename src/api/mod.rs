@@ -5,6 +5,7 @@
 mod admin;
 mod audit;
 mod credentials;
+mod doc_links;
 mod docs;
 mod fallback;
 mod groups;
