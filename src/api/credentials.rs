@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::params::PageParams;
+use super::respond;
 use super::views::{CredentialView, NewSecretView, PageView};
 use crate::auth::Caller;
 use crate::auth::public_key::PublicKey;
@@ -119,6 +120,11 @@ pub struct CreatedCredentialView {
 
 const MAX_GRACE_SECONDS: i64 = 86_400;
 
+/// The path of an account's credentials; a new one's `Location` is this plus its id.
+fn credentials_path(account: &Name) -> String {
+    format!("/api/v1/service-accounts/{account}/credentials")
+}
+
 fn credential_id(raw: &str) -> Result<Uuid, Error> {
     Uuid::parse_str(raw).map_err(|_| Error::not_found(Kind::Credential, raw))
 }
@@ -177,6 +183,7 @@ pub async fn create_credential(
             (None, key.to_credential(name, expires_at))
         }
     };
+    let location = credentials_path(&name);
     let ctx = caller.write_context();
     let max_active = limits.max_active;
     let created =
@@ -185,7 +192,8 @@ pub async fn create_credential(
         credential: CredentialView::new(&created, caller.now),
         secret: shown.map(|secret| secret.expose().to_owned()),
     };
-    Ok(HttpResponse::Created().json(view))
+    let location = format!("{location}/{}", view.credential.id);
+    Ok(respond::created(location, None, &view))
 }
 
 /// List an account's credentials, by name; never a secret. Needs `credentials:read`.
@@ -280,9 +288,12 @@ pub async fn rotate_secret(
         expires_at: body.expires_at,
     };
     let (secret, new) = request.into_secret("", &config.credentials, caller.now)?;
+    let location = credentials_path(&name);
     let ctx = caller.write_context();
     let created = web::block(move || store.rotate_secret(&ctx, &name, new, grace)).await??;
-    Ok(HttpResponse::Created().json(NewSecretView::new(&created, &secret, caller.now)))
+    let view = NewSecretView::new(&created, &secret, caller.now);
+    let location = format!("{location}/{}", view.credential.id);
+    Ok(respond::created(location, None, &view))
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {

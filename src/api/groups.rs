@@ -113,11 +113,9 @@ pub async fn create_group(
     };
     let ctx = caller.write_context();
     let details = web::block(move || store.create_group(&ctx, new)).await??;
-    Ok(respond::with_etag(
-        StatusCode::CREATED,
-        &details.etag,
-        &GroupView::from(&details),
-    ))
+    let view = GroupView::from(&details);
+    let location = format!("/api/v1/groups/{}", view.name);
+    Ok(respond::created(location, Some(&details.etag), &view))
 }
 
 /// List groups in name order. Needs `groups:read`.

@@ -115,11 +115,9 @@ pub async fn create_role(
     };
     let ctx = caller.write_context();
     let (role, etag) = web::block(move || store.create_role(&ctx, new)).await??;
-    Ok(respond::with_etag(
-        StatusCode::CREATED,
-        &etag,
-        &RoleView::new(&role, &etag),
-    ))
+    let view = RoleView::new(&role, &etag);
+    let location = format!("/api/v1/roles/{}", view.name);
+    Ok(respond::created(location, Some(&etag), &view))
 }
 
 /// List roles, built-in ones included, in name order. Needs `roles:read`.

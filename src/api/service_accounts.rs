@@ -202,11 +202,8 @@ pub async fn create_service_account(
             NewSecretView::new(&details, &secret, caller.now)
         }),
     };
-    Ok(respond::with_etag(
-        StatusCode::CREATED,
-        &details.etag,
-        &view,
-    ))
+    let location = format!("/api/v1/service-accounts/{}", view.account.name);
+    Ok(respond::created(location, Some(&details.etag), &view))
 }
 
 /// List service accounts in name order. Needs `service_accounts:read`.
