@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::json_object::JsonObject;
 use super::params::PageParams;
 use super::respond;
 use super::views::{CredentialView, NewSecretView, PageView};
@@ -142,7 +143,7 @@ pub async fn create_credential(
     config: web::Data<Config>,
     caller: Caller,
     name: web::Path<String>,
-    body: web::Json<CreateCredential>,
+    body: JsonObject<CreateCredential>,
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::ServiceAccount, &name)?;
     caller.require(permissions::CREDENTIALS_WRITE)?;
@@ -273,7 +274,7 @@ pub async fn rotate_secret(
     config: web::Data<Config>,
     caller: Caller,
     name: web::Path<String>,
-    body: web::Json<RotateSecret>,
+    body: JsonObject<RotateSecret>,
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::ServiceAccount, &name)?;
     caller.require(permissions::CREDENTIALS_WRITE)?;

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::json_object::JsonObject;
 use super::params::{IfMatchHeader, PageParams, QueryParam};
 use super::respond;
 use super::views::{AccountSummaryView, PageView};
@@ -100,7 +101,7 @@ pub struct UpdateGroup {
 pub async fn create_group(
     store: web::Data<Store>,
     caller: Caller,
-    body: web::Json<CreateGroup>,
+    body: JsonObject<CreateGroup>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::GROUPS_WRITE)?;
     let body = body.into_inner();
@@ -164,7 +165,7 @@ pub async fn update_group(
     caller: Caller,
     name: web::Path<String>,
     if_match: IfMatchHeader,
-    body: web::Json<UpdateGroup>,
+    body: JsonObject<UpdateGroup>,
 ) -> Result<HttpResponse, Error> {
     let name = caller.require_change(Kind::Group, &name, |name| store.group_exists(name))?;
     let body = body.into_inner();

@@ -9,6 +9,7 @@ mod doc_links;
 mod docs;
 mod fallback;
 mod groups;
+mod json_object;
 mod me;
 mod memberships;
 mod metrics;

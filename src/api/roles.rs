@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::json_object::JsonObject;
 use super::params::{IfMatchHeader, PageParams, QueryParam};
 use super::respond;
 use super::views::PageView;
@@ -104,7 +105,7 @@ pub struct DeleteRoleParams {
 pub async fn create_role(
     store: web::Data<Store>,
     caller: Caller,
-    body: web::Json<CreateRole>,
+    body: JsonObject<CreateRole>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::ROLES_WRITE)?;
     let body = body.into_inner();
@@ -167,7 +168,7 @@ pub async fn update_role(
     caller: Caller,
     name: web::Path<String>,
     if_match: IfMatchHeader,
-    body: web::Json<UpdateRole>,
+    body: JsonObject<UpdateRole>,
 ) -> Result<HttpResponse, Error> {
     let name = caller.require_change(Kind::Role, &name, |name| store.role_exists(name))?;
     let body = body.into_inner();
