@@ -130,6 +130,10 @@ fn operations_carry_security_and_the_error_body() {
             if path.contains('{') {
                 assert!(responses.contains_key("404"), "{method} {path}");
             }
+            if path.starts_with("/oauth2") {
+                // Failed client authentications count toward the address's limit.
+                assert!(responses.contains_key("429"), "{method} {path}");
+            }
             if method == "post" || method == "patch" {
                 for code in ["400", "413", "415"] {
                     assert!(responses.contains_key(code), "{method} {path} {code}");
@@ -304,4 +308,26 @@ fn each_create_answers_location_and_links_to_its_object() {
         ["201"]["links"]["get_credential"]["parameters"];
     assert_eq!(credential["name"], "$request.path.name");
     assert_eq!(credential["id"], "$response.body#/id");
+}
+
+/// The documented bounds of `page` are the served ones (they were `int32`'s, while the
+/// server takes any `u32`).
+#[test]
+fn the_documented_page_range_is_the_served_one() {
+    let s = TestServer::start();
+    let doc = s.get("/api-docs/openapi.json").body;
+    let page = doc["paths"]["/api/v1/roles"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "page")
+        .unwrap();
+    let max = page["schema"]["maximum"].as_u64().unwrap();
+    assert_eq!(page["schema"]["minimum"], 1);
+    s.get(&format!("/api/v1/roles?page={max}"))
+        .assert_status(200);
+    s.get(&format!("/api/v1/roles?page={}", max + 1))
+        .assert_error(400, "INVALID_ARGUMENT");
+    s.get("/api/v1/roles?page=0")
+        .assert_error(400, "INVALID_ARGUMENT");
 }

@@ -130,6 +130,10 @@ fn apply_conventions(path: &str, method: &str, operation: &mut Operation) {
     } else {
         operation.security = Some(Vec::new());
     }
+    if path.starts_with("/oauth2") {
+        // Client authentication failures count against the address like bad tokens do.
+        codes.push(Code::RateLimited);
+    }
     if path.contains('{') {
         codes.push(Code::NotFound);
     }
