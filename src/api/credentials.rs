@@ -7,7 +7,9 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::json_object::JsonObject;
 use super::params::PageParams;
+use super::respond;
 use super::views::{CredentialView, NewSecretView, PageView};
 use crate::auth::Caller;
 use crate::auth::public_key::PublicKey;
@@ -117,6 +119,11 @@ pub struct CreatedCredentialView {
     pub secret: Option<String>,
 }
 
+/// The path of an account's credentials; a new one's `Location` is this plus its id.
+fn credentials_path(account: &Name) -> String {
+    format!("/api/v1/service-accounts/{account}/credentials")
+}
+
 fn credential_id(raw: &str) -> Result<Uuid, Error> {
     Uuid::parse_str(raw).map_err(|_| Error::not_found(Kind::Credential, raw))
 }
@@ -134,7 +141,7 @@ pub async fn create_credential(
     config: web::Data<Config>,
     caller: Caller,
     name: web::Path<String>,
-    body: web::Json<CreateCredential>,
+    body: JsonObject<CreateCredential>,
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::ServiceAccount, &name)?;
     caller.require(permissions::CREDENTIALS_WRITE)?;
@@ -175,6 +182,7 @@ pub async fn create_credential(
             (None, key.to_credential(name, expires_at))
         }
     };
+    let location = credentials_path(&name);
     let ctx = caller.write_context();
     let max_active = limits.max_active;
     let created =
@@ -183,7 +191,8 @@ pub async fn create_credential(
         credential: CredentialView::new(&created, caller.now),
         secret: shown.map(|secret| secret.expose().to_owned()),
     };
-    Ok(HttpResponse::Created().json(view))
+    let location = format!("{location}/{}", view.credential.id);
+    Ok(respond::created(location, None, &view))
 }
 
 /// List an account's credentials, by name; never a secret. Needs `credentials:read`.
@@ -263,7 +272,7 @@ pub async fn rotate_secret(
     config: web::Data<Config>,
     caller: Caller,
     name: web::Path<String>,
-    body: web::Json<RotateSecret>,
+    body: JsonObject<RotateSecret>,
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::ServiceAccount, &name)?;
     caller.require(permissions::CREDENTIALS_WRITE)?;
@@ -275,9 +284,12 @@ pub async fn rotate_secret(
         expires_at: body.expires_at,
     };
     let (secret, new) = request.into_secret("", &config.credentials, caller.now)?;
+    let location = credentials_path(&name);
     let ctx = caller.write_context();
     let created = web::block(move || store.rotate_secret(&ctx, &name, new, grace)).await??;
-    Ok(HttpResponse::Created().json(NewSecretView::new(&created, &secret, caller.now)))
+    let view = NewSecretView::new(&created, &secret, caller.now);
+    let location = format!("{location}/{}", view.credential.id);
+    Ok(respond::created(location, None, &view))
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {

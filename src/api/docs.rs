@@ -1,12 +1,16 @@
 //! The OpenAPI document and Swagger UI, both served from the binary with no network.
-//! Conventions that hold for every operation (the bearer scheme on `/api/v1`, the error
-//! responses any operation of its shape can give) are added here, in one place.
+//! Conventions that hold for every operation (the bearer scheme on `/api/v1` and none
+//! elsewhere, the error responses any operation of its shape can give, a description on
+//! every response) are added here, in one place; [`super::doc_links`] adds the links
+//! from each create to its object.
 
+use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, get, web};
 use utoipa::OpenApi;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{Ref, ResponseBuilder};
+use utoipa::openapi::server::Server;
+use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config, SwaggerUi};
@@ -65,11 +69,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
                 .build(),
         ),
     );
+    // Relative: every installation serves the same bytes, wherever it listens.
+    doc.servers = Some(vec![
+        Server::builder()
+            .url("/")
+            .description(Some("The server that serves this document."))
+            .build(),
+    ]);
     for (path, item) in doc.paths.paths.iter_mut() {
         for (method, operation) in operations(item) {
             apply_conventions(path, method, operation);
         }
     }
+    super::doc_links::add(&mut doc);
     doc
 }
 
@@ -104,8 +116,9 @@ fn describe(code: Code) -> &'static str {
     }
 }
 
-/// Adds the error responses any operation of this shape can give, and the bearer
-/// scheme to `/api/v1`.
+/// Adds the error responses any operation of this shape can give, the bearer scheme to
+/// `/api/v1` and `security: []` to the rest (probes, discovery, docs, and `/oauth2`,
+/// which authenticates clients by its own means), and a description to every response.
 fn apply_conventions(path: &str, method: &str, operation: &mut Operation) {
     let mut codes = vec![Code::Internal];
     if path.starts_with("/api/v1") {
@@ -115,6 +128,12 @@ fn apply_conventions(path: &str, method: &str, operation: &mut Operation) {
             Code::RateLimited,
         ]);
         operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+    } else {
+        operation.security = Some(Vec::new());
+    }
+    if path.starts_with("/oauth2") {
+        // Client authentication failures count against the address like bad tokens do.
+        codes.push(Code::RateLimited);
     }
     if path.contains('{') {
         codes.push(Code::NotFound);
@@ -144,10 +163,31 @@ fn apply_conventions(path: &str, method: &str, operation: &mut Operation) {
             .or_insert_with(|| {
                 ResponseBuilder::new()
                     .description(describe(code))
-                    .content_ref("application/json", Ref::from_schema_name("ErrorBody"))
+                    .content(
+                        "application/json",
+                        Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                    )
                     .into()
             });
     }
+    for (status, response) in operation.responses.responses.iter_mut() {
+        if let RefOr::T(response) = response
+            && response.description.is_empty()
+        {
+            response.description = reason(status).to_owned();
+        }
+    }
+}
+
+/// The reason phrase of a status such as `200`, the description of a response whose
+/// annotation gives none.
+fn reason(status: &str) -> &'static str {
+    status
+        .parse()
+        .ok()
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .and_then(|code| code.canonical_reason())
+        .unwrap_or("The answer.")
 }
 
 /// The OpenAPI document of this server.

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::json_object::JsonObject;
 use super::params::{IfMatchHeader, PageParams, QueryParam};
 use super::respond;
 use super::views::{AccountSummaryView, PageView};
@@ -100,7 +101,7 @@ pub struct UpdateGroup {
 pub async fn create_group(
     store: web::Data<Store>,
     caller: Caller,
-    body: web::Json<CreateGroup>,
+    body: JsonObject<CreateGroup>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::GROUPS_WRITE)?;
     let body = body.into_inner();
@@ -113,11 +114,9 @@ pub async fn create_group(
     };
     let ctx = caller.write_context();
     let details = web::block(move || store.create_group(&ctx, new)).await??;
-    Ok(respond::with_etag(
-        StatusCode::CREATED,
-        &details.etag,
-        &GroupView::from(&details),
-    ))
+    let view = GroupView::from(&details);
+    let location = format!("/api/v1/groups/{}", view.name);
+    Ok(respond::created(location, Some(&details.etag), &view))
 }
 
 /// List groups in name order. Needs `groups:read`.
@@ -166,7 +165,7 @@ pub async fn update_group(
     caller: Caller,
     name: web::Path<String>,
     if_match: IfMatchHeader,
-    body: web::Json<UpdateGroup>,
+    body: JsonObject<UpdateGroup>,
 ) -> Result<HttpResponse, Error> {
     let name = caller.require_change(&store, Kind::Group, &name)?;
     let body = body.into_inner();

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::json_object::JsonObject;
 use super::params::IfMatchHeader;
 use super::respond;
 use super::views::{AccountSummaryView, PageView, ServiceAccountView};
@@ -52,7 +53,7 @@ pub async fn update_service_account_groups(
     caller: Caller,
     name: web::Path<String>,
     if_match: IfMatchHeader,
-    body: web::Json<UpdateAccountGroups>,
+    body: JsonObject<UpdateAccountGroups>,
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::ServiceAccount, &name)?;
     caller.require(permissions::GROUPS_WRITE)?;
@@ -89,7 +90,7 @@ pub async fn update_group_members(
     caller: Caller,
     name: web::Path<String>,
     if_match: IfMatchHeader,
-    body: web::Json<UpdateGroupMembers>,
+    body: JsonObject<UpdateGroupMembers>,
 ) -> Result<HttpResponse, Error> {
     let name = caller.require_change(&store, Kind::Group, &name)?;
     caller.require(permissions::SERVICE_ACCOUNTS_READ)?;

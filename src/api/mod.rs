@@ -5,10 +5,12 @@
 mod admin;
 mod audit;
 mod credentials;
+mod doc_links;
 mod docs;
 mod error_response;
 mod fallback;
 mod groups;
+mod json_object;
 mod me;
 mod memberships;
 mod metrics;

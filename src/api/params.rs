@@ -16,8 +16,8 @@ use crate::error::Error;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// Page number, from 1.
-    #[param(value_type = Option<u32>, minimum = 1, example = 1)]
+    /// Page number, from 1 to 4294967295.
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 4294967295_u64, example = 1)]
     pub page: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000, example = 100)]

@@ -1,4 +1,5 @@
-//! Responses that carry one object: its etag in the `ETag` header, quoted.
+//! Responses that carry one object: its etag in the `ETag` header, quoted, and for a
+//! create its path in `Location`.
 
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
@@ -8,6 +9,21 @@ use crate::domain::Etag;
 
 pub fn with_etag<T: Serialize>(status: StatusCode, etag: &Etag, body: &T) -> HttpResponse {
     HttpResponse::build(status)
-        .insert_header((header::ETAG, format!("\"{}\"", etag.as_str())))
+        .insert_header((header::ETAG, quoted(etag)))
         .json(body)
+}
+
+/// `201 Created` for the object at `location` (a path such as `/api/v1/groups/ops`), with
+/// its etag if it has one.
+pub fn created<T: Serialize>(location: String, etag: Option<&Etag>, body: &T) -> HttpResponse {
+    let mut response = HttpResponse::Created();
+    response.insert_header((header::LOCATION, location));
+    if let Some(etag) = etag {
+        response.insert_header((header::ETAG, quoted(etag)));
+    }
+    response.json(body)
+}
+
+fn quoted(etag: &Etag) -> String {
+    format!("\"{}\"", etag.as_str())
 }

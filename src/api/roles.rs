@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::json_object::JsonObject;
 use super::params::{IfMatchHeader, PageParams, QueryParam};
 use super::respond;
 use super::views::PageView;
@@ -104,7 +105,7 @@ pub struct DeleteRoleParams {
 pub async fn create_role(
     store: web::Data<Store>,
     caller: Caller,
-    body: web::Json<CreateRole>,
+    body: JsonObject<CreateRole>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::ROLES_WRITE)?;
     let body = body.into_inner();
@@ -115,11 +116,9 @@ pub async fn create_role(
     };
     let ctx = caller.write_context();
     let (role, etag) = web::block(move || store.create_role(&ctx, new)).await??;
-    Ok(respond::with_etag(
-        StatusCode::CREATED,
-        &etag,
-        &RoleView::new(&role, &etag),
-    ))
+    let view = RoleView::new(&role, &etag);
+    let location = format!("/api/v1/roles/{}", view.name);
+    Ok(respond::created(location, Some(&etag), &view))
 }
 
 /// List roles, built-in ones included, in name order. Needs `roles:read`.
@@ -169,7 +168,7 @@ pub async fn update_role(
     caller: Caller,
     name: web::Path<String>,
     if_match: IfMatchHeader,
-    body: web::Json<UpdateRole>,
+    body: JsonObject<UpdateRole>,
 ) -> Result<HttpResponse, Error> {
     let name = caller.require_change(&store, Kind::Role, &name)?;
     let body = body.into_inner();

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::credentials::SecretRequest;
+use super::json_object::JsonObject;
 use super::params::{IfMatchHeader, PageParams};
 use super::respond;
 use super::views::{NewSecretView, PageView, ServiceAccountView, StatusView};
@@ -184,7 +185,7 @@ pub async fn create_service_account(
     store: web::Data<Store>,
     config: web::Data<Config>,
     caller: Caller,
-    body: web::Json<CreateServiceAccount>,
+    body: JsonObject<CreateServiceAccount>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::SERVICE_ACCOUNTS_WRITE)?;
     let (new, secret) = body.into_inner().parse(&config.credentials, caller.now)?;
@@ -202,11 +203,8 @@ pub async fn create_service_account(
             NewSecretView::new(&details, &secret, caller.now)
         }),
     };
-    Ok(respond::with_etag(
-        StatusCode::CREATED,
-        &details.etag,
-        &view,
-    ))
+    let location = format!("/api/v1/service-accounts/{}", view.account.name);
+    Ok(respond::created(location, Some(&details.etag), &view))
 }
 
 /// List service accounts in name order. Needs `service_accounts:read`.
@@ -256,7 +254,7 @@ pub async fn update_service_account(
     caller: Caller,
     name: web::Path<String>,
     if_match: IfMatchHeader,
-    body: web::Json<UpdateServiceAccount>,
+    body: JsonObject<UpdateServiceAccount>,
 ) -> Result<HttpResponse, Error> {
     let name = caller.require_change(&store, Kind::ServiceAccount, &name)?;
     let patch = body.into_inner().parse(caller.now)?;

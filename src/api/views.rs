@@ -20,6 +20,8 @@ pub struct PageView<T: ToSchema> {
     pub items: Vec<T>,
     /// How many items match, over all pages.
     pub total_count: u64,
+    /// From 1 to 4294967295.
+    #[schema(value_type = u64, minimum = 1, maximum = 4294967295_u64)]
     pub page: u32,
     pub per_page: u32,
     /// Pass as `page_token` for the next page; null on the last one.
