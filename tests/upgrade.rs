@@ -1,0 +1,175 @@
+//! Upgrades keep data: a database and a backup written by keyhouse 0.1 (the release
+//! before projects; made by `tests/fixtures/make_release_0_1.py`) open with this build,
+//! and every kind of object in them reads and works.
+#![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use common::{TestServer, names};
+use serde_json::{Value, json};
+
+const SA: &str = "/api/v1/service-accounts";
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/release-0.1")
+        .join(name)
+}
+
+fn secrets() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture("secrets.json")).unwrap()).unwrap()
+}
+
+/// A server on a copy of `file` (the fixture itself stays as it is).
+fn serve_copy_of(file: &Path) -> TestServer {
+    TestServer::start_with(|config| {
+        std::fs::copy(file, &config.storage.path).unwrap();
+        std::fs::set_permissions(&config.storage.path, std::fs::Permissions::from_mode(0o600))
+            .unwrap();
+    })
+}
+
+/// What every upgraded database must still say and do.
+fn check_release_0_1_data(s: &TestServer) {
+    let secrets = secrets();
+    let admin = secrets["admin"].as_str().unwrap();
+    let ci = secrets["ci_bot_rotated"].as_str().unwrap();
+
+    let me = s.get_as(admin, "/api/v1/me");
+    me.assert_status(200);
+    assert_eq!(me.body["permissions"], json!(["*"]));
+
+    // Accounts, with their fields, roles and groups.
+    let bot = s.get_as(admin, &format!("{SA}/ci-bot"));
+    bot.assert_status(200);
+    assert_eq!(bot.body["display_name"], "CI bot");
+    assert_eq!(bot.body["description"], "Builds things.");
+    assert_eq!(bot.body["metadata"], json!({"team": "infra"}));
+    assert_eq!(bot.body["external_id"], "ext-1");
+    assert_eq!(bot.body["roles"], json!(["deployer"]));
+    assert_eq!(bot.body["groups"][0]["name"], "builders");
+    let all = s.get_as(admin, SA);
+    assert_eq!(names(&all.body), ["admin", "ci-bot", "reader"]);
+    assert_eq!(
+        s.get_as(admin, &format!("{SA}/reader")).body["status"],
+        "disabled"
+    );
+    s.get_as(admin, &format!("{SA}/gone"))
+        .assert_error(404, "NOT_FOUND");
+
+    // Secrets: the rotated one works with the roles of the account and its group; the
+    // first one, rotated with no grace, has expired; a disabled account's secret does
+    // not work.
+    let as_ci = s.get_as(ci, "/api/v1/me");
+    as_ci.assert_status(200);
+    let permissions = as_ci.body["permissions"].as_array().unwrap();
+    assert!(permissions.contains(&json!("deploy:run")), "{}", as_ci.body);
+    assert!(
+        permissions.contains(&json!("groups:write")),
+        "{}",
+        as_ci.body
+    );
+    s.get_as(secrets["ci_bot_first"].as_str().unwrap(), "/api/v1/me")
+        .assert_error(401, "UNAUTHENTICATED");
+    s.get_as(secrets["reader"].as_str().unwrap(), "/api/v1/me")
+        .assert_error(401, "UNAUTHENTICATED");
+
+    // Credentials, with their last use.
+    let credentials = s.get_as(admin, &format!("{SA}/ci-bot/credentials"));
+    let items = credentials.body["items"].as_array().unwrap();
+    let key = items.iter().find(|c| c["name"] == "laptop").unwrap();
+    assert_eq!(key["type"], "public_key");
+    assert!(key["fingerprint"].is_string());
+    let rotated = items
+        .iter()
+        .find(|c| c["id"] == secrets["ci_bot_rotated_id"])
+        .unwrap();
+    assert!(rotated["last_used_at"].is_string(), "{rotated}");
+
+    // Groups with their members, and roles, built-in and custom.
+    let builders = s.get_as(admin, "/api/v1/groups/builders");
+    assert_eq!(builders.body["roles"], json!(["operator"]));
+    assert_eq!(builders.body["sa_count"], 1);
+    let members = s.get_as(admin, "/api/v1/groups/builders/members");
+    assert_eq!(names(&members.body), ["ci-bot"]);
+    let deployer = s.get_as(admin, "/api/v1/roles/deployer");
+    assert_eq!(
+        deployer.body["permissions"],
+        json!(["deploy:run", "service_accounts:read"])
+    );
+    assert_eq!(
+        s.get_as(admin, "/api/v1/roles/viewer").body["builtin"],
+        true
+    );
+
+    // The audit trail of 0.1.
+    let audit = s.get_as(admin, "/api/v1/audit-events?per_page=1000");
+    audit.assert_status(200);
+    let actions: Vec<&str> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "service_account.create",
+        "service_account.delete",
+        "credential.create",
+        "service_account.rotate_secret",
+        "access_token.revoke",
+    ] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+
+    // Signing keys: a revoked token stays dead (it has expired by now too); new tokens
+    // are signed and accepted.
+    s.get_as(
+        secrets["revoked_access_token"].as_str().unwrap(),
+        "/api/v1/me",
+    )
+    .assert_error(401, "UNAUTHENTICATED");
+    let token = s.form(
+        "/oauth2/token",
+        Some(("ci-bot", ci)),
+        &[("grant_type", "client_credentials")],
+    );
+    token.assert_status(200);
+    s.get_as(token.body["access_token"].as_str().unwrap(), "/api/v1/me")
+        .assert_status(200);
+
+    // And it takes writes.
+    s.send(
+        reqwest::Method::PATCH,
+        &format!("{SA}/ci-bot"),
+        Some(admin),
+        Some(&json!({"description": "Upgraded."})),
+        &[],
+    )
+    .assert_status(200);
+    s.send(
+        reqwest::Method::POST,
+        SA,
+        Some(admin),
+        Some(&json!({"name": "after-upgrade"})),
+        &[],
+    )
+    .assert_status(201);
+}
+
+#[test]
+fn a_database_of_release_0_1_opens_and_works() {
+    let s = serve_copy_of(&fixture("keyhouse.redb"));
+    check_release_0_1_data(&s);
+}
+
+#[test]
+fn a_backup_of_release_0_1_restores_and_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let restored = dir.path().join("restored.redb");
+    keyhouse::store::restore(&fixture("backup.redb"), &restored).unwrap();
+    let s = serve_copy_of(&restored);
+    check_release_0_1_data(&s);
+}
