@@ -8,7 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::json_object::JsonObject;
-use super::params::PageParams;
+use super::params::{IdSegment, Named, PageParams};
 use super::respond;
 use super::views::{CredentialView, NewSecretView, PageView};
 use crate::auth::Caller;
@@ -140,12 +140,12 @@ pub async fn create_credential(
     store: web::Data<Store>,
     config: web::Data<Config>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
     body: JsonObject<CreateCredential>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::ServiceAccount, &name)?;
+    caller.require_read(Kind::ServiceAccount, &path)?;
     caller.require(permissions::CREDENTIALS_WRITE)?;
-    let name = Name::in_path(Kind::ServiceAccount, &name)?;
+    let name = Name::in_path(Kind::ServiceAccount, &path)?;
     let body = body.into_inner();
     let limits = &config.credentials;
     let (shown, new) = match (body.kind, body.public_key) {
@@ -186,7 +186,8 @@ pub async fn create_credential(
     let ctx = caller.write_context();
     let max_active = limits.max_active;
     let created =
-        web::block(move || store.create_credential(&ctx, &name, new, max_active)).await??;
+        web::block(move || store.create_credential(&ctx, &path.scope, &name, new, max_active))
+            .await??;
     let view = CreatedCredentialView {
         credential: CredentialView::new(&created, caller.now),
         secret: shown.map(|secret| secret.expose().to_owned()),
@@ -202,13 +203,14 @@ pub async fn create_credential(
 pub async fn list_credentials(
     store: web::Data<Store>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
     paging: web::Query<PageParams>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::ServiceAccount, &name)?;
+    caller.require_read(Kind::ServiceAccount, &path)?;
     caller.require(permissions::CREDENTIALS_READ)?;
     let page = store.list_credentials(
-        &Name::in_path(Kind::ServiceAccount, &name)?,
+        &path.scope,
+        &Name::in_path(Kind::ServiceAccount, &path)?,
         &paging.parse()?,
     )?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, |c| {
@@ -224,13 +226,15 @@ pub async fn list_credentials(
 pub async fn get_credential(
     store: web::Data<Store>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: Named,
+    id: IdSegment,
 ) -> Result<HttpResponse, Error> {
-    let (name, id) = path.into_inner();
-    caller.require_read(Kind::ServiceAccount, &name)?;
+    let id = id.0;
+    caller.require_read(Kind::ServiceAccount, &path)?;
     caller.require_read(Kind::Credential, &id)?;
     let credential = store.get_credential(
-        &Name::in_path(Kind::ServiceAccount, &name)?,
+        &path.scope,
+        &Name::in_path(Kind::ServiceAccount, &path)?,
         credential_id(&id)?,
     )?;
     Ok(HttpResponse::Ok().json(CredentialView::new(&credential, caller.now)))
@@ -245,18 +249,19 @@ pub async fn get_credential(
 pub async fn revoke_credential(
     store: web::Data<Store>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: Named,
+    id: IdSegment,
 ) -> Result<HttpResponse, Error> {
-    let (name, id) = path.into_inner();
-    caller.require_read(Kind::ServiceAccount, &name)?;
+    let id = id.0;
+    caller.require_read(Kind::ServiceAccount, &path)?;
     caller.require_read(Kind::Credential, &id)?;
     caller.require(permissions::CREDENTIALS_WRITE)?;
     let (name, id) = (
-        Name::in_path(Kind::ServiceAccount, &name)?,
+        Name::in_path(Kind::ServiceAccount, &path)?,
         credential_id(&id)?,
     );
     let ctx = caller.write_context();
-    web::block(move || store.revoke_credential(&ctx, &name, id)).await??;
+    web::block(move || store.revoke_credential(&ctx, &path.scope, &name, id)).await??;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -271,12 +276,12 @@ pub async fn rotate_secret(
     store: web::Data<Store>,
     config: web::Data<Config>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
     body: JsonObject<RotateSecret>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::ServiceAccount, &name)?;
+    caller.require_read(Kind::ServiceAccount, &path)?;
     caller.require(permissions::CREDENTIALS_WRITE)?;
-    let name: Name = Name::in_path(Kind::ServiceAccount, &name)?;
+    let name: Name = Name::in_path(Kind::ServiceAccount, &path)?;
     let body = body.into_inner();
     let grace = GracePeriod::from_seconds(body.grace_period_seconds)?;
     let request = SecretRequest {
@@ -286,7 +291,8 @@ pub async fn rotate_secret(
     let (secret, new) = request.into_secret("", &config.credentials, caller.now)?;
     let location = credentials_path(&name);
     let ctx = caller.write_context();
-    let created = web::block(move || store.rotate_secret(&ctx, &name, new, grace)).await??;
+    let created =
+        web::block(move || store.rotate_secret(&ctx, &path.scope, &name, new, grace)).await??;
     let view = NewSecretView::new(&created, &secret, caller.now);
     let location = format!("{location}/{}", view.credential.id);
     Ok(respond::created(location, None, &view))

@@ -11,11 +11,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::json_object::JsonObject;
-use super::params::{IfMatchHeader, PageParams, QueryParam};
+use super::params::{IfMatchHeader, Named, PageParams, QueryParam};
 use super::respond;
 use super::views::{AccountSummaryView, PageView};
 use crate::auth::Caller;
-use crate::domain::{self, GroupDetails, GroupPatch, Kind, Name, NewGroup, permissions};
+use crate::domain::{self, GroupDetails, GroupPatch, Kind, Name, NewGroup, Scope, permissions};
 use crate::error::{Error, ErrorBody};
 use crate::store::Store;
 
@@ -101,6 +101,7 @@ pub struct UpdateGroup {
 pub async fn create_group(
     store: web::Data<Store>,
     caller: Caller,
+    scope: Scope,
     body: JsonObject<CreateGroup>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::GROUPS_WRITE)?;
@@ -113,7 +114,7 @@ pub async fn create_group(
         roles: Name::parse_set("roles", &body.roles.unwrap_or_default())?,
     };
     let ctx = caller.write_context();
-    let details = web::block(move || store.create_group(&ctx, new)).await??;
+    let details = web::block(move || store.create_group(&ctx, &scope, new)).await??;
     let view = GroupView::from(&details);
     let location = format!("/api/v1/groups/{}", view.name);
     Ok(respond::created(location, Some(&details.etag), &view))
@@ -126,11 +127,12 @@ pub async fn create_group(
 pub async fn list_groups(
     store: web::Data<Store>,
     caller: Caller,
+    scope: Scope,
     paging: web::Query<PageParams>,
     query: web::Query<QueryParam>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::GROUPS_READ)?;
-    let page = store.list_groups(query.lowered().as_deref(), &paging.parse()?)?;
+    let page = store.list_groups(&scope, query.lowered().as_deref(), &paging.parse()?)?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, |d| GroupView::from(&d))))
 }
 
@@ -141,10 +143,10 @@ pub async fn list_groups(
 pub async fn get_group(
     store: web::Data<Store>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::Group, &name)?;
-    let details = store.get_group(&Name::in_path(Kind::Group, &name)?)?;
+    caller.require_read(Kind::Group, &path)?;
+    let details = store.get_group(&path.scope, &Name::in_path(Kind::Group, &path)?)?;
     Ok(respond::with_etag(
         StatusCode::OK,
         &details.etag,
@@ -163,11 +165,11 @@ pub async fn get_group(
 pub async fn update_group(
     store: web::Data<Store>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
     if_match: IfMatchHeader,
     body: JsonObject<UpdateGroup>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::Group, &name)?;
+    let name = caller.require_change(&store, Kind::Group, &path.scope, &path)?;
     let body = body.into_inner();
     let patch = GroupPatch {
         display_name: body.display_name.map(domain::display_name).transpose()?,
@@ -180,7 +182,8 @@ pub async fn update_group(
     };
     let ctx = caller.write_context();
     let details =
-        web::block(move || store.update_group(&ctx, &name, if_match.get(), patch)).await??;
+        web::block(move || store.update_group(&ctx, &path.scope, &name, if_match.get(), patch))
+            .await??;
     Ok(respond::with_etag(
         StatusCode::OK,
         &details.etag,
@@ -199,12 +202,12 @@ pub async fn update_group(
 pub async fn delete_group(
     store: web::Data<Store>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
     if_match: IfMatchHeader,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::Group, &name)?;
+    let name = caller.require_change(&store, Kind::Group, &path.scope, &path)?;
     let ctx = caller.write_context();
-    web::block(move || store.delete_group(&ctx, &name, if_match.get())).await??;
+    web::block(move || store.delete_group(&ctx, &path.scope, &name, if_match.get())).await??;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -216,12 +219,16 @@ pub async fn delete_group(
 pub async fn list_group_members(
     store: web::Data<Store>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
     paging: web::Query<PageParams>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::Group, &name)?;
+    caller.require_read(Kind::Group, &path)?;
     caller.require(permissions::SERVICE_ACCOUNTS_READ)?;
-    let page = store.list_group_members(&Name::in_path(Kind::Group, &name)?, &paging.parse()?)?;
+    let page = store.list_group_members(
+        &path.scope,
+        &Name::in_path(Kind::Group, &path)?,
+        &paging.parse()?,
+    )?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, |a| {
         AccountSummaryView::new(&a, caller.now)
     })))

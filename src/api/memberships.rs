@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::json_object::JsonObject;
-use super::params::IfMatchHeader;
+use super::params::{IfMatchHeader, Named};
 use super::respond;
 use super::views::{AccountSummaryView, PageView, ServiceAccountView};
 use crate::auth::Caller;
@@ -51,13 +51,13 @@ pub struct UpdateGroupMembers {
 pub async fn update_service_account_groups(
     store: web::Data<Store>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
     if_match: IfMatchHeader,
     body: JsonObject<UpdateAccountGroups>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::ServiceAccount, &name)?;
+    caller.require_read(Kind::ServiceAccount, &path)?;
     caller.require(permissions::GROUPS_WRITE)?;
-    let name = Name::in_path(Kind::ServiceAccount, &name)?;
+    let name = Name::in_path(Kind::ServiceAccount, &path)?;
     let body = body.into_inner();
     let change = MembershipChange::parse(
         ("add_to_groups", "remove_from_groups", "set_groups"),
@@ -67,7 +67,7 @@ pub async fn update_service_account_groups(
     )?;
     let ctx = caller.write_context();
     let details = web::block(move || {
-        store.update_service_account_groups(&ctx, &name, if_match.get(), &change)
+        store.update_service_account_groups(&ctx, &path.scope, &name, if_match.get(), &change)
     })
     .await??;
     let view = ServiceAccountView::new(&details, caller.now);
@@ -88,11 +88,11 @@ pub async fn update_service_account_groups(
 pub async fn update_group_members(
     store: web::Data<Store>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
     if_match: IfMatchHeader,
     body: JsonObject<UpdateGroupMembers>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::Group, &name)?;
+    let name = caller.require_change(&store, Kind::Group, &path.scope, &path)?;
     caller.require(permissions::SERVICE_ACCOUNTS_READ)?;
     let body = body.into_inner();
     let change =
@@ -100,7 +100,14 @@ pub async fn update_group_members(
     let ctx = caller.write_context();
     let first_page = PageRequest::parse(None, Some("1000"), None)?;
     let (group, members) = web::block(move || {
-        store.update_group_members(&ctx, &name, if_match.get(), &change, &first_page)
+        store.update_group_members(
+            &ctx,
+            &path.scope,
+            &name,
+            if_match.get(),
+            &change,
+            &first_page,
+        )
     })
     .await??;
     let view = PageView::from_page(members, |a| AccountSummaryView::new(&a, caller.now));

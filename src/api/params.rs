@@ -1,4 +1,5 @@
-//! Request parts shared by resources: paging parameters, `If-Match`, and names in paths.
+//! Request parts shared by resources: paging parameters, `If-Match`, the scope a route
+//! acts in, and names in paths.
 
 use std::future::{Ready, ready};
 
@@ -8,7 +9,7 @@ use actix_web::{FromRequest, HttpRequest};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::domain::{IfMatch, PageRequest};
+use crate::domain::{IfMatch, PageRequest, Scope};
 use crate::error::Error;
 
 /// `page`, `per_page` and `page_token` of every list. Taken as text so that a bad value
@@ -74,5 +75,72 @@ impl QueryParam {
             .as_deref()
             .filter(|q| !q.is_empty())
             .map(str::to_lowercase)
+    }
+}
+
+/// The scope a request acts in. Every route today acts at the root; the routes of
+/// projects (`/api/v1/projects/{project}/...`) will name theirs in the path, read here,
+/// so that no handler changes when they come.
+impl FromRequest for Scope {
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
+
+    fn from_request(_: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Scope::Root))
+    }
+}
+
+/// A path segment by its name in the route (`{name}`, `{id}`), as sent: the handler
+/// checks it, so that a value breaking the naming rule is a 404 of its kind. Read by
+/// name, so that the same handler serves a route with more segments before it.
+fn segment(req: &HttpRequest, key: &str) -> Result<String, Error> {
+    req.match_info()
+        .get(key)
+        .map(str::to_owned)
+        .ok_or_else(|| Error::internal(format!("the route has no {{{key}}} segment")))
+}
+
+/// The object a route names in its path: the scope it acts in and its `{name}`, as
+/// sent (it reads as that text).
+pub struct Named {
+    pub scope: Scope,
+    raw: String,
+}
+
+impl std::ops::Deref for Named {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.raw
+    }
+}
+
+impl FromRequest for Named {
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        ready(
+            Scope::from_request(req, payload)
+                .into_inner()
+                .and_then(|scope| {
+                    Ok(Named {
+                        scope,
+                        raw: segment(req, "name")?,
+                    })
+                }),
+        )
+    }
+}
+
+/// The `{id}` segment of a route, as sent.
+pub struct IdSegment(pub String);
+
+impl FromRequest for IdSegment {
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(segment(req, "id").map(IdSegment))
     }
 }

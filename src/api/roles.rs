@@ -11,11 +11,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::json_object::JsonObject;
-use super::params::{IfMatchHeader, PageParams, QueryParam};
+use super::params::{IfMatchHeader, Named, PageParams, QueryParam};
 use super::respond;
 use super::views::PageView;
 use crate::auth::Caller;
-use crate::domain::{self, Etag, Kind, Name, NewRole, Permission, Role, RolePatch, permissions};
+use crate::domain::{
+    self, Etag, Kind, Name, NewRole, Permission, Role, RolePatch, Scope, permissions,
+};
 use crate::error::{Error, ErrorBody};
 use crate::store::Store;
 
@@ -105,6 +107,7 @@ pub struct DeleteRoleParams {
 pub async fn create_role(
     store: web::Data<Store>,
     caller: Caller,
+    scope: Scope,
     body: JsonObject<CreateRole>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::ROLES_WRITE)?;
@@ -115,7 +118,7 @@ pub async fn create_role(
         permissions: parse_permissions(&body.permissions)?,
     };
     let ctx = caller.write_context();
-    let (role, etag) = web::block(move || store.create_role(&ctx, new)).await??;
+    let (role, etag) = web::block(move || store.create_role(&ctx, &scope, new)).await??;
     let view = RoleView::new(&role, &etag);
     let location = format!("/api/v1/roles/{}", view.name);
     Ok(respond::created(location, Some(&etag), &view))
@@ -128,11 +131,12 @@ pub async fn create_role(
 pub async fn list_roles(
     store: web::Data<Store>,
     caller: Caller,
+    scope: Scope,
     paging: web::Query<PageParams>,
     query: web::Query<QueryParam>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::ROLES_READ)?;
-    let page = store.list_roles(query.lowered().as_deref(), &paging.parse()?)?;
+    let page = store.list_roles(&scope, query.lowered().as_deref(), &paging.parse()?)?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, |(r, e)| RoleView::new(&r, &e))))
 }
 
@@ -143,10 +147,10 @@ pub async fn list_roles(
 pub async fn get_role(
     store: web::Data<Store>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::Role, &name)?;
-    let (role, etag) = store.get_role(&Name::in_path(Kind::Role, &name)?)?;
+    caller.require_read(Kind::Role, &path)?;
+    let (role, etag) = store.get_role(&path.scope, &Name::in_path(Kind::Role, &path)?)?;
     Ok(respond::with_etag(
         StatusCode::OK,
         &etag,
@@ -166,11 +170,11 @@ pub async fn get_role(
 pub async fn update_role(
     store: web::Data<Store>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
     if_match: IfMatchHeader,
     body: JsonObject<UpdateRole>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::Role, &name)?;
+    let name = caller.require_change(&store, Kind::Role, &path.scope, &path)?;
     let body = body.into_inner();
     let patch = RolePatch {
         description: body.description.map(domain::description).transpose()?,
@@ -181,7 +185,8 @@ pub async fn update_role(
     };
     let ctx = caller.write_context();
     let (role, etag) =
-        web::block(move || store.update_role(&ctx, &name, if_match.get(), patch)).await??;
+        web::block(move || store.update_role(&ctx, &path.scope, &name, if_match.get(), patch))
+            .await??;
     Ok(respond::with_etag(
         StatusCode::OK,
         &etag,
@@ -201,14 +206,15 @@ pub async fn update_role(
 pub async fn delete_role(
     store: web::Data<Store>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
     if_match: IfMatchHeader,
     params: web::Query<DeleteRoleParams>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::Role, &name)?;
+    let name = caller.require_change(&store, Kind::Role, &path.scope, &path)?;
     let force = params.force.unwrap_or(false);
     let ctx = caller.write_context();
-    web::block(move || store.delete_role(&ctx, &name, if_match.get(), force)).await??;
+    web::block(move || store.delete_role(&ctx, &path.scope, &name, if_match.get(), force))
+        .await??;
     Ok(HttpResponse::NoContent().finish())
 }
 

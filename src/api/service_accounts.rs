@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::credentials::SecretRequest;
 use super::json_object::JsonObject;
-use super::params::{IfMatchHeader, PageParams};
+use super::params::{IfMatchHeader, Named, PageParams};
 use super::respond;
 use super::views::{NewSecretView, PageView, ServiceAccountView, StatusView};
 use crate::auth::Caller;
@@ -19,7 +19,7 @@ use crate::auth::secret::Secret;
 use crate::config::{Config, CredentialsConfig};
 use crate::domain::{
     self, AccountFilter, AccountPatch, CredentialDetails, Kind, Name, NewAccount, NewCredential,
-    Status, permissions,
+    Scope, Status, permissions,
 };
 use crate::error::{Error, ErrorBody};
 use crate::store::Store;
@@ -185,6 +185,7 @@ pub async fn create_service_account(
     store: web::Data<Store>,
     config: web::Data<Config>,
     caller: Caller,
+    scope: Scope,
     body: JsonObject<CreateServiceAccount>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::SERVICE_ACCOUNTS_WRITE)?;
@@ -192,7 +193,7 @@ pub async fn create_service_account(
     let (shown, secret) = secret.unzip();
     let ctx = caller.write_context();
     let (details, credential) =
-        web::block(move || store.create_service_account(&ctx, new, secret)).await??;
+        web::block(move || store.create_service_account(&ctx, &scope, new, secret)).await??;
     let view = CreatedServiceAccountView {
         account: ServiceAccountView::new(&details, caller.now),
         secret: credential.zip(shown).map(|(credential, secret)| {
@@ -214,13 +215,14 @@ pub async fn create_service_account(
 pub async fn list_service_accounts(
     store: web::Data<Store>,
     caller: Caller,
+    scope: Scope,
     paging: web::Query<PageParams>,
     filter: web::Query<AccountFilterParams>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::SERVICE_ACCOUNTS_READ)?;
     let request = paging.parse()?;
     let filter = filter.into_inner().parse()?;
-    let page = store.list_service_accounts(&filter, &request, caller.now)?;
+    let page = store.list_service_accounts(&scope, &filter, &request, caller.now)?;
     let view = PageView::from_page(page, |d| ServiceAccountView::new(&d, caller.now));
     Ok(HttpResponse::Ok().json(view))
 }
@@ -232,11 +234,11 @@ pub async fn list_service_accounts(
 pub async fn get_service_account(
     store: web::Data<Store>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::ServiceAccount, &name)?;
-    let name = Name::in_path(Kind::ServiceAccount, &name)?;
-    let details = store.get_service_account(&name, caller.now)?;
+    caller.require_read(Kind::ServiceAccount, &path)?;
+    let name = Name::in_path(Kind::ServiceAccount, &path)?;
+    let details = store.get_service_account(&path.scope, &name, caller.now)?;
     let view = ServiceAccountView::new(&details, caller.now);
     Ok(respond::with_etag(StatusCode::OK, &details.etag, &view))
 }
@@ -252,16 +254,17 @@ pub async fn get_service_account(
 pub async fn update_service_account(
     store: web::Data<Store>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
     if_match: IfMatchHeader,
     body: JsonObject<UpdateServiceAccount>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::ServiceAccount, &name)?;
+    let name = caller.require_change(&store, Kind::ServiceAccount, &path.scope, &path)?;
     let patch = body.into_inner().parse(caller.now)?;
     let ctx = caller.write_context();
-    let details =
-        web::block(move || store.update_service_account(&ctx, &name, if_match.get(), patch))
-            .await??;
+    let details = web::block(move || {
+        store.update_service_account(&ctx, &path.scope, &name, if_match.get(), patch)
+    })
+    .await??;
     let view = ServiceAccountView::new(&details, caller.now);
     Ok(respond::with_etag(StatusCode::OK, &details.etag, &view))
 }
@@ -277,12 +280,13 @@ pub async fn update_service_account(
 pub async fn delete_service_account(
     store: web::Data<Store>,
     caller: Caller,
-    name: web::Path<String>,
+    path: Named,
     if_match: IfMatchHeader,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::ServiceAccount, &name)?;
+    let name = caller.require_change(&store, Kind::ServiceAccount, &path.scope, &path)?;
     let ctx = caller.write_context();
-    web::block(move || store.delete_service_account(&ctx, &name, if_match.get())).await??;
+    web::block(move || store.delete_service_account(&ctx, &path.scope, &name, if_match.get()))
+        .await??;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -2,7 +2,7 @@
 //! enumeration); lacking any other permission is 403.
 
 use super::{AuthenticatedBy, Caller};
-use crate::domain::{ActorRef, Kind, Name};
+use crate::domain::{ActorRef, Kind, Name, Scope};
 use crate::error::Error;
 use crate::store::{Grantor, Store, WriteContext};
 
@@ -29,12 +29,18 @@ impl Caller {
     /// read objects of its kind (a name that breaks the naming rule names nothing, so
     /// 404 too). A caller that may read but not change them gets the store's answer: 404
     /// for a missing object, 403 for an existing one. Answers the parsed name.
-    pub fn require_change(&self, store: &Store, kind: Kind, raw: &str) -> Result<Name, Error> {
+    pub fn require_change(
+        &self,
+        store: &Store,
+        kind: Kind,
+        scope: &Scope,
+        raw: &str,
+    ) -> Result<Name, Error> {
         self.require_read(kind, raw)?;
         let name = Name::in_path(kind, raw)?;
         match self.require(kind.write_permission()) {
             Ok(()) => Ok(name),
-            Err(denied) => Err(store.refuse_change(kind, &name, denied)),
+            Err(denied) => Err(store.refuse_change(scope, kind, &name, denied)),
         }
     }
 

@@ -13,6 +13,7 @@ mod group;
 mod kind;
 mod membership;
 mod name;
+mod oauth_scope;
 mod paging;
 mod permission;
 mod role;
@@ -37,10 +38,11 @@ pub use fields::{credential_name, description, display_name, external_id, metada
 pub use group::{Group, GroupDetails, GroupPatch, NewGroup};
 pub use membership::{MembershipChange, MembershipPlan};
 pub use name::Name;
+pub use oauth_scope::{ScopeRefusal, grant_scope, narrow};
 pub use paging::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet, permissions};
 pub use role::{NewRole, Role, RolePatch, changed_roles};
-pub use scope::{ScopeRefusal, grant_scope, narrow};
+pub use scope::Scope;
 pub use signing_key::SigningKey;
 
 use chrono::{DateTime, Utc};

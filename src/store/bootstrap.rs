@@ -7,8 +7,8 @@ use super::reader::{self, CREATED_AT_KEY, SCHEMA_VERSION_KEY};
 use super::rows::{accounts, audit, credentials, roles};
 use super::{SCHEMA_VERSION, Store, WriteContext, tables};
 use crate::domain::{
-    AccountPatch, Action, Change, Credential, Name, NewAccount, NewCredential, Status, Target,
-    Timestamp,
+    AccountPatch, Action, Change, Credential, Name, NewAccount, NewCredential, Scope, Status,
+    Target, Timestamp,
 };
 use crate::error::Error;
 
@@ -46,7 +46,7 @@ impl Store {
             roles::upsert_builtins(tx)?;
             if is_fresh {
                 let ctx = WriteContext::system(now, "bootstrap");
-                create(tx, &ctx, admin_account()?, Some(admin_secret))?;
+                create(tx, &ctx, &Scope::Root, admin_account()?, Some(admin_secret))?;
             }
             Ok(is_fresh)
         })
@@ -63,9 +63,9 @@ impl Store {
     ) -> Result<Recovery, Error> {
         let ctx = WriteContext::system(now, "keyhouse admin issue-token");
         self.write(|tx| {
-            let (mut account, _) = match accounts::get_by_name(tx, &admin_name()?) {
+            let (mut account, _) = match accounts::get_by_name(tx, &Scope::Root, &admin_name()?) {
                 Err(Error::NotFound { .. }) => {
-                    create(tx, &ctx, admin_account()?, Some(secret))?;
+                    create(tx, &ctx, &Scope::Root, admin_account()?, Some(secret))?;
                     return Ok(Recovery {
                         created: true,
                         revoked: Vec::new(),

@@ -6,8 +6,8 @@ use std::ops::Bound;
 use redb::ReadableTable;
 use uuid::Uuid;
 
-use super::tables::{NameKey, ROOT};
-use crate::domain::{Page, PageRequest};
+use super::tables::NameKey;
+use crate::domain::{Page, PageRequest, Scope};
 use crate::error::Error;
 
 /// An optional filter of a list.
@@ -54,22 +54,24 @@ where
     }
 }
 
-/// Names and ids of the root scope's objects in a `(scope, name) → id` index, in name
+/// Names and ids of the objects of `scope` in a `(scope, name) → id` index, in name
 /// order, from just after `after` or from the first.
-pub(super) fn in_name_order<'t, T: ReadableTable<NameKey, u128>>(
+pub(super) fn in_name_order<'t, 's, T: ReadableTable<NameKey, u128>>(
     names: &'t T,
+    scope: &'s Scope,
     after: Option<&str>,
-) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + use<'t, T>, Error> {
+) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + use<'t, 's, T>, Error> {
+    let key = scope.key();
     let start = match after {
-        Some(after) => Bound::Excluded((ROOT, after)),
-        None => Bound::Included((ROOT, "")),
+        Some(after) => Bound::Excluded((key, after)),
+        None => Bound::Included((key, "")),
     };
     Ok(names
         .range((start, Bound::Unbounded))?
         .map(|entry| {
             let (key, id) = entry?;
-            let (scope, name) = key.value();
-            Ok((scope == ROOT).then(|| (name.to_owned(), Uuid::from_u128(id.value()))))
+            let (found, name) = key.value();
+            Ok((found == scope.key()).then(|| (name.to_owned(), Uuid::from_u128(id.value()))))
         })
         .map_while(|entry: Result<Option<_>, Error>| entry.transpose()))
 }

@@ -1,6 +1,9 @@
 //! Principals: what an account holds (its roles, directly or through its groups, and
 //! their permissions), and the checks a change makes on its caller inside the change's
 //! own transaction, so that a role removed a moment earlier no longer counts.
+//!
+//! Every account is a root account until projects exist: what an account holds is
+//! resolved in the root scope, and what a change names in the change's scope.
 
 use std::collections::BTreeSet;
 
@@ -8,10 +11,22 @@ use super::WriteContext;
 use super::reader::Reader;
 use super::rows::{accounts, groups, memberships, roles};
 use crate::domain::{
-    Authority, Group, Kind, Name, PermissionSet, Principal, Role, ServiceAccount, Status, narrow,
-    permissions,
+    Authority, Group, Kind, Name, PermissionSet, Principal, Role, Scope, ServiceAccount, Status,
+    narrow, permissions,
 };
 use crate::error::Error;
+
+/// The role a binding in `scope` names: the scope's own role of that name, or else a
+/// root role, since built-in and root custom roles may be bound in every project.
+fn bound_role(tx: &impl Reader, scope: &Scope, name: &Name) -> Result<Option<Role>, Error> {
+    if let Some((role, _)) = roles::find(tx, scope, name)? {
+        return Ok(Some(role));
+    }
+    match scope {
+        Scope::Root => Ok(None),
+        Scope::Project(_) => Ok(roles::find(tx, &Scope::Root, name)?.map(|(role, _)| role)),
+    }
+}
 
 /// The union of the permissions of `roles`; names of roles that no longer exist add none.
 pub(super) fn permissions_of<'a>(
@@ -20,7 +35,7 @@ pub(super) fn permissions_of<'a>(
 ) -> Result<PermissionSet, Error> {
     let mut all = BTreeSet::new();
     for name in roles {
-        if let Some((role, _)) = roles::find(tx, name)? {
+        if let Some(role) = bound_role(tx, &Scope::Root, name)? {
             all.extend(role.permissions);
         }
     }
@@ -86,19 +101,20 @@ pub(super) fn authority(tx: &impl Reader, ctx: &WriteContext) -> Result<Authorit
     Ok(Authority { roles, permissions })
 }
 
-/// Scope-down for binding or unbinding the roles `names`: each must exist (else 404
-/// naming it; a caller that may not read roles gets the same 403 as for a role it does
-/// not hold), and the caller must hold each one.
+/// Scope-down for binding or unbinding the roles `names` in `scope`: each must exist
+/// (else 404 naming it; a caller that may not read roles gets the same 403 as for a
+/// role it does not hold), and the caller must hold each one.
 pub(super) fn require_grantable<'a>(
     tx: &impl Reader,
+    scope: &Scope,
     caller: &Authority,
     names: impl IntoIterator<Item = &'a Name>,
 ) -> Result<(), Error> {
     let mut found: Vec<Role> = Vec::new();
     let mut unknown = Vec::new();
     for name in names {
-        match roles::find(tx, name)? {
-            Some((role, _)) => found.push(role),
+        match bound_role(tx, scope, name)? {
+            Some(role) => found.push(role),
             None if caller.may_read(permissions::ROLES_READ) => {
                 return Err(Error::not_found(Kind::Role, name.as_str()));
             }
@@ -108,14 +124,16 @@ pub(super) fn require_grantable<'a>(
     caller.may_grant(&found, unknown)
 }
 
-/// A group named in a request body: 404 naming it when missing, or, for a caller that
-/// may not read groups, the same 403 as for a group whose roles it does not hold.
+/// A group of `scope` named in a request body: 404 naming it when missing, or, for a
+/// caller that may not read groups, the same 403 as for a group whose roles it does not
+/// hold.
 pub(super) fn named_group(
     tx: &impl Reader,
+    scope: &Scope,
     caller: &Authority,
     name: &Name,
 ) -> Result<Group, Error> {
-    match groups::find_by_name(tx, name)? {
+    match groups::find_by_name(tx, scope, name)? {
         Some(details) => Ok(details.group),
         None if caller.may_read(permissions::GROUPS_READ) => {
             Err(Error::not_found(Kind::Group, name.as_str()))
@@ -133,7 +151,7 @@ pub(super) fn require_members_change(
 ) -> Result<(), Error> {
     let mut bound = Vec::new();
     for name in &group.roles {
-        if let Some((role, _)) = roles::find(tx, name)? {
+        if let Some(role) = bound_role(tx, &Scope::Root, name)? {
             bound.push(role);
         }
     }
@@ -174,7 +192,7 @@ pub(super) fn grants_all<'a>(
 /// rolled back with its transaction). Runs only on such changes, which are rare: it
 /// scans the accounts until it finds one.
 pub(super) fn require_standing_admin(tx: &impl Reader) -> Result<(), Error> {
-    let star_roles: BTreeSet<Name> = roles::all(tx)?
+    let star_roles: BTreeSet<Name> = roles::all(tx, &Scope::Root)?
         .into_iter()
         .filter(|(_, role, _)| role.permissions.contains(permissions::ALL))
         .map(|(_, role, _)| role.name)

@@ -9,8 +9,8 @@ use redb::{
 use redb::TableHandle;
 use uuid::Uuid;
 
-use super::tables::{self, NameKey, ROOT};
-use crate::domain::Timestamp;
+use super::tables::{self, NameKey};
+use crate::domain::{Scope, Timestamp};
 use crate::error::Error;
 
 pub(super) const SCHEMA_VERSION_KEY: &str = "schema_version";
@@ -55,15 +55,16 @@ impl Reader for WriteTransaction {
     }
 }
 
-/// The id a `(scope, name) → id` index gives `name` in the root scope.
+/// The id a `(scope, name) → id` index gives `name` in `scope`.
 pub(super) fn id_by_name(
     tx: &impl Reader,
     index: TableDefinition<NameKey, u128>,
+    scope: &Scope,
     name: &str,
 ) -> Result<Option<Uuid>, Error> {
     Ok(tx
         .table(index)?
-        .get((ROOT, name))?
+        .get((scope.key(), name))?
         .map(|id| Uuid::from_u128(id.value())))
 }
 

@@ -8,9 +8,6 @@ use redb::{Key, TableDefinition, Value, WriteTransaction};
 
 use crate::error::Error;
 
-/// The root scope, the only one today.
-pub(super) const ROOT: &str = "";
-
 /// The key of the name indexes: (scope, name).
 pub(super) type NameKey = (&'static str, &'static str);
 

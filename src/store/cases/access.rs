@@ -1,6 +1,6 @@
 //! The answer to a caller that may read objects of a kind but not change them.
 
-use crate::domain::{Kind, Name};
+use crate::domain::{Kind, Name, Scope};
 use crate::error::Error;
 use crate::store::Store;
 use crate::store::rows::{accounts, groups, roles};
@@ -9,11 +9,11 @@ impl Store {
     /// Refuses a change of the object `name` to a caller that may read but not change
     /// objects of `kind`: 404 when no such object exists (as for any caller), `denied`
     /// (the 403) when it does. Decided in one read transaction; a fault stays a fault.
-    pub fn refuse_change(&self, kind: Kind, name: &Name, denied: Error) -> Error {
+    pub fn refuse_change(&self, scope: &Scope, kind: Kind, name: &Name, denied: Error) -> Error {
         let exists = self.read(|tx| match kind {
-            Kind::ServiceAccount => Ok(accounts::find_id(tx, name.as_str())?.is_some()),
-            Kind::Group => Ok(groups::find_id(tx, name.as_str())?.is_some()),
-            Kind::Role => Ok(roles::find(tx, name)?.is_some()),
+            Kind::ServiceAccount => Ok(accounts::find_id(tx, scope, name.as_str())?.is_some()),
+            Kind::Group => Ok(groups::find_id(tx, scope, name.as_str())?.is_some()),
+            Kind::Role => Ok(roles::find(tx, scope, name)?.is_some()),
             Kind::Credential | Kind::SigningKey => {
                 Err(Error::internal(format!("a {kind} is not changed by name")))
             }
@@ -43,6 +43,7 @@ mod tests {
         store
             .create_role(
                 &ctx,
+                &Scope::Root,
                 NewRole {
                     name: name("r"),
                     description: String::new(),
@@ -53,6 +54,7 @@ mod tests {
         store
             .create_group(
                 &ctx,
+                &Scope::Root,
                 NewGroup {
                     name: name("g"),
                     display_name: None,
@@ -72,16 +74,18 @@ mod tests {
             expires_at: None,
             external_id: None,
         };
-        store.create_service_account(&ctx, account, None).unwrap();
+        store
+            .create_service_account(&ctx, &Scope::Root, account, None)
+            .unwrap();
         let denied = || Error::PermissionDenied("no".to_owned());
         for (kind, existing) in [
             (Kind::ServiceAccount, "a"),
             (Kind::Group, "g"),
             (Kind::Role, "r"),
         ] {
-            let refused = store.refuse_change(kind, &name(existing), denied());
+            let refused = store.refuse_change(&Scope::Root, kind, &name(existing), denied());
             assert!(matches!(refused, Error::PermissionDenied(_)), "{kind}");
-            let refused = store.refuse_change(kind, &name("missing"), denied());
+            let refused = store.refuse_change(&Scope::Root, kind, &name("missing"), denied());
             assert!(matches!(refused, Error::NotFound { .. }), "{kind}");
         }
     }

@@ -6,8 +6,8 @@ use uuid::Uuid;
 use super::details::account_details;
 use crate::domain::{
     AccountDetails, AccountFilter, AccountPatch, Action, Change, Created, Credential, Etag,
-    IfMatch, Kind, Name, NewAccount, NewCredential, Page, PageRequest, ServiceAccount, Target,
-    Timestamp, check_if_match,
+    IfMatch, Kind, Name, NewAccount, NewCredential, Page, PageRequest, Scope, ServiceAccount,
+    Target, Timestamp, check_if_match,
 };
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
@@ -21,19 +21,21 @@ impl Store {
     pub fn create_service_account(
         &self,
         ctx: &WriteContext,
+        scope: &Scope,
         new: NewAccount,
         secret: Option<NewCredential>,
     ) -> Result<(AccountDetails, Option<Credential>), Error> {
-        self.write(|tx| create(tx, ctx, new, secret))
+        self.write(|tx| create(tx, ctx, scope, new, secret))
     }
 
     pub fn get_service_account(
         &self,
+        scope: &Scope,
         name: &Name,
         now: Timestamp,
     ) -> Result<AccountDetails, Error> {
         self.read(|tx| {
-            let (account, etag) = accounts::get_by_name(tx, name)?;
+            let (account, etag) = accounts::get_by_name(tx, scope, name)?;
             account_details(tx, account, etag, now)
         })
     }
@@ -70,16 +72,17 @@ impl Store {
     pub fn update_service_account(
         &self,
         ctx: &WriteContext,
+        scope: &Scope,
         name: &Name,
         if_match: Option<&IfMatch>,
         patch: AccountPatch,
     ) -> Result<AccountDetails, Error> {
         self.write(|tx| {
-            let (mut account, etag) = accounts::get_by_name(tx, name)?;
+            let (mut account, etag) = accounts::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx)?;
             principals::require_may_act_on(tx, &caller, &account)?;
-            principals::require_grantable(tx, &caller, patch.changed_roles(&account))?;
+            principals::require_grantable(tx, scope, &caller, patch.changed_roles(&account))?;
             let was_admin = principals::is_standing_admin(tx, &account)?;
             let changes = patch.apply(&mut account, ctx.now);
             if changes.is_empty() {
@@ -100,16 +103,17 @@ impl Store {
     pub fn delete_service_account(
         &self,
         ctx: &WriteContext,
+        scope: &Scope,
         name: &Name,
         if_match: Option<&IfMatch>,
     ) -> Result<(), Error> {
         self.write(|tx| {
-            let (mut account, etag) = accounts::get_by_name(tx, name)?;
+            let (mut account, etag) = accounts::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx)?;
             principals::require_may_act_on(tx, &caller, &account)?;
             let was_admin = principals::is_standing_admin(tx, &account)?;
-            accounts::remove(tx, &account)?;
+            accounts::remove(tx, scope, &account)?;
             credentials::delete_all_of(tx, account.id)?;
             for mut group in memberships::groups_of(tx, &account)?.into_values() {
                 memberships::leave(tx, &mut account, &mut group)?;
@@ -127,6 +131,7 @@ impl Store {
     /// One page of accounts in name order; see `paging::page`.
     pub fn list_service_accounts(
         &self,
+        scope: &Scope,
         filter: &AccountFilter,
         request: &PageRequest,
         now: Timestamp,
@@ -134,7 +139,7 @@ impl Store {
         self.read(|tx| {
             let mut filter = filter.clone();
             if let Some(group) = &filter.group {
-                filter.group_id = groups::find_by_name(tx, group)?.map(|d| d.group.id);
+                filter.group_id = groups::find_by_name(tx, scope, group)?.map(|d| d.group.id);
             }
             let names = tx.table(tables::ACCOUNT_NAMES)?;
             let load =
@@ -142,26 +147,27 @@ impl Store {
             let matches = |(account, _): &(ServiceAccount, Etag)| filter.matches(account);
             let matches: Filter<'_, (ServiceAccount, Etag)> =
                 (!filter.is_empty()).then_some(&matches as _);
-            let entries = |after: Option<&str>| paging::in_name_order(&names, after);
+            let entries = |after: Option<&str>| paging::in_name_order(&names, scope, after);
             let page = paging::page(request, entries, load, || Ok(names.len()?), matches)?;
             page.try_map(|(account, etag)| account_details(tx, account, etag, now))
         })
     }
 }
 
-/// Creates an account in `tx`: the caller must hold every role it binds and every role
-/// of each group it joins.
+/// Creates an account in `scope` in `tx`: the caller must hold every role it binds and
+/// every role of each group it joins.
 pub(in crate::store) fn create(
     tx: &WriteTransaction,
     ctx: &WriteContext,
+    scope: &Scope,
     new: NewAccount,
     secret: Option<NewCredential>,
 ) -> Result<(AccountDetails, Option<Credential>), Error> {
     let caller = principals::authority(tx, ctx)?;
-    principals::require_grantable(tx, &caller, &new.roles)?;
+    principals::require_grantable(tx, scope, &caller, &new.roles)?;
     let mut joining = Vec::new();
     for name in &new.groups {
-        let group = principals::named_group(tx, &caller, name)?;
+        let group = principals::named_group(tx, scope, &caller, name)?;
         principals::require_members_change(tx, &caller, &group)?;
         joining.push(group);
     }
@@ -170,7 +176,7 @@ pub(in crate::store) fn create(
         memberships::join(tx, &mut account, group)?;
         groups::put(tx, group)?;
     }
-    let etag = accounts::insert(tx, &account)?;
+    let etag = accounts::insert(tx, scope, &account)?;
     let mut changes = account.creation_changes();
     if !joining.is_empty() {
         let names: Vec<&str> = joining.iter().map(|g| g.name.as_str()).collect();

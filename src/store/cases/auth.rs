@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use crate::domain::{AuthFailure, Credential, Name, Principal, Timestamp};
+use crate::domain::{AuthFailure, Credential, Name, Principal, Scope, Timestamp};
 use crate::error::Error;
 use crate::store::rows::{accounts, credentials};
 use crate::store::{Store, principals};
@@ -80,10 +80,11 @@ impl Store {
         now: Timestamp,
     ) -> Result<(Principal, Vec<Credential>), Error> {
         self.read(|tx| {
-            let (account, _) = accounts::get_by_name(tx, client_id).map_err(|e| match e {
-                Error::NotFound { .. } => Error::Unauthenticated(AuthFailure::Unknown),
-                fault => fault,
-            })?;
+            let (account, _) =
+                accounts::get_by_name(tx, &Scope::Root, client_id).map_err(|e| match e {
+                    Error::NotFound { .. } => Error::Unauthenticated(AuthFailure::Unknown),
+                    fault => fault,
+                })?;
             if let Some(reason) = account.refusal(now) {
                 return Err(Error::Unauthenticated(reason));
             }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     Action, Change, Created, Credential, CredentialDetails, GracePeriod, Kind, Name, NewCredential,
-    Page, PageRequest, ServiceAccount, Target, Timestamp,
+    Page, PageRequest, Scope, ServiceAccount, Target, Timestamp,
 };
 use crate::error::Error;
 use crate::store::reader::Reader;
@@ -24,8 +24,13 @@ fn details(tx: &impl Reader, credential: Credential) -> Result<CredentialDetails
 
 /// The credential `id` of the account `name`; 404 when either is missing or the
 /// credential belongs to another account.
-fn get_of(tx: &impl Reader, name: &Name, id: Uuid) -> Result<(ServiceAccount, Credential), Error> {
-    let (account, _) = accounts::get_by_name(tx, name)?;
+fn get_of(
+    tx: &impl Reader,
+    scope: &Scope,
+    name: &Name,
+    id: Uuid,
+) -> Result<(ServiceAccount, Credential), Error> {
+    let (account, _) = accounts::get_by_name(tx, scope, name)?;
     match credentials::get(tx, id)? {
         Some(credential) if credential.account_id == account.id => Ok((account, credential)),
         _ => Err(Error::not_found(Kind::Credential, id.to_string())),
@@ -56,12 +61,13 @@ impl Store {
     pub fn create_credential(
         &self,
         ctx: &WriteContext,
+        scope: &Scope,
         name: &Name,
         new: NewCredential,
         max_active: u32,
     ) -> Result<CredentialDetails, Error> {
         self.write(|tx| {
-            let (account, _) = accounts::get_by_name(tx, name)?;
+            let (account, _) = accounts::get_by_name(tx, scope, name)?;
             require_may_act_on(tx, ctx, &account)?;
             let active = credentials::count_active(tx, account.id, ctx.now)?;
             if active >= max_active {
@@ -83,12 +89,13 @@ impl Store {
     pub fn rotate_secret(
         &self,
         ctx: &WriteContext,
+        scope: &Scope,
         name: &Name,
         new: NewCredential,
         grace: GracePeriod,
     ) -> Result<CredentialDetails, Error> {
         self.write(|tx| {
-            let (account, _) = accounts::get_by_name(tx, name)?;
+            let (account, _) = accounts::get_by_name(tx, scope, name)?;
             require_may_act_on(tx, ctx, &account)?;
             let until = grace.ends(ctx.now);
             let mut expiring = Vec::new();
@@ -113,19 +120,25 @@ impl Store {
     pub fn revoke_credential(
         &self,
         ctx: &WriteContext,
+        scope: &Scope,
         name: &Name,
         id: Uuid,
     ) -> Result<(), Error> {
         self.write(|tx| {
-            let (account, credential) = get_of(tx, name, id)?;
+            let (account, credential) = get_of(tx, scope, name, id)?;
             require_may_act_on(tx, ctx, &account)?;
             revoke(tx, ctx, &credential)
         })
     }
 
-    pub fn get_credential(&self, name: &Name, id: Uuid) -> Result<CredentialDetails, Error> {
+    pub fn get_credential(
+        &self,
+        scope: &Scope,
+        name: &Name,
+        id: Uuid,
+    ) -> Result<CredentialDetails, Error> {
         self.read(|tx| {
-            let (_, credential) = get_of(tx, name, id)?;
+            let (_, credential) = get_of(tx, scope, name, id)?;
             details(tx, credential)
         })
     }
@@ -133,11 +146,12 @@ impl Store {
     /// One page of an account's credentials, ordered by name (then id).
     pub fn list_credentials(
         &self,
+        scope: &Scope,
         name: &Name,
         request: &PageRequest,
     ) -> Result<Page<CredentialDetails>, Error> {
         self.read(|tx| {
-            let (account, _) = accounts::get_by_name(tx, name)?;
+            let (account, _) = accounts::get_by_name(tx, scope, name)?;
             let sorted: BTreeMap<String, Credential> = credentials::all_of(tx, account.id)?
                 .into_iter()
                 .map(|c| (format!("{}\u{0}{}", c.name, c.id), c))

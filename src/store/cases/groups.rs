@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     Action, Change, Created, GroupDetails, GroupPatch, IfMatch, Name, NewGroup, Page, PageRequest,
-    Target, check_if_match,
+    Scope, Target, check_if_match,
 };
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
@@ -15,11 +15,16 @@ use crate::store::{Store, WriteContext, principals, tables};
 
 impl Store {
     /// Creates a group; the caller must hold every role it binds.
-    pub fn create_group(&self, ctx: &WriteContext, new: NewGroup) -> Result<GroupDetails, Error> {
+    pub fn create_group(
+        &self,
+        ctx: &WriteContext,
+        scope: &Scope,
+        new: NewGroup,
+    ) -> Result<GroupDetails, Error> {
         self.write(|tx| {
-            principals::require_grantable(tx, &principals::authority(tx, ctx)?, &new.roles)?;
+            principals::require_grantable(tx, scope, &principals::authority(tx, ctx)?, &new.roles)?;
             let group = new.into_group(Uuid::new_v4(), ctx.now);
-            let etag = groups::insert(tx, &group)?;
+            let etag = groups::insert(tx, scope, &group)?;
             let changes = group.creation_changes();
             audit::append(
                 tx,
@@ -32,14 +37,15 @@ impl Store {
         })
     }
 
-    pub fn get_group(&self, name: &Name) -> Result<GroupDetails, Error> {
-        self.read(|tx| groups::get_by_name(tx, name))
+    pub fn get_group(&self, scope: &Scope, name: &Name) -> Result<GroupDetails, Error> {
+        self.read(|tx| groups::get_by_name(tx, scope, name))
     }
 
     /// One page of groups in name order; `query` (lower-cased) filters by name or
     /// display name.
     pub fn list_groups(
         &self,
+        scope: &Scope,
         query: Option<&str>,
         request: &PageRequest,
     ) -> Result<Page<GroupDetails>, Error> {
@@ -56,7 +62,7 @@ impl Store {
             };
             let filter: Filter<'_, GroupDetails> = query.map(|_| &matches as _);
             let names = tx.table(tables::GROUP_NAMES)?;
-            let entries = |after: Option<&str>| paging::in_name_order(&names, after);
+            let entries = |after: Option<&str>| paging::in_name_order(&names, scope, after);
             paging::page(request, entries, load, || Ok(names.len()?), filter)
         })
     }
@@ -67,15 +73,16 @@ impl Store {
     pub fn update_group(
         &self,
         ctx: &WriteContext,
+        scope: &Scope,
         name: &Name,
         if_match: Option<&IfMatch>,
         patch: GroupPatch,
     ) -> Result<GroupDetails, Error> {
         self.write(|tx| {
-            let GroupDetails { mut group, etag } = groups::get_by_name(tx, name)?;
+            let GroupDetails { mut group, etag } = groups::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx)?;
-            principals::require_grantable(tx, &caller, patch.changed_roles(&group))?;
+            principals::require_grantable(tx, scope, &caller, patch.changed_roles(&group))?;
             let granted_all = principals::grants_all(tx, &group.roles)?;
             let changes = patch.apply(&mut group, ctx.now);
             if changes.is_empty() {
@@ -102,11 +109,12 @@ impl Store {
     pub fn delete_group(
         &self,
         ctx: &WriteContext,
+        scope: &Scope,
         name: &Name,
         if_match: Option<&IfMatch>,
     ) -> Result<(), Error> {
         self.write(|tx| {
-            let GroupDetails { mut group, etag } = groups::get_by_name(tx, name)?;
+            let GroupDetails { mut group, etag } = groups::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx)?;
             principals::require_members_change(tx, &caller, &group)?;
@@ -120,7 +128,7 @@ impl Store {
                 memberships::leave(tx, &mut account, &mut group)?;
                 accounts::put(tx, &account)?;
             }
-            groups::remove(tx, &group)?;
+            groups::remove(tx, scope, &group)?;
             if removed_admin {
                 principals::require_standing_admin(tx)?;
             }

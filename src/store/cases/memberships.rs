@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::details::account_details;
 use crate::domain::{
     AccountDetails, Action, Authority, Change, Etag, Group, GroupDetails, IfMatch,
-    MembershipChange, Name, Page, PageRequest, ServiceAccount, Target, check_if_match,
+    MembershipChange, Name, Page, PageRequest, Scope, ServiceAccount, Target, check_if_match,
 };
 use crate::error::Error;
 use crate::store::reader::Reader;
@@ -125,12 +125,13 @@ impl Store {
     pub fn update_service_account_groups(
         &self,
         ctx: &WriteContext,
+        scope: &Scope,
         name: &Name,
         if_match: Option<&IfMatch>,
         change: &MembershipChange,
     ) -> Result<AccountDetails, Error> {
         self.write(|tx| {
-            let (account, etag) = accounts::get_by_name(tx, name)?;
+            let (account, etag) = accounts::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx)?;
             principals::require_may_act_on(tx, &caller, &account)?;
@@ -138,7 +139,7 @@ impl Store {
             for group_name in change.named() {
                 named.insert(
                     group_name.clone(),
-                    principals::named_group(tx, &caller, group_name)?,
+                    principals::named_group(tx, scope, &caller, group_name)?,
                 );
             }
             let mut current = memberships::groups_of(tx, &account)?;
@@ -185,19 +186,20 @@ impl Store {
     pub fn update_group_members(
         &self,
         ctx: &WriteContext,
+        scope: &Scope,
         name: &Name,
         if_match: Option<&IfMatch>,
         change: &MembershipChange,
         request: &PageRequest,
     ) -> Result<(GroupDetails, Page<ServiceAccount>), Error> {
         self.write(|tx| {
-            let GroupDetails { group, etag } = groups::get_by_name(tx, name)?;
+            let GroupDetails { group, etag } = groups::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let mut named = BTreeMap::new();
             for account_name in change.named() {
                 named.insert(
                     account_name.clone(),
-                    accounts::get_by_name(tx, account_name)?.0,
+                    accounts::get_by_name(tx, scope, account_name)?.0,
                 );
             }
             let current: BTreeMap<Name, Uuid> = memberships::members(tx, group.id)?
@@ -253,11 +255,12 @@ impl Store {
     /// One page of a group's members, in name order.
     pub fn list_group_members(
         &self,
+        scope: &Scope,
         name: &Name,
         request: &PageRequest,
     ) -> Result<Page<ServiceAccount>, Error> {
         self.read(|tx| {
-            let details = groups::get_by_name(tx, name)?;
+            let details = groups::get_by_name(tx, scope, name)?;
             member_page(tx, &details.group, request)
         })
     }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     Action, Change, Created, Etag, IfMatch, Kind, Name, NewRole, Page, PageRequest, Role,
-    RolePatch, Target, check_if_match,
+    RolePatch, Scope, Target, check_if_match,
 };
 use crate::error::Error;
 use crate::store::rows::{accounts, audit, groups, roles};
@@ -23,37 +23,43 @@ fn refuse_builtin(role: &Role) -> Result<(), Error> {
 
 impl Store {
     /// Creates a custom role; the caller may only grant permissions it holds.
-    pub fn create_role(&self, ctx: &WriteContext, new: NewRole) -> Result<(Role, Etag), Error> {
+    pub fn create_role(
+        &self,
+        ctx: &WriteContext,
+        scope: &Scope,
+        new: NewRole,
+    ) -> Result<(Role, Etag), Error> {
         self.write(|tx| {
             principals::authority(tx, ctx)?
                 .may_write_permissions(&Default::default(), &new.permissions)?;
-            if roles::find(tx, &new.name)?.is_some() {
+            if roles::find(tx, scope, &new.name)?.is_some() {
                 return Err(Error::AlreadyExists {
                     kind: Kind::Role,
                     name: new.name.to_string(),
                 });
             }
             let role = new.into_role(Uuid::new_v4(), ctx.now);
-            let etag = roles::put(tx, &role)?;
+            let etag = roles::put(tx, scope, &role)?;
             let changes = role.creation_changes();
             audit::append(tx, ctx, Action::RoleCreate, Target::of_role(&role), changes)?;
             Ok((role, etag))
         })
     }
 
-    pub fn get_role(&self, name: &Name) -> Result<(Role, Etag), Error> {
-        self.read(|tx| roles::get_by_name(tx, name))
+    pub fn get_role(&self, scope: &Scope, name: &Name) -> Result<(Role, Etag), Error> {
+        self.read(|tx| roles::get_by_name(tx, scope, name))
     }
 
     /// One page of roles, built-in ones included, in name order; `query` (lower-cased)
     /// filters by name. Roles are few, so this reads them all.
     pub fn list_roles(
         &self,
+        scope: &Scope,
         query: Option<&str>,
         request: &PageRequest,
     ) -> Result<Page<(Role, Etag)>, Error> {
         self.read(|tx| {
-            let matching = roles::all(tx)?
+            let matching = roles::all(tx, scope)?
                 .into_iter()
                 .filter(|(name, _, _)| query.is_none_or(|q| name.contains(q)))
                 .map(|(name, role, etag)| Ok((name, (role, etag))));
@@ -67,12 +73,13 @@ impl Store {
     pub fn update_role(
         &self,
         ctx: &WriteContext,
+        scope: &Scope,
         name: &Name,
         if_match: Option<&IfMatch>,
         patch: RolePatch,
     ) -> Result<(Role, Etag), Error> {
         self.write(|tx| {
-            let (mut role, etag) = roles::get_by_name(tx, name)?;
+            let (mut role, etag) = roles::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             refuse_builtin(&role)?;
             if let Some(permissions) = &patch.permissions {
@@ -84,7 +91,7 @@ impl Store {
             if changes.is_empty() {
                 return Ok((role, etag));
             }
-            let etag = roles::put(tx, &role)?;
+            let etag = roles::put(tx, scope, &role)?;
             if granted_all && !principals::grants_all(tx, [&role.name])? {
                 principals::require_standing_admin(tx)?;
             }
@@ -101,12 +108,13 @@ impl Store {
     pub fn delete_role(
         &self,
         ctx: &WriteContext,
+        scope: &Scope,
         name: &Name,
         if_match: Option<&IfMatch>,
         force: bool,
     ) -> Result<(), Error> {
         self.write(|tx| {
-            let (role, etag) = roles::get_by_name(tx, name)?;
+            let (role, etag) = roles::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             refuse_builtin(&role)?;
             principals::authority(tx, ctx)?
@@ -136,7 +144,7 @@ impl Store {
                 }
             }
             let granted_all = principals::grants_all(tx, [&role.name])?;
-            roles::remove(tx, &role)?;
+            roles::remove(tx, scope, &role)?;
             if granted_all && bound > 0 {
                 principals::require_standing_admin(tx)?;
             }

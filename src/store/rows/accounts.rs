@@ -3,11 +3,11 @@
 use redb::{ReadableTable, WriteTransaction};
 use uuid::Uuid;
 
-use crate::domain::{Etag, Kind, Name, ServiceAccount};
+use crate::domain::{Etag, Kind, Name, Scope, ServiceAccount};
 use crate::error::Error;
 use crate::store::codec;
 use crate::store::reader::{self, Reader};
-use crate::store::tables::{self, ROOT};
+use crate::store::tables;
 
 pub(in crate::store) fn get(
     tx: &impl Reader,
@@ -31,33 +31,39 @@ pub(in crate::store) fn get_listed(
     get(tx, id)?.ok_or_else(|| Error::internal(missing))
 }
 
-pub(in crate::store) fn find_id(tx: &impl Reader, name: &str) -> Result<Option<Uuid>, Error> {
-    reader::id_by_name(tx, tables::ACCOUNT_NAMES, name)
+pub(in crate::store) fn find_id(
+    tx: &impl Reader,
+    scope: &Scope,
+    name: &str,
+) -> Result<Option<Uuid>, Error> {
+    reader::id_by_name(tx, tables::ACCOUNT_NAMES, scope, name)
 }
 
-/// The account named `name`, or 404 naming it.
+/// The account named `name` in `scope`, or 404 naming it.
 pub(in crate::store) fn get_by_name(
     tx: &impl Reader,
+    scope: &Scope,
     name: &Name,
 ) -> Result<(ServiceAccount, Etag), Error> {
     let missing = || Error::not_found(Kind::ServiceAccount, name.as_str());
-    let id = find_id(tx, name.as_str())?.ok_or_else(missing)?;
+    let id = find_id(tx, scope, name.as_str())?.ok_or_else(missing)?;
     get(tx, id)?.ok_or_else(missing)
 }
 
-/// Inserts a new account; its name must be free (409 otherwise).
+/// Inserts a new account in `scope`; its name must be free there (409 otherwise).
 pub(in crate::store) fn insert(
     tx: &WriteTransaction,
+    scope: &Scope,
     account: &ServiceAccount,
 ) -> Result<Etag, Error> {
     let mut names = tx.open_table(tables::ACCOUNT_NAMES)?;
-    if names.get((ROOT, account.name.as_str()))?.is_some() {
+    if names.get((scope.key(), account.name.as_str()))?.is_some() {
         return Err(Error::AlreadyExists {
             kind: Kind::ServiceAccount,
             name: account.name.to_string(),
         });
     }
-    names.insert((ROOT, account.name.as_str()), account.id.as_u128())?;
+    names.insert((scope.key(), account.name.as_str()), account.id.as_u128())?;
     put(tx, account)
 }
 
@@ -75,10 +81,11 @@ pub(in crate::store) fn put(
 /// Removes the record, its name and its last-seen time.
 pub(in crate::store) fn remove(
     tx: &WriteTransaction,
+    scope: &Scope,
     account: &ServiceAccount,
 ) -> Result<(), Error> {
     tx.open_table(tables::ACCOUNT_NAMES)?
-        .remove((ROOT, account.name.as_str()))?;
+        .remove((scope.key(), account.name.as_str()))?;
     tx.open_table(tables::ACCOUNTS)?
         .remove(account.id.as_u128())?;
     tx.open_table(tables::LAST_SEEN)?

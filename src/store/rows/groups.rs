@@ -3,11 +3,11 @@
 use redb::{ReadableTable, WriteTransaction};
 use uuid::Uuid;
 
-use crate::domain::{Etag, Group, GroupDetails, Kind, Name};
+use crate::domain::{Etag, Group, GroupDetails, Kind, Name, Scope};
 use crate::error::Error;
 use crate::store::codec;
 use crate::store::reader::{self, Reader};
-use crate::store::tables::{self, ROOT};
+use crate::store::tables;
 
 pub(in crate::store) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<GroupDetails>, Error> {
     let table = tx.table(tables::GROUPS)?;
@@ -21,24 +21,33 @@ pub(in crate::store) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<GroupDe
     }))
 }
 
-pub(in crate::store) fn find_id(tx: &impl Reader, name: &str) -> Result<Option<Uuid>, Error> {
-    reader::id_by_name(tx, tables::GROUP_NAMES, name)
+pub(in crate::store) fn find_id(
+    tx: &impl Reader,
+    scope: &Scope,
+    name: &str,
+) -> Result<Option<Uuid>, Error> {
+    reader::id_by_name(tx, tables::GROUP_NAMES, scope, name)
 }
 
-/// The group named `name`, if there is one.
+/// The group named `name` in `scope`, if there is one.
 pub(in crate::store) fn find_by_name(
     tx: &impl Reader,
+    scope: &Scope,
     name: &Name,
 ) -> Result<Option<GroupDetails>, Error> {
-    match find_id(tx, name.as_str())? {
+    match find_id(tx, scope, name.as_str())? {
         Some(id) => get(tx, id),
         None => Ok(None),
     }
 }
 
-/// The group named `name`, or 404 naming it.
-pub(in crate::store) fn get_by_name(tx: &impl Reader, name: &Name) -> Result<GroupDetails, Error> {
-    find_by_name(tx, name)?.ok_or_else(|| Error::not_found(Kind::Group, name.as_str()))
+/// The group named `name` in `scope`, or 404 naming it.
+pub(in crate::store) fn get_by_name(
+    tx: &impl Reader,
+    scope: &Scope,
+    name: &Name,
+) -> Result<GroupDetails, Error> {
+    find_by_name(tx, scope, name)?.ok_or_else(|| Error::not_found(Kind::Group, name.as_str()))
 }
 
 pub(in crate::store) fn put(tx: &WriteTransaction, group: &Group) -> Result<Etag, Error> {
@@ -48,23 +57,31 @@ pub(in crate::store) fn put(tx: &WriteTransaction, group: &Group) -> Result<Etag
     Ok(Etag::of(&bytes))
 }
 
-/// Inserts a new group; its name must be free (409 otherwise).
-pub(in crate::store) fn insert(tx: &WriteTransaction, group: &Group) -> Result<Etag, Error> {
+/// Inserts a new group in `scope`; its name must be free there (409 otherwise).
+pub(in crate::store) fn insert(
+    tx: &WriteTransaction,
+    scope: &Scope,
+    group: &Group,
+) -> Result<Etag, Error> {
     let mut names = tx.open_table(tables::GROUP_NAMES)?;
-    if names.get((ROOT, group.name.as_str()))?.is_some() {
+    if names.get((scope.key(), group.name.as_str()))?.is_some() {
         return Err(Error::AlreadyExists {
             kind: Kind::Group,
             name: group.name.to_string(),
         });
     }
-    names.insert((ROOT, group.name.as_str()), group.id.as_u128())?;
+    names.insert((scope.key(), group.name.as_str()), group.id.as_u128())?;
     put(tx, group)
 }
 
 /// Removes the record and its name.
-pub(in crate::store) fn remove(tx: &WriteTransaction, group: &Group) -> Result<(), Error> {
+pub(in crate::store) fn remove(
+    tx: &WriteTransaction,
+    scope: &Scope,
+    group: &Group,
+) -> Result<(), Error> {
     tx.open_table(tables::GROUP_NAMES)?
-        .remove((ROOT, group.name.as_str()))?;
+        .remove((scope.key(), group.name.as_str()))?;
     tx.open_table(tables::GROUPS)?.remove(group.id.as_u128())?;
     Ok(())
 }

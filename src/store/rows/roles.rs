@@ -3,47 +3,66 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
-use crate::domain::{Etag, Kind, Name, Role, Timestamp};
+use crate::domain::{Etag, Kind, Name, Role, Scope, Timestamp};
 use crate::error::Error;
 use crate::store::codec;
 use crate::store::reader::{self, Reader};
-use crate::store::tables::{self, ROOT};
+use crate::store::tables;
 
-pub(in crate::store) fn find(tx: &impl Reader, name: &Name) -> Result<Option<(Role, Etag)>, Error> {
+pub(in crate::store) fn find(
+    tx: &impl Reader,
+    scope: &Scope,
+    name: &Name,
+) -> Result<Option<(Role, Etag)>, Error> {
     let table = tx.table(tables::ROLES)?;
-    let Some(bytes) = table.get((ROOT, name.as_str()))? else {
+    let Some(bytes) = table.get((scope.key(), name.as_str()))? else {
         return Ok(None);
     };
     let bytes = bytes.value();
     Ok(Some((codec::decode(bytes)?, Etag::of(bytes))))
 }
 
-/// The role named `name`, or 404 naming it.
-pub(in crate::store) fn get_by_name(tx: &impl Reader, name: &Name) -> Result<(Role, Etag), Error> {
-    find(tx, name)?.ok_or_else(|| Error::not_found(Kind::Role, name.as_str()))
+/// The role named `name` in `scope`, or 404 naming it.
+pub(in crate::store) fn get_by_name(
+    tx: &impl Reader,
+    scope: &Scope,
+    name: &Name,
+) -> Result<(Role, Etag), Error> {
+    find(tx, scope, name)?.ok_or_else(|| Error::not_found(Kind::Role, name.as_str()))
 }
 
-pub(in crate::store) fn put(tx: &WriteTransaction, role: &Role) -> Result<Etag, Error> {
+pub(in crate::store) fn put(
+    tx: &WriteTransaction,
+    scope: &Scope,
+    role: &Role,
+) -> Result<Etag, Error> {
     let bytes = codec::encode(role)?;
     tx.open_table(tables::ROLES)?
-        .insert((ROOT, role.name.as_str()), bytes.as_slice())?;
+        .insert((scope.key(), role.name.as_str()), bytes.as_slice())?;
     Ok(Etag::of(&bytes))
 }
 
-pub(in crate::store) fn remove(tx: &WriteTransaction, role: &Role) -> Result<(), Error> {
+pub(in crate::store) fn remove(
+    tx: &WriteTransaction,
+    scope: &Scope,
+    role: &Role,
+) -> Result<(), Error> {
     tx.open_table(tables::ROLES)?
-        .remove((ROOT, role.name.as_str()))?;
+        .remove((scope.key(), role.name.as_str()))?;
     Ok(())
 }
 
-/// Every role of the root scope in name order, each with its name and etag.
-pub(in crate::store) fn all(tx: &impl Reader) -> Result<Vec<(String, Role, Etag)>, Error> {
+/// Every role of `scope` in name order, each with its name and etag.
+pub(in crate::store) fn all(
+    tx: &impl Reader,
+    scope: &Scope,
+) -> Result<Vec<(String, Role, Etag)>, Error> {
     let table = tx.table(tables::ROLES)?;
     let mut found = Vec::new();
     for entry in table.iter()? {
         let (key, bytes) = entry?;
-        let (scope, name) = key.value();
-        if scope == ROOT {
+        let (key, name) = key.value();
+        if key == scope.key() {
             let bytes = bytes.value();
             found.push((name.to_owned(), codec::decode(bytes)?, Etag::of(bytes)));
         }
@@ -57,7 +76,7 @@ pub(in crate::store) fn upsert_builtins(tx: &WriteTransaction) -> Result<(), Err
         .and_then(|secs| Timestamp::from_timestamp(secs as i64, 0))
         .unwrap_or_default();
     for role in Role::builtins(created_at) {
-        put(tx, &role)?;
+        put(tx, &Scope::Root, &role)?;
     }
     Ok(())
 }
