@@ -16,9 +16,10 @@ use redb::{
     TableDefinition, Value, WriteTransaction,
 };
 
+use super::open::panic_text;
 use super::reader::{self, SCHEMA_VERSION_KEY};
 use super::tables::{self, TableVisitor};
-use super::{OpenError, SCHEMA_VERSION, Store, files, panic_text};
+use super::{OpenError, SCHEMA_VERSION, Store, files};
 use crate::error::Error;
 
 struct Copy<'a> {

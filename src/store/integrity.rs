@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 
-use super::{Store, panic_text};
+use super::Store;
+use super::open::panic_text;
 use crate::domain::Timestamp;
 
 /// The outcome of one integrity check.
