@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{ActorRef, Credential, Group, Kind, Role, ServiceAccount, Timestamp};
+use super::{ActorRef, Credential, Group, Kind, Project, Role, ServiceAccount, Timestamp};
 
 /// Every change keyhouse audits. Stored and shown as its text (`as_str`), so that the
 /// audit trail reads as it always has.
@@ -26,6 +26,9 @@ pub enum Action {
     RoleDelete,
     SigningKeyRotate,
     AccessTokenRevoke,
+    ProjectCreate,
+    ProjectUpdate,
+    ProjectDelete,
 }
 
 impl Action {
@@ -48,6 +51,9 @@ impl Action {
             Action::RoleDelete => "role.delete",
             Action::SigningKeyRotate => "signing_key.rotate",
             Action::AccessTokenRevoke => "access_token.revoke",
+            Action::ProjectCreate => "project.create",
+            Action::ProjectUpdate => "project.update",
+            Action::ProjectDelete => "project.delete",
         }
     }
 }
@@ -68,21 +74,13 @@ mod kind_text {
 
     use super::Kind;
 
-    const KINDS: [Kind; 5] = [
-        Kind::ServiceAccount,
-        Kind::Group,
-        Kind::Role,
-        Kind::Credential,
-        Kind::SigningKey,
-    ];
-
     pub fn serialize<S: Serializer>(kind: &Kind, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(kind.as_str())
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Kind, D::Error> {
         let text = String::deserialize(deserializer)?;
-        KINDS
+        Kind::ALL
             .into_iter()
             .find(|kind| kind.as_str() == text)
             .ok_or_else(|| D::Error::custom(format!("unknown target kind '{text}'")))
@@ -104,6 +102,10 @@ impl Target {
 
     pub fn of_group(group: &Group) -> Target {
         Target::new(Kind::Group, group.id, group.name.as_str())
+    }
+
+    pub fn of_project(project: &Project) -> Target {
+        Target::new(Kind::Project, project.id, project.name.as_str())
     }
 
     pub fn of_role(role: &Role) -> Target {

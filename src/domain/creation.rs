@@ -1,7 +1,7 @@
 //! What the audit event of a creation records, for every kind of object, in one place:
 //! the fields the creation set, never a secret.
 
-use super::{Change, Credential, CredentialKind, Group, Role, ServiceAccount};
+use super::{Change, Credential, CredentialKind, Group, Project, Role, ServiceAccount};
 
 /// An object whose creation is audited.
 pub trait Created {
@@ -49,6 +49,22 @@ impl Created for Credential {
             Change::set(shown.0, &shown.1),
             Change::set("expires_at", &self.expires_at),
         ]
+    }
+}
+
+impl Created for Project {
+    fn creation_changes(&self) -> Vec<Change> {
+        let mut changes = vec![Change::set("display_name", &self.display_name)];
+        if !self.description.is_empty() {
+            changes.push(Change::set("description", &self.description));
+        }
+        if !self.metadata.is_empty() {
+            changes.push(Change::set("metadata", &self.metadata));
+        }
+        if self.credential_policy != Default::default() {
+            changes.push(Change::set("credential_policy", &self.credential_policy));
+        }
+        changes
     }
 }
 

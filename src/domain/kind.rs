@@ -13,6 +13,7 @@ impl Kind {
             Kind::Role => permissions::ROLES_READ,
             Kind::Credential => permissions::CREDENTIALS_READ,
             Kind::SigningKey => permissions::ADMIN,
+            Kind::Project => permissions::PROJECTS_READ,
         }
     }
 
@@ -24,6 +25,7 @@ impl Kind {
             Kind::Role => permissions::ROLES_WRITE,
             Kind::Credential => permissions::CREDENTIALS_WRITE,
             Kind::SigningKey => permissions::ADMIN,
+            Kind::Project => permissions::PROJECTS_WRITE,
         }
     }
 }

@@ -16,6 +16,7 @@ mod name;
 mod oauth_scope;
 mod paging;
 mod permission;
+mod project;
 mod role;
 mod scope;
 mod signing_key;
@@ -41,6 +42,10 @@ pub use name::Name;
 pub use oauth_scope::{ScopeRefusal, grant_scope, narrow};
 pub use paging::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet, permissions};
+pub use project::{
+    CredentialLimits, CredentialPolicy, NewProject, Project, ProjectCounts, ProjectDetails,
+    ProjectPatch,
+};
 pub use role::{NewRole, Role, RolePatch, changed_roles};
 pub use scope::Scope;
 pub use signing_key::SigningKey;

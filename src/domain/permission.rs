@@ -17,6 +17,9 @@ pub mod permissions {
     pub const ROLES_READ: &str = "roles:read";
     pub const ROLES_WRITE: &str = "roles:write";
     pub const AUDIT_READ: &str = "audit:read";
+    /// Meaningful at the root: reading and managing projects.
+    pub const PROJECTS_READ: &str = "projects:read";
+    pub const PROJECTS_WRITE: &str = "projects:write";
     /// Backup and signing keys.
     pub const ADMIN: &str = "admin";
     /// Every permission, the server's and custom ones alike.
@@ -34,6 +37,8 @@ pub mod permissions {
         ROLES_READ,
         ROLES_WRITE,
         AUDIT_READ,
+        PROJECTS_READ,
+        PROJECTS_WRITE,
         ADMIN,
         ALL,
     ];
@@ -112,14 +117,7 @@ mod tests {
     #[test]
     fn the_known_list_holds_every_permission_a_kind_needs() {
         use crate::domain::Kind;
-        let kinds = [
-            Kind::ServiceAccount,
-            Kind::Group,
-            Kind::Role,
-            Kind::Credential,
-            Kind::SigningKey,
-        ];
-        for kind in kinds {
+        for kind in Kind::ALL {
             assert!(
                 permissions::KNOWN.contains(&kind.read_permission()),
                 "{kind}"

@@ -44,6 +44,7 @@ const BUILTINS: [(u128, &str, &str, &[&str]); 3] = [
             p::GROUPS_READ,
             p::GROUPS_WRITE,
             p::ROLES_READ,
+            p::PROJECTS_READ,
         ],
     ),
     (
@@ -55,6 +56,7 @@ const BUILTINS: [(u128, &str, &str, &[&str]); 3] = [
             p::CREDENTIALS_READ,
             p::GROUPS_READ,
             p::ROLES_READ,
+            p::PROJECTS_READ,
         ],
     ),
 ];
@@ -158,7 +160,7 @@ mod tests {
             .find(|r| r.name.as_str() == "operator")
             .unwrap();
         assert!(!operator.permissions.contains("roles:write"));
-        assert_eq!(operator.permissions.len(), 7);
+        assert_eq!(operator.permissions.len(), 8);
         // An operator holds every permission of `viewer`, so it may manage viewers.
         assert!(viewer.permissions.is_subset(&operator.permissions));
     }

@@ -7,9 +7,20 @@ pub enum Kind {
     Role,
     Credential,
     SigningKey,
+    Project,
 }
 
 impl Kind {
+    /// Every kind, once.
+    pub const ALL: [Kind; 6] = [
+        Kind::ServiceAccount,
+        Kind::Group,
+        Kind::Role,
+        Kind::Credential,
+        Kind::SigningKey,
+        Kind::Project,
+    ];
+
     /// The name used in audit targets, e.g. `service_account`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -18,6 +29,7 @@ impl Kind {
             Kind::Role => "role",
             Kind::Credential => "credential",
             Kind::SigningKey => "signing_key",
+            Kind::Project => "project",
         }
     }
 }
@@ -30,6 +42,7 @@ impl std::fmt::Display for Kind {
             Kind::Role => "role",
             Kind::Credential => "credential",
             Kind::SigningKey => "signing key",
+            Kind::Project => "project",
         })
     }
 }

@@ -63,6 +63,10 @@ pub(super) const SIGNING_KEYS: TableDefinition<&str, &[u8]> =
 pub(super) const REVOKED_TOKENS: TableDefinition<&str, i64> =
     TableDefinition::new("revoked_tokens_v1");
 
+/// Project name → encoded `Project`; its objects are keyed by its name in the name
+/// indexes.
+pub(super) const PROJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("projects_v1");
+
 /// Sequence number → encoded `AuditEvent`.
 pub(super) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
 
@@ -90,6 +94,7 @@ pub(super) fn for_each_table(visitor: &mut impl TableVisitor) -> Result<(), Erro
     visitor.visit(SIGNING_KEYS)?;
     visitor.visit(REVOKED_TOKENS)?;
     visitor.visit(AUDIT)?;
+    visitor.visit(PROJECTS)?;
     Ok(())
 }
 

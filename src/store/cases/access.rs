@@ -3,7 +3,7 @@
 use crate::domain::{Kind, Name, Scope};
 use crate::error::Error;
 use crate::store::Store;
-use crate::store::rows::{accounts, groups, roles};
+use crate::store::rows::{accounts, groups, projects, roles};
 
 impl Store {
     /// Refuses a change of the object `name` to a caller that may read but not change
@@ -14,6 +14,7 @@ impl Store {
             Kind::ServiceAccount => Ok(accounts::find_id(tx, scope, name.as_str())?.is_some()),
             Kind::Group => Ok(groups::find_id(tx, scope, name.as_str())?.is_some()),
             Kind::Role => Ok(roles::find(tx, scope, name)?.is_some()),
+            Kind::Project => Ok(projects::find(tx, name)?.is_some()),
             Kind::Credential | Kind::SigningKey => {
                 Err(Error::internal(format!("a {kind} is not changed by name")))
             }

@@ -11,4 +11,5 @@ mod credentials;
 mod details;
 mod groups;
 mod memberships;
+mod projects;
 mod roles;

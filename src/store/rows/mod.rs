@@ -8,4 +8,5 @@ pub(super) mod audit;
 pub(super) mod credentials;
 pub(super) mod groups;
 pub(super) mod memberships;
+pub(super) mod projects;
 pub(super) mod roles;

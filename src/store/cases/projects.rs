@@ -1,0 +1,173 @@
+//! Project use cases: create, read, list, change and delete, with everything in it.
+
+use redb::ReadableTableMetadata;
+use uuid::Uuid;
+
+use crate::domain::{
+    Action, Change, Created, IfMatch, Name, NewProject, Page, PageRequest, Project, ProjectDetails,
+    ProjectPatch, Scope, Target, check_if_match,
+};
+use crate::error::Error;
+use crate::store::paging::{self, Filter};
+use crate::store::reader::Reader;
+use crate::store::rows::{accounts, audit, credentials, groups, memberships, projects, roles};
+use crate::store::{Store, WriteContext, tables};
+
+fn details(
+    tx: &impl Reader,
+    project: Project,
+    etag: crate::domain::Etag,
+) -> Result<ProjectDetails, Error> {
+    Ok(ProjectDetails {
+        counts: projects::counts(tx, &Scope::Project(project.name.clone()))?,
+        project,
+        etag,
+    })
+}
+
+impl Store {
+    pub fn create_project(
+        &self,
+        ctx: &WriteContext,
+        new: NewProject,
+    ) -> Result<ProjectDetails, Error> {
+        self.write(|tx| {
+            let project = new.into_project(Uuid::new_v4(), ctx.now);
+            let etag = projects::insert(tx, &project)?;
+            let target = Target::of_project(&project);
+            audit::append(
+                tx,
+                ctx,
+                Action::ProjectCreate,
+                target,
+                project.creation_changes(),
+            )?;
+            details(tx, project, etag)
+        })
+    }
+
+    pub fn get_project(&self, name: &Name) -> Result<ProjectDetails, Error> {
+        self.read(|tx| {
+            let (project, etag) = projects::get_by_name(tx, name)?;
+            details(tx, project, etag)
+        })
+    }
+
+    /// One page of projects in name order; `query` (lower-cased) filters by name or
+    /// display name.
+    pub fn list_projects(
+        &self,
+        query: Option<&str>,
+        request: &PageRequest,
+    ) -> Result<Page<ProjectDetails>, Error> {
+        self.read(|tx| {
+            let table = tx.table(tables::PROJECTS)?;
+            let matches = |(project, _): &(Project, crate::domain::Etag)| {
+                query.is_none_or(|q| {
+                    project.name.as_str().contains(q)
+                        || project.display_name.to_lowercase().contains(q)
+                })
+            };
+            let filter: Filter<'_, (Project, crate::domain::Etag)> = query.map(|_| &matches as _);
+            let entries = |after: Option<&str>| projects::in_name_order(&table, after);
+            let page = paging::page(request, entries, Ok, || Ok(table.len()?), filter)?;
+            page.try_map(|(project, etag)| details(tx, project, etag))
+        })
+    }
+
+    /// Applies a patch; one that changes nothing writes nothing.
+    pub fn update_project(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        if_match: Option<&IfMatch>,
+        patch: ProjectPatch,
+    ) -> Result<ProjectDetails, Error> {
+        self.write(|tx| {
+            let (mut project, etag) = projects::get_by_name(tx, name)?;
+            check_if_match(if_match, &etag)?;
+            let changes = patch.apply(&mut project, ctx.now);
+            if changes.is_empty() {
+                return details(tx, project, etag);
+            }
+            let etag = projects::put(tx, &project)?;
+            audit::append(
+                tx,
+                ctx,
+                Action::ProjectUpdate,
+                Target::of_project(&project),
+                changes,
+            )?;
+            details(tx, project, etag)
+        })
+    }
+
+    /// Deletes a project: 409 while it holds anything, unless `force`, which deletes
+    /// all of it (its groups, its accounts with their credentials, its roles) in the
+    /// same transaction, so that its accounts' tokens die at once.
+    pub fn delete_project(
+        &self,
+        ctx: &WriteContext,
+        name: &Name,
+        if_match: Option<&IfMatch>,
+        force: bool,
+    ) -> Result<(), Error> {
+        self.write(|tx| {
+            let (project, etag) = projects::get_by_name(tx, name)?;
+            check_if_match(if_match, &etag)?;
+            let scope = Scope::Project(project.name.clone());
+            let counts = projects::counts(tx, &scope)?;
+            if !counts.is_empty() && !force {
+                return Err(Error::FailedPrecondition(format!(
+                    "project '{name}' holds {} service account(s), {} group(s) and {} role(s); \
+                     delete them first or delete with ?force=true",
+                    counts.service_accounts, counts.groups, counts.roles
+                )));
+            }
+            let group_ids = ids_in(tx, tables::GROUP_NAMES, &scope)?;
+            for id in group_ids {
+                let Some(mut details) = groups::get(tx, id)? else {
+                    continue;
+                };
+                for (_, account_id) in memberships::members(tx, id)? {
+                    let (mut account, _) =
+                        accounts::get_listed(tx, account_id, "a group lists a missing member")?;
+                    memberships::leave(tx, &mut account, &mut details.group)?;
+                    accounts::put(tx, &account)?;
+                }
+                groups::remove(tx, &scope, &details.group)?;
+            }
+            for id in ids_in(tx, tables::ACCOUNT_NAMES, &scope)? {
+                let (account, _) =
+                    accounts::get_listed(tx, id, "the name index names a missing account")?;
+                credentials::delete_all_of(tx, account.id)?;
+                accounts::remove(tx, &scope, &account)?;
+            }
+            for (_, role, _) in roles::all(tx, &scope)? {
+                roles::remove(tx, &scope, &role)?;
+            }
+            projects::remove(tx, &project)?;
+            let changes = [
+                Change::of("sa_count", &counts.service_accounts, &0u64),
+                Change::of("group_count", &counts.groups, &0u64),
+                Change::of("role_count", &counts.roles, &0u64),
+            ];
+            let target = Target::of_project(&project);
+            let changes = changes.into_iter().flatten().collect();
+            audit::append(tx, ctx, Action::ProjectDelete, target, changes)?;
+            Ok(())
+        })
+    }
+}
+
+/// The ids a `(scope, name) → id` index holds for `scope`.
+fn ids_in(
+    tx: &impl Reader,
+    index: redb::TableDefinition<tables::NameKey, u128>,
+    scope: &Scope,
+) -> Result<Vec<Uuid>, Error> {
+    let names = tx.table(index)?;
+    paging::in_name_order(&names, scope, None)?
+        .map(|entry| entry.map(|(_, id)| id))
+        .collect()
+}

@@ -1,0 +1,103 @@
+//! Project rows: the record by name, and how many objects each holds (counted in the
+//! name indexes, where its objects are keyed by its name).
+
+use std::ops::Bound;
+
+use redb::{ReadableTable, WriteTransaction};
+
+use crate::domain::{Etag, Kind, Name, Project, ProjectCounts, Scope};
+use crate::error::Error;
+use crate::store::codec;
+use crate::store::reader::Reader;
+use crate::store::tables::{self, NameKey};
+
+pub(in crate::store) fn find(
+    tx: &impl Reader,
+    name: &Name,
+) -> Result<Option<(Project, Etag)>, Error> {
+    let table = tx.table(tables::PROJECTS)?;
+    let Some(bytes) = table.get(name.as_str())? else {
+        return Ok(None);
+    };
+    let bytes = bytes.value();
+    Ok(Some((codec::decode(bytes)?, Etag::of(bytes))))
+}
+
+/// The project named `name`, or 404 naming it.
+pub(in crate::store) fn get_by_name(
+    tx: &impl Reader,
+    name: &Name,
+) -> Result<(Project, Etag), Error> {
+    find(tx, name)?.ok_or_else(|| Error::not_found(Kind::Project, name.as_str()))
+}
+
+pub(in crate::store) fn put(tx: &WriteTransaction, project: &Project) -> Result<Etag, Error> {
+    let bytes = codec::encode(project)?;
+    tx.open_table(tables::PROJECTS)?
+        .insert(project.name.as_str(), bytes.as_slice())?;
+    Ok(Etag::of(&bytes))
+}
+
+/// Inserts a new project; its name must be free (409 otherwise).
+pub(in crate::store) fn insert(tx: &WriteTransaction, project: &Project) -> Result<Etag, Error> {
+    if find(tx, &project.name)?.is_some() {
+        return Err(Error::AlreadyExists {
+            kind: Kind::Project,
+            name: project.name.to_string(),
+        });
+    }
+    put(tx, project)
+}
+
+pub(in crate::store) fn remove(tx: &WriteTransaction, project: &Project) -> Result<(), Error> {
+    tx.open_table(tables::PROJECTS)?
+        .remove(project.name.as_str())?;
+    Ok(())
+}
+
+/// Every project in name order from just after `after`, with its etag.
+pub(in crate::store) fn in_name_order<'t, T: ReadableTable<&'static str, &'static [u8]>>(
+    table: &'t T,
+    after: Option<&str>,
+) -> Result<impl Iterator<Item = Result<(String, (Project, Etag)), Error>> + use<'t, T>, Error> {
+    let start = match after {
+        Some(after) => Bound::Excluded(after),
+        None => Bound::Unbounded,
+    };
+    Ok(table
+        .range::<&str>((start, Bound::Unbounded))?
+        .map(|entry| {
+            let (name, bytes) = entry?;
+            let bytes = bytes.value();
+            Ok((
+                name.value().to_owned(),
+                (codec::decode(bytes)?, Etag::of(bytes)),
+            ))
+        }))
+}
+
+/// How many entries of `scope` a `(scope, name)` table holds.
+fn count_in<V: redb::Value + 'static>(
+    table: &impl ReadableTable<NameKey, V>,
+    scope: &Scope,
+) -> Result<u64, Error> {
+    let key = scope.key();
+    let mut count = 0;
+    for entry in table.range((key, "")..)? {
+        if entry?.0.value().0 != key {
+            break;
+        }
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// How many accounts, groups and custom roles `scope` holds: one walk of each name
+/// index over that scope's entries only.
+pub(in crate::store) fn counts(tx: &impl Reader, scope: &Scope) -> Result<ProjectCounts, Error> {
+    Ok(ProjectCounts {
+        service_accounts: count_in(&tx.table(tables::ACCOUNT_NAMES)?, scope)?,
+        groups: count_in(&tx.table(tables::GROUP_NAMES)?, scope)?,
+        roles: count_in(&tx.table(tables::ROLES)?, scope)?,
+    })
+}
