@@ -1,10 +1,10 @@
 //! What a read of an account shows beside its record, for every use case that answers
 //! with an account.
 
-use crate::domain::{AccountDetails, Etag, GroupRef, ServiceAccount, Timestamp};
+use crate::domain::{AccountDetails, Etag, GroupRef, ServiceAccount, Timestamp, permissions};
 use crate::error::Error;
 use crate::store::reader::Reader;
-use crate::store::rows::{accounts, credentials, memberships};
+use crate::store::rows::{accounts, credentials, memberships, roles};
 
 pub(super) fn account_details(
     tx: &impl Reader,
@@ -12,17 +12,35 @@ pub(super) fn account_details(
     etag: Etag,
     now: Timestamp,
 ) -> Result<AccountDetails, Error> {
+    let groups = memberships::groups_of(tx, &account)?;
+    let mut held = account.roles.clone();
+    held.extend(groups.values().flat_map(|g| g.roles.iter().cloned()));
+    let mut is_admin = false;
+    for name in &held {
+        if let Some((role, _)) = roles::find(tx, name)? {
+            is_admin |= role.permissions.contains(permissions::ALL);
+        }
+    }
+    let (token_expires_at, token_expired) = credentials::token_status(tx, account.id, now)?;
     Ok(AccountDetails {
         active_credential_count: credentials::count_active(tx, account.id, now)?,
-        groups: memberships::groups_of(tx, &account)?
+        groups: groups
             .into_values()
             .map(|g| GroupRef {
                 id: g.id,
+                role_count: g.roles.len() as u64,
                 name: g.name,
                 display_name: g.display_name,
+                description: g.description,
+                metadata: g.metadata,
+                created_at: g.created_at,
+                member_count: g.member_count,
             })
             .collect(),
         last_seen_at: accounts::last_seen(tx, account.id)?,
+        is_admin,
+        token_expires_at,
+        token_expired,
         account,
         etag,
     })
