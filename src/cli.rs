@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::auth::secret::Secret;
@@ -141,7 +140,7 @@ fn issue_token(db: &std::path::Path) -> Result<(Secret, Recovery), String> {
     let new = || {
         secret.to_credential(
             "issue-token".to_owned(),
-            now + Duration::days(i64::from(lifetime)),
+            crate::domain::lifetime_end(now, lifetime),
         )
     };
     let recovery = if store.initialize(now, new()).map_err(|e| format!("{e:?}"))? {

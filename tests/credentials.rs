@@ -67,7 +67,7 @@ fn me(s: &TestServer, secret: &str) -> u16 {
 #[test]
 fn a_secret_is_shown_once_and_never_listed() {
     let s = TestServer::start();
-    s.post(SA, json!({"name": "bot"}));
+    s.post(SA, json!({"name": "bot", "initial_secret": false}));
     let created = issue(&s, "bot", json!({"name": "deploy"}));
     created.assert_status(201);
     let c = &created.body;
@@ -145,7 +145,7 @@ fn a_credential_is_only_reachable_through_its_own_account() {
 #[test]
 fn public_keys_are_checked_and_fingerprinted() {
     let s = TestServer::start();
-    s.post(SA, json!({"name": "signer"}));
+    s.post(SA, json!({"name": "signer", "initial_secret": false}));
     for der in [p256_der(), ed25519_der()] {
         let created = issue(
             &s,
@@ -213,7 +213,7 @@ fn lifetimes_are_bounded() {
 #[test]
 fn the_active_limit_counts_only_unexpired_credentials() {
     let s = TestServer::start_with(|c| c.credentials.max_active = 3);
-    s.post(SA, json!({"name": "bot"}));
+    s.post(SA, json!({"name": "bot", "initial_secret": false}));
     let soon = (keyhouse::clock::now() + chrono::Duration::seconds(2)).to_rfc3339();
     let short = issue(&s, "bot", json!({"expires_at": soon}));
     short.assert_status(201);

@@ -253,7 +253,7 @@ fn a_narrowed_token_cannot_escape_its_scope() {
         &s,
         "ci",
         &ci,
-        "credentials:write service_accounts:read service_accounts:write credentials:read groups:read groups:write roles:read",
+        "credentials:write service_accounts:read service_accounts:write credentials:read groups:read groups:write roles:read projects:read",
     );
     s.post_as(&full, &format!("{SA}/ci/credentials"), json!({}))
         .assert_status(201);

@@ -143,7 +143,7 @@ fn client_secret_basic_and_post_issue_working_tokens() {
     assert!(c["jti"].is_string());
     assert_eq!(c["roles"], json!(["operator", "viewer"]));
     assert_eq!(c["groups"], json!(["readers"]));
-    let expected_scope = "credentials:read credentials:write groups:read groups:write roles:read service_accounts:read service_accounts:write";
+    let expected_scope = "credentials:read credentials:write groups:read groups:write projects:read roles:read service_accounts:read service_accounts:write";
     assert_eq!(c["scope"], expected_scope);
     assert_eq!(reply.body["scope"], expected_scope);
     let header: Value = serde_json::from_slice(
@@ -627,10 +627,12 @@ fn the_metadata_offers_the_domain_permissions_as_scopes() {
             "roles:read",
             "roles:write",
             "audit:read",
+            "projects:read",
+            "projects:write",
             "admin",
             "*"
         ]),
-        "the wire list is unchanged"
+        "the wire list"
     );
 }
 

@@ -16,7 +16,8 @@ fn create_returns_every_field_and_an_etag() {
     let reply = s.post(
         SA,
         json!({"name": "ci-bot", "description": "builds", "metadata": {"team": "platform"},
-               "roles": ["viewer", "operator"], "days_valid": 30, "external_id": "ext-1"}),
+               "roles": ["viewer", "operator"], "days_valid": 30, "external_id": "ext-1",
+               "initial_secret": false}),
     );
     reply.assert_status(201);
     let a = &reply.body;
@@ -38,7 +39,8 @@ fn create_returns_every_field_and_an_etag() {
     assert_eq!(a["created_by"]["name"], "admin");
     assert_eq!(a["active_credential_count"], 0);
     assert_eq!(a["self_link"], "/api/v1/service-accounts/ci-bot");
-    assert!(a.get("secret").is_none(), "no secret unless asked for");
+    assert!(a.get("secret").is_none(), "no secret when asked for none");
+    assert!(a.get("token").is_none(), "no token when asked for none");
     for field in ["id", "created_at", "updated_at", "etag"] {
         assert!(a[field].is_string(), "{field}");
     }
@@ -176,6 +178,7 @@ fn me_shows_effective_permissions() {
         json!([
             "credentials:read",
             "groups:read",
+            "projects:read",
             "roles:read",
             "service_accounts:read"
         ])
@@ -184,7 +187,7 @@ fn me_shows_effective_permissions() {
     let perms = s.get_as(&both, "/api/v1/me").body["permissions"].clone();
     assert_eq!(
         perms.as_array().unwrap().len(),
-        7,
+        8,
         "union without duplicates: {perms}"
     );
 }
@@ -315,7 +318,7 @@ fn delete_removes_the_account_and_its_secrets_and_a_new_one_inherits_nothing() {
         .assert_error(401, "UNAUTHENTICATED");
     s.delete(&format!("{SA}/gone"))
         .assert_error(404, "NOT_FOUND");
-    let reply = s.post(SA, json!({"name": "gone"}));
+    let reply = s.post(SA, json!({"name": "gone", "initial_secret": false}));
     reply.assert_status(201);
     assert_eq!(reply.body["roles"], json!([]));
     assert_eq!(reply.body["active_credential_count"], 0);

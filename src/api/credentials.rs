@@ -26,8 +26,8 @@ pub struct SecretRequest {
     /// 1 to 255 characters; defaults to `secret`.
     #[schema(example = "deploy", min_length = 1, max_length = 255)]
     pub name: Option<String>,
-    /// Defaults to now + `credentials.default_lifetime_days`; at most
-    /// `credentials.max_lifetime_days` ahead.
+    /// Defaults to now + `credentials.default_lifetime_days` (never, when that is 0); at
+    /// most `credentials.max_lifetime_days` ahead (no limit, when that is 0).
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -39,7 +39,7 @@ fn name_and_expiry(
     expires_at: Option<DateTime<Utc>>,
     limits: &CredentialsConfig,
     now: DateTime<Utc>,
-) -> Result<(String, DateTime<Utc>), Error> {
+) -> Result<(String, Option<DateTime<Utc>>), Error> {
     let name = domain::credential_name(
         &format!("{field}name"),
         name.unwrap_or_else(|| default_name.to_owned()),
@@ -90,8 +90,8 @@ pub struct CreateCredential {
     /// 1 to 255 characters; defaults to the type.
     #[schema(min_length = 1, max_length = 255)]
     pub name: Option<String>,
-    /// Defaults to now + `credentials.default_lifetime_days`; at most
-    /// `credentials.max_lifetime_days` ahead.
+    /// Defaults to now + `credentials.default_lifetime_days` (never, when that is 0); at
+    /// most `credentials.max_lifetime_days` ahead (no limit, when that is 0).
     pub expires_at: Option<DateTime<Utc>>,
     /// For `public_key`: a PEM SubjectPublicKeyInfo of an EC P-256 or Ed25519 key.
     pub public_key: Option<String>,

@@ -37,6 +37,11 @@ pub struct GroupView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub etag: String,
+    /// Its stable resource name.
+    #[schema(example = "lrn:keyhouse::group/deployers")]
+    pub lrn: String,
+    /// Always 0: keyhouse holds no human users (the seed wire format counts them).
+    pub user_count: u64,
 }
 
 impl From<&GroupDetails> for GroupView {
@@ -54,6 +59,8 @@ impl From<&GroupDetails> for GroupView {
             created_at: g.created_at,
             updated_at: g.updated_at,
             etag: details.etag.as_str().to_owned(),
+            lrn: domain::lrn(None, domain::LrnKind::Group, g.name.as_str()),
+            user_count: 0,
         }
     }
 }

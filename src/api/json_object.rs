@@ -28,11 +28,48 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonObject<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         // Size, media type and syntax are checked as for any JSON body (`JsonConfig`).
         let object = web::Json::<Map<String, Value>>::from_request(req, payload);
+        Box::pin(async move { from_object(object.await?.into_inner()).map(JsonObject) })
+    }
+}
+
+fn from_object<T: DeserializeOwned>(object: Map<String, Value>) -> Result<T, actix_web::Error> {
+    serde_json::from_value(Value::Object(object))
+        .map_err(|e| Error::invalid("body", e.to_string()).into())
+}
+
+/// A JSON object body that may be left out: a request without one (`Content-Length: 0`,
+/// or neither `Content-Length` nor `Transfer-Encoding`, which in HTTP/1.1, the only
+/// protocol served, means no body) or with `null` reads as `T::default()` (the OpenAPI
+/// document of an `Option<T>` body says object or null); any other body is checked
+/// exactly as a [`JsonObject`].
+pub struct OptionalJsonObject<T>(T);
+
+impl<T> OptionalJsonObject<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJsonObject<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        use actix_web::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+        let headers = req.headers();
+        let no_body = match headers.get(CONTENT_LENGTH) {
+            Some(length) => length.as_bytes() == b"0",
+            None => !headers.contains_key(TRANSFER_ENCODING),
+        };
+        if no_body {
+            return Box::pin(async { Ok(OptionalJsonObject(T::default())) });
+        }
+        let object = web::Json::<Option<Map<String, Value>>>::from_request(req, payload);
         Box::pin(async move {
-            let object = object.await?.into_inner();
-            serde_json::from_value(Value::Object(object))
-                .map(JsonObject)
-                .map_err(|e| Error::invalid("body", e.to_string()).into())
+            match object.await?.into_inner() {
+                None => Ok(OptionalJsonObject(T::default())),
+                Some(object) => from_object(object).map(OptionalJsonObject),
+            }
         })
     }
 }

@@ -230,7 +230,7 @@ fn inspect(
                 client_id: Some(principal.account.name.to_string()),
                 sub: Some(principal.account.id.to_string()),
                 scope: Some(scope.join(" ")),
-                exp: Some(credential.expires_at.timestamp()),
+                exp: credential.expires_at.map(|at| at.timestamp()),
                 iat: Some(credential.created_at.timestamp()),
                 token_type: Some("kh_secret"),
             },

@@ -37,6 +37,9 @@ pub struct RoleView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub etag: String,
+    /// Its stable resource name.
+    #[schema(example = "lrn:keyhouse::role/deployer")]
+    pub lrn: String,
 }
 
 impl RoleView {
@@ -50,6 +53,7 @@ impl RoleView {
             created_at: role.created_at,
             updated_at: role.updated_at,
             etag: etag.as_str().to_owned(),
+            lrn: domain::lrn(None, domain::LrnKind::Role, role.name.as_str()),
         }
     }
 }

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::credentials::SecretRequest;
-use super::json_object::JsonObject;
+use super::json_object::{JsonObject, OptionalJsonObject};
 use super::params::{IfMatchHeader, Named, PageParams};
 use super::respond;
 use super::views::{NewSecretView, PageView, ServiceAccountView, StatusView};
@@ -18,8 +18,8 @@ use crate::auth::Caller;
 use crate::auth::secret::Secret;
 use crate::config::{Config, CredentialsConfig};
 use crate::domain::{
-    self, AccountFilter, AccountPatch, CredentialDetails, Kind, Name, NewAccount, NewCredential,
-    Scope, Status, permissions,
+    self, AccountDetails, AccountFilter, AccountPatch, Credential, CredentialDetails, Kind, Name,
+    NewAccount, NewCredential, Scope, Status, permissions,
 };
 use crate::error::{Error, ErrorBody};
 use crate::store::Store;
@@ -63,8 +63,81 @@ pub struct CreateServiceAccount {
     /// An identifier in another system, 1 to 255 characters.
     #[schema(min_length = 1, max_length = 255)]
     pub external_id: Option<String>,
-    /// Ask for a first secret, returned once in the answer.
-    pub initial_secret: Option<SecretRequest>,
+    /// The first secret, returned once in the answer: absent, `true` or an object for
+    /// one (the object sets its `name` and `expires_at`), `false` for none.
+    #[serde(default)]
+    pub initial_secret: InitialSecret,
+    /// The first secret's expiry (the seed wire format's name for
+    /// `initial_secret.expires_at`; both given must agree).
+    pub token_expires_at: Option<DateTime<Utc>>,
+}
+
+/// `initial_secret` of a create: `false` for no secret; `true` or an object for one.
+#[derive(Debug, ToSchema)]
+#[serde(untagged)]
+pub enum InitialSecret {
+    Flag(bool),
+    Request(SecretRequest),
+}
+
+impl Default for InitialSecret {
+    /// Absent: a first secret with defaults, as the seed API's clients expect.
+    fn default() -> Self {
+        InitialSecret::Flag(true)
+    }
+}
+
+/// Read by hand rather than `untagged`, so that a bad field inside the object is named
+/// (`untagged` would only say that no variant matched).
+impl<'de> Deserialize<'de> for InitialSecret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Bool(flag) => Ok(InitialSecret::Flag(flag)),
+            serde_json::Value::Null => Ok(InitialSecret::default()),
+            object @ serde_json::Value::Object(_) => serde_json::from_value(object)
+                .map(InitialSecret::Request)
+                .map_err(|e| D::Error::custom(format!("initial_secret: {e}"))),
+            _ => Err(D::Error::custom(
+                "initial_secret must be an object, true or false",
+            )),
+        }
+    }
+}
+
+impl InitialSecret {
+    /// The secret asked for, if any, with `token_expires_at` as its expiry: an expiry
+    /// given both ways must be the same, and needs a secret to apply to.
+    fn with_expiry(
+        self,
+        token_expires_at: Option<DateTime<Utc>>,
+    ) -> Result<Option<SecretRequest>, Error> {
+        let mut request = match self {
+            InitialSecret::Flag(false) if token_expires_at.is_some() => {
+                return Err(Error::invalid(
+                    "token_expires_at",
+                    "needs a first secret; initial_secret is false",
+                ));
+            }
+            InitialSecret::Flag(false) => return Ok(None),
+            InitialSecret::Flag(true) => SecretRequest {
+                name: None,
+                expires_at: None,
+            },
+            InitialSecret::Request(request) => request,
+        };
+        match (request.expires_at, token_expires_at) {
+            (Some(a), Some(b)) if a != b => Err(Error::invalid(
+                "token_expires_at",
+                "differs from initial_secret.expires_at; give one of them",
+            )),
+            (_, Some(at)) => {
+                request.expires_at = Some(at);
+                Ok(Some(request))
+            }
+            _ => Ok(Some(request)),
+        }
+    }
 }
 
 impl CreateServiceAccount {
@@ -83,21 +156,61 @@ impl CreateServiceAccount {
             expires_at: domain::account_expiry(self.expires_at, self.days_valid, now)?,
             external_id: self.external_id.map(domain::external_id).transpose()?,
         };
+        // A bad `token_expires_at` is named as the client sent it.
+        if let Some(at) = self.token_expires_at {
+            domain::credential_expiry(
+                "token_expires_at",
+                Some(at),
+                now,
+                limits.default_lifetime_days,
+                limits.max_lifetime_days,
+            )?;
+        }
         let secret = self
             .initial_secret
+            .with_expiry(self.token_expires_at)?
             .map(|s| s.into_secret("initial_secret.", limits, now))
             .transpose()?;
         Ok((account, secret))
     }
 }
 
-/// The answer to a creation: the account, and its first secret if one was asked for.
+/// The answer to a creation (and to `renew-token`): the account, and its new secret
+/// unless the create said `"initial_secret": false`, shown this once.
 #[derive(serde::Serialize, ToSchema)]
 pub struct CreatedServiceAccountView {
     #[serde(flatten)]
     pub account: ServiceAccountView,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<NewSecretView>,
+    /// The new secret's text, as `secret.secret` (the seed wire format's name for it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "kh_4fT9qZ0b3M1xR7kP2nW8cV5yL6aD0eG3hJ9sQ1uBt0aZ9X")]
+    pub token: Option<String>,
+}
+
+impl CreatedServiceAccountView {
+    pub fn new(
+        details: &AccountDetails,
+        issued: Option<(Credential, &Secret)>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let (secret, token) = issued
+            .map(|(credential, secret)| {
+                let details = CredentialDetails {
+                    credential,
+                    last_used_at: None,
+                };
+                let view = NewSecretView::new(&details, secret, now);
+                (view, secret.expose().to_owned())
+            })
+            .unzip();
+        CreatedServiceAccountView {
+            account: ServiceAccountView::new(details, now),
+            secret,
+            token,
+        }
+    }
 }
 
 /// Absent fields are left alone; `null` clears `expires_at` or `external_id`.
@@ -194,16 +307,8 @@ pub async fn create_service_account(
     let ctx = caller.write_context();
     let (details, credential) =
         web::block(move || store.create_service_account(&ctx, &scope, new, secret)).await??;
-    let view = CreatedServiceAccountView {
-        account: ServiceAccountView::new(&details, caller.now),
-        secret: credential.zip(shown).map(|(credential, secret)| {
-            let details = CredentialDetails {
-                credential,
-                last_used_at: None,
-            };
-            NewSecretView::new(&details, &secret, caller.now)
-        }),
-    };
+    let issued = credential.zip(shown.as_ref());
+    let view = CreatedServiceAccountView::new(&details, issued, caller.now);
     let location = format!("/api/v1/service-accounts/{}", view.account.name);
     Ok(respond::created(location, Some(&details.etag), &view))
 }
@@ -290,10 +395,53 @@ pub async fn delete_service_account(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The body of `renew-token`, which may be left out.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token_expires_at": "2027-01-01T00:00:00Z"}))]
+pub struct RenewToken {
+    /// The new secret's expiry. Defaults to now + `credentials.default_lifetime_days`
+    /// (never, when that is 0); at most `credentials.max_lifetime_days` ahead.
+    pub token_expires_at: Option<DateTime<Utc>>,
+}
+
+/// Revoke every secret of the account and issue one new secret, in one transaction
+/// (the seed wire format's single token); public keys are left alone, and the credential
+/// limit never refuses it. Needs `credentials:write`, and every permission the account
+/// holds. The body may be left out.
+#[utoipa::path(tag = "service-accounts", request_body = Option<RenewToken>,
+    params(("name" = String, Path, description = "The account's name.")),
+    responses((status = 200, body = CreatedServiceAccountView,
+        description = "The account, its new secret and `token` (the same text), shown this once.")))]
+#[post("/service-accounts/{name}/renew-token")]
+pub async fn renew_token(
+    store: web::Data<Store>,
+    config: web::Data<Config>,
+    caller: Caller,
+    path: Named,
+    body: OptionalJsonObject<RenewToken>,
+) -> Result<HttpResponse, Error> {
+    caller.require_read(Kind::ServiceAccount, &path)?;
+    caller.require(permissions::CREDENTIALS_WRITE)?;
+    let name = Name::in_path(Kind::ServiceAccount, &path)?;
+    let request = SecretRequest {
+        name: Some("token".to_owned()),
+        expires_at: body.into_inner().token_expires_at,
+    };
+    // `token_` names a bad expiry `token_expires_at`, as the client sent it.
+    let (secret, new) = request.into_secret("token_", &config.credentials, caller.now)?;
+    let ctx = caller.write_context();
+    let (details, credential) =
+        web::block(move || store.renew_token(&ctx, &path.scope, &name, new)).await??;
+    let view = CreatedServiceAccountView::new(&details, Some((credential, &secret)), caller.now);
+    Ok(respond::with_etag(StatusCode::OK, &details.etag, &view))
+}
+
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_service_account)
         .service(list_service_accounts)
         .service(get_service_account)
         .service(update_service_account)
-        .service(delete_service_account);
+        .service(delete_service_account)
+        .service(renew_token);
 }

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::auth::secret::Secret;
 use crate::domain::{
-    AccountDetails, ActorRef, CredentialDetails, CredentialKind, GroupRef, Page, ServiceAccount,
-    Status,
+    AccountDetails, ActorRef, CredentialDetails, CredentialKind, GroupRef, LrnKind, Page,
+    ServiceAccount, Status, lrn,
 };
 
 /// A page of a list.
@@ -73,11 +73,23 @@ impl From<&ActorRef> for ActorView {
     }
 }
 
+/// A group an account belongs to: the full group summary of the seed wire format.
 #[derive(Serialize, ToSchema)]
 pub struct GroupRefView {
     pub id: Uuid,
+    #[schema(example = "deployers")]
     pub name: String,
     pub display_name: String,
+    #[schema(example = "lrn:keyhouse::group/deployers")]
+    pub lrn: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+    /// Always 0: keyhouse holds no human users.
+    pub user_count: u64,
+    /// Its members.
+    pub sa_count: u64,
+    pub role_count: u64,
+    pub metadata: BTreeMap<String, String>,
 }
 
 impl From<&GroupRef> for GroupRefView {
@@ -86,6 +98,13 @@ impl From<&GroupRef> for GroupRefView {
             id: group.id,
             name: group.name.to_string(),
             display_name: group.display_name.clone(),
+            lrn: lrn(None, LrnKind::Group, group.name.as_str()),
+            description: group.description.clone(),
+            created_at: group.created_at,
+            user_count: 0,
+            sa_count: group.member_count,
+            role_count: group.role_count,
+            metadata: group.metadata.clone(),
         }
     }
 }
@@ -121,6 +140,16 @@ pub struct ServiceAccountView {
     pub etag: String,
     #[schema(example = "/api/v1/service-accounts/ci-bot")]
     pub self_link: String,
+    /// Its stable resource name.
+    #[schema(example = "lrn:keyhouse::service-account/ci-bot")]
+    pub lrn: String,
+    /// It holds `*`, directly or through a group.
+    pub is_admin: bool,
+    /// The expiry of its unexpired secret that expires last; null when it has none, or
+    /// when that secret never expires.
+    pub token_expires_at: Option<DateTime<Utc>>,
+    /// It has secrets and none is unexpired.
+    pub token_expired: bool,
 }
 
 impl ServiceAccountView {
@@ -146,6 +175,10 @@ impl ServiceAccountView {
             active_credential_count: details.active_credential_count,
             etag: details.etag.as_str().to_owned(),
             self_link: format!("/api/v1/service-accounts/{}", a.name),
+            lrn: lrn(None, LrnKind::ServiceAccount, a.name.as_str()),
+            is_admin: details.is_admin,
+            token_expires_at: details.token_expires_at,
+            token_expired: details.token_expired,
         }
     }
 }
@@ -172,7 +205,8 @@ pub struct CredentialView {
     pub fingerprint: Option<String>,
     pub created_at: DateTime<Utc>,
     pub created_by: ActorView,
-    pub expires_at: DateTime<Utc>,
+    /// Null: it never expires (`credentials.default_lifetime_days = 0`).
+    pub expires_at: Option<DateTime<Utc>>,
     pub expired: bool,
     pub last_used_at: Option<DateTime<Utc>>,
 }

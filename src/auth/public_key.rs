@@ -83,7 +83,7 @@ impl PublicKey {
     }
 
     /// What the store keeps of this key.
-    pub fn to_credential(&self, name: String, expires_at: Timestamp) -> NewCredential {
+    pub fn to_credential(&self, name: String, expires_at: Option<Timestamp>) -> NewCredential {
         NewCredential {
             name,
             expires_at,

@@ -93,7 +93,7 @@ impl Secret {
     }
 
     /// What the store keeps of this secret: its hash and prefix, never the secret.
-    pub fn to_credential(&self, name: String, expires_at: Timestamp) -> NewCredential {
+    pub fn to_credential(&self, name: String, expires_at: Option<Timestamp>) -> NewCredential {
         NewCredential {
             name,
             expires_at,

@@ -83,14 +83,25 @@ impl Config {
         within(
             "credentials.max_lifetime_days",
             c.max_lifetime_days,
-            1,
+            0,
             MAX_LIFETIME_DAYS,
         )?;
-        if !(1..=c.max_lifetime_days).contains(&c.default_lifetime_days) {
+        within(
+            "credentials.default_lifetime_days",
+            c.default_lifetime_days,
+            0,
+            MAX_LIFETIME_DAYS,
+        )?;
+        // 0 is "never" for the default and "no maximum" for the maximum, so a default
+        // of 0 is past every non-zero maximum.
+        let past_max =
+            c.default_lifetime_days == 0 || c.default_lifetime_days > c.max_lifetime_days;
+        if c.max_lifetime_days > 0 && past_max {
             return Err(invalid(
                 "credentials.default_lifetime_days",
                 format!(
-                    "must be from 1 to credentials.max_lifetime_days ({})",
+                    "must be from 1 to credentials.max_lifetime_days ({}); 0 (never expires) \
+                     needs credentials.max_lifetime_days = 0",
                     c.max_lifetime_days
                 ),
             ));

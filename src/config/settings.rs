@@ -97,9 +97,9 @@ impl std::fmt::Debug for BootstrapConfig {
 pub struct CredentialsConfig {
     /// Unexpired credentials allowed per account.
     pub max_active: u32,
-    /// Lifetime of a credential created without `expires_at`.
+    /// Lifetime of a credential created without `expires_at`; 0: it never expires.
     pub default_lifetime_days: u32,
-    /// The furthest `expires_at` a credential may have.
+    /// The furthest `expires_at` a credential may have; 0: no maximum.
     pub max_lifetime_days: u32,
     /// How often last-use times are written, in one batch.
     pub last_used_flush_seconds: u64,

@@ -149,12 +149,7 @@ fn every_number_is_bounded_and_the_error_names_the_setting_and_range() {
         (
             "KEYHOUSE_CREDENTIALS__MAX_LIFETIME_DAYS",
             "36501",
-            "from 1 to 36500",
-        ),
-        (
-            "KEYHOUSE_CREDENTIALS__MAX_LIFETIME_DAYS",
-            "0",
-            "from 1 to 36500",
+            "from 0 to 36500",
         ),
         (
             "KEYHOUSE_CREDENTIALS__DEFAULT_LIFETIME_DAYS",
@@ -212,6 +207,39 @@ fn the_largest_lifetimes_are_accepted() {
     )
     .unwrap();
     assert_eq!(c.credentials.default_lifetime_days, 36500);
+}
+
+/// 0 days is "never expires" for the default and "no maximum" for the maximum; a
+/// default of never, or above a maximum that is set, is refused.
+#[test]
+fn lifetimes_of_zero_mean_never_and_no_maximum() {
+    let c = Config::load(
+        None,
+        env(&[
+            ("KEYHOUSE_CREDENTIALS__MAX_LIFETIME_DAYS", "0"),
+            ("KEYHOUSE_CREDENTIALS__DEFAULT_LIFETIME_DAYS", "0"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.credentials.default_lifetime_days, 0);
+    let c = Config::load(
+        None,
+        env(&[("KEYHOUSE_CREDENTIALS__MAX_LIFETIME_DAYS", "0")]),
+    )
+    .unwrap();
+    assert_eq!(c.credentials.default_lifetime_days, 365);
+    for (max, default) in [("730", "0"), ("30", "31")] {
+        let err = Config::load(
+            None,
+            env(&[
+                ("KEYHOUSE_CREDENTIALS__MAX_LIFETIME_DAYS", max),
+                ("KEYHOUSE_CREDENTIALS__DEFAULT_LIFETIME_DAYS", default),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("credentials.default_lifetime_days"), "{err}");
+    }
 }
 
 #[test]

@@ -240,6 +240,11 @@ pub struct GroupRef {
     pub id: Uuid,
     pub name: Name,
     pub display_name: String,
+    pub description: String,
+    pub metadata: BTreeMap<String, String>,
+    pub created_at: Timestamp,
+    pub member_count: u64,
+    pub role_count: u64,
 }
 
 /// An account with what its read shows beside the record itself.
@@ -250,6 +255,13 @@ pub struct AccountDetails {
     pub groups: Vec<GroupRef>,
     pub active_credential_count: u32,
     pub last_seen_at: Option<Timestamp>,
+    /// Holds `*`, directly or through a group.
+    pub is_admin: bool,
+    /// The expiry of its newest unexpired secret; `None` when there is none or when
+    /// that secret never expires.
+    pub token_expires_at: Option<Timestamp>,
+    /// It has secrets and none is unexpired.
+    pub token_expired: bool,
 }
 
 /// The filters of `GET /api/v1/service-accounts`.

@@ -14,6 +14,7 @@ pub enum Action {
     ServiceAccountDelete,
     ServiceAccountGroupsUpdate,
     ServiceAccountRotateSecret,
+    ServiceAccountRenewToken,
     ServiceAccountRecover,
     CredentialCreate,
     CredentialRevoke,
@@ -39,6 +40,7 @@ impl Action {
             Action::ServiceAccountDelete => "service_account.delete",
             Action::ServiceAccountGroupsUpdate => "service_account.groups.update",
             Action::ServiceAccountRotateSecret => "service_account.rotate_secret",
+            Action::ServiceAccountRenewToken => "service_account.renew_token",
             Action::ServiceAccountRecover => "service_account.recover",
             Action::CredentialCreate => "credential.create",
             Action::CredentialRevoke => "credential.revoke",
@@ -250,7 +252,7 @@ mod tests {
         assert_eq!(json["kind"], "service_account");
         let back: Target = serde_json::from_value(json).unwrap();
         assert_eq!(back, target);
-        let unknown = serde_json::json!({"kind": "project", "id": Uuid::nil(), "name": "p"});
+        let unknown = serde_json::json!({"kind": "planet", "id": Uuid::nil(), "name": "p"});
         assert!(serde_json::from_value::<Target>(unknown).is_err());
     }
 

@@ -48,13 +48,46 @@ pub struct Credential {
     #[serde(with = "chrono::serde::ts_seconds")]
     pub created_at: Timestamp,
     pub created_by: ActorRef,
-    #[serde(with = "chrono::serde::ts_seconds")]
-    pub expires_at: Timestamp,
+    /// `None` never expires (lifetimes of 0 days).
+    #[serde(with = "expiry_seconds")]
+    pub expires_at: Option<Timestamp>,
 }
 
 impl Credential {
     pub fn is_expired(&self, now: Timestamp) -> bool {
-        is_expired(Some(self.expires_at), now)
+        is_expired(self.expires_at, now)
+    }
+}
+
+/// A credential's expiry as unix seconds, [`NEVER_EXPIRES`] for none. The record and the
+/// account's credential index both store it so.
+pub fn expiry_seconds(expires_at: Option<Timestamp>) -> i64 {
+    expires_at.map_or(NEVER_EXPIRES, |at| at.timestamp())
+}
+
+/// The stored expiry of a credential that never expires: later than any timestamp, so
+/// that "unexpired" stays `expiry > now` wherever expiries are compared as numbers.
+pub const NEVER_EXPIRES: i64 = i64::MAX;
+
+/// A credential's expiry is stored as the plain `i64` of unix seconds it always was
+/// (records written before "never" existed decode unchanged), with `i64::MAX` for none.
+/// An `Option` would add a tag byte and change the stored layout.
+mod expiry_seconds {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{NEVER_EXPIRES, Timestamp, expiry_seconds};
+
+    pub fn serialize<S: Serializer>(at: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(expiry_seconds(*at))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        match i64::deserialize(d)? {
+            NEVER_EXPIRES => Ok(None),
+            secs => Timestamp::from_timestamp(secs, 0)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("expiry out of range")),
+        }
     }
 }
 
@@ -62,7 +95,8 @@ impl Credential {
 #[derive(Debug, Clone)]
 pub struct NewCredential {
     pub name: String,
-    pub expires_at: Timestamp,
+    /// `None` never expires.
+    pub expires_at: Option<Timestamp>,
     pub kind: CredentialKind,
 }
 
@@ -109,7 +143,8 @@ impl GracePeriod {
         }
     }
 
-    /// When the grace ends for a rotation at `now`.
+    /// When the grace ends for a rotation at `now`: also the new expiry of a secret that
+    /// never expired.
     pub fn ends(self, now: Timestamp) -> Timestamp {
         now + self.0
     }
@@ -129,5 +164,53 @@ mod tests {
             let err = GracePeriod::from_seconds(Some(bad)).unwrap_err();
             assert!(err.to_string().contains("grace_period_seconds"), "{err}");
         }
+    }
+
+    fn stored_with(expires_at: Option<Timestamp>) -> Credential {
+        Credential {
+            id: Uuid::nil(),
+            account_id: Uuid::nil(),
+            kind: CredentialKind::Secret {
+                prefix: "kh_abcde".to_owned(),
+                hash: [7; 32],
+            },
+            name: "s".to_owned(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            created_by: ActorRef {
+                id: None,
+                name: "keyhouse".to_owned(),
+            },
+            expires_at,
+        }
+    }
+
+    /// The expiry keeps the layout of the plain `ts_seconds` field it replaced, so
+    /// records written before decode as they are; "never" is `i64::MAX`.
+    #[test]
+    fn an_expiry_is_stored_as_before_and_never_as_the_largest_number() {
+        #[derive(Serialize)]
+        struct Before {
+            #[serde(with = "chrono::serde::ts_seconds")]
+            at: Timestamp,
+        }
+        #[derive(Serialize, Deserialize)]
+        struct After {
+            #[serde(with = "expiry_seconds")]
+            at: Option<Timestamp>,
+        }
+        let config = bincode::config::standard();
+        let at = chrono::DateTime::UNIX_EPOCH + Duration::days(20_000);
+        let before = bincode::serde::encode_to_vec(Before { at }, config).unwrap();
+        let after = bincode::serde::encode_to_vec(After { at: Some(at) }, config).unwrap();
+        assert_eq!(before, after);
+        let (read, _): (After, _) = bincode::serde::decode_from_slice(&before, config).unwrap();
+        assert_eq!(read.at, Some(at));
+        let never = bincode::serde::encode_to_vec(After { at: None }, config).unwrap();
+        let (read, _): (After, _) = bincode::serde::decode_from_slice(&never, config).unwrap();
+        assert_eq!(read.at, None);
+        assert_eq!(expiry_seconds(None), i64::MAX);
+        let never = stored_with(None);
+        assert!(!never.is_expired(chrono::DateTime::<chrono::Utc>::MAX_UTC));
+        assert!(stored_with(Some(at)).is_expired(at));
     }
 }

@@ -40,21 +40,29 @@ pub fn account_expiry(
     }
 }
 
-/// A credential's expiry: the requested one, or now plus the default lifetime; never
-/// past the maximum lifetime.
+/// The end of a credential lifetime of `days` from `now`; 0 days is no end (the
+/// `credentials.*_lifetime_days` settings use 0 for "never" and "no maximum").
+pub fn lifetime_end(now: Timestamp, days: u32) -> Option<Timestamp> {
+    (days > 0).then(|| now + Duration::days(i64::from(days)))
+}
+
+/// A credential's expiry: the requested one, or now plus the default lifetime (none when
+/// that is 0); never past the maximum lifetime (none when that is 0). `None` never
+/// expires.
 pub fn credential_expiry(
     field: &str,
     requested: Option<Timestamp>,
     now: Timestamp,
     default_days: u32,
     max_days: u32,
-) -> Result<Timestamp, Error> {
-    let latest = now + Duration::days(i64::from(max_days));
+) -> Result<Option<Timestamp>, Error> {
     let at = match requested {
-        None => now + Duration::days(i64::from(default_days)),
-        Some(at) => future(field, at, now)?,
+        None => lifetime_end(now, default_days),
+        Some(at) => Some(future(field, at, now)?),
     };
-    if at > latest {
+    if let Some(latest) = lifetime_end(now, max_days)
+        && at.is_none_or(|at| at > latest)
+    {
         return Err(Error::invalid(
             field,
             format!("may be at most {max_days} days ahead"),
@@ -101,13 +109,34 @@ mod tests {
     fn credential_expiry_rules() {
         let now = t0();
         let default = credential_expiry("expires_at", None, now, 365, 730).unwrap();
-        assert_eq!(default, now + Duration::days(365));
+        assert_eq!(default, Some(now + Duration::days(365)));
         let max = now + Duration::days(730);
         assert_eq!(
             credential_expiry("e", Some(max), now, 365, 730).unwrap(),
-            max
+            Some(max)
         );
         assert!(credential_expiry("e", Some(max + Duration::seconds(1)), now, 365, 730).is_err());
         assert!(credential_expiry("e", Some(now - Duration::days(1)), now, 365, 730).is_err());
+    }
+
+    #[test]
+    fn lifetime_zero_is_never_and_no_maximum() {
+        let now = t0();
+        assert_eq!(lifetime_end(now, 0), None);
+        assert_eq!(credential_expiry("e", None, now, 0, 0).unwrap(), None);
+        let far = now + Duration::days(100_000);
+        assert_eq!(
+            credential_expiry("e", Some(far), now, 0, 0).unwrap(),
+            Some(far)
+        );
+        assert_eq!(
+            credential_expiry("e", None, now, 30, 0).unwrap(),
+            Some(now + Duration::days(30))
+        );
+        let err = credential_expiry("e", None, now, 0, 730).unwrap_err();
+        assert!(
+            err.to_string().contains("730"),
+            "never is past a maximum: {err}"
+        );
     }
 }

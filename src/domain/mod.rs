@@ -11,6 +11,7 @@ mod expiry;
 mod fields;
 mod group;
 mod kind;
+mod lrn;
 mod membership;
 mod name;
 mod oauth_scope;
@@ -31,12 +32,14 @@ pub use audit::{Action, AuditEvent, AuditFilter, Change, Target, audit_key};
 pub use authority::Authority;
 pub use creation::Created;
 pub use credential::{
-    Credential, CredentialDetails, CredentialKind, GracePeriod, KeyAlgorithm, NewCredential,
+    Credential, CredentialDetails, CredentialKind, GracePeriod, KeyAlgorithm, NEVER_EXPIRES,
+    NewCredential, expiry_seconds,
 };
 pub use etag::{Etag, IfMatch, check_if_match};
-pub use expiry::{account_expiry, credential_expiry, is_expired};
+pub use expiry::{account_expiry, credential_expiry, is_expired, lifetime_end};
 pub use fields::{credential_name, description, display_name, external_id, metadata};
 pub use group::{Group, GroupDetails, GroupPatch, NewGroup};
+pub use lrn::{LrnKind, lrn};
 pub use membership::{MembershipChange, MembershipPlan};
 pub use name::Name;
 pub use oauth_scope::{ScopeRefusal, grant_scope, narrow};

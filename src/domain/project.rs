@@ -27,14 +27,15 @@ pub struct CredentialLimits {
 
 impl CredentialPolicy {
     /// Checks each limit against the server's: never looser (400 naming the field), and
-    /// a default lifetime within the maximum in force.
+    /// a default lifetime within the maximum in force. A server setting of 0 (no
+    /// maximum, or never expiring) bounds nothing; a policy sets limits of 1 or more.
     pub fn check(self, server: &CredentialLimits) -> Result<CredentialPolicy, Error> {
         let field = |name: &str| format!("credential_policy.{name}");
         let within = |name: &str, value: Option<u32>, most: u32| match value {
-            Some(0) => Err(Error::invalid(&field(name), "must be at least 1")),
-            Some(v) if v > most => Err(Error::invalid(
-                &field(name),
-                &format!("must be at most the server's setting, {most}"),
+            Some(0) => Err(Error::invalid(field(name), "must be at least 1")),
+            Some(v) if most != 0 && v > most => Err(Error::invalid(
+                field(name),
+                format!("must be at most the server's setting, {most}"),
             )),
             _ => Ok(()),
         };
@@ -50,13 +51,14 @@ impl CredentialPolicy {
             self.default_lifetime_days,
             max_lifetime,
         )?;
-        if self.default_lifetime_days.is_none() && server.default_lifetime_days > max_lifetime {
+        let inherited = server.default_lifetime_days;
+        if self.default_lifetime_days.is_none()
+            && max_lifetime != 0
+            && (inherited == 0 || inherited > max_lifetime)
+        {
             return Err(Error::invalid(
-                &field("default_lifetime_days"),
-                &format!(
-                    "must be set: the server's default, {}, passes max_lifetime_days",
-                    server.default_lifetime_days
-                ),
+                field("default_lifetime_days"),
+                "must be set: the server's default lies beyond this max_lifetime_days",
             ));
         }
         Ok(self)

@@ -49,8 +49,8 @@ pub(super) fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, 
         Some(secret) => secret.clone(),
         None => Secret::generate()?,
     };
-    let lifetime = chrono::Duration::days(i64::from(config.credentials.default_lifetime_days));
-    let admin = secret.to_credential("bootstrap".to_owned(), now + lifetime);
+    let expires_at = crate::domain::lifetime_end(now, config.credentials.default_lifetime_days);
+    let admin = secret.to_credential("bootstrap".to_owned(), expires_at);
     if store.initialize(now, admin)? {
         log::info!(
             "initialized a new database at {}",

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use redb::WriteTransaction;
 use uuid::Uuid;
 
+use super::details::account_details;
 use crate::domain::{
-    Action, Change, Created, Credential, CredentialDetails, GracePeriod, Kind, Name, NewCredential,
-    Page, PageRequest, Scope, ServiceAccount, Target, Timestamp,
+    AccountDetails, Action, Change, Created, Credential, CredentialDetails, GracePeriod, Kind,
+    Name, NewCredential, Page, PageRequest, Scope, ServiceAccount, Target, Timestamp,
 };
 use crate::error::Error;
 use crate::store::reader::Reader;
@@ -100,8 +101,9 @@ impl Store {
             let until = grace.ends(ctx.now);
             let mut expiring = Vec::new();
             for mut old in credentials::all_of(tx, account.id)? {
-                if old.kind.is_secret() && !old.is_expired(ctx.now) && old.expires_at > until {
-                    old.expires_at = until;
+                let later = old.expires_at.is_none_or(|at| at > until);
+                if old.kind.is_secret() && !old.is_expired(ctx.now) && later {
+                    old.expires_at = Some(until);
                     credentials::put(tx, &old)?;
                     expiring.push(old.id);
                 }
@@ -113,6 +115,37 @@ impl Store {
             let target = Target::of_credential(&credential);
             audit::append(tx, ctx, Action::ServiceAccountRotateSecret, target, changes)?;
             details(tx, credential)
+        })
+    }
+
+    /// The seed wire format's `renew-token`: in one transaction every secret of the
+    /// account is revoked and `new` issued; public keys stay. Never refused by the
+    /// credential limit. One audit event names the revoked credentials. Answers the
+    /// account as it reads now, and the new secret.
+    pub fn renew_token(
+        &self,
+        ctx: &WriteContext,
+        scope: &Scope,
+        name: &Name,
+        new: NewCredential,
+    ) -> Result<(AccountDetails, Credential), Error> {
+        self.write(|tx| {
+            let (account, etag) = accounts::get_by_name(tx, scope, name)?;
+            require_may_act_on(tx, ctx, &account)?;
+            let mut revoked = Vec::new();
+            for old in credentials::all_of(tx, account.id)? {
+                if old.kind.is_secret() {
+                    credentials::remove(tx, &old)?;
+                    revoked.push(old.id);
+                }
+            }
+            let credential = credentials::issue(tx, ctx, account.id, new)?;
+            let mut changes = credential.creation_changes();
+            changes.push(Change::set("new_secret", &credential.id));
+            changes.push(Change::set("revoked_credentials", &revoked));
+            let target = Target::of_account(&account);
+            audit::append(tx, ctx, Action::ServiceAccountRenewToken, target, changes)?;
+            Ok((account_details(tx, account, etag, ctx.now)?, credential))
         })
     }
 

@@ -3,6 +3,7 @@
 
 use crate::domain::{AccountDetails, Etag, GroupRef, ServiceAccount, Timestamp};
 use crate::error::Error;
+use crate::store::principals;
 use crate::store::reader::Reader;
 use crate::store::rows::{accounts, credentials, memberships};
 
@@ -12,17 +13,32 @@ pub(super) fn account_details(
     etag: Etag,
     now: Timestamp,
 ) -> Result<AccountDetails, Error> {
+    let groups = memberships::groups_of(tx, &account)?;
+    let held = account
+        .roles
+        .iter()
+        .chain(groups.values().flat_map(|g| &g.roles));
+    let is_admin = principals::permissions_of(tx, held)?.holds_all();
+    let (token_expires_at, token_expired) = credentials::token_status(tx, account.id, now)?;
     Ok(AccountDetails {
         active_credential_count: credentials::count_active(tx, account.id, now)?,
-        groups: memberships::groups_of(tx, &account)?
+        groups: groups
             .into_values()
             .map(|g| GroupRef {
                 id: g.id,
+                role_count: g.roles.len() as u64,
                 name: g.name,
                 display_name: g.display_name,
+                description: g.description,
+                metadata: g.metadata,
+                created_at: g.created_at,
+                member_count: g.member_count,
             })
             .collect(),
         last_seen_at: accounts::last_seen(tx, account.id)?,
+        is_admin,
+        token_expires_at,
+        token_expired,
         account,
         etag,
     })

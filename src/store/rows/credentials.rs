@@ -5,7 +5,7 @@
 use redb::{ReadableTable, Table, WriteTransaction};
 use uuid::Uuid;
 
-use crate::domain::{Credential, CredentialKind, NewCredential, Timestamp};
+use crate::domain::{Credential, CredentialKind, NewCredential, Timestamp, expiry_seconds};
 use crate::error::Error;
 use crate::store::reader::{self, Reader};
 use crate::store::{WriteContext, codec, tables};
@@ -36,7 +36,7 @@ pub(in crate::store) fn put(tx: &WriteTransaction, credential: &Credential) -> R
         .insert(id, codec::encode(credential)?.as_slice())?;
     tx.open_table(tables::ACCOUNT_CREDENTIALS)?.insert(
         (credential.account_id.as_u128(), id),
-        credential.expires_at.timestamp(),
+        expiry_seconds(credential.expires_at),
     )?;
     Ok(())
 }
@@ -101,15 +101,52 @@ pub(in crate::store) fn all_of(
     Ok(found)
 }
 
-/// The expiries of an account's credentials, in unix seconds.
+/// The expiries of an account's credentials, in unix seconds (`NEVER_EXPIRES` for
+/// none): the index alone, no record decoded.
 fn expiries(tx: &impl Reader, account_id: Uuid) -> Result<Vec<i64>, Error> {
+    Ok(indexed(tx, account_id)?
+        .into_iter()
+        .map(|(_, at)| at)
+        .collect())
+}
+
+/// An account's credentials as its index lists them: (credential id, expiry).
+fn indexed(tx: &impl Reader, account_id: Uuid) -> Result<Vec<(Uuid, i64)>, Error> {
     let table = tx.table(tables::ACCOUNT_CREDENTIALS)?;
     let id = account_id.as_u128();
     let mut found = Vec::new();
     for entry in table.range((id, 0)..=(id, u128::MAX))? {
-        found.push(entry?.1.value());
+        let (key, at) = entry?;
+        found.push((Uuid::from_u128(key.value().1), at.value()));
     }
     Ok(found)
+}
+
+/// What the seed wire format calls the account's token: the expiry of its unexpired
+/// secret that expires last (`None` when it has none, or when that one never expires),
+/// and whether it has secrets but none unexpired. The index is walked latest expiry
+/// first and records are decoded only until the first secret, which is usually the
+/// first entry: public keys are the only ones skipped.
+pub(in crate::store) fn token_status(
+    tx: &impl Reader,
+    account_id: Uuid,
+    now: Timestamp,
+) -> Result<(Option<Timestamp>, bool), Error> {
+    let mut entries = indexed(tx, account_id)?;
+    entries.sort_by_key(|&(_, at)| std::cmp::Reverse(at));
+    for (id, at) in entries {
+        let credential =
+            get(tx, id)?.ok_or_else(|| Error::internal("an account lists a missing credential"))?;
+        if credential.kind.is_secret() {
+            let status = if at > now.timestamp() {
+                (credential.expires_at, false)
+            } else {
+                (None, true)
+            };
+            return Ok(status);
+        }
+    }
+    Ok((None, false))
 }
 
 /// The earliest expiry of an account's credentials still ahead of `now`.

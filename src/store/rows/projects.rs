@@ -55,11 +55,14 @@ pub(in crate::store) fn remove(tx: &WriteTransaction, project: &Project) -> Resu
     Ok(())
 }
 
+/// A project as a list walks it: its name (the key), the record and its etag.
+type Listed = (String, (Project, Etag));
+
 /// Every project in name order from just after `after`, with its etag.
 pub(in crate::store) fn in_name_order<'t, T: ReadableTable<&'static str, &'static [u8]>>(
     table: &'t T,
     after: Option<&str>,
-) -> Result<impl Iterator<Item = Result<(String, (Project, Etag)), Error>> + use<'t, T>, Error> {
+) -> Result<impl Iterator<Item = Result<Listed, Error>> + use<'t, T>, Error> {
     let start = match after {
         Some(after) => Bound::Excluded(after),
         None => Bound::Unbounded,
