@@ -20,20 +20,14 @@ fn documented(doc: &Value) -> BTreeSet<(String, String)> {
     ops
 }
 
-/// Routes of the contract that open issues build, not this release: each must be absent
-/// from the document (a test checks it), so the list shrinks as they land.
-const NOT_YET_BUILT: [(&str, &str); 1] = [
-    ("POST", "/api/v1/projects"), // projects
-];
-
 /// `METHOD /path` pairs named in the contract, e.g. `GET|PATCH|DELETE /api/v1/roles/{name}`,
-/// except in sections marked planned and in sections of routes not yet built.
+/// except in sections marked planned.
 fn contract_routes() -> Option<BTreeSet<(String, String)>> {
     let text =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/API.md")).ok()?;
     let built = text.split("\n## ").filter(|section| {
         let heading = section.lines().next().unwrap_or_default();
-        !heading.contains("(planned") && heading != "Projects"
+        !heading.contains("(planned")
     });
     let mut routes = BTreeSet::new();
     for span in built.flat_map(|section| section.split('`').skip(1).step_by(2)) {
@@ -91,14 +85,7 @@ fn every_contract_route_is_documented() {
     let missing: Vec<_> = contract
         .iter()
         .filter(|route| !ops.contains(route))
-        .filter(|(m, p)| !NOT_YET_BUILT.contains(&(m.as_str(), p.as_str())))
         .collect();
-    for (method, path) in NOT_YET_BUILT {
-        assert!(
-            !ops.contains(&(method.to_owned(), path.to_owned())),
-            "{method} {path} is built now: take it off NOT_YET_BUILT"
-        );
-    }
     assert!(
         missing.is_empty(),
         "not in the OpenAPI document: {missing:?}"

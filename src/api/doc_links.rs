@@ -22,7 +22,12 @@ const CREDENTIAL: &[(&str, &str)] = &[("name", "$request.path.name"), ("id", "$r
 
 /// Every create of `/api/v1` whose object has a path (a signing key has none: it is
 /// published in the JWKS); `tests/openapi.rs` checks the links of each.
-const CREATES: [Create; 5] = [
+const CREATES: [Create; 6] = [
+    Create {
+        path: "/api/v1/projects",
+        object: "/api/v1/projects/{project}",
+        parameters: &[("project", "$response.body#/name")],
+    },
     Create {
         path: "/api/v1/service-accounts",
         object: "/api/v1/service-accounts/{name}",

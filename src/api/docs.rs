@@ -36,6 +36,7 @@ const BEARER: &str = "bearer";
         (name = "groups", description = "Sets of service accounts that share roles."),
         (name = "roles", description = "Named sets of permissions; three are built in."),
         (name = "audit", description = "Every change, as it was made."),
+        (name = "projects", description = "Scopes of their own for teams' accounts, groups and roles."),
         (name = "admin", description = "Backups."),
         (name = "me", description = "The caller itself."),
         (name = "oauth2", description = "Client-credentials access tokens, introspection, revocation and discovery."),

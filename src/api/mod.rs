@@ -17,6 +17,7 @@ mod metrics;
 mod oauth2;
 mod params;
 mod probes;
+mod projects;
 mod respond;
 mod roles;
 mod service_accounts;
@@ -44,6 +45,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         audit::configure(v1);
         signing_keys::configure(v1);
         admin::configure(v1);
+        projects::configure(v1);
     }));
     probes::configure(cfg);
     metrics::configure(cfg);

@@ -171,3 +171,109 @@ fn ids_in(
         .map(|entry| entry.map(|(_, id)| id))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+    use crate::auth::secret::Secret;
+    use crate::domain::{CredentialPolicy, NewAccount, NewGroup, NewRole};
+
+    fn name(n: &str) -> Name {
+        Name::parse("name", n).unwrap()
+    }
+
+    fn account(n: &str, groups: &[&str]) -> NewAccount {
+        NewAccount {
+            name: name(n),
+            display_name: None,
+            description: String::new(),
+            metadata: BTreeMap::new(),
+            roles: BTreeSet::new(),
+            groups: groups.iter().map(|g| name(g)).collect(),
+            expires_at: None,
+            external_id: None,
+        }
+    }
+
+    #[test]
+    fn a_forced_delete_removes_everything_in_the_project_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("k.redb")).unwrap();
+        let now = crate::clock::now();
+        let ctx = WriteContext::system(now, "test");
+        store
+            .create_project(
+                &ctx,
+                NewProject {
+                    name: name("p"),
+                    display_name: None,
+                    description: String::new(),
+                    metadata: BTreeMap::new(),
+                    credential_policy: CredentialPolicy::default(),
+                },
+            )
+            .unwrap();
+        let scope = Scope::Project(name("p"));
+        let group = NewGroup {
+            name: name("team"),
+            display_name: None,
+            description: String::new(),
+            metadata: BTreeMap::new(),
+            roles: BTreeSet::new(),
+        };
+        store.create_group(&ctx, &scope, group.clone()).unwrap();
+        store.create_group(&ctx, &Scope::Root, group).unwrap();
+        let role = NewRole {
+            name: name("deployer"),
+            description: String::new(),
+            permissions: BTreeSet::from(["deploy:run".to_owned()]),
+        };
+        store.create_role(&ctx, &scope, role).unwrap();
+        let secret = Secret::generate().unwrap();
+        let credential =
+            secret.to_credential("s".to_owned(), Some(now + chrono::Duration::days(1)));
+        store
+            .create_service_account(&ctx, &scope, account("ci", &["team"]), Some(credential))
+            .unwrap();
+        store
+            .create_service_account(&ctx, &Scope::Root, account("ci", &["team"]), None)
+            .unwrap();
+        assert!(store.authenticate_secret(&secret.hash(), now).is_ok());
+        let counts = store.get_project(&name("p")).unwrap().counts;
+        assert_eq!(
+            (counts.service_accounts, counts.groups, counts.roles),
+            (1, 1, 1)
+        );
+
+        let refused = store.delete_project(&ctx, &name("p"), None, false);
+        assert!(
+            matches!(refused, Err(Error::FailedPrecondition(_))),
+            "{refused:?}"
+        );
+        store.delete_project(&ctx, &name("p"), None, true).unwrap();
+
+        assert!(matches!(
+            store.get_project(&name("p")),
+            Err(Error::NotFound { .. })
+        ));
+        assert!(store.get_service_account(&scope, &name("ci"), now).is_err());
+        assert!(store.get_group(&scope, &name("team")).is_err());
+        assert!(store.get_role(&scope, &name("deployer")).is_err());
+        assert!(store.authenticate_secret(&secret.hash(), now).is_err());
+        // The root's objects of the same names are untouched.
+        let root_ci = store
+            .get_service_account(&Scope::Root, &name("ci"), now)
+            .unwrap();
+        assert_eq!(root_ci.groups.len(), 1);
+        assert_eq!(
+            store
+                .get_group(&Scope::Root, &name("team"))
+                .unwrap()
+                .group
+                .member_count,
+            1
+        );
+    }
+}
