@@ -1,6 +1,8 @@
 //! What the audit event of a creation records, for every kind of object, in one place:
 //! the fields the creation set, never a secret.
 
+use std::collections::BTreeMap;
+
 use super::{Change, Credential, CredentialKind, Group, Project, Role, ServiceAccount};
 
 /// An object whose creation is audited.
@@ -52,15 +54,26 @@ impl Created for Credential {
     }
 }
 
+/// What a creation of a named object with a display name, description and metadata set:
+/// the display name always, the others when not empty.
+fn described(
+    display_name: &str,
+    description: &str,
+    metadata: &BTreeMap<String, String>,
+) -> Vec<Change> {
+    let mut changes = vec![Change::set("display_name", &display_name)];
+    if !description.is_empty() {
+        changes.push(Change::set("description", &description));
+    }
+    if !metadata.is_empty() {
+        changes.push(Change::set("metadata", metadata));
+    }
+    changes
+}
+
 impl Created for Project {
     fn creation_changes(&self) -> Vec<Change> {
-        let mut changes = vec![Change::set("display_name", &self.display_name)];
-        if !self.description.is_empty() {
-            changes.push(Change::set("description", &self.description));
-        }
-        if !self.metadata.is_empty() {
-            changes.push(Change::set("metadata", &self.metadata));
-        }
+        let mut changes = described(&self.display_name, &self.description, &self.metadata);
         if self.credential_policy != Default::default() {
             changes.push(Change::set("credential_policy", &self.credential_policy));
         }
@@ -70,13 +83,7 @@ impl Created for Project {
 
 impl Created for Group {
     fn creation_changes(&self) -> Vec<Change> {
-        let mut changes = vec![Change::set("display_name", &self.display_name)];
-        if !self.description.is_empty() {
-            changes.push(Change::set("description", &self.description));
-        }
-        if !self.metadata.is_empty() {
-            changes.push(Change::set("metadata", &self.metadata));
-        }
+        let mut changes = described(&self.display_name, &self.description, &self.metadata);
         if !self.roles.is_empty() {
             changes.push(Change::set("roles", &self.roles));
         }
