@@ -28,7 +28,9 @@ export async function renderAccount(main, name) {
       fact('Client id', h('code', {}, a.client_id)),
       fact('Id', h('code', {}, a.id)),
       fact('Roles', a.roles.join(', ') || '—'),
-      fact('Groups', a.groups.length ? a.groups.map((g) => g.name).join(', ') : '—'),
+      fact('Groups', a.groups.length
+        ? a.groups.map((g, i) => [i ? ', ' : '', can('groups:read') ? h('a', { href: `#/groups/${seg(g.name)}` }, g.name) : g.name])
+        : '—'),
       fact('Expires', when(a.expires_at)),
       fact('Created', `${when(a.created_at)} by ${a.created_by?.name || '—'}`),
       fact('Updated', when(a.updated_at)),
@@ -37,7 +39,7 @@ export async function renderAccount(main, name) {
     write ? statusSwitch(a, status, reload) : null,
     write ? editForm(a, reload) : null,
     can('groups:write') ? groupsForm(a, reload) : null,
-    write ? deleteButton(a, status) : null,
+    write ? deleteButton(a, status, reload) : null,
     can('credentials:read') ? h('section', { id: 'credentials', 'aria-labelledby': 'cred-h' }) : null);
   if (can('credentials:read')) await renderCredentials(main.querySelector('#credentials'), a);
 }
@@ -130,7 +132,7 @@ function groupsForm(a, reload) {
   return form;
 }
 
-function deleteButton(a, slot) {
+function deleteButton(a, slot, reload) {
   return h('p', {}, h('button', {
     type: 'button',
     class: 'danger',
@@ -139,7 +141,7 @@ function deleteButton(a, slot) {
       const done = await attempt(slot, async () => {
         await api('DELETE', `/service-accounts/${seg(a.name)}`, { etag: a.etag });
         return true;
-      });
+      }, reload);
       if (done) go('/accounts');
     },
   }, 'Delete account'));

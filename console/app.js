@@ -6,14 +6,25 @@ import { account, can, signOut } from './session.js';
 import { renderSignIn } from './signin.js';
 import { renderAccounts } from './accounts.js';
 import { renderAccount } from './account.js';
+import { renderGroup, renderGroups } from './groups.js';
+import { renderRole, renderRoles } from './roles.js';
+import { renderAudit } from './audit.js';
 
 const sections = [
   { path: '/accounts', label: 'Service accounts', permission: 'service_accounts:read' },
+  { path: '/groups', label: 'Groups', permission: 'groups:read' },
+  { path: '/roles', label: 'Roles', permission: 'roles:read' },
+  { path: '/audit', label: 'Audit trail', permission: 'audit:read' },
 ];
 
 const routes = [
   { pattern: /^\/accounts$/, view: renderAccounts },
   { pattern: /^\/accounts\/([^/?]+)$/, view: renderAccount },
+  { pattern: /^\/groups$/, view: renderGroups },
+  { pattern: /^\/groups\/([^/?]+)$/, view: renderGroup },
+  { pattern: /^\/roles$/, view: renderRoles },
+  { pattern: /^\/roles\/([^/?]+)$/, view: renderRole },
+  { pattern: /^\/audit$/, view: renderAudit },
 ];
 
 const main = () => document.getElementById('main');

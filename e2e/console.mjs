@@ -126,8 +126,8 @@ async function shot(target, name) {
 // Presses Tab until the focused element matches `selector` (at most 80 presses).
 async function tabTo(page, selector) {
   for (let i = 0; i < 80; i++) {
-    await page.keyboard.press('Tab');
     if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return;
+    await page.keyboard.press('Tab');
   }
   fail(`Tab never reached ${selector}`);
 }
@@ -369,6 +369,10 @@ async function run(context, page, watch) {
     await signIn(other, secret);
     await other.getByRole('heading', { name: 'Service accounts' }).waitFor();
     expect(await other.getByText('New service account').count() === 0, 'a viewer is offered account creation');
+    expect(await other.getByRole('link', { name: 'Audit trail' }).count() === 0, 'a viewer is offered the audit trail');
+    await other.getByRole('link', { name: 'Roles' }).click();
+    await other.getByRole('link', { name: 'operator' }).waitFor();
+    expect(await other.getByText('New role').count() === 0, 'a viewer is offered role creation');
     await other.goto(`${KH_URL}/ui/#/accounts/e2e-bot`);
     await other.getByRole('heading', { name: 'Credentials' }).waitFor();
     for (const name of ['Disable account', 'Save changes', 'Delete account', 'Create secret', 'Rotate']) {
@@ -429,6 +433,99 @@ async function run(context, page, watch) {
     await page.getByText(`Showing 1–50 of ${SEED + 2}`).waitFor();
     await axeCheck(page, 'service-account list');
     await shot(page, 'accounts');
+  });
+
+  await check('groups: create, membership add/remove/set with the answer shown, all or nothing, keyboard only', async () => {
+    await page.getByRole('link', { name: 'Groups' }).click();
+    await page.getByRole('heading', { name: 'Groups' }).waitFor();
+    await page.getByText('New group').click();
+    await page.getByLabel('Name', { exact: true }).fill('e2e-deployers');
+    await page.getByLabel('Roles').fill('viewer');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('heading', { name: /e2e-deployers/ }).waitFor();
+    const form = page.getByRole('form', { name: 'Change members' });
+    const answer = form.getByRole('status');
+    await form.getByLabel('Add').fill('load-00001, load-00002');
+    await form.getByRole('button', { name: 'Apply membership change' }).click();
+    await answer.filter({ hasText: 'now has 2 members: load-00001, load-00002.' }).waitFor();
+    // Keyboard only: add one and remove one in the same change.
+    await tabTo(page, 'input[name=add]');
+    await page.keyboard.type('load-00003');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('load-00001');
+    await page.keyboard.press('Enter');
+    await answer.filter({ hasText: 'now has 2 members: load-00002, load-00003.' }).waitFor();
+    await page.getByRole('cell', { name: 'load-00003' }).waitFor();
+    // One unknown name: 404 naming it, and nothing changes.
+    await form.getByLabel('Add').fill('load-00004, nobody-here');
+    await form.getByRole('button', { name: 'Apply membership change' }).click();
+    await form.getByRole('alert').filter({ hasText: 'nobody-here' }).waitFor();
+    let members = await ok('GET', '/groups/e2e-deployers/members');
+    expect(members.items.map((a) => a.name).join() === 'load-00002,load-00003', `after the refused change: ${JSON.stringify(members.items)}`);
+    await form.getByLabel('Add').fill('');
+    await form.getByLabel('Or set exactly').fill('load-00004');
+    await form.getByRole('button', { name: 'Apply membership change' }).click();
+    await answer.filter({ hasText: 'now has 1 member: load-00004.' }).waitFor();
+    members = await ok('GET', '/groups/e2e-deployers/members');
+    expect(members.items.map((a) => a.name).join() === 'load-00004', 'set');
+    const account = await ok('GET', '/service-accounts/load-00004');
+    expect(account.groups.map((g) => g.name).join() === 'e2e-deployers', 'the account side');
+    await axeCheck(page, 'group page');
+    await shot(page, 'group');
+    await page.getByRole('button', { name: 'Delete group' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete e2e-deployers' }).click();
+    await page.getByRole('heading', { name: 'Groups' }).waitFor();
+    expect((await call('GET', '/groups/e2e-deployers')).status === 404, 'the group is gone');
+    await axeCheck(page, 'group list');
+  });
+
+  await check('roles: built-in ones read only, a custom role\'s permissions edited', async () => {
+    await page.getByRole('link', { name: 'Roles' }).click();
+    await page.getByRole('link', { name: 'viewer' }).click();
+    await page.getByText('built-in, read only').waitFor();
+    expect(await page.getByRole('button', { name: 'Save changes' }).count() === 0, 'a built-in role is editable');
+    await page.getByRole('link', { name: '← Roles' }).click();
+    await page.getByText('New role').click();
+    await page.getByLabel('Name', { exact: true }).fill('e2e-reader');
+    await page.getByRole('checkbox', { name: 'audit:read' }).check();
+    await page.getByLabel('Other permissions').fill('billing:view');
+    await page.getByRole('button', { name: 'Create role' }).click();
+    await page.getByRole('heading', { name: 'e2e-reader' }).waitFor();
+    let role = await ok('GET', '/roles/e2e-reader');
+    expect(role.permissions.join() === 'audit:read,billing:view', `created: ${role.permissions}`);
+    await page.getByRole('checkbox', { name: 'audit:read' }).uncheck();
+    await page.getByRole('checkbox', { name: 'groups:read' }).check();
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('code.perm', { hasText: 'groups:read' }).waitFor();
+    role = await ok('GET', '/roles/e2e-reader');
+    expect(role.permissions.join() === 'billing:view,groups:read', `edited: ${role.permissions}`);
+    await axeCheck(page, 'role page');
+    await shot(page, 'role');
+    await page.getByRole('button', { name: 'Delete role' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete e2e-reader' }).click();
+    await page.getByRole('heading', { name: 'Roles' }).waitFor();
+    await axeCheck(page, 'role list');
+    expect((await call('GET', '/roles/e2e-reader')).status === 404, 'the role is gone');
+  });
+
+  await check('audit trail: filtered by target, action and time, paged, changes as from and to', async () => {
+    await page.getByRole('link', { name: 'Audit trail' }).click();
+    await page.getByText(/Showing 1–50 of \d+/).waitFor();
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText(/Showing 51–100 of/).waitFor();
+    await page.getByLabel('Target').fill('e2e-bot');
+    await page.getByLabel('Action').fill('service_account.update');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const edit = page.getByRole('row').filter({ hasText: 'E2E bot, edited' }).first();
+    await edit.waitFor();
+    const change = edit.getByRole('row').filter({ hasText: 'display_name' });
+    expect((await change.innerText()).replace(/\s+/g, ' ').includes('display_name E2E bot E2E bot, edited'), `from/to: ${await change.innerText()}`);
+    expect(page.url().includes('target=e2e-bot'), 'the filters are in the address');
+    await axeCheck(page, 'audit trail');
+    await shot(page, 'audit');
+    await page.getByLabel('Since').fill('2100-01-01T00:00');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('Showing 0 of 0').waitFor();
   });
 
   await check('sign out forgets the secret', async () => {

@@ -50,6 +50,10 @@ const ASSETS: &[Asset] = &[
     asset!("accounts.js", JS),
     asset!("account.js", JS),
     asset!("credentials.js", JS),
+    asset!("pager.js", JS),
+    asset!("groups.js", JS),
+    asset!("roles.js", JS),
+    asset!("audit.js", JS),
 ];
 
 fn find(path: &str) -> Option<&'static Asset> {
