@@ -59,16 +59,20 @@ function home() {
   return first ? first.path : '/nothing';
 }
 
+// Each view draws into a fresh element: a view still waiting for the API when the
+// address changes draws into an element no longer on the page, never over the next.
 async function route() {
   renderHeader();
+  const view = h('div', {});
+  mount(main(), view);
   if (!account()) {
     const msg = notice;
     notice = null;
-    renderSignIn(main(), () => {
+    renderSignIn(view, () => {
       location.hash = `#${home()}`;
       route();
     });
-    if (msg) main().prepend(h('p', { class: 'notice', role: 'status' }, msg));
+    if (msg) view.prepend(h('p', { class: 'notice', role: 'status' }, msg));
     return;
   }
   const path = location.hash.slice(1).split('?')[0] || home();
@@ -76,11 +80,11 @@ async function route() {
     const m = path.match(r.pattern);
     if (m) {
       const params = m.slice(1).map(decodeURIComponent);
-      await r.view(main(), ...params);
+      await r.view(view, ...params);
       return;
     }
   }
-  mount(main(), h('h1', {}, 'Nothing to show'),
+  mount(view, h('h1', {}, 'Nothing to show'),
     h('p', {}, 'This account may not read any section of the console.'));
 }
 

@@ -350,13 +350,22 @@ async function run(context, page, watch) {
     expect((await call('GET', '/me', { token: botSecret })).status === 401, 'the first secret fails after rotation');
 
     const keyRow = page.getByRole('row').filter({ hasText: 'laptop-key' });
-    await keyRow.getByRole('button', { name: /Revoke/ }).click();
-    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    // Keyboard only: the confirmation opens on Cancel, and Escape cancels too.
+    await keyRow.getByRole('button', { name: /Revoke/ }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor();
+    expect(await page.evaluate(() => document.activeElement.textContent) === 'Cancel', 'the dialog opens on Cancel');
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
     await keyRow.waitFor(); // cancelled: still there
+    expect((await ok('GET', '/service-accounts/e2e-bot/credentials')).items.some((c) => c.name === 'laptop-key'), 'cancel revoked');
     const rotatedRow = page.getByRole('row').filter({ hasText: rotated.slice(0, 8) });
-    await rotatedRow.getByRole('button', { name: /Revoke/ }).click();
+    await rotatedRow.getByRole('button', { name: /Revoke/ }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor();
     await axeCheck(page, 'revoke confirmation');
-    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.keyboard.press('Tab'); // to "Revoke"
+    await page.keyboard.press('Enter');
     await rotatedRow.waitFor({ state: 'detached' });
     expect((await call('GET', '/me', { token: rotated })).status === 401, 'a revoked secret fails');
   });
