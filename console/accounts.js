@@ -8,7 +8,8 @@ import { can } from './session.js';
 import { showSecretOnce } from './credentials.js';
 
 const PER_PAGE = 50;
-let trail = { key: null, tokens: [] }; // page tokens seen for the current filters
+// The page tokens seen for the current filters, in order, and the one offered as next.
+let trail = { key: null, tokens: [], next: null };
 
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
@@ -21,7 +22,7 @@ export async function renderAccounts(main) {
     role: params.get('role') || '',
   };
   const key = JSON.stringify(filters);
-  if (trail.key !== key) trail = { key, tokens: [] };
+  if (trail.key !== key) trail = { key, tokens: [], next: null };
   const pageToken = params.get('page_token') || '';
 
   const query = h('input', { type: 'search', name: 'query', value: filters.query });
@@ -48,10 +49,20 @@ export async function renderAccounts(main) {
     mount(results);
     return;
   }
-  const at = trail.tokens.indexOf(pageToken);
-  const index = at < 0 ? trail.tokens.push(pageToken) - 1 : at;
+  if (!pageToken) {
+    if (trail.tokens[0] !== '') trail.tokens = [''];
+  } else if (!trail.tokens.includes(pageToken)) {
+    // Reached by "Next page", or else (a pasted address) at an unknown position.
+    if (pageToken === trail.next) trail.tokens.push(pageToken);
+    else trail.tokens = [pageToken];
+  }
+  trail.next = page.next_page_token;
+  const index = trail.tokens.indexOf(pageToken);
   const first = index * PER_PAGE + 1;
-  const shown = page.items.length ? `${first}–${first + page.items.length - 1}` : '0';
+  // The position is known when this page was reached from the first one.
+  const known = trail.tokens[0] === '';
+  const shown = !page.items.length ? '0'
+    : known ? `${first}–${first + page.items.length - 1}` : `${page.items.length}`;
   const rows = page.items.map((a) => h('tr', {},
     h('td', {}, h('a', { href: `#/accounts/${seg(a.name)}` }, a.name)),
     h('td', {}, a.display_name),
