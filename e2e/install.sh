@@ -2,7 +2,7 @@
 # Idempotent installer for the keyhouse end-to-end harness.
 # Needs: root (for apt), Python 3.11+ with pip/venv, Node + npm.
 # Installs: Debian chromium + curl, the pinned npm packages of e2e/package.json
-# (npm ci: playwright-core, @redocly/cli, openapi-typescript, openapi-fetch,
+# (npm ci: playwright-core, axe-core, @redocly/cli, openapi-typescript, openapi-fetch,
 # typescript), and a virtualenv at $VENV (default: <repo>/.venv) with
 # schemathesis, openapi-spec-validator, authlib and pyjwt[crypto].
 set -euo pipefail

@@ -3,7 +3,8 @@
 #
 # Usage: e2e/run_all.sh [BIN] [-- EXTRA FUZZ ARGS...]
 #   BIN defaults to target/release/keyhouse (relative to the repo root).
-#   SKIP_OPENAPI=1 / SKIP_CLIENT=1 / SKIP_SWAGGER=1 / SKIP_OAUTH=1 / SKIP_FUZZ=1 skip a part.
+#   SKIP_OPENAPI=1 / SKIP_CLIENT=1 / SKIP_SWAGGER=1 / SKIP_CONSOLE=1 / SKIP_OAUTH=1 /
+#   SKIP_FUZZ=1 skip a part.
 # Each part runs against its own fresh server (fresh database), the Swagger UI
 # check first. Prints `e2e: N passed, M failed` last; exits non-zero on failure.
 set -uo pipefail
@@ -45,6 +46,7 @@ run_part() {  # run_part NAME CMD...
 [ "${SKIP_OPENAPI:-0}" = "1" ] || run_part redocly-lint bash "$E2E_DIR/openapi_lint.sh" redocly
 [ "${SKIP_CLIENT:-0}" = "1" ] || run_part generated-client bash "$E2E_DIR/generated_client/run.sh"
 [ "${SKIP_SWAGGER:-0}" = "1" ] || run_part swagger-ui node "$E2E_DIR/swagger_ui.mjs"
+[ "${SKIP_CONSOLE:-0}" = "1" ] || run_part web-console node "$E2E_DIR/console.mjs"
 [ "${SKIP_OAUTH:-0}" = "1" ] || run_part oauth-client "${VENV:-$REPO_DIR/.venv}/bin/python" "$E2E_DIR/oauth_client.py"
 [ "${SKIP_OAUTH:-0}" = "1" ] || run_part oauth-curl bash "$E2E_DIR/oauth_curl.sh"
 # The fuzzer sends requests without credentials on purpose; with the default limit its

@@ -4,6 +4,7 @@
 
 mod admin;
 mod audit;
+mod console;
 mod credentials;
 mod doc_links;
 mod docs;
@@ -52,4 +53,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
     oauth2::configure(cfg);
     well_known::configure(cfg);
     docs::configure(cfg);
+    // Not part of the OpenAPI document: the console is a client of the API.
+    cfg.map(|app| app.configure(console::configure));
 }
