@@ -5,7 +5,8 @@
 // Env:
 //   KH_URL, KH_TOKEN  the server and its admin secret (required; see lib.sh)
 //   KH_DIR            artifacts (failure screenshot); default: OS temp dir
-//   SHOTS             where the documentation screenshots go; default: docs/console
+//   SHOTS             where the screenshots go; default: $KH_DIR/console. SHOTS=docs/console
+//                     refreshes the documentation's
 //   SEED_ACCOUNTS     accounts seeded for the large-list check; default 10000
 //   CHROMIUM          browser binary; default /usr/bin/chromium
 //   STEP_TIMEOUT      per-step timeout in ms; default 30000
@@ -31,8 +32,7 @@ const KH_TOKEN = process.env.KH_TOKEN || '';
 const STEP_TIMEOUT = Number(process.env.STEP_TIMEOUT || 30000);
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARTIFACT_DIR = process.env.KH_DIR || os.tmpdir();
-const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const SHOTS = process.env.SHOTS || path.join(REPO, 'docs', 'console');
+const SHOTS = process.env.SHOTS || path.join(ARTIFACT_DIR, 'console');
 const SEED = Number(process.env.SEED_ACCOUNTS || 10000);
 const MAX_FIRST_LOAD = 200 * 1024;
 
