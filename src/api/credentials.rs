@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::auth::public_key::PublicKey;
 use crate::auth::secret::Secret;
 use crate::config::{Config, CredentialsConfig};
-use crate::domain::{self, GracePeriod, Kind, Name, NewCredential, permissions};
+use crate::domain::{self, GracePeriod, Kind, Name, NewCredential, Scope, permissions};
 use crate::error::{Error, ErrorBody};
 use crate::store::Store;
 
@@ -120,8 +120,8 @@ pub struct CreatedCredentialView {
 }
 
 /// The path of an account's credentials; a new one's `Location` is this plus its id.
-fn credentials_path(account: &Name) -> String {
-    format!("/api/v1/service-accounts/{account}/credentials")
+fn credentials_path(scope: &Scope, account: &Name) -> String {
+    respond::api_path(scope, &format!("service-accounts/{account}/credentials"))
 }
 
 fn credential_id(raw: &str) -> Result<Uuid, Error> {
@@ -182,7 +182,7 @@ pub async fn create_credential(
             (None, key.to_credential(name, expires_at))
         }
     };
-    let location = credentials_path(&name);
+    let location = credentials_path(&path.scope, &name);
     let ctx = caller.write_context();
     let max_active = limits.max_active;
     let created =
@@ -289,7 +289,7 @@ pub async fn rotate_secret(
         expires_at: body.expires_at,
     };
     let (secret, new) = request.into_secret("", &config.credentials, caller.now)?;
-    let location = credentials_path(&name);
+    let location = credentials_path(&path.scope, &name);
     let ctx = caller.write_context();
     let created =
         web::block(move || store.rotate_secret(&ctx, &path.scope, &name, new, grace)).await??;

@@ -9,6 +9,8 @@ use utoipa::openapi::link::Link;
 use utoipa::openapi::path::PathItem;
 use utoipa::openapi::{Object, OpenApi, RefOr, Type};
 
+use crate::auth::PROJECT_ROUTES;
+
 /// A create, the path of the object it makes, and where each parameter of that path is
 /// found in the exchange (OpenAPI runtime expressions).
 struct Create {
@@ -55,49 +57,68 @@ const CREATES: [Create; 6] = [
     },
 ];
 
-/// Adds, to the `201` answer of each create, a `Location` header and a link to every
-/// operation on the object and on its sub-resources whose path parameters the create
-/// gives (so not `/service-accounts/{name}/credentials/{id}` from an account's create).
+/// Adds, to the `201` answer of each create (at the root and in a project), a
+/// `Location` header and a link to every operation on the object and on its
+/// sub-resources whose path parameters the create gives (so not
+/// `/service-accounts/{name}/credentials/{id}` from an account's create).
 pub fn add(doc: &mut OpenApi) {
     for create in &CREATES {
-        let links = links_to(doc, create);
-        let Some(RefOr::T(created)) = doc
-            .paths
-            .paths
-            .get_mut(create.path)
-            .and_then(|item| item.post.as_mut())
-            .and_then(|op| op.responses.responses.get_mut("201"))
-        else {
-            continue;
+        add_one(doc, create.path, create.object, create.parameters.to_vec());
+        let in_project = |path: &str| {
+            path.strip_prefix("/api/v1/")
+                .filter(|_| create.path != "/api/v1/projects")
+                .map(|rest| format!("{PROJECT_ROUTES}{rest}"))
         };
-        created.headers.insert(
-            "Location".to_owned(),
-            RefOr::T(
-                HeaderBuilder::new()
-                    .schema(Some(Object::with_type(Type::String)))
-                    .description(Some(format!("The new object's path, `{}`.", create.object)))
-                    .build(),
-            ),
-        );
-        created.links.extend(links);
+        if let (Some(path), Some(object)) = (in_project(create.path), in_project(create.object)) {
+            let mut parameters = create.parameters.to_vec();
+            parameters.push(("project", "$request.path.project"));
+            add_one(doc, &path, &object, parameters);
+        }
     }
 }
 
-fn links_to(doc: &OpenApi, create: &Create) -> BTreeMap<String, RefOr<Link>> {
+fn add_one(doc: &mut OpenApi, path: &str, object: &str, parameters: Vec<(&str, &str)>) {
+    let links = links_to(doc, object, &parameters);
+    let Some(RefOr::T(created)) = doc
+        .paths
+        .paths
+        .get_mut(path)
+        .and_then(|item| item.post.as_mut())
+        .and_then(|op| op.responses.responses.get_mut("201"))
+    else {
+        return;
+    };
+    created.headers.insert(
+        "Location".to_owned(),
+        RefOr::T(
+            HeaderBuilder::new()
+                .schema(Some(Object::with_type(Type::String)))
+                .description(Some(format!("The new object's path, `{object}`.")))
+                .build(),
+        ),
+    );
+    created.links.extend(links);
+}
+
+fn links_to(
+    doc: &OpenApi,
+    object: &str,
+    parameters: &[(&str, &str)],
+) -> BTreeMap<String, RefOr<Link>> {
     let mut links = BTreeMap::new();
-    let under = format!("{}/", create.object);
+    let under = format!("{object}/");
     for (path, item) in &doc.paths.paths {
-        if path != create.object && !path.starts_with(&under) {
+        if path != object && !path.starts_with(&under) {
             continue;
         }
-        if !path_parameters(path).all(|p| create.parameters.iter().any(|(name, _)| *name == p)) {
+        if !path_parameters(path).all(|p| parameters.iter().any(|(name, _)| *name == p)) {
             continue;
         }
         for id in operation_ids(item) {
             let mut link = Link::builder()
                 .operation_id(id)
                 .description(format!("The object the create made, at `{path}`."));
-            for (name, expression) in create.parameters {
+            for (name, expression) in parameters {
                 if path_parameters(path).any(|p| p == *name) {
                     link = link.parameter(*name, *expression);
                 }

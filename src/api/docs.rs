@@ -7,15 +7,16 @@
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, get, web};
 use utoipa::OpenApi;
-use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::server::Server;
-use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+use utoipa::openapi::{Content, Object, Ref, RefOr, Required, ResponseBuilder, Type};
 use utoipa_actix_web::AppExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::error_response;
+use crate::auth::PROJECT_ROUTES;
 use crate::error::{Code, ErrorBody, OAuthErrorBody};
 
 pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
@@ -78,8 +79,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             .build(),
     ]);
     for (path, item) in doc.paths.paths.iter_mut() {
+        let in_project = path.starts_with(PROJECT_ROUTES);
         for (method, operation) in operations(item) {
             apply_conventions(path, method, operation);
+            if in_project {
+                in_a_project(operation);
+            }
         }
     }
     super::doc_links::add(&mut doc);
@@ -97,6 +102,29 @@ fn operations(item: &mut PathItem) -> Vec<(&'static str, &mut Operation)> {
     .into_iter()
     .filter_map(|(method, op)| op.map(|op| (method, op)))
     .collect()
+}
+
+/// An operation served a second time under `/api/v1/projects/{project}/`: the same
+/// handler and tag (so Swagger UI shows it beside its root twin), an id of its own
+/// (`<id>_in_project`) and the `project` path parameter.
+fn in_a_project(operation: &mut Operation) {
+    if let Some(id) = &mut operation.operation_id {
+        id.push_str("_in_project");
+    }
+    if let Some(summary) = &mut operation.summary {
+        summary.push_str(" In the project `{project}`.");
+    }
+    let project = ParameterBuilder::new()
+        .name("project")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some("The project's name."))
+        .schema(Some(Object::with_type(Type::String)))
+        .build();
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .insert(0, RefOr::T(project));
 }
 
 fn describe(code: Code) -> &'static str {

@@ -121,9 +121,10 @@ pub async fn create_group(
         roles: Name::parse_set("roles", &body.roles.unwrap_or_default())?,
     };
     let ctx = caller.write_context();
-    let details = web::block(move || store.create_group(&ctx, &scope, new)).await??;
+    let within = scope.clone();
+    let details = web::block(move || store.create_group(&ctx, &within, new)).await??;
     let view = GroupView::from(&details);
-    let location = format!("/api/v1/groups/{}", view.name);
+    let location = respond::api_path(&scope, &format!("groups/{}", view.name));
     Ok(respond::created(location, Some(&details.etag), &view))
 }
 

@@ -47,6 +47,15 @@ pub fn routes(cfg: &mut ServiceConfig) {
         signing_keys::configure(v1);
         admin::configure(v1);
         projects::configure(v1);
+        // The same handlers again, acting in the project the path names (their `Scope`
+        // and `Caller` read it); `docs` gives these operations ids of their own.
+        v1.service(scope::scope("/projects/{project}").configure(|project| {
+            service_accounts::configure(project);
+            memberships::configure(project);
+            credentials::configure(project);
+            groups::configure(project);
+            roles::configure(project);
+        }));
     }));
     probes::configure(cfg);
     metrics::configure(cfg);

@@ -9,6 +9,7 @@ use actix_web::{FromRequest, HttpRequest};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::auth::request_scope;
 use crate::domain::{IfMatch, PageRequest, Scope};
 use crate::error::Error;
 
@@ -78,15 +79,14 @@ impl QueryParam {
     }
 }
 
-/// The scope a request acts in. Every route today acts at the root; the routes of
-/// projects (`/api/v1/projects/{project}/...`) will name theirs in the path, read here,
-/// so that no handler changes when they come.
+/// The scope a request acts in: the root, or the project its path names under
+/// `/api/v1/projects/{project}/`, so that the same handlers serve both.
 impl FromRequest for Scope {
     type Error = Error;
     type Future = Ready<Result<Self, Error>>;
 
-    fn from_request(_: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Scope::Root))
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(request_scope(req))
     }
 }
 

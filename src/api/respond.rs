@@ -5,7 +5,16 @@ use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
 use serde::Serialize;
 
-use crate::domain::Etag;
+use crate::domain::{Etag, Scope};
+
+/// The path of an object of `/api/v1` in `scope`: `rest` (such as `groups/ops`) under
+/// `/api/v1` at the root, under `/api/v1/projects/{project}` in a project.
+pub fn api_path(scope: &Scope, rest: &str) -> String {
+    match scope {
+        Scope::Root => format!("/api/v1/{rest}"),
+        Scope::Project(project) => format!("/api/v1/projects/{project}/{rest}"),
+    }
+}
 
 pub fn with_etag<T: Serialize>(status: StatusCode, etag: &Etag, body: &T) -> HttpResponse {
     HttpResponse::build(status)

@@ -122,9 +122,10 @@ pub async fn create_role(
         permissions: parse_permissions(&body.permissions)?,
     };
     let ctx = caller.write_context();
-    let (role, etag) = web::block(move || store.create_role(&ctx, &scope, new)).await??;
+    let within = scope.clone();
+    let (role, etag) = web::block(move || store.create_role(&ctx, &within, new)).await??;
     let view = RoleView::new(&role, &etag);
-    let location = format!("/api/v1/roles/{}", view.name);
+    let location = respond::api_path(&scope, &format!("roles/{}", view.name));
     Ok(respond::created(location, Some(&etag), &view))
 }
 

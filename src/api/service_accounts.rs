@@ -305,11 +305,13 @@ pub async fn create_service_account(
     let (new, secret) = body.into_inner().parse(&config.credentials, caller.now)?;
     let (shown, secret) = secret.unzip();
     let ctx = caller.write_context();
-    let (details, credential) =
-        web::block(move || store.create_service_account(&ctx, &scope, new, secret)).await??;
+    let (details, credential) = {
+        let within = scope.clone();
+        web::block(move || store.create_service_account(&ctx, &within, new, secret)).await??
+    };
     let issued = credential.zip(shown.as_ref());
     let view = CreatedServiceAccountView::new(&details, issued, caller.now);
-    let location = format!("/api/v1/service-accounts/{}", view.account.name);
+    let location = respond::api_path(&scope, &format!("service-accounts/{}", view.account.name));
     Ok(respond::created(location, Some(&details.etag), &view))
 }
 

@@ -13,8 +13,8 @@ use super::jwt::Tokens;
 use super::last_use::LastUse;
 use super::secret::Secret;
 use crate::clock;
-use crate::domain::{AuthFailure, Principal, Timestamp, narrow};
-use crate::error::Error;
+use crate::domain::{AuthFailure, Name, Principal, Scope, Timestamp, narrow};
+use crate::error::{Error, Kind};
 use crate::request_id::RequestId;
 use crate::store::Store;
 
@@ -79,7 +79,7 @@ pub fn offers_bearer(req: &HttpRequest) -> bool {
 }
 
 /// Authenticates the bearer of the request, a `kh_` secret or an access token, under
-/// the failed-attempt limiter.
+/// the failed-attempt limiter, and narrows what it may do to the request's scope.
 pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
     let token = bearer_token(req);
     let kind = match token {
@@ -87,8 +87,37 @@ pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
         Ok(_) => "access_token",
         Err(_) => "none",
     };
-    guarded(req, kind, || authenticate_bearer(req, token?))
+    let mut caller = guarded(req, kind, || authenticate_bearer(req, token?))?;
+    let scope = request_scope(req)?;
+    caller.principal.permissions = caller.principal.permissions_in(&scope);
+    if let Scope::Project(project) = &scope {
+        // A project the caller holds nothing in answers as one that does not exist.
+        let store = req
+            .app_data::<web::Data<Store>>()
+            .ok_or_else(|| Error::internal("the store is not configured"))?;
+        if caller.principal.permissions.is_empty() || !store.project_exists(project)? {
+            return Err(Error::not_found(Kind::Project, project.as_str()));
+        }
+    }
+    Ok(caller)
 }
+
+/// The scope a request acts in: the project named by `{project}` in the routes under
+/// `/api/v1/projects/{project}/`, else the root. The routes of projects themselves
+/// (`/api/v1/projects/{project}`) are server-wide: they act at the root. A name that
+/// breaks the naming rule names no project (404).
+pub fn request_scope(req: &HttpRequest) -> Result<Scope, Error> {
+    let in_project = req
+        .match_pattern()
+        .is_some_and(|pattern| pattern.starts_with(PROJECT_ROUTES));
+    match req.match_info().get("project") {
+        Some(raw) if in_project => Ok(Scope::Project(Name::in_path(Kind::Project, raw)?)),
+        _ => Ok(Scope::Root),
+    }
+}
+
+/// The prefix of the routes that act inside a project.
+pub const PROJECT_ROUTES: &str = "/api/v1/projects/{project}/";
 
 fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> {
     let store = req

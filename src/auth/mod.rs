@@ -9,4 +9,6 @@ mod permissions;
 pub mod public_key;
 pub mod secret;
 
-pub use caller::{AuthenticatedBy, Caller, authenticate, offers_bearer};
+pub use caller::{
+    AuthenticatedBy, Caller, PROJECT_ROUTES, authenticate, offers_bearer, request_scope,
+};

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AuthFailure, Change, Etag, Name, PermissionSet, Timestamp, is_expired};
+use super::{AuthFailure, Change, Etag, Name, PermissionSet, Scope, Timestamp, is_expired};
 use crate::error::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,6 +232,20 @@ pub struct Principal {
     pub roles: BTreeSet<Name>,
     /// Names of the groups it belongs to.
     pub groups: Vec<Name>,
+    /// Where the account lives, and so where its bindings hold.
+    pub scope: Scope,
+}
+
+impl Principal {
+    /// What the account may do in `scope`: a root account's permissions hold at the
+    /// root and in every project, a project account's in its project only.
+    pub fn permissions_in(&self, scope: &Scope) -> PermissionSet {
+        if self.scope == Scope::Root || &self.scope == scope {
+            self.permissions.clone()
+        } else {
+            PermissionSet::default()
+        }
+    }
 }
 
 /// A group as an account's read shows it.

@@ -81,6 +81,11 @@ impl PermissionSet {
         PermissionSet(items.into_iter().collect())
     }
 
+    /// Holds nothing at all, custom permissions included.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn holds_all(&self) -> bool {
         self.0.contains(permissions::ALL)
     }

@@ -40,7 +40,7 @@ use open::{open_database, unpanicked};
 use reader::Reader;
 use uuid::Uuid;
 
-use crate::domain::{AccountDetails, ActorRef, Credential, Principal, Timestamp};
+use crate::domain::{AccountDetails, ActorRef, Credential, Principal, Scope, Timestamp};
 use crate::error::Error;
 
 /// The schema this keyhouse writes. A file with a newer one is refused at open.
@@ -177,6 +177,31 @@ impl Store {
             tx.commit()?;
             self.writes.inc();
             Ok(out)
+        })
+    }
+
+    /// [`Store::write`] for a use case acting in `scope`: a project that does not exist
+    /// (or was deleted meanwhile) is 404, checked in the same transaction.
+    fn write_in<T>(
+        &self,
+        scope: &Scope,
+        f: impl FnOnce(&WriteTransaction) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.write(|tx| {
+            rows::projects::require_scope(tx, scope)?;
+            f(tx)
+        })
+    }
+
+    /// [`Store::read`] for a use case acting in `scope`, as [`Store::write_in`].
+    fn read_in<T>(
+        &self,
+        scope: &Scope,
+        f: impl FnOnce(&ReadTransaction) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.read(|tx| {
+            rows::projects::require_scope(tx, scope)?;
+            f(tx)
         })
     }
 

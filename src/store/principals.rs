@@ -75,6 +75,7 @@ pub(super) fn principal(tx: &impl Reader, account: ServiceAccount) -> Result<Pri
         permissions: permissions_of(tx, &roles)?,
         roles,
         groups: groups.into_keys().collect(),
+        scope: Scope::Root,
         account,
     })
 }

@@ -10,7 +10,7 @@ impl Store {
     /// objects of `kind`: 404 when no such object exists (as for any caller), `denied`
     /// (the 403) when it does. Decided in one read transaction; a fault stays a fault.
     pub fn refuse_change(&self, scope: &Scope, kind: Kind, name: &Name, denied: Error) -> Error {
-        let exists = self.read(|tx| match kind {
+        let exists = self.read_in(scope, |tx| match kind {
             Kind::ServiceAccount => Ok(accounts::find_id(tx, scope, name.as_str())?.is_some()),
             Kind::Group => Ok(groups::find_id(tx, scope, name.as_str())?.is_some()),
             Kind::Role => Ok(roles::find(tx, scope, name)?.is_some()),

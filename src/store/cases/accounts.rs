@@ -25,7 +25,7 @@ impl Store {
         new: NewAccount,
         secret: Option<NewCredential>,
     ) -> Result<(AccountDetails, Option<Credential>), Error> {
-        self.write(|tx| create(tx, ctx, scope, new, secret))
+        self.write_in(scope, |tx| create(tx, ctx, scope, new, secret))
     }
 
     pub fn get_service_account(
@@ -34,7 +34,7 @@ impl Store {
         name: &Name,
         now: Timestamp,
     ) -> Result<AccountDetails, Error> {
-        self.read(|tx| {
+        self.read_in(scope, |tx| {
             let (account, etag) = accounts::get_by_name(tx, scope, name)?;
             account_details(tx, account, etag, now)
         })
@@ -77,7 +77,7 @@ impl Store {
         if_match: Option<&IfMatch>,
         patch: AccountPatch,
     ) -> Result<AccountDetails, Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             let (mut account, etag) = accounts::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx)?;
@@ -107,7 +107,7 @@ impl Store {
         name: &Name,
         if_match: Option<&IfMatch>,
     ) -> Result<(), Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             let (mut account, etag) = accounts::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx)?;
@@ -136,7 +136,7 @@ impl Store {
         request: &PageRequest,
         now: Timestamp,
     ) -> Result<Page<AccountDetails>, Error> {
-        self.read(|tx| {
+        self.read_in(scope, |tx| {
             let mut filter = filter.clone();
             if let Some(group) = &filter.group {
                 filter.group_id = groups::find_by_name(tx, scope, group)?.map(|d| d.group.id);

@@ -67,7 +67,7 @@ impl Store {
         new: NewCredential,
         max_active: u32,
     ) -> Result<CredentialDetails, Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             let (account, _) = accounts::get_by_name(tx, scope, name)?;
             require_may_act_on(tx, ctx, &account)?;
             let active = credentials::count_active(tx, account.id, ctx.now)?;
@@ -95,7 +95,7 @@ impl Store {
         new: NewCredential,
         grace: GracePeriod,
     ) -> Result<CredentialDetails, Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             let (account, _) = accounts::get_by_name(tx, scope, name)?;
             require_may_act_on(tx, ctx, &account)?;
             let until = grace.ends(ctx.now);
@@ -129,7 +129,7 @@ impl Store {
         name: &Name,
         new: NewCredential,
     ) -> Result<(AccountDetails, Credential), Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             let (account, etag) = accounts::get_by_name(tx, scope, name)?;
             require_may_act_on(tx, ctx, &account)?;
             let mut revoked = Vec::new();
@@ -157,7 +157,7 @@ impl Store {
         name: &Name,
         id: Uuid,
     ) -> Result<(), Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             let (account, credential) = get_of(tx, scope, name, id)?;
             require_may_act_on(tx, ctx, &account)?;
             revoke(tx, ctx, &credential)
@@ -170,7 +170,7 @@ impl Store {
         name: &Name,
         id: Uuid,
     ) -> Result<CredentialDetails, Error> {
-        self.read(|tx| {
+        self.read_in(scope, |tx| {
             let (_, credential) = get_of(tx, scope, name, id)?;
             details(tx, credential)
         })
@@ -183,7 +183,7 @@ impl Store {
         name: &Name,
         request: &PageRequest,
     ) -> Result<Page<CredentialDetails>, Error> {
-        self.read(|tx| {
+        self.read_in(scope, |tx| {
             let (account, _) = accounts::get_by_name(tx, scope, name)?;
             let sorted: BTreeMap<String, Credential> = credentials::all_of(tx, account.id)?
                 .into_iter()

@@ -21,7 +21,7 @@ impl Store {
         scope: &Scope,
         new: NewGroup,
     ) -> Result<GroupDetails, Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             principals::require_grantable(tx, scope, &principals::authority(tx, ctx)?, &new.roles)?;
             let group = new.into_group(Uuid::new_v4(), ctx.now);
             let etag = groups::insert(tx, scope, &group)?;
@@ -38,7 +38,7 @@ impl Store {
     }
 
     pub fn get_group(&self, scope: &Scope, name: &Name) -> Result<GroupDetails, Error> {
-        self.read(|tx| groups::get_by_name(tx, scope, name))
+        self.read_in(scope, |tx| groups::get_by_name(tx, scope, name))
     }
 
     /// One page of groups in name order; `query` (lower-cased) filters by name or
@@ -49,7 +49,7 @@ impl Store {
         query: Option<&str>,
         request: &PageRequest,
     ) -> Result<Page<GroupDetails>, Error> {
-        self.read(|tx| {
+        self.read_in(scope, |tx| {
             let load = |id: Uuid| {
                 groups::get(tx, id)?
                     .ok_or_else(|| Error::internal("the name index names a missing group"))
@@ -78,7 +78,7 @@ impl Store {
         if_match: Option<&IfMatch>,
         patch: GroupPatch,
     ) -> Result<GroupDetails, Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             let GroupDetails { mut group, etag } = groups::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx)?;
@@ -113,7 +113,7 @@ impl Store {
         name: &Name,
         if_match: Option<&IfMatch>,
     ) -> Result<(), Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             let GroupDetails { mut group, etag } = groups::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx)?;

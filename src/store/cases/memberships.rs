@@ -130,7 +130,7 @@ impl Store {
         if_match: Option<&IfMatch>,
         change: &MembershipChange,
     ) -> Result<AccountDetails, Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             let (account, etag) = accounts::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx)?;
@@ -192,7 +192,7 @@ impl Store {
         change: &MembershipChange,
         request: &PageRequest,
     ) -> Result<(GroupDetails, Page<ServiceAccount>), Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             let GroupDetails { group, etag } = groups::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let mut named = BTreeMap::new();
@@ -259,7 +259,7 @@ impl Store {
         name: &Name,
         request: &PageRequest,
     ) -> Result<Page<ServiceAccount>, Error> {
-        self.read(|tx| {
+        self.read_in(scope, |tx| {
             let details = groups::get_by_name(tx, scope, name)?;
             member_page(tx, &details.group, request)
         })

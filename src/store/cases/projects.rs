@@ -46,6 +46,11 @@ impl Store {
         })
     }
 
+    /// Whether the project `name` exists.
+    pub fn project_exists(&self, name: &Name) -> Result<bool, Error> {
+        self.read(|tx| Ok(projects::find(tx, name)?.is_some()))
+    }
+
     pub fn get_project(&self, name: &Name) -> Result<ProjectDetails, Error> {
         self.read(|tx| {
             let (project, etag) = projects::get_by_name(tx, name)?;

@@ -29,7 +29,7 @@ impl Store {
         scope: &Scope,
         new: NewRole,
     ) -> Result<(Role, Etag), Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             principals::authority(tx, ctx)?
                 .may_write_permissions(&Default::default(), &new.permissions)?;
             if roles::find(tx, scope, &new.name)?.is_some() {
@@ -47,7 +47,7 @@ impl Store {
     }
 
     pub fn get_role(&self, scope: &Scope, name: &Name) -> Result<(Role, Etag), Error> {
-        self.read(|tx| roles::get_by_name(tx, scope, name))
+        self.read_in(scope, |tx| roles::get_by_name(tx, scope, name))
     }
 
     /// One page of roles, built-in ones included, in name order; `query` (lower-cased)
@@ -58,7 +58,7 @@ impl Store {
         query: Option<&str>,
         request: &PageRequest,
     ) -> Result<Page<(Role, Etag)>, Error> {
-        self.read(|tx| {
+        self.read_in(scope, |tx| {
             let matching = roles::all(tx, scope)?
                 .into_iter()
                 .filter(|(name, _, _)| query.is_none_or(|q| name.contains(q)))
@@ -78,7 +78,7 @@ impl Store {
         if_match: Option<&IfMatch>,
         patch: RolePatch,
     ) -> Result<(Role, Etag), Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             let (mut role, etag) = roles::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             refuse_builtin(&role)?;
@@ -113,7 +113,7 @@ impl Store {
         if_match: Option<&IfMatch>,
         force: bool,
     ) -> Result<(), Error> {
-        self.write(|tx| {
+        self.write_in(scope, |tx| {
             let (role, etag) = roles::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             refuse_builtin(&role)?;

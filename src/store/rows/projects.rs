@@ -31,6 +31,14 @@ pub(in crate::store) fn get_by_name(
     find(tx, name)?.ok_or_else(|| Error::not_found(Kind::Project, name.as_str()))
 }
 
+/// 404 naming the project of `scope` unless it exists; the root always does.
+pub(in crate::store) fn require_scope(tx: &impl Reader, scope: &Scope) -> Result<(), Error> {
+    match scope {
+        Scope::Root => Ok(()),
+        Scope::Project(name) => get_by_name(tx, name).map(|_| ()),
+    }
+}
+
 pub(in crate::store) fn put(tx: &WriteTransaction, project: &Project) -> Result<Etag, Error> {
     let bytes = codec::encode(project)?;
     tx.open_table(tables::PROJECTS)?
