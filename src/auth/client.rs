@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::attempts::guarded;
 use super::jwt::OAuthSettings;
 use super::secret::Secret;
-use crate::domain::{CredentialKind, KeyAlgorithm, Name, Principal, Timestamp};
+use crate::domain::{CredentialKind, KeyAlgorithm, Name, Principal, Scope, Timestamp};
 use crate::error::{Error, OAuthError};
 use crate::store::Store;
 
@@ -309,7 +309,9 @@ fn authenticate_offer(
             let (principal, credential) = store
                 .authenticate_secret(&secret.hash(), now)
                 .map_err(refused_as("the client could not be authenticated"))?;
-            if principal.account.name.as_str() != client_id {
+            // A bare `client_id` names a root account; a project account's secret
+            // does not authenticate it, even under the same name.
+            if principal.account.name.as_str() != client_id || principal.scope != Scope::Root {
                 return Err(invalid_client("the client could not be authenticated"));
             }
             Ok((principal, credential.id))

@@ -2,8 +2,10 @@
 //! their permissions), and the checks a change makes on its caller inside the change's
 //! own transaction, so that a role removed a moment earlier no longer counts.
 //!
-//! Every account is a root account until projects exist: what an account holds is
-//! resolved in the root scope, and what a change names in the change's scope.
+//! An account lives at the root or in one project (`accounts::scope_of`): the roles it
+//! and its groups bind are resolved in that scope, and what a change names in the
+//! change's scope. A root account's permissions hold everywhere, a project account's
+//! in its project only.
 
 use std::collections::BTreeSet;
 
@@ -28,14 +30,16 @@ fn bound_role(tx: &impl Reader, scope: &Scope, name: &Name) -> Result<Option<Rol
     }
 }
 
-/// The union of the permissions of `roles`; names of roles that no longer exist add none.
+/// The union of the permissions of `roles` bound in `scope`; names of roles that no
+/// longer exist add none.
 pub(super) fn permissions_of<'a>(
     tx: &impl Reader,
+    scope: &Scope,
     roles: impl IntoIterator<Item = &'a Name>,
 ) -> Result<PermissionSet, Error> {
     let mut all = BTreeSet::new();
     for name in roles {
-        if let Some(role) = bound_role(tx, &Scope::Root, name)? {
+        if let Some(role) = bound_role(tx, scope, name)? {
             all.extend(role.permissions);
         }
     }
@@ -62,39 +66,51 @@ fn held_by(tx: &impl Reader, account: &ServiceAccount) -> Result<BTreeSet<Name>,
     ))
 }
 
-/// Every permission an account holds.
+/// Every permission an account holds, in its own scope.
 fn permissions_held_by(tx: &impl Reader, account: &ServiceAccount) -> Result<PermissionSet, Error> {
-    permissions_of(tx, &held_by(tx, account)?)
+    let scope = accounts::scope_of(tx, account.id)?;
+    permissions_of(tx, &scope, &held_by(tx, account)?)
 }
 
-/// An account as a caller: what it holds and may do now.
+/// An account as a caller: where it lives, what it holds and may do now.
 pub(super) fn principal(tx: &impl Reader, account: ServiceAccount) -> Result<Principal, Error> {
+    let scope = accounts::scope_of(tx, account.id)?;
     let groups = memberships::groups_of(tx, &account)?;
     let roles = with_group_roles(&account, groups.values());
     Ok(Principal {
-        permissions: permissions_of(tx, &roles)?,
+        permissions: permissions_of(tx, &scope, &roles)?,
         roles,
         groups: groups.into_keys().collect(),
-        scope: Scope::Root,
+        scope,
         account,
     })
 }
 
-/// The caller of `ctx` as it stands in this transaction: its roles, and its permissions
-/// narrowed by its token's scope. Keyhouse itself (no caller) may do anything; a caller
-/// whose account is gone may do nothing.
-pub(super) fn authority(tx: &impl Reader, ctx: &WriteContext) -> Result<Authority, Error> {
+/// The caller of `ctx` as it stands in this transaction, for a change in `scope`: its
+/// roles, and its permissions narrowed by its token's scope. Keyhouse itself (no caller)
+/// may do anything; a caller whose account is gone, or that lives in another project
+/// than `scope`, may do nothing.
+pub(super) fn authority(
+    tx: &impl Reader,
+    ctx: &WriteContext,
+    scope: &Scope,
+) -> Result<Authority, Error> {
     let Some(grantor) = &ctx.grantor else {
         return Ok(Authority::system());
     };
-    let Some((account, _)) = accounts::get(tx, grantor.account_id)? else {
-        return Ok(Authority {
-            roles: BTreeSet::new(),
-            permissions: PermissionSet::default(),
-        });
+    let nothing = Authority {
+        roles: BTreeSet::new(),
+        permissions: PermissionSet::default(),
     };
+    let Some((account, _)) = accounts::get(tx, grantor.account_id)? else {
+        return Ok(nothing);
+    };
+    let home = accounts::scope_of(tx, account.id)?;
+    if home != Scope::Root && &home != scope {
+        return Ok(nothing);
+    }
     let roles = held_by(tx, &account)?;
-    let held = permissions_of(tx, &roles)?;
+    let held = permissions_of(tx, &home, &roles)?;
     let permissions = match &grantor.scope {
         Some(scope) => narrow(&held, scope),
         None => held,
@@ -143,16 +159,17 @@ pub(super) fn named_group(
     }
 }
 
-/// Scope-down for memberships: adding an account to `group` or removing one from it
-/// needs every role the group binds.
+/// Scope-down for memberships: adding an account to `group` (of `scope`) or removing
+/// one from it needs every role the group binds.
 pub(super) fn require_members_change(
     tx: &impl Reader,
+    scope: &Scope,
     caller: &Authority,
     group: &Group,
 ) -> Result<(), Error> {
     let mut bound = Vec::new();
     for name in &group.roles {
-        if let Some(role) = bound_role(tx, &Scope::Root, name)? {
+        if let Some(role) = bound_role(tx, scope, name)? {
             bound.push(role);
         }
     }
@@ -172,20 +189,22 @@ pub(super) fn require_may_act_on(
     caller.may_act_on(&account.name, &permissions_held_by(tx, account)?)
 }
 
-/// Whether `account` is a standing administrator: active, without an expiry, and
-/// holding `*`. (Every account is a root account until projects exist.)
+/// Whether `account` is a standing administrator: a root account, active, without an
+/// expiry, and holding `*`. A project's administrators administer only their project,
+/// so they never count.
 pub(super) fn is_standing_admin(tx: &impl Reader, account: &ServiceAccount) -> Result<bool, Error> {
     Ok(account.status == Status::Active
         && account.expires_at.is_none()
+        && accounts::scope_of(tx, account.id)? == Scope::Root
         && permissions_held_by(tx, account)?.holds_all())
 }
 
-/// Whether any of `roles` grants `*`.
+/// Whether any of `roles`, bound at the root, grants `*`.
 pub(super) fn grants_all<'a>(
     tx: &impl Reader,
     roles: impl IntoIterator<Item = &'a Name>,
 ) -> Result<bool, Error> {
-    Ok(permissions_of(tx, roles)?.holds_all())
+    Ok(permissions_of(tx, &Scope::Root, roles)?.holds_all())
 }
 
 /// The last administrator is protected: after a change that may have taken `*` from
@@ -202,8 +221,10 @@ pub(super) fn require_standing_admin(tx: &impl Reader) -> Result<(), Error> {
         groups::ids_where(tx, |group| !group.roles.is_disjoint(&star_roles))?
             .into_iter()
             .collect();
+    let in_projects = accounts::in_projects(tx)?;
     let standing = accounts::any(tx, |account| {
-        account.status == Status::Active
+        !in_projects.contains(&account.id)
+            && account.status == Status::Active
             && account.expires_at.is_none()
             && (!account.roles.is_disjoint(&star_roles)
                 || !account.groups.is_disjoint(&star_groups))

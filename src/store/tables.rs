@@ -21,6 +21,12 @@ pub(super) const ACCOUNTS: TableDefinition<u128, &[u8]> = TableDefinition::new("
 pub(super) const ACCOUNT_NAMES: TableDefinition<NameKey, u128> =
     TableDefinition::new("account_names_v1");
 
+/// Service account id → the name of the project it lives in; an account of the root
+/// has no entry. Kept beside the record, so that the record's format (and every file
+/// written before projects) stays as it was.
+pub(super) const ACCOUNT_SCOPES: TableDefinition<u128, &str> =
+    TableDefinition::new("account_scopes_v1");
+
 /// (scope, name) → encoded `Role`, built-in roles included.
 pub(super) const ROLES: TableDefinition<NameKey, &[u8]> = TableDefinition::new("roles_v1");
 
@@ -82,6 +88,7 @@ pub(super) fn for_each_table(visitor: &mut impl TableVisitor) -> Result<(), Erro
     visitor.visit(META)?;
     visitor.visit(ACCOUNTS)?;
     visitor.visit(ACCOUNT_NAMES)?;
+    visitor.visit(ACCOUNT_SCOPES)?;
     visitor.visit(ROLES)?;
     visitor.visit(GROUPS)?;
     visitor.visit(GROUP_NAMES)?;

@@ -222,7 +222,9 @@ impl Store {
     ) -> Result<(), Error> {
         self.write(|tx| {
             if let Some((account, _)) = accounts::get(tx, target.id)? {
-                principals::require_may_act_on(tx, &principals::authority(tx, ctx)?, &account)?;
+                let scope = accounts::scope_of(tx, account.id)?;
+                let caller = principals::authority(tx, ctx, &scope)?;
+                principals::require_may_act_on(tx, &caller, &account)?;
             }
             let mut revoked = tx.open_table(tables::REVOKED_TOKENS)?;
             let now = ctx.now.timestamp();

@@ -80,7 +80,7 @@ impl Store {
         self.write_in(scope, |tx| {
             let (mut account, etag) = accounts::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
-            let caller = principals::authority(tx, ctx)?;
+            let caller = principals::authority(tx, ctx, scope)?;
             principals::require_may_act_on(tx, &caller, &account)?;
             principals::require_grantable(tx, scope, &caller, patch.changed_roles(&account))?;
             let was_admin = principals::is_standing_admin(tx, &account)?;
@@ -110,7 +110,7 @@ impl Store {
         self.write_in(scope, |tx| {
             let (mut account, etag) = accounts::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
-            let caller = principals::authority(tx, ctx)?;
+            let caller = principals::authority(tx, ctx, scope)?;
             principals::require_may_act_on(tx, &caller, &account)?;
             let was_admin = principals::is_standing_admin(tx, &account)?;
             accounts::remove(tx, scope, &account)?;
@@ -163,12 +163,12 @@ pub(in crate::store) fn create(
     new: NewAccount,
     secret: Option<NewCredential>,
 ) -> Result<(AccountDetails, Option<Credential>), Error> {
-    let caller = principals::authority(tx, ctx)?;
+    let caller = principals::authority(tx, ctx, scope)?;
     principals::require_grantable(tx, scope, &caller, &new.roles)?;
     let mut joining = Vec::new();
     for name in &new.groups {
         let group = principals::named_group(tx, scope, &caller, name)?;
-        principals::require_members_change(tx, &caller, &group)?;
+        principals::require_members_change(tx, scope, &caller, &group)?;
         joining.push(group);
     }
     let mut account = new.into_account(Uuid::new_v4(), ctx.actor.clone(), ctx.now);

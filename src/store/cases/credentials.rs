@@ -54,7 +54,8 @@ fn require_may_act_on(
     ctx: &WriteContext,
     account: &ServiceAccount,
 ) -> Result<(), Error> {
-    principals::require_may_act_on(tx, &principals::authority(tx, ctx)?, account)
+    let scope = accounts::scope_of(tx, account.id)?;
+    principals::require_may_act_on(tx, &principals::authority(tx, ctx, &scope)?, account)
 }
 
 impl Store {

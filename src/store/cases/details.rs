@@ -18,7 +18,8 @@ pub(super) fn account_details(
         .roles
         .iter()
         .chain(groups.values().flat_map(|g| &g.roles));
-    let is_admin = principals::permissions_of(tx, held)?.holds_all();
+    let scope = accounts::scope_of(tx, account.id)?;
+    let is_admin = principals::permissions_of(tx, &scope, held)?.holds_all();
     let (token_expires_at, token_expired) = credentials::token_status(tx, account.id, now)?;
     Ok(AccountDetails {
         active_credential_count: credentials::count_active(tx, account.id, now)?,

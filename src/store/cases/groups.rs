@@ -22,7 +22,12 @@ impl Store {
         new: NewGroup,
     ) -> Result<GroupDetails, Error> {
         self.write_in(scope, |tx| {
-            principals::require_grantable(tx, scope, &principals::authority(tx, ctx)?, &new.roles)?;
+            principals::require_grantable(
+                tx,
+                scope,
+                &principals::authority(tx, ctx, scope)?,
+                &new.roles,
+            )?;
             let group = new.into_group(Uuid::new_v4(), ctx.now);
             let etag = groups::insert(tx, scope, &group)?;
             let changes = group.creation_changes();
@@ -81,7 +86,7 @@ impl Store {
         self.write_in(scope, |tx| {
             let GroupDetails { mut group, etag } = groups::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
-            let caller = principals::authority(tx, ctx)?;
+            let caller = principals::authority(tx, ctx, scope)?;
             principals::require_grantable(tx, scope, &caller, patch.changed_roles(&group))?;
             let granted_all = principals::grants_all(tx, &group.roles)?;
             let changes = patch.apply(&mut group, ctx.now);
@@ -116,8 +121,8 @@ impl Store {
         self.write_in(scope, |tx| {
             let GroupDetails { mut group, etag } = groups::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
-            let caller = principals::authority(tx, ctx)?;
-            principals::require_members_change(tx, &caller, &group)?;
+            let caller = principals::authority(tx, ctx, scope)?;
+            principals::require_members_change(tx, scope, &caller, &group)?;
             let members = memberships::members(tx, group.id)?;
             let mut removed_admin = false;
             for (_, account_id) in &members {

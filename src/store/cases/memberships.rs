@@ -67,9 +67,14 @@ impl Edits {
     /// Checks the change on its caller and writes it on both sides: the caller must hold
     /// every role of each group involved and every permission of each account, and an
     /// account that stops being a standing administrator must leave another.
-    fn apply(mut self, tx: &WriteTransaction, caller: &Authority) -> Result<Applied, Error> {
+    fn apply(
+        mut self,
+        tx: &WriteTransaction,
+        scope: &Scope,
+        caller: &Authority,
+    ) -> Result<Applied, Error> {
         for group in self.groups.values() {
-            principals::require_members_change(tx, caller, group)?;
+            principals::require_members_change(tx, scope, caller, group)?;
         }
         let mut admins = Vec::new();
         for account in self.accounts.values() {
@@ -133,7 +138,7 @@ impl Store {
         self.write_in(scope, |tx| {
             let (account, etag) = accounts::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
-            let caller = principals::authority(tx, ctx)?;
+            let caller = principals::authority(tx, ctx, scope)?;
             principals::require_may_act_on(tx, &caller, &account)?;
             let mut named = BTreeMap::new();
             for group_name in change.named() {
@@ -162,7 +167,7 @@ impl Store {
                 edits.leave(&account, &group);
             }
             let (account, etag) = edits
-                .apply(tx, &caller)?
+                .apply(tx, scope, &caller)?
                 .accounts
                 .remove(&account.id)
                 .ok_or_else(|| Error::internal("a membership change lost its account"))?;
@@ -225,9 +230,9 @@ impl Store {
                 let (account, _) = accounts::get_listed(tx, *id, "a group lists a missing member")?;
                 edits.leave(&account, &group);
             }
-            let caller = principals::authority(tx, ctx)?;
+            let caller = principals::authority(tx, ctx, scope)?;
             let (group, etag) = edits
-                .apply(tx, &caller)?
+                .apply(tx, scope, &caller)?
                 .groups
                 .remove(&group.id)
                 .ok_or_else(|| Error::internal("a membership change lost its group"))?;

@@ -30,7 +30,7 @@ impl Store {
         new: NewRole,
     ) -> Result<(Role, Etag), Error> {
         self.write_in(scope, |tx| {
-            principals::authority(tx, ctx)?
+            principals::authority(tx, ctx, scope)?
                 .may_write_permissions(&Default::default(), &new.permissions)?;
             if roles::find(tx, scope, &new.name)?.is_some() {
                 return Err(Error::AlreadyExists {
@@ -83,7 +83,7 @@ impl Store {
             check_if_match(if_match, &etag)?;
             refuse_builtin(&role)?;
             if let Some(permissions) = &patch.permissions {
-                principals::authority(tx, ctx)?
+                principals::authority(tx, ctx, scope)?
                     .may_write_permissions(&role.permissions, permissions)?;
             }
             let granted_all = principals::grants_all(tx, [&role.name])?;
@@ -117,7 +117,7 @@ impl Store {
             let (role, etag) = roles::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             refuse_builtin(&role)?;
-            principals::authority(tx, ctx)?
+            principals::authority(tx, ctx, scope)?
                 .may_write_permissions(&role.permissions, &Default::default())?;
             let bound_accounts = accounts::ids_where(tx, |a| a.roles.contains(&role.name))?;
             let bound_groups = groups::ids_where(tx, |g| g.roles.contains(&role.name))?;

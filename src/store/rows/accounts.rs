@@ -64,6 +64,10 @@ pub(in crate::store) fn insert(
         });
     }
     names.insert((scope.key(), account.name.as_str()), account.id.as_u128())?;
+    if let Scope::Project(project) = scope {
+        tx.open_table(tables::ACCOUNT_SCOPES)?
+            .insert(account.id.as_u128(), project.as_str())?;
+    }
     put(tx, account)
 }
 
@@ -78,7 +82,7 @@ pub(in crate::store) fn put(
     Ok(Etag::of(&bytes))
 }
 
-/// Removes the record, its name and its last-seen time.
+/// Removes the record, its name, its scope and its last-seen time.
 pub(in crate::store) fn remove(
     tx: &WriteTransaction,
     scope: &Scope,
@@ -90,7 +94,30 @@ pub(in crate::store) fn remove(
         .remove(account.id.as_u128())?;
     tx.open_table(tables::LAST_SEEN)?
         .remove(account.id.as_u128())?;
+    tx.open_table(tables::ACCOUNT_SCOPES)?
+        .remove(account.id.as_u128())?;
     Ok(())
+}
+
+/// Where the account `id` lives: the root unless the scopes table names its project.
+pub(in crate::store) fn scope_of(tx: &impl Reader, id: Uuid) -> Result<Scope, Error> {
+    match tx.table(tables::ACCOUNT_SCOPES)?.get(id.as_u128())? {
+        None => Ok(Scope::Root),
+        Some(project) => Name::parse("project", project.value())
+            .map(Scope::Project)
+            .map_err(|_| Error::internal("an account's scope is no project name")),
+    }
+}
+
+/// The ids of every account that lives in a project.
+pub(in crate::store) fn in_projects(
+    tx: &impl Reader,
+) -> Result<std::collections::BTreeSet<Uuid>, Error> {
+    let mut ids = std::collections::BTreeSet::new();
+    for entry in tx.table(tables::ACCOUNT_SCOPES)?.iter()? {
+        ids.insert(Uuid::from_u128(entry?.0.value()));
+    }
+    Ok(ids)
 }
 
 /// Whether any account satisfies `wanted`, by a scan that stops at the first.

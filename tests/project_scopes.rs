@@ -1,0 +1,229 @@
+//! Where objects live and where bindings hold: an account made in a project belongs to
+//! it, joins only its groups, and acts in it only; the same name in two scopes is two
+//! unrelated objects; tenant admins administer their project and nothing else.
+#![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
+
+mod common;
+
+use common::{TestServer, names};
+use serde_json::json;
+
+fn project(s: &TestServer, name: &str) {
+    s.post("/api/v1/projects", json!({"name": name}))
+        .assert_status(201);
+}
+
+/// Creates `name` under `base` holding `roles`; answers its id and secret.
+fn account(s: &TestServer, base: &str, name: &str, roles: &[&str]) -> (String, String) {
+    let reply = s.post(
+        &format!("{base}/service-accounts"),
+        json!({"name": name, "roles": roles, "initial_secret": {}}),
+    );
+    reply.assert_status(201);
+    (
+        reply.body["id"].as_str().unwrap().to_owned(),
+        reply.body["secret"]["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+const ROOT: &str = "/api/v1";
+const P1: &str = "/api/v1/projects/p1";
+const P2: &str = "/api/v1/projects/p2";
+
+#[test]
+fn the_same_name_in_two_scopes_is_two_unrelated_accounts() {
+    let s = TestServer::start();
+    project(&s, "p1");
+    project(&s, "p2");
+    let (root_id, root_secret) = account(&s, ROOT, "ci-bot", &["viewer"]);
+    let (p1_id, p1_secret) = account(&s, P1, "ci-bot", &["viewer"]);
+    let (p2_id, _) = account(&s, P2, "ci-bot", &[]);
+    assert_ne!(root_id, p1_id);
+    assert_ne!(p1_id, p2_id);
+    for (base, id) in [(ROOT, &root_id), (P1, &p1_id), (P2, &p2_id)] {
+        let read = s.get(&format!("{base}/service-accounts/ci-bot"));
+        assert_eq!(&read.body["id"], id.as_str(), "{base}");
+    }
+    assert_eq!(
+        names(&s.get(&format!("{P1}/service-accounts")).body),
+        ["ci-bot"]
+    );
+    // Each secret is its own account's, acting where that account lives.
+    let me = s.get_as(&p1_secret, &format!("{P1}/service-accounts/ci-bot"));
+    assert_eq!(me.body["id"], p1_id.as_str());
+    s.get_as(&p1_secret, &format!("{ROOT}/service-accounts"))
+        .assert_error(403, "PERMISSION_DENIED");
+    s.get_as(&p1_secret, &format!("{P2}/service-accounts"))
+        .assert_error(404, "NOT_FOUND");
+    s.get_as(&root_secret, &format!("{P2}/service-accounts/ci-bot"))
+        .assert_status(200);
+    // A bare client_id names the root's account; the project's secret is refused.
+    let token = s.form(
+        "/oauth2/token",
+        Some(("ci-bot", &p1_secret)),
+        &[("grant_type", "client_credentials")],
+    );
+    assert_eq!(token.status, 401, "{}", token.body);
+    // Deleting one leaves the others.
+    s.delete(&format!("{P1}/service-accounts/ci-bot"))
+        .assert_status(204);
+    s.get(&format!("{ROOT}/service-accounts/ci-bot"))
+        .assert_status(200);
+    s.get(&format!("{P2}/service-accounts/ci-bot"))
+        .assert_status(200);
+    s.get_as(&p1_secret, &format!("{P1}/roles"))
+        .assert_error(401, "UNAUTHENTICATED");
+}
+
+#[test]
+fn memberships_stay_within_a_scope() {
+    let s = TestServer::start();
+    project(&s, "p1");
+    project(&s, "p2");
+    for (base, group) in [(ROOT, "root-team"), (P1, "p1-team"), (P2, "p2-team")] {
+        s.post(&format!("{base}/groups"), json!({"name": group}))
+            .assert_status(201);
+    }
+    account(&s, P1, "member", &[]);
+    account(&s, ROOT, "member", &[]);
+    let put = |path: &str, body: serde_json::Value| {
+        s.send(reqwest::Method::PUT, path, Some(&s.token), Some(&body), &[])
+    };
+    // p1's account joins p1's group, and no group of the root or of p2.
+    for other in ["root-team", "p2-team"] {
+        put(
+            &format!("{P1}/service-accounts/member/groups"),
+            json!({"add_to_groups": [other]}),
+        )
+        .assert_error(404, "NOT_FOUND");
+    }
+    put(
+        &format!("{P1}/service-accounts/member/groups"),
+        json!({"add_to_groups": ["p1-team"]}),
+    )
+    .assert_status(200);
+    // The root's account joins the root's group; p1's group does not know it.
+    put(
+        &format!("{ROOT}/groups/root-team/members"),
+        json!({"add": ["member"]}),
+    )
+    .assert_status(200);
+    put(
+        &format!("{ROOT}/groups/p1-team/members"),
+        json!({"add": ["member"]}),
+    )
+    .assert_error(404, "NOT_FOUND");
+    let root_members = s.get(&format!("{ROOT}/groups/root-team/members"));
+    assert_eq!(names(&root_members.body), ["member"]);
+    let p1_members = s.get(&format!("{P1}/groups/p1-team/members"));
+    assert_eq!(names(&p1_members.body), ["member"]);
+    let p1_member = s.get(&format!("{P1}/service-accounts/member"));
+    assert_eq!(p1_member.body["groups"][0]["name"], "p1-team");
+    assert_eq!(p1_member.body["groups"].as_array().unwrap().len(), 1);
+    // A project account may be created straight into its project's groups only.
+    s.post(
+        &format!("{P1}/service-accounts"),
+        json!({"name": "joiner", "groups": ["root-team"], "initial_secret": false}),
+    )
+    .assert_error(404, "NOT_FOUND");
+}
+
+#[test]
+fn a_tenant_admin_administers_its_project_and_nothing_else() {
+    let s = TestServer::start();
+    project(&s, "p1");
+    project(&s, "p2");
+    let (_, boss) = account(&s, P1, "boss", &["admin"]);
+    s.post(
+        &format!("{P1}/roles"),
+        json!({"name": "deployer", "permissions": ["deploy:run"]}),
+    )
+    .assert_status(201);
+    // In p1: accounts, groups, custom roles, credentials, all of it.
+    s.post_as(
+        &boss,
+        &format!("{P1}/service-accounts"),
+        json!({"name": "worker", "roles": ["deployer", "operator"], "initial_secret": false}),
+    )
+    .assert_status(201);
+    s.post_as(
+        &boss,
+        &format!("{P1}/groups"),
+        json!({"name": "team", "roles": ["viewer"]}),
+    )
+    .assert_status(201);
+    s.post_as(
+        &boss,
+        &format!("{P1}/service-accounts/worker/credentials"),
+        json!({}),
+    )
+    .assert_status(201);
+    // Outside p1: nothing, and nothing server-wide.
+    s.get_as(&boss, &format!("{P2}/service-accounts"))
+        .assert_error(404, "NOT_FOUND");
+    s.get_as(&boss, &format!("{ROOT}/service-accounts/admin"))
+        .assert_error(404, "NOT_FOUND");
+    s.post_as(
+        &boss,
+        &format!("{ROOT}/service-accounts"),
+        json!({"name": "x"}),
+    )
+    .assert_error(403, "PERMISSION_DENIED");
+    s.get_as(&boss, "/api/v1/projects")
+        .assert_error(403, "PERMISSION_DENIED");
+    s.get_as(&boss, P1).assert_error(404, "NOT_FOUND");
+    s.post_as(&boss, "/api/v1/projects", json!({"name": "p3"}))
+        .assert_error(403, "PERMISSION_DENIED");
+    s.post_as(&boss, "/api/v1/admin/backup", json!({}))
+        .assert_error(403, "PERMISSION_DENIED");
+    s.post_as(&boss, "/api/v1/signing-keys/rotate", json!({}))
+        .assert_error(403, "PERMISSION_DENIED");
+    // A project's administrator is no standing administrator of the installation.
+    s.patch(
+        "/api/v1/service-accounts/admin",
+        json!({"status": "disabled"}),
+    )
+    .assert_error(409, "FAILED_PRECONDITION");
+}
+
+#[test]
+fn scope_down_holds_within_each_scope() {
+    let s = TestServer::start();
+    project(&s, "p1");
+    let (_, ops) = account(&s, P1, "ops", &["operator"]);
+    account(&s, P1, "boss", &["admin"]);
+    // It holds operator in p1 and may hand it out there, but not admin.
+    s.post_as(
+        &ops,
+        &format!("{P1}/service-accounts"),
+        json!({"name": "helper", "roles": ["operator"], "initial_secret": false}),
+    )
+    .assert_status(201);
+    s.patch_as(
+        &ops,
+        &format!("{P1}/service-accounts/helper"),
+        json!({"roles": ["admin"]}),
+    )
+    .assert_error(403, "PERMISSION_DENIED");
+    // Nor act on p1's administrator.
+    s.patch_as(
+        &ops,
+        &format!("{P1}/service-accounts/boss"),
+        json!({"status": "disabled"}),
+    )
+    .assert_error(403, "PERMISSION_DENIED");
+}
+
+#[test]
+fn a_forced_project_delete_forgets_where_its_accounts_lived() {
+    let s = TestServer::start();
+    project(&s, "p1");
+    let (_, secret) = account(&s, P1, "ci-bot", &["viewer"]);
+    s.delete(&format!("{P1}?force=true")).assert_status(204);
+    project(&s, "p1");
+    assert!(names(&s.get(&format!("{P1}/service-accounts")).body).is_empty());
+    s.get_as(&secret, &format!("{P1}/service-accounts"))
+        .assert_error(401, "UNAUTHENTICATED");
+    s.post("/api/v1/admin/integrity-check", json!({}))
+        .assert_status(200);
+}
