@@ -227,3 +227,55 @@ fn a_forced_project_delete_forgets_where_its_accounts_lived() {
     s.post("/api/v1/admin/integrity-check", json!({}))
         .assert_status(200);
 }
+
+#[test]
+fn a_project_lists_the_audit_events_of_its_own_changes() {
+    let s = TestServer::start();
+    project(&s, "p1");
+    project(&s, "p2");
+    account(&s, P1, "ci-bot", &[]);
+    s.post(&format!("{P1}/groups"), json!({"name": "team"}))
+        .assert_status(201);
+    account(&s, P2, "other", &[]);
+    let targets = |path: &str| -> Vec<String> {
+        let page = s.get(path);
+        page.assert_status(200);
+        page.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["action"].as_str().unwrap(),
+                    e["target"]["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        targets(&format!("{P1}/audit-events")),
+        ["service_account.create ci-bot", "group.create team"]
+    );
+    let p1_page = s.get(&format!("{P1}/audit-events?per_page=1"));
+    assert_eq!(p1_page.body["total_count"], 2);
+    let token = p1_page.body["next_page_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        s.get(&format!("{P1}/audit-events?per_page=1&page_token={token}"))
+            .body["items"][0]["action"],
+        "group.create"
+    );
+    assert!(
+        !targets(&format!("{P2}/audit-events"))
+            .iter()
+            .any(|t| t.ends_with("ci-bot"))
+    );
+    // The root's trail holds every scope's events.
+    let root = targets(&format!("{ROOT}/audit-events"));
+    assert!(root.iter().any(|t| t == "service_account.create ci-bot"));
+    assert!(root.iter().any(|t| t == "service_account.create other"));
+    // A new project of an old name starts with an empty trail.
+    s.delete(&format!("{P1}?force=true")).assert_status(204);
+    project(&s, "p1");
+    assert!(targets(&format!("{P1}/audit-events")).is_empty());
+}

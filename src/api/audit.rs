@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::params::PageParams;
 use super::views::{ActorView, PageView};
 use crate::auth::Caller;
-use crate::domain::{AuditEvent, AuditFilter, permissions};
+use crate::domain::{AuditEvent, AuditFilter, Scope, permissions};
 use crate::error::Error;
 use crate::store::Store;
 
@@ -118,6 +118,7 @@ fn time(field: &str, value: Option<String>) -> Result<Option<DateTime<Utc>>, Err
 pub async fn list_audit_events(
     store: web::Data<Store>,
     caller: Caller,
+    scope: Scope,
     paging: web::Query<PageParams>,
     filter: web::Query<AuditFilterParams>,
 ) -> Result<HttpResponse, Error> {
@@ -131,7 +132,7 @@ pub async fn list_audit_events(
         since: time("since", f.since)?,
         until: time("until", f.until)?,
     };
-    let page = store.list_audit_events(&filter, &request)?;
+    let page = store.list_audit_events(&scope, &filter, &request)?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, AuditEventView::from)))
 }
 

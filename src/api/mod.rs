@@ -55,6 +55,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             credentials::configure(project);
             groups::configure(project);
             roles::configure(project);
+            audit::configure(project);
         }));
     }));
     probes::configure(cfg);

@@ -38,6 +38,8 @@ pub struct Caller {
     pub authenticated_by: AuthenticatedBy,
     pub now: Timestamp,
     pub request_id: String,
+    /// The scope the request acts in, which `principal.permissions` are narrowed to.
+    pub scope: Scope,
 }
 
 impl FromRequest for Caller {
@@ -90,6 +92,7 @@ pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
     let mut caller = guarded(req, kind, || authenticate_bearer(req, token?))?;
     let scope = request_scope(req)?;
     caller.principal.permissions = caller.principal.permissions_in(&scope);
+    caller.scope = scope.clone();
     if let Scope::Project(project) = &scope {
         // A project the caller holds nothing in answers as one that does not exist.
         let store = req
@@ -141,6 +144,7 @@ fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> 
             },
             now,
             request_id: RequestId::of(req),
+            scope: Scope::Root,
         });
     }
     let secret = Secret::parse(token)?;
@@ -164,6 +168,7 @@ impl Caller {
             authenticated_by: AuthenticatedBy::Secret { credential_id },
             now,
             request_id: RequestId::of(req),
+            scope: Scope::Root,
         }
     }
 }

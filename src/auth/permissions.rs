@@ -54,6 +54,7 @@ impl Caller {
                 name: account.name.to_string(),
             },
             request_id: self.request_id.clone(),
+            scope: self.scope.clone(),
             grantor: Some(Grantor {
                 account_id: account.id,
                 scope: match &self.authenticated_by {

@@ -60,6 +60,9 @@ pub struct WriteContext {
     /// bound what it may grant and act on; `None` for keyhouse itself (bootstrap, the
     /// command line).
     pub grantor: Option<Grantor>,
+    /// The scope the request acts in; a change made in a project is listed in its
+    /// audit trail.
+    pub scope: Scope,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +81,7 @@ impl WriteContext {
             actor: ActorRef::system(actor),
             request_id: Uuid::new_v4().to_string(),
             grantor: None,
+            scope: Scope::Root,
         }
     }
 }

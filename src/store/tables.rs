@@ -76,6 +76,12 @@ pub(super) const PROJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("
 /// Sequence number → encoded `AuditEvent`.
 pub(super) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_v1");
 
+/// (project id, sequence number) → nothing: the events of changes made in a project, so
+/// that its trail is listed without reading the others'. Keyed by the project's id, so
+/// that a new project of an old name does not inherit the old one's trail.
+pub(super) const AUDIT_SCOPES: TableDefinition<(u128, u64), ()> =
+    TableDefinition::new("audit_scopes_v1");
+
 /// Something done to every table; [`for_each_table`] is the one list of them.
 pub(super) trait TableVisitor {
     fn visit<K: Key + 'static, V: Value + 'static>(
@@ -101,6 +107,7 @@ pub(super) fn for_each_table(visitor: &mut impl TableVisitor) -> Result<(), Erro
     visitor.visit(SIGNING_KEYS)?;
     visitor.visit(REVOKED_TOKENS)?;
     visitor.visit(AUDIT)?;
+    visitor.visit(AUDIT_SCOPES)?;
     visitor.visit(PROJECTS)?;
     Ok(())
 }

@@ -2,39 +2,63 @@
 
 use std::ops::Bound;
 
-use crate::domain::{AuditEvent, AuditFilter, Page, PageRequest};
+use crate::domain::{AuditEvent, AuditFilter, Page, PageRequest, Scope};
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
-use crate::store::rows::audit;
+use crate::store::rows::{audit, projects};
 use crate::store::{Store, tables};
 
+/// The start of a page after the event of `after` (a `page_token`).
+fn start_after(after: Option<&str>) -> Result<Bound<u64>, Error> {
+    match after.map(str::parse::<u64>) {
+        Some(Ok(after)) => Ok(Bound::Excluded(after)),
+        Some(Err(_)) => Err(Error::invalid(
+            "page_token",
+            "is not a token this server issued",
+        )),
+        None => Ok(Bound::Unbounded),
+    }
+}
+
 impl Store {
-    /// One page of audit events in ascending `seq`. A `page_token` starts the page after
+    /// One page of audit events in ascending `seq`: at the root every event, in a
+    /// project the events of changes made in it. A `page_token` starts the page after
     /// its event, so only filtered lists read every event (to count them).
     pub fn list_audit_events(
         &self,
+        scope: &Scope,
         filter: &AuditFilter,
         request: &PageRequest,
     ) -> Result<Page<AuditEvent>, Error> {
-        self.read(|tx| {
+        self.read_in(scope, |tx| {
             let table = tx.table(tables::AUDIT)?;
-            let entries = |after: Option<&str>| {
-                let start = match after.map(str::parse::<u64>) {
-                    Some(Ok(after)) => Bound::Excluded(after),
-                    Some(Err(_)) => {
-                        return Err(Error::invalid(
-                            "page_token",
-                            "is not a token this server issued",
-                        ));
-                    }
-                    None => Bound::Unbounded,
-                };
-                audit::events_from(&table, start)
-            };
             let matches = |event: &AuditEvent| filter.matches(event);
             let matches: Filter<'_, AuditEvent> = (!filter.is_empty()).then_some(&matches as _);
-            paging::page(request, entries, Ok, || audit::count(tx), matches)
+            let Scope::Project(name) = scope else {
+                let entries = |after: Option<&str>| audit::events_from(&table, start_after(after)?);
+                return paging::page(request, entries, Ok, || audit::count(tx), matches);
+            };
+            let (project, _) = projects::get_by_name(tx, name)?;
+            let id = project.id.as_u128();
+            let scoped = tx.table(tables::AUDIT_SCOPES)?;
+            let entries =
+                |after: Option<&str>| audit::project_events_from(&scoped, id, start_after(after)?);
+            let total = || {
+                let mut count = 0;
+                for entry in audit::project_events_from(&scoped, id, Bound::Unbounded)? {
+                    entry?;
+                    count += 1;
+                }
+                Ok(count)
+            };
+            paging::page(
+                request,
+                entries,
+                |seq| audit::get(&table, seq),
+                total,
+                matches,
+            )
         })
     }
 }

@@ -5,9 +5,10 @@ use std::ops::Bound;
 
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
-use crate::domain::{Action, AuditEvent, Change, Target, audit_key};
+use crate::domain::{Action, AuditEvent, Change, Scope, Target, audit_key};
 use crate::error::Error;
 use crate::store::reader::Reader;
+use crate::store::rows::projects;
 use crate::store::{WriteContext, codec, tables};
 
 /// Appends one event for a successful change; the sequence numbers have no gaps.
@@ -30,7 +31,43 @@ pub(in crate::store) fn append(
         changes,
     };
     table.insert(seq, codec::encode(&event)?.as_slice())?;
+    if let Scope::Project(name) = &ctx.scope
+        && let Some((project, _)) = projects::find(tx, name)?
+    {
+        tx.open_table(tables::AUDIT_SCOPES)?
+            .insert((project.id.as_u128(), seq), ())?;
+    }
     Ok(seq)
+}
+
+/// The events of the project `project_id` after `start`, in sequence, each with its key
+/// in a list and its sequence number.
+pub(in crate::store) fn project_events_from<'t>(
+    scoped: &'t impl ReadableTable<(u128, u64), ()>,
+    project_id: u128,
+    start: Bound<u64>,
+) -> Result<impl Iterator<Item = Result<(String, u64), Error>> + 't, Error> {
+    let lower = match start {
+        Bound::Excluded(seq) => Bound::Excluded((project_id, seq)),
+        Bound::Included(seq) => Bound::Included((project_id, seq)),
+        Bound::Unbounded => Bound::Included((project_id, 0)),
+    };
+    let upper = Bound::Included((project_id, u64::MAX));
+    Ok(scoped.range((lower, upper))?.map(|entry| {
+        let seq = entry?.0.value().1;
+        Ok((audit_key(seq), seq))
+    }))
+}
+
+/// The event `seq`, which the project index names.
+pub(in crate::store) fn get(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    seq: u64,
+) -> Result<AuditEvent, Error> {
+    let bytes = table
+        .get(seq)?
+        .ok_or_else(|| Error::internal("a project's trail names a missing event"))?;
+    codec::decode(bytes.value())
 }
 
 /// How many events there are.
