@@ -158,6 +158,9 @@ fn a_tenant_admin_administers_its_project_and_nothing_else() {
         json!({}),
     )
     .assert_status(201);
+    // `/api/v1/me` shows what it holds where it lives.
+    let me = s.get_as(&boss, "/api/v1/me");
+    assert_eq!(me.body["permissions"], json!(["*"]));
     // Outside p1: nothing, and nothing server-wide.
     s.get_as(&boss, &format!("{P2}/service-accounts"))
         .assert_error(404, "NOT_FOUND");

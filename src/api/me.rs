@@ -57,7 +57,7 @@ pub async fn get_me(store: web::Data<Store>, caller: Caller) -> Result<HttpRespo
     };
     let view = MeView {
         account: ServiceAccountView::new(&details, caller.now),
-        permissions: caller.principal.permissions.to_sorted_vec(),
+        permissions: caller.held.to_sorted_vec(),
         authenticated_by,
     };
     Ok(respond::with_etag(StatusCode::OK, &details.etag, &view))

@@ -13,7 +13,7 @@ use super::jwt::Tokens;
 use super::last_use::LastUse;
 use super::secret::Secret;
 use crate::clock;
-use crate::domain::{AuthFailure, Name, Principal, Scope, Timestamp, narrow};
+use crate::domain::{AuthFailure, Name, PermissionSet, Principal, Scope, Timestamp, narrow};
 use crate::error::{Error, Kind};
 use crate::request_id::RequestId;
 use crate::store::Store;
@@ -40,6 +40,9 @@ pub struct Caller {
     pub request_id: String,
     /// The scope the request acts in, which `principal.permissions` are narrowed to.
     pub scope: Scope,
+    /// What the account may do where it lives (narrowed by its token), whatever the
+    /// request's scope: what `/api/v1/me` shows.
+    pub held: PermissionSet,
 }
 
 impl FromRequest for Caller {
@@ -137,6 +140,7 @@ fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> 
         let scope = claims.scopes();
         principal.permissions = narrow(&principal.permissions, &scope);
         return Ok(Caller {
+            held: principal.permissions.clone(),
             principal,
             authenticated_by: AuthenticatedBy::AccessToken {
                 token_id: claims.jti.clone(),
@@ -164,6 +168,7 @@ impl Caller {
         now: Timestamp,
     ) -> Caller {
         Caller {
+            held: principal.permissions.clone(),
             principal,
             authenticated_by: AuthenticatedBy::Secret { credential_id },
             now,
