@@ -97,11 +97,13 @@ pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
     caller.principal.permissions = caller.principal.permissions_in(&scope);
     caller.scope = scope.clone();
     if let Scope::Project(project) = &scope {
-        // A project the caller holds nothing in answers as one that does not exist.
+        // A project the caller holds nothing in answers as one that does not exist,
+        // after the same read, so that timing does not tell them apart either.
         let store = req
             .app_data::<web::Data<Store>>()
             .ok_or_else(|| Error::internal("the store is not configured"))?;
-        if caller.principal.permissions.is_empty() || !store.project_exists(project)? {
+        let exists = store.project_exists(project)?;
+        if caller.principal.permissions.is_empty() || !exists {
             return Err(Error::not_found(Kind::Project, project.as_str()));
         }
     }
