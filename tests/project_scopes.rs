@@ -282,3 +282,43 @@ fn a_project_lists_the_audit_events_of_its_own_changes() {
     project(&s, "p1");
     assert!(targets(&format!("{P1}/audit-events")).is_empty());
 }
+
+#[test]
+fn objects_read_with_their_project_lrn_and_link() {
+    let s = TestServer::start();
+    project(&s, "p1");
+    s.post(&format!("{P1}/groups"), json!({"name": "team"}))
+        .assert_status(201);
+    s.post(
+        &format!("{P1}/roles"),
+        json!({"name": "deployer", "permissions": ["deploy:run"]}),
+    )
+    .assert_status(201);
+    s.post(
+        &format!("{P1}/service-accounts"),
+        json!({"name": "ci-bot", "groups": ["team"], "initial_secret": false}),
+    )
+    .assert_status(201);
+    let bot = s.get(&format!("{P1}/service-accounts/ci-bot")).body;
+    assert_eq!(bot["project"], "p1");
+    assert_eq!(bot["lrn"], "lrn:keyhouse:p1:service-account/ci-bot");
+    assert_eq!(
+        bot["self_link"],
+        "/api/v1/projects/p1/service-accounts/ci-bot"
+    );
+    assert_eq!(bot["groups"][0]["lrn"], "lrn:keyhouse:p1:group/team");
+    let team = s.get(&format!("{P1}/groups/team")).body;
+    assert_eq!(
+        (&team["project"], &team["lrn"]),
+        (&json!("p1"), &json!("lrn:keyhouse:p1:group/team"))
+    );
+    let role = s.get(&format!("{P1}/roles/deployer")).body;
+    assert_eq!(
+        (&role["project"], &role["lrn"]),
+        (&json!("p1"), &json!("lrn:keyhouse:p1:role/deployer"))
+    );
+    let root_admin = s.get(&format!("{ROOT}/service-accounts/admin")).body;
+    assert_eq!(root_admin["project"], serde_json::Value::Null);
+    assert_eq!(root_admin["lrn"], "lrn:keyhouse::service-account/admin");
+    assert_eq!(root_admin["self_link"], "/api/v1/service-accounts/admin");
+}

@@ -40,12 +40,15 @@ pub struct GroupView {
     /// Its stable resource name.
     #[schema(example = "lrn:keyhouse::group/deployers")]
     pub lrn: String,
+    /// The project the group lives in; null at the root.
+    #[schema(example = json!(null))]
+    pub project: Option<String>,
     /// Always 0: keyhouse holds no human users (the seed wire format counts them).
     pub user_count: u64,
 }
 
-impl From<&GroupDetails> for GroupView {
-    fn from(details: &GroupDetails) -> Self {
+impl GroupView {
+    fn new(details: &GroupDetails, scope: &Scope) -> Self {
         let g = &details.group;
         GroupView {
             id: g.id,
@@ -59,7 +62,8 @@ impl From<&GroupDetails> for GroupView {
             created_at: g.created_at,
             updated_at: g.updated_at,
             etag: details.etag.as_str().to_owned(),
-            lrn: domain::lrn(None, domain::LrnKind::Group, g.name.as_str()),
+            lrn: domain::lrn(scope.project(), domain::LrnKind::Group, g.name.as_str()),
+            project: scope.project().map(str::to_owned),
             user_count: 0,
         }
     }
@@ -123,7 +127,7 @@ pub async fn create_group(
     let ctx = caller.write_context();
     let within = scope.clone();
     let details = web::block(move || store.create_group(&ctx, &within, new)).await??;
-    let view = GroupView::from(&details);
+    let view = GroupView::new(&details, &scope);
     let location = respond::api_path(&scope, &format!("groups/{}", view.name));
     Ok(respond::created(location, Some(&details.etag), &view))
 }
@@ -141,7 +145,7 @@ pub async fn list_groups(
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::GROUPS_READ)?;
     let page = store.list_groups(&scope, query.lowered().as_deref(), &paging.parse()?)?;
-    Ok(HttpResponse::Ok().json(PageView::from_page(page, |d| GroupView::from(&d))))
+    Ok(HttpResponse::Ok().json(PageView::from_page(page, |d| GroupView::new(&d, &scope))))
 }
 
 /// Read a group. Needs `groups:read`.
@@ -158,7 +162,7 @@ pub async fn get_group(
     Ok(respond::with_etag(
         StatusCode::OK,
         &details.etag,
-        &GroupView::from(&details),
+        &GroupView::new(&details, &path.scope),
     ))
 }
 
@@ -189,13 +193,14 @@ pub async fn update_group(
             .transpose()?,
     };
     let ctx = caller.write_context();
+    let scope = path.scope.clone();
     let details =
-        web::block(move || store.update_group(&ctx, &path.scope, &name, if_match.get(), patch))
+        web::block(move || store.update_group(&ctx, &scope, &name, if_match.get(), patch))
             .await??;
     Ok(respond::with_etag(
         StatusCode::OK,
         &details.etag,
-        &GroupView::from(&details),
+        &GroupView::new(&details, &path.scope),
     ))
 }
 

@@ -40,10 +40,13 @@ pub struct RoleView {
     /// Its stable resource name.
     #[schema(example = "lrn:keyhouse::role/deployer")]
     pub lrn: String,
+    /// The project the role lives in; null at the root (built-in roles included).
+    #[schema(example = json!(null))]
+    pub project: Option<String>,
 }
 
 impl RoleView {
-    fn new(role: &Role, etag: &Etag) -> Self {
+    fn new(role: &Role, etag: &Etag, scope: &Scope) -> Self {
         RoleView {
             id: role.id,
             name: role.name.to_string(),
@@ -53,7 +56,8 @@ impl RoleView {
             created_at: role.created_at,
             updated_at: role.updated_at,
             etag: etag.as_str().to_owned(),
-            lrn: domain::lrn(None, domain::LrnKind::Role, role.name.as_str()),
+            lrn: domain::lrn(scope.project(), domain::LrnKind::Role, role.name.as_str()),
+            project: scope.project().map(str::to_owned),
         }
     }
 }
@@ -124,7 +128,7 @@ pub async fn create_role(
     let ctx = caller.write_context();
     let within = scope.clone();
     let (role, etag) = web::block(move || store.create_role(&ctx, &within, new)).await??;
-    let view = RoleView::new(&role, &etag);
+    let view = RoleView::new(&role, &etag, &scope);
     let location = respond::api_path(&scope, &format!("roles/{}", view.name));
     Ok(respond::created(location, Some(&etag), &view))
 }
@@ -142,7 +146,9 @@ pub async fn list_roles(
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::ROLES_READ)?;
     let page = store.list_roles(&scope, query.lowered().as_deref(), &paging.parse()?)?;
-    Ok(HttpResponse::Ok().json(PageView::from_page(page, |(r, e)| RoleView::new(&r, &e))))
+    Ok(HttpResponse::Ok().json(PageView::from_page(page, |(r, e)| {
+        RoleView::new(&r, &e, &scope)
+    })))
 }
 
 /// Read a role. Needs `roles:read`.
@@ -159,7 +165,7 @@ pub async fn get_role(
     Ok(respond::with_etag(
         StatusCode::OK,
         &etag,
-        &RoleView::new(&role, &etag),
+        &RoleView::new(&role, &etag, &path.scope),
     ))
 }
 
@@ -189,13 +195,13 @@ pub async fn update_role(
             .transpose()?,
     };
     let ctx = caller.write_context();
+    let scope = path.scope.clone();
     let (role, etag) =
-        web::block(move || store.update_role(&ctx, &path.scope, &name, if_match.get(), patch))
-            .await??;
+        web::block(move || store.update_role(&ctx, &scope, &name, if_match.get(), patch)).await??;
     Ok(respond::with_etag(
         StatusCode::OK,
         &etag,
-        &RoleView::new(&role, &etag),
+        &RoleView::new(&role, &etag, &path.scope),
     ))
 }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::secret::Secret;
 use crate::domain::{
-    AccountDetails, ActorRef, CredentialDetails, CredentialKind, GroupRef, LrnKind, Page,
+    AccountDetails, ActorRef, CredentialDetails, CredentialKind, GroupRef, LrnKind, Page, Scope,
     ServiceAccount, Status, lrn,
 };
 
@@ -92,13 +92,14 @@ pub struct GroupRefView {
     pub metadata: BTreeMap<String, String>,
 }
 
-impl From<&GroupRef> for GroupRefView {
-    fn from(group: &GroupRef) -> Self {
+impl GroupRefView {
+    /// A group of an account in `scope` (memberships stay within a scope).
+    fn new(group: &GroupRef, scope: &Scope) -> Self {
         GroupRefView {
             id: group.id,
             name: group.name.to_string(),
             display_name: group.display_name.clone(),
-            lrn: lrn(None, LrnKind::Group, group.name.as_str()),
+            lrn: lrn(scope.project(), LrnKind::Group, group.name.as_str()),
             description: group.description.clone(),
             created_at: group.created_at,
             user_count: 0,
@@ -121,6 +122,9 @@ pub struct ServiceAccountView {
     #[schema(example = json!({"team": "platform"}))]
     pub metadata: BTreeMap<String, String>,
     pub status: StatusView,
+    /// The project the account lives in; null at the root.
+    #[schema(example = json!(null))]
+    pub project: Option<String>,
     /// Role names bound directly, sorted.
     #[schema(example = json!(["viewer"]))]
     pub roles: Vec<String>,
@@ -162,8 +166,13 @@ impl ServiceAccountView {
             description: a.description.clone(),
             metadata: a.metadata.clone(),
             status: a.status.into(),
+            project: details.scope.project().map(str::to_owned),
             roles: a.roles.iter().map(ToString::to_string).collect(),
-            groups: details.groups.iter().map(GroupRefView::from).collect(),
+            groups: details
+                .groups
+                .iter()
+                .map(|g| GroupRefView::new(g, &details.scope))
+                .collect(),
             client_id: a.name.to_string(),
             external_id: a.external_id.clone(),
             expires_at: a.expires_at,
@@ -174,8 +183,12 @@ impl ServiceAccountView {
             last_seen_at: details.last_seen_at,
             active_credential_count: details.active_credential_count,
             etag: details.etag.as_str().to_owned(),
-            self_link: format!("/api/v1/service-accounts/{}", a.name),
-            lrn: lrn(None, LrnKind::ServiceAccount, a.name.as_str()),
+            self_link: format!("{}/service-accounts/{}", details.scope.api_base(), a.name),
+            lrn: lrn(
+                details.scope.project(),
+                LrnKind::ServiceAccount,
+                a.name.as_str(),
+            ),
             is_admin: details.is_admin,
             token_expires_at: details.token_expires_at,
             token_expired: details.token_expired,

@@ -265,6 +265,8 @@ pub struct GroupRef {
 #[derive(Debug, Clone)]
 pub struct AccountDetails {
     pub account: ServiceAccount,
+    /// Where the account lives.
+    pub scope: Scope,
     pub etag: Etag,
     pub groups: Vec<GroupRef>,
     pub active_credential_count: u32,

@@ -23,6 +23,22 @@ impl Scope {
             Scope::Project(name) => name.as_str(),
         }
     }
+
+    /// The project's name, `None` at the root: the `project` objects read with.
+    pub fn project(&self) -> Option<&str> {
+        match self {
+            Scope::Root => None,
+            Scope::Project(name) => Some(name.as_str()),
+        }
+    }
+
+    /// Where the routes of this scope start: `/api/v1`, or the project's path under it.
+    pub fn api_base(&self) -> String {
+        match self {
+            Scope::Root => "/api/v1".to_owned(),
+            Scope::Project(name) => format!("/api/v1/projects/{name}"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -35,5 +51,10 @@ mod tests {
         assert_eq!(Scope::Root.key(), "");
         assert_eq!(payments.key(), "payments");
         assert_ne!(Scope::Root, payments);
+        assert_eq!(
+            (Scope::Root.project(), payments.project()),
+            (None, Some("payments"))
+        );
+        assert_eq!(payments.api_base(), "/api/v1/projects/payments");
     }
 }

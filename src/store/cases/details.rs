@@ -22,6 +22,7 @@ pub(super) fn account_details(
     let is_admin = principals::permissions_of(tx, &scope, held)?.holds_all();
     let (token_expires_at, token_expired) = credentials::token_status(tx, account.id, now)?;
     Ok(AccountDetails {
+        scope: accounts::scope_of(tx, account.id)?,
         active_credential_count: credentials::count_active(tx, account.id, now)?,
         groups: groups
             .into_values()
