@@ -322,3 +322,33 @@ fn objects_read_with_their_project_lrn_and_link() {
     assert_eq!(root_admin["lrn"], "lrn:keyhouse::service-account/admin");
     assert_eq!(root_admin["self_link"], "/api/v1/service-accounts/admin");
 }
+
+#[test]
+fn each_scope_counts_only_its_own_objects() {
+    let s = TestServer::start();
+    project(&s, "p1");
+    project(&s, "p2");
+    for (base, accounts) in [(ROOT, 2), (P1, 3), (P2, 1)] {
+        for i in 0..accounts {
+            s.post(
+                &format!("{base}/service-accounts"),
+                json!({"name": format!("bot-{i}"), "initial_secret": false}),
+            )
+            .assert_status(201);
+            s.post(&format!("{base}/groups"), json!({"name": format!("g-{i}")}))
+                .assert_status(201);
+        }
+    }
+    // The root also holds `admin`.
+    for (base, accounts, groups) in [(ROOT, 3, 2), (P1, 3, 3), (P2, 1, 1)] {
+        let page = s.get(&format!("{base}/service-accounts?per_page=2")).body;
+        assert_eq!(page["total_count"], accounts, "{base}");
+        let page = s.get(&format!("{base}/groups?per_page=2")).body;
+        assert_eq!(page["total_count"], groups, "{base}");
+    }
+    let p1 = s.get("/api/v1/projects/p1").body;
+    assert_eq!(
+        (&p1["sa_count"], &p1["group_count"]),
+        (&json!(3), &json!(3))
+    );
+}

@@ -12,9 +12,8 @@ use crate::domain::{
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
-use crate::store::rows::{accounts, audit, credentials, groups, memberships};
+use crate::store::rows::{accounts, audit, credentials, groups, memberships, projects};
 use crate::store::{Store, WriteContext, principals, tables};
-use redb::ReadableTableMetadata;
 
 impl Store {
     /// Creates an account, with its first secret if one is asked for.
@@ -148,7 +147,8 @@ impl Store {
             let matches: Filter<'_, (ServiceAccount, Etag)> =
                 (!filter.is_empty()).then_some(&matches as _);
             let entries = |after: Option<&str>| paging::in_name_order(&names, scope, after);
-            let page = paging::page(request, entries, load, || Ok(names.len()?), matches)?;
+            let total = || projects::entries_of(tx, &names, scope);
+            let page = paging::page(request, entries, load, total, matches)?;
             page.try_map(|(account, etag)| account_details(tx, account, etag, now))
         })
     }

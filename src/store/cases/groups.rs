@@ -1,6 +1,5 @@
 //! Group use cases: create, read, list, change and delete.
 
-use redb::ReadableTableMetadata;
 use uuid::Uuid;
 
 use crate::domain::{
@@ -10,7 +9,7 @@ use crate::domain::{
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
-use crate::store::rows::{accounts, audit, groups, memberships};
+use crate::store::rows::{accounts, audit, groups, memberships, projects};
 use crate::store::{Store, WriteContext, principals, tables};
 
 impl Store {
@@ -68,7 +67,8 @@ impl Store {
             let filter: Filter<'_, GroupDetails> = query.map(|_| &matches as _);
             let names = tx.table(tables::GROUP_NAMES)?;
             let entries = |after: Option<&str>| paging::in_name_order(&names, scope, after);
-            paging::page(request, entries, load, || Ok(names.len()?), filter)
+            let total = || projects::entries_of(tx, &names, scope);
+            paging::page(request, entries, load, total, filter)
         })
     }
 

@@ -103,6 +103,27 @@ fn count_in<V: redb::Value + 'static>(
     Ok(count)
 }
 
+/// How many entries of `scope` a `(scope, name) → id` index holds, for a list's
+/// `total_count`. A project's are counted over its own entries. The root's are the
+/// index's length less every project's entries, so that counting them costs nothing
+/// while projects hold nothing.
+pub(in crate::store) fn entries_of(
+    tx: &impl Reader,
+    index: &impl ReadableTable<NameKey, u128>,
+    scope: &Scope,
+) -> Result<u64, Error> {
+    if let Scope::Project(_) = scope {
+        return count_in(index, scope);
+    }
+    let mut count = index.len()?;
+    for entry in tx.table(tables::PROJECTS)?.iter()? {
+        let (name, _) = entry?;
+        let project = Scope::Project(Name::parse("project", name.value())?);
+        count = count.saturating_sub(count_in(index, &project)?);
+    }
+    Ok(count)
+}
+
 /// How many accounts, groups and custom roles `scope` holds: one walk of each name
 /// index over that scope's entries only.
 pub(in crate::store) fn counts(tx: &impl Reader, scope: &Scope) -> Result<ProjectCounts, Error> {
