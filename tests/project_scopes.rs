@@ -352,3 +352,59 @@ fn each_scope_counts_only_its_own_objects() {
         (&json!(3), &json!(3))
     );
 }
+
+#[test]
+fn a_projects_credential_policy_bounds_its_accounts_credentials() {
+    let s = TestServer::start();
+    s.post(
+        "/api/v1/projects",
+        json!({"name": "p1", "credential_policy":
+            {"max_active": 1, "default_lifetime_days": 10, "max_lifetime_days": 20}}),
+    )
+    .assert_status(201);
+    let created = s.post(&format!("{P1}/service-accounts"), json!({"name": "ci-bot"}));
+    created.assert_status(201);
+    let expires: chrono::DateTime<chrono::Utc> = created.body["secret"]["expires_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let days = (expires - keyhouse::clock::now()).num_hours() as f64 / 24.0;
+    assert!(
+        (9.9..=10.1).contains(&days),
+        "the project's default lifetime: {days}"
+    );
+    // One active credential at most in p1, five at the root.
+    s.post(
+        &format!("{P1}/service-accounts/ci-bot/credentials"),
+        json!({}),
+    )
+    .assert_error(409, "LIMIT_EXCEEDED");
+    let far = (keyhouse::clock::now() + chrono::Duration::days(30)).to_rfc3339();
+    s.post(
+        &format!("{P1}/service-accounts/ci-bot/rotate-secret"),
+        json!({"expires_at": far}),
+    )
+    .assert_error(400, "INVALID_ARGUMENT");
+    s.post(
+        &format!("{P1}/service-accounts"),
+        json!({"name": "other", "token_expires_at": far}),
+    )
+    .assert_error(400, "INVALID_ARGUMENT");
+    // The root keeps the server's settings.
+    s.post(
+        &format!("{ROOT}/service-accounts"),
+        json!({"name": "ci-bot"}),
+    )
+    .assert_status(201);
+    s.post(
+        &format!("{ROOT}/service-accounts/ci-bot/credentials"),
+        json!({}),
+    )
+    .assert_status(201);
+    s.post(
+        &format!("{ROOT}/service-accounts/ci-bot/rotate-secret"),
+        json!({"expires_at": far}),
+    )
+    .assert_status(201);
+}

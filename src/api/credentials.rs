@@ -119,6 +119,25 @@ pub struct CreatedCredentialView {
     pub secret: Option<String>,
 }
 
+/// The credential settings in force in `scope`: the server's, tightened by a project's
+/// `credential_policy`.
+pub(super) fn limits_in(
+    store: &Store,
+    scope: &Scope,
+    config: &Config,
+) -> Result<CredentialsConfig, Error> {
+    let server = &config.credentials;
+    let policy = store.credential_policy(scope)?;
+    Ok(CredentialsConfig {
+        max_active: policy.max_active.unwrap_or(server.max_active),
+        default_lifetime_days: policy
+            .default_lifetime_days
+            .unwrap_or(server.default_lifetime_days),
+        max_lifetime_days: policy.max_lifetime_days.unwrap_or(server.max_lifetime_days),
+        ..server.clone()
+    })
+}
+
 /// The path of an account's credentials; a new one's `Location` is this plus its id.
 fn credentials_path(scope: &Scope, account: &Name) -> String {
     respond::api_path(scope, &format!("service-accounts/{account}/credentials"))
@@ -147,7 +166,7 @@ pub async fn create_credential(
     caller.require(permissions::CREDENTIALS_WRITE)?;
     let name = Name::in_path(Kind::ServiceAccount, &path)?;
     let body = body.into_inner();
-    let limits = &config.credentials;
+    let limits = &limits_in(&store, &path.scope, &config)?;
     let (shown, new) = match (body.kind, body.public_key) {
         (CredentialTypeParam::Secret, Some(_)) => {
             return Err(Error::invalid(
@@ -288,7 +307,8 @@ pub async fn rotate_secret(
         name: body.name,
         expires_at: body.expires_at,
     };
-    let (secret, new) = request.into_secret("", &config.credentials, caller.now)?;
+    let limits = limits_in(&store, &path.scope, &config)?;
+    let (secret, new) = request.into_secret("", &limits, caller.now)?;
     let location = credentials_path(&path.scope, &name);
     let ctx = caller.write_context();
     let created =

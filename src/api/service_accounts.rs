@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::credentials::SecretRequest;
+use super::credentials::{SecretRequest, limits_in};
 use super::json_object::{JsonObject, OptionalJsonObject};
 use super::params::{IfMatchHeader, Named, PageParams};
 use super::respond;
@@ -302,7 +302,8 @@ pub async fn create_service_account(
     body: JsonObject<CreateServiceAccount>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::SERVICE_ACCOUNTS_WRITE)?;
-    let (new, secret) = body.into_inner().parse(&config.credentials, caller.now)?;
+    let limits = limits_in(&store, &scope, &config)?;
+    let (new, secret) = body.into_inner().parse(&limits, caller.now)?;
     let (shown, secret) = secret.unzip();
     let ctx = caller.write_context();
     let (details, credential) = {
@@ -431,7 +432,8 @@ pub async fn renew_token(
         expires_at: body.into_inner().token_expires_at,
     };
     // `token_` names a bad expiry `token_expires_at`, as the client sent it.
-    let (secret, new) = request.into_secret("token_", &config.credentials, caller.now)?;
+    let limits = limits_in(&store, &path.scope, &config)?;
+    let (secret, new) = request.into_secret("token_", &limits, caller.now)?;
     let ctx = caller.write_context();
     let (details, credential) =
         web::block(move || store.renew_token(&ctx, &path.scope, &name, new)).await??;

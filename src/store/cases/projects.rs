@@ -4,8 +4,8 @@ use redb::ReadableTableMetadata;
 use uuid::Uuid;
 
 use crate::domain::{
-    Action, Change, Created, IfMatch, Name, NewProject, Page, PageRequest, Project, ProjectDetails,
-    ProjectPatch, Scope, Target, check_if_match,
+    Action, Change, Created, CredentialPolicy, IfMatch, Name, NewProject, Page, PageRequest,
+    Project, ProjectDetails, ProjectPatch, Scope, Target, check_if_match,
 };
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
@@ -49,6 +49,17 @@ impl Store {
     /// Whether the project `name` exists.
     pub fn project_exists(&self, name: &Name) -> Result<bool, Error> {
         self.read(|tx| Ok(projects::find(tx, name)?.is_some()))
+    }
+
+    /// The credential policy in force in `scope`: none at the root, the project's in a
+    /// project (404 when it is gone).
+    pub fn credential_policy(&self, scope: &Scope) -> Result<CredentialPolicy, Error> {
+        match scope {
+            Scope::Root => Ok(CredentialPolicy::default()),
+            Scope::Project(name) => {
+                self.read(|tx| Ok(projects::get_by_name(tx, name)?.0.credential_policy))
+            }
+        }
     }
 
     pub fn get_project(&self, name: &Name) -> Result<ProjectDetails, Error> {
