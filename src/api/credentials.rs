@@ -119,6 +119,15 @@ pub struct CreatedCredentialView {
     pub secret: Option<String>,
 }
 
+/// For a new credential of the account the route names: 404 unless the caller may read
+/// accounts, 403 without `credentials:write`. Answers the account's name. (Whether it
+/// may act on that account is checked in the store's transaction.)
+pub(super) fn require_credentials_write(caller: &Caller, path: &Named) -> Result<Name, Error> {
+    caller.require_read(Kind::ServiceAccount, path)?;
+    caller.require(permissions::CREDENTIALS_WRITE)?;
+    Name::in_path(Kind::ServiceAccount, path)
+}
+
 /// The credential settings in force in `scope`: the server's, tightened by a project's
 /// `credential_policy`.
 pub(super) fn limits_in(
@@ -148,7 +157,7 @@ fn credential_id(raw: &str) -> Result<Uuid, Error> {
 }
 
 /// Issue a credential: a secret (shown once, in this answer) or a public key. Needs
-/// `credentials:write`, and every role the account holds. At most
+/// `credentials:write`, and every permission the account holds. At most
 /// `credentials.max_active` unexpired credentials per account.
 #[utoipa::path(tag = "credentials", request_body = CreateCredential,
     params(("name" = String, Path, description = "The account's name.")),
@@ -162,9 +171,7 @@ pub async fn create_credential(
     path: Named,
     body: JsonObject<CreateCredential>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::ServiceAccount, &path)?;
-    caller.require(permissions::CREDENTIALS_WRITE)?;
-    let name = Name::in_path(Kind::ServiceAccount, &path)?;
+    let name = require_credentials_write(&caller, &path)?;
     let body = body.into_inner();
     let limits = &limits_in(&store, &path.scope, &config)?;
     let (shown, new) = match (body.kind, body.public_key) {
@@ -286,7 +293,7 @@ pub async fn revoke_credential(
 
 /// Issue a new secret and let every other secret of the account expire at now +
 /// `grace_period_seconds`, in one transaction; never refused by the credential limit.
-/// Needs `credentials:write`, and every role the account holds.
+/// Needs `credentials:write`, and every permission the account holds.
 #[utoipa::path(tag = "credentials", request_body = RotateSecret,
     params(("name" = String, Path, description = "The account's name.")),
     responses((status = 201, body = NewSecretView)))]
@@ -298,9 +305,7 @@ pub async fn rotate_secret(
     path: Named,
     body: JsonObject<RotateSecret>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::ServiceAccount, &path)?;
-    caller.require(permissions::CREDENTIALS_WRITE)?;
-    let name: Name = Name::in_path(Kind::ServiceAccount, &path)?;
+    let name = require_credentials_write(&caller, &path)?;
     let body = body.into_inner();
     let grace = GracePeriod::from_seconds(body.grace_period_seconds)?;
     let request = SecretRequest {

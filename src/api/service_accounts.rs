@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::credentials::{SecretRequest, limits_in};
+use super::credentials::{SecretRequest, limits_in, require_credentials_write};
 use super::json_object::{JsonObject, OptionalJsonObject};
 use super::params::{IfMatchHeader, Named, PageParams};
 use super::respond;
@@ -424,9 +424,7 @@ pub async fn renew_token(
     path: Named,
     body: OptionalJsonObject<RenewToken>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::ServiceAccount, &path)?;
-    caller.require(permissions::CREDENTIALS_WRITE)?;
-    let name = Name::in_path(Kind::ServiceAccount, &path)?;
+    let name = require_credentials_write(&caller, &path)?;
     let request = SecretRequest {
         name: Some("token".to_owned()),
         expires_at: body.into_inner().token_expires_at,
