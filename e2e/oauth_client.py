@@ -2,7 +2,8 @@
 """keyhouse with OAuth software it did not write.
 
 authlib gets access tokens with client_secret_basic and with private_key_jwt (an ES256
-key made by `cryptography`); PyJWT verifies each against the server's JWKS (signature,
+key made by `cryptography`), and for an account of a project (`name@project`) with
+client_secret_basic and client_secret_post; PyJWT verifies each against the server's JWKS (signature,
 issuer, audience, expiry); each token then calls /api/v1/me. The same code is the
 Python example of docs/oauth.md.
 
@@ -133,7 +134,45 @@ def main():
     refused = api("GET", "/api/v1/groups", token["access_token"])
     check(refused.status_code == 403, f"a narrowed token read groups: {refused.status_code}")
 
+    project_client()
     print("oauth-client: 1 passed, 0 failed")
+
+
+def project_client():
+    """An account of a project is the client `name@project`, unmodified for authlib."""
+    metadata = requests.get(f"{URL}/.well-known/oauth-authorization-server", timeout=10).json()
+    project = "py-" + uuid.uuid4().hex[:8]
+    made = api("POST", "/api/v1/projects", ADMIN, json={"name": project})
+    check(made.status_code == 201, f"creating the project: {made.status_code} {made.text}")
+    created = api(
+        "POST",
+        f"/api/v1/projects/{project}/service-accounts",
+        ADMIN,
+        json={"name": "worker", "roles": ["viewer"], "initial_secret": {}},
+    )
+    check(created.status_code == 201, f"creating the client: {created.status_code} {created.text}")
+    client_id = created.json()["client_id"]
+    check(client_id == f"worker@{project}", f"the account's client_id is {client_id!r}")
+    secret = created.json()["secret"]["secret"]
+    for method in ("client_secret_basic", "client_secret_post"):
+        session = OAuth2Session(client_id, secret, token_endpoint_auth_method=method)
+        token = session.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")
+        claims = verify(token["access_token"], metadata, client_id)
+        check(claims.get("project") == project, f"project claim {claims.get('project')!r}")
+        check(claims["sub"] == created.json()["id"], "sub is the account id")
+        me(token["access_token"], "worker")
+        listed = api("GET", f"/api/v1/projects/{project}/service-accounts", token["access_token"])
+        check(listed.status_code == 200, f"listing its project: {listed.status_code}")
+        outside = api("GET", "/api/v1/service-accounts", token["access_token"])
+        check(outside.status_code == 403, f"a project token listed the root: {outside.status_code}")
+    introspected = requests.post(
+        metadata["introspection_endpoint"],
+        auth=(client_id, secret),
+        data={"token": token["access_token"]},
+        timeout=10,
+    ).json()
+    check(introspected.get("active") is True, f"introspection: {introspected}")
+    check(introspected.get("client_id") == client_id, f"introspection: {introspected}")
 
 
 if __name__ == "__main__":

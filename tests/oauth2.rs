@@ -571,6 +571,151 @@ fn revocation_denies_tokens_and_revokes_secrets() {
     );
 }
 
+/// Creates the project `project` and in it `name` holding `roles`; answers its secret.
+fn project_account(s: &TestServer, project: &str, name: &str, roles: &[&str]) -> String {
+    if s.get(&format!("/api/v1/projects/{project}")).status == 404 {
+        s.post("/api/v1/projects", json!({"name": project}))
+            .assert_status(201);
+    }
+    let reply = s.post(
+        &format!("/api/v1/projects/{project}/service-accounts"),
+        json!({"name": name, "roles": roles, "initial_secret": {}}),
+    );
+    reply.assert_status(201);
+    assert_eq!(reply.body["client_id"], format!("{name}@{project}"));
+    reply.body["secret"]["secret"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_project_account_is_the_client_name_at_project() {
+    let s = TestServer::start();
+    let root = s.create_account("ci", &["viewer"]);
+    let secret = project_account(&s, "payments", "ci", &["viewer"]);
+    // Basic and post take `name@project`; the bare name is the root's account.
+    let basic = token(&s, "ci@payments", &secret, None);
+    basic.assert_status(200);
+    let jwt = basic.body["access_token"].as_str().unwrap().to_owned();
+    let c = claims(&jwt);
+    assert_eq!(c["client_id"], "ci@payments");
+    assert_eq!(c["project"], "payments");
+    assert!(
+        claims(&access_token(&s, "ci", &root))
+            .get("project")
+            .is_none()
+    );
+    assert_oauth_error(&token(&s, "ci", &secret, None), 401, "invalid_client");
+    assert_oauth_error(
+        &token(&s, "ci@payments", &root, None),
+        401,
+        "invalid_client",
+    );
+    assert_oauth_error(
+        &token(&s, "ci@billing", &secret, None),
+        401,
+        "invalid_client",
+    );
+    let post = s.form(
+        "/oauth2/token",
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "ci@payments"),
+            ("client_secret", &secret),
+        ],
+    );
+    post.assert_status(200);
+    // The token acts in its project only.
+    s.get_as(&jwt, "/api/v1/projects/payments/service-accounts")
+        .assert_status(200);
+    s.get_as(&jwt, SA).assert_error(403, "PERMISSION_DENIED");
+    // private_key_jwt: `iss` and `sub` are the client id.
+    let key = p256_key();
+    s.post(
+        "/api/v1/projects/payments/service-accounts/ci/credentials",
+        json!({"type": "public_key", "public_key": key.pem}),
+    )
+    .assert_status(201);
+    let signed =
+        s.token_with_assertion(&assertion(&key, assertion_claims(&s, "ci@payments", "p-1")));
+    signed.assert_status(200);
+    assert_eq!(
+        claims(signed.body["access_token"].as_str().unwrap())["project"],
+        "payments"
+    );
+    let as_root = assertion(&key, assertion_claims(&s, "ci", "p-2"));
+    assert_oauth_error(&s.token_with_assertion(&as_root), 401, "invalid_client");
+    // Introspection names the client as the token does.
+    let own = s.form(
+        "/oauth2/introspect",
+        Some(("ci@payments", &secret)),
+        &[("token", &jwt)],
+    );
+    assert_eq!(own.body["active"], true);
+    assert_eq!(own.body["client_id"], "ci@payments");
+    assert_eq!(own.body["project"], "payments");
+    let of_secret = s.form(
+        "/oauth2/introspect",
+        Some(("ci@payments", &secret)),
+        &[("token", &secret)],
+    );
+    assert_eq!(of_secret.body["client_id"], "ci@payments");
+    assert_eq!(of_secret.body["project"], "payments");
+}
+
+#[test]
+fn introspection_and_revocation_reach_only_the_callers_scope() {
+    let s = TestServer::start();
+    let tenant = project_account(&s, "payments", "boss", &["admin"]);
+    let own = project_account(&s, "payments", "ci", &["viewer"]);
+    let foreign = project_account(&s, "billing", "ci", &["viewer"]);
+    let root = s.create_account("ci", &["viewer"]);
+    let own_jwt = access_token(&s, "ci@payments", &own);
+    let foreign_jwt = access_token(&s, "ci@billing", &foreign);
+    let root_jwt = access_token(&s, "ci", &root);
+    // A tenant admin's bearer sees its project's tokens, and others' as inactive.
+    let seen = s.form_as(&tenant, "/oauth2/introspect", &[("token", &own_jwt)]);
+    assert_eq!(seen.body["active"], true, "{}", seen.body);
+    for token in [&foreign_jwt, &root_jwt, &foreign, &root] {
+        let unseen = s.form_as(&tenant, "/oauth2/introspect", &[("token", token)]);
+        assert_eq!(unseen.body, json!({"active": false}));
+    }
+    // The root admin sees every scope.
+    let by_admin = s.form_as(&s.token, "/oauth2/introspect", &[("token", &foreign_jwt)]);
+    assert_eq!(by_admin.body["client_id"], "ci@billing");
+    // Revocation out of reach revokes nothing; within reach it works and is audited in
+    // the account's project.
+    for token in [&foreign_jwt, &root, &foreign] {
+        s.form_as(&tenant, "/oauth2/revoke", &[("token", token)])
+            .assert_status(200);
+    }
+    s.get_as(&foreign_jwt, "/api/v1/projects/billing/roles")
+        .assert_status(200);
+    s.get_as(&root, "/api/v1/me").assert_status(200);
+    s.get_as(&foreign, "/api/v1/me").assert_status(200);
+    s.form_as(&tenant, "/oauth2/revoke", &[("token", &own_jwt)])
+        .assert_status(200);
+    s.form_as(&tenant, "/oauth2/revoke", &[("token", &own)])
+        .assert_status(200);
+    s.get_as(&own_jwt, "/api/v1/me")
+        .assert_error(401, "UNAUTHENTICATED");
+    s.get_as(&own, "/api/v1/me")
+        .assert_error(401, "UNAUTHENTICATED");
+    let trail = s.get("/api/v1/projects/payments/audit-events").body;
+    let actions: Vec<&str> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"access_token.revoke"), "{actions:?}");
+    assert!(actions.contains(&"credential.revoke"), "{actions:?}");
+    assert_eq!(
+        s.get("/api/v1/projects/billing/audit-events?action=credential.revoke")
+            .body["total_count"],
+        0
+    );
+}
+
 #[test]
 fn discovery_documents_describe_the_server() {
     let s = TestServer::start();

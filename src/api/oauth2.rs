@@ -14,7 +14,7 @@ use crate::auth::last_use::LastUse;
 use crate::auth::secret::Secret;
 use crate::auth::{Caller, authenticate, offers_bearer};
 use crate::clock;
-use crate::domain::{ScopeRefusal, Timestamp, grant_scope, narrow, permissions};
+use crate::domain::{Scope, ScopeRefusal, Timestamp, TokenReach, grant_scope, narrow, permissions};
 use crate::error::{Error, OAuthError, OAuthErrorBody};
 use crate::store::Store;
 
@@ -55,8 +55,12 @@ pub struct TokenForm {
 #[derive(Debug, Default, Serialize, ToSchema)]
 pub struct IntrospectionResponse {
     pub active: bool,
+    /// The account's client id: its name, `name@project` in a project.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The account's project; absent at the root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
     /// The account's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
@@ -71,24 +75,14 @@ pub struct IntrospectionResponse {
     pub token_type: Option<&'static str>,
 }
 
-/// Who asks to introspect or revoke: a bearer holding the permission (any token), or a
-/// client (only its own tokens).
+/// Who asks to introspect or revoke, and whose tokens it reaches.
 struct TokenCaller {
     caller: Caller,
-    sees_every_token: bool,
+    reach: TokenReach,
 }
 
-impl TokenCaller {
-    fn may_see(&self, owner: Uuid) -> bool {
-        self.only_sees().is_none_or(|own| own == owner)
-    }
-
-    /// The one account whose tokens the caller sees, unless it sees every token.
-    fn only_sees(&self) -> Option<Uuid> {
-        (!self.sees_every_token).then_some(self.caller.principal.account.id)
-    }
-}
-
+/// A bearer holding `permission` where its account lives (a root account's hold in
+/// every scope, a project account's in its project), or an authenticated client.
 fn token_caller(
     req: &HttpRequest,
     client: &ClientAuthForm,
@@ -100,16 +94,20 @@ fn token_caller(
 ) -> Result<TokenCaller, Error> {
     if offers_bearer(req) {
         let caller: Caller = authenticate(req)?;
-        caller.require(permission)?;
+        if !caller.held.allows(permission) {
+            return Err(Error::PermissionDenied(format!(
+                "this needs the permission '{permission}'"
+            )));
+        }
         return Ok(TokenCaller {
+            reach: TokenReach::Scope(caller.principal.scope.clone()),
             caller,
-            sees_every_token: true,
         });
     }
     match authenticate_client(req, client, store, tokens.settings(), replay, now)? {
         Some((principal, credential_id)) => Ok(TokenCaller {
+            reach: TokenReach::Own(principal.account.id),
             caller: Caller::by_credential(req, principal, credential_id, now),
-            sees_every_token: false,
         }),
         None => Err(Error::oauth(
             OAuthError::InvalidClient,
@@ -206,13 +204,13 @@ fn unless_refused<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
     }
 }
 
-/// Whose token this is and what it says, if it is valid now.
+/// Whose token this is (the account and its scope) and what it says, if it is valid now.
 fn inspect(
     store: &Store,
     tokens: &Tokens,
     token: &str,
     now: Timestamp,
-) -> Result<Option<(Uuid, IntrospectionResponse)>, Error> {
+) -> Result<Option<(Uuid, Scope, IntrospectionResponse)>, Error> {
     if Secret::looks_like(token) {
         let Ok(secret) = Secret::parse(token) else {
             return Ok(None);
@@ -225,9 +223,11 @@ fn inspect(
         let scope = grant_scope(&principal.permissions, None).unwrap_or_default();
         return Ok(Some((
             principal.account.id,
+            principal.scope.clone(),
             IntrospectionResponse {
                 active: true,
-                client_id: Some(principal.account.name.to_string()),
+                client_id: Some(principal.client_id().to_string()),
+                project: principal.scope.project().map(str::to_owned),
                 sub: Some(principal.account.id.to_string()),
                 scope: Some(scope.join(" ")),
                 exp: credential.expires_at.map(|at| at.timestamp()),
@@ -255,9 +255,11 @@ fn inspect(
     };
     Ok(Some((
         account_id,
+        principal.scope.clone(),
         IntrospectionResponse {
             active: true,
-            client_id: Some(claims.client_id.clone()),
+            client_id: Some(principal.client_id().to_string()),
+            project: principal.scope.project().map(str::to_owned),
             sub: Some(claims.sub.clone()),
             scope: Some(scope),
             exp: Some(claims.exp),
@@ -295,7 +297,7 @@ pub async fn introspect(
     )?;
     let token = required_token(&form)?;
     let answer = match inspect(&store, &tokens, token, now)? {
-        Some((owner, answer)) if caller.may_see(owner) => answer,
+        Some((owner, scope, answer)) if caller.reach.includes(owner, &scope) => answer,
         _ => IntrospectionResponse::default(),
     };
     Ok(no_store(HttpResponse::Ok().json(answer)))
@@ -332,14 +334,18 @@ pub async fn revoke(
     let revoked = if Secret::looks_like(&token) {
         match Secret::parse(&token) {
             Ok(secret) => {
-                let (hash, only_of) = (secret.hash(), caller.only_sees());
-                web::block(move || store.revoke_secret_by_hash(&ctx, &hash, only_of)).await?
+                let (hash, reach) = (secret.hash(), caller.reach);
+                web::block(move || store.revoke_secret_by_hash(&ctx, &hash, &reach)).await?
             }
             Err(_) => Ok(()),
         }
     } else {
         match tokens.verify(&token, now) {
-            Ok(claims) if caller.may_see(claims.account_id()?) => {
+            Ok(claims)
+                if caller
+                    .reach
+                    .includes(claims.account_id()?, &claims.owner_scope()?) =>
+            {
                 web::block(move || tokens.revoke(&store, &ctx, &claims)).await?
             }
             _ => Ok(()),

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::auth::secret::Secret;
 use crate::domain::{
-    AccountDetails, ActorRef, CredentialDetails, CredentialKind, GroupRef, LrnKind, Page, Scope,
-    ServiceAccount, Status, lrn,
+    AccountDetails, ActorRef, ClientId, CredentialDetails, CredentialKind, GroupRef, LrnKind, Page,
+    Scope, ServiceAccount, Status, lrn,
 };
 
 /// A page of a list.
@@ -129,7 +129,7 @@ pub struct ServiceAccountView {
     #[schema(example = json!(["viewer"]))]
     pub roles: Vec<String>,
     pub groups: Vec<GroupRefView>,
-    /// The OAuth client id: the account's name.
+    /// The OAuth client id: the account's name at the root, `name@project` in a project.
     #[schema(example = "ci-bot")]
     pub client_id: String,
     pub external_id: Option<String>,
@@ -173,7 +173,11 @@ impl ServiceAccountView {
                 .iter()
                 .map(|g| GroupRefView::new(g, &details.scope))
                 .collect(),
-            client_id: a.name.to_string(),
+            client_id: ClientId {
+                scope: details.scope.clone(),
+                name: a.name.clone(),
+            }
+            .to_string(),
             external_id: a.external_id.clone(),
             expires_at: a.expires_at,
             expired: a.is_expired(now),

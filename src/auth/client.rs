@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::attempts::guarded;
 use super::jwt::OAuthSettings;
 use super::secret::Secret;
-use crate::domain::{CredentialKind, KeyAlgorithm, Name, Principal, Scope, Timestamp};
+use crate::domain::{ClientId, CredentialKind, KeyAlgorithm, Principal, Timestamp};
 use crate::error::{Error, OAuthError};
 use crate::store::Store;
 
@@ -28,7 +28,8 @@ const MAX_ASSERTION_SECONDS: i64 = 300;
 /// The client-authentication fields of an OAuth form.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct ClientAuthForm {
-    /// The client's name (`client_secret_post`, or to confirm an assertion).
+    /// The client's id (`client_secret_post`, or to confirm an assertion): the account's
+    /// name at the root, `name@project` in a project.
     pub client_id: Option<String>,
     /// A `kh_` secret (`client_secret_post`).
     pub client_secret: Option<String>,
@@ -205,10 +206,9 @@ fn verify_assertion(
             "client_id does not match the assertion's iss",
         ));
     }
-    let name =
-        Name::parse("client_id", &issuer).map_err(|_| invalid_client(UNVERIFIED_ASSERTION))?;
+    let client = ClientId::parse(&issuer).ok_or_else(|| invalid_client(UNVERIFIED_ASSERTION))?;
     let (principal, keys) = store
-        .client_public_keys(&name, now)
+        .client_public_keys(&client, now)
         .map_err(refused_as(UNVERIFIED_ASSERTION))?;
     let mut validation = Validation::new(header.alg);
     validation.leeway = 0;
@@ -309,9 +309,9 @@ fn authenticate_offer(
             let (principal, credential) = store
                 .authenticate_secret(&secret.hash(), now)
                 .map_err(refused_as("the client could not be authenticated"))?;
-            // A bare `client_id` names a root account; a project account's secret
-            // does not authenticate it, even under the same name.
-            if principal.account.name.as_str() != client_id || principal.scope != Scope::Root {
+            // A bare `client_id` names a root account, `name@project` one of a project:
+            // a secret authenticates only the client id of its own account.
+            if principal.client_id().to_string() != client_id {
                 return Err(invalid_client("the client could not be authenticated"));
             }
             Ok((principal, credential.id))

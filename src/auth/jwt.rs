@@ -13,7 +13,7 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::{AuthFailure, Kind, Principal, SigningKey, Target, Timestamp};
+use crate::domain::{AuthFailure, Kind, Name, Principal, Scope, SigningKey, Target, Timestamp};
 use crate::error::Error;
 use crate::store::{Store, WriteContext};
 
@@ -37,8 +37,11 @@ pub struct AccessClaims {
     pub iss: String,
     /// The account's id.
     pub sub: String,
-    /// The account's name.
+    /// The account's client id: its name, `name@project` in a project.
     pub client_id: String,
+    /// The account's project; absent at the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
     pub aud: String,
     pub iat: i64,
     pub nbf: i64,
@@ -61,6 +64,16 @@ impl AccessClaims {
 
     pub fn expires_at(&self) -> Timestamp {
         Timestamp::from_timestamp(self.exp, 0).unwrap_or_default()
+    }
+
+    /// The scope of the token's account, as the token names it.
+    pub fn owner_scope(&self) -> Result<Scope, Error> {
+        match &self.project {
+            None => Ok(Scope::Root),
+            Some(project) => Name::parse("project", project)
+                .map(Scope::Project)
+                .map_err(|_| Error::Unauthenticated(AuthFailure::TokenInvalid)),
+        }
     }
 
     pub fn account_id(&self) -> Result<Uuid, Error> {
@@ -192,7 +205,8 @@ impl Tokens {
         let claims = AccessClaims {
             iss: self.settings.issuer.clone(),
             sub: principal.account.id.to_string(),
-            client_id: principal.account.name.to_string(),
+            client_id: principal.client_id().to_string(),
+            project: principal.scope.project().map(str::to_owned),
             aud: self.settings.audience.clone(),
             iat: now.timestamp(),
             nbf: now.timestamp(),

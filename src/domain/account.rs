@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AuthFailure, Change, Etag, Name, PermissionSet, Scope, Timestamp, is_expired};
+use super::{
+    AuthFailure, Change, ClientId, Etag, Name, PermissionSet, Scope, Timestamp, is_expired,
+};
 use crate::error::Error;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,6 +239,14 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The account's OAuth `client_id`.
+    pub fn client_id(&self) -> ClientId {
+        ClientId {
+            scope: self.scope.clone(),
+            name: self.account.name.clone(),
+        }
+    }
+
     /// What the account may do in `scope`: a root account's permissions hold at the
     /// root and in every project, a project account's in its project only.
     pub fn permissions_in(&self, scope: &Scope) -> PermissionSet {

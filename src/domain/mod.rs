@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 mod authority;
+mod client_id;
 mod creation;
 mod credential;
 mod etag;
@@ -30,6 +31,7 @@ pub use account::{
 };
 pub use audit::{Action, AuditEvent, AuditFilter, Change, Target, audit_key};
 pub use authority::Authority;
+pub use client_id::{ClientId, TokenReach};
 pub use creation::Created;
 pub use credential::{
     Credential, CredentialDetails, CredentialKind, GracePeriod, KeyAlgorithm, NEVER_EXPIRES,

@@ -212,19 +212,21 @@ impl Store {
 
     /// Denies the access token `jti` of the account `target` until `expires_at`;
     /// expired denials are dropped. Like any revocation, it needs every permission of
-    /// the token's account.
+    /// the token's account, and it is audited in the account's scope.
     pub fn revoke_token(
         &self,
         ctx: &WriteContext,
         jti: &str,
         expires_at: Timestamp,
-        target: Target,
+        mut target: Target,
     ) -> Result<(), Error> {
         self.write(|tx| {
+            let mut ctx = ctx.clone();
             if let Some((account, _)) = accounts::get(tx, target.id)? {
-                let scope = accounts::scope_of(tx, account.id)?;
-                let caller = principals::authority(tx, ctx, &scope)?;
+                ctx.scope = accounts::scope_of(tx, account.id)?;
+                let caller = principals::authority(tx, &ctx, &ctx.scope)?;
                 principals::require_may_act_on(tx, &caller, &account)?;
+                target = Target::of_account(&account);
             }
             let mut revoked = tx.open_table(tables::REVOKED_TOKENS)?;
             let now = ctx.now.timestamp();
@@ -234,7 +236,7 @@ impl Store {
             }
             drop(revoked);
             let changes = vec![Change::set("jti", &jti)];
-            audit::append(tx, ctx, Action::AccessTokenRevoke, target, changes)?;
+            audit::append(tx, &ctx, Action::AccessTokenRevoke, target, changes)?;
             Ok(())
         })
     }

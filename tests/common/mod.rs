@@ -210,6 +210,18 @@ impl TestServer {
         Reply::from(req.send().unwrap())
     }
 
+    /// A form-encoded POST with `Authorization: Bearer <bearer>`.
+    pub fn form_as(&self, bearer: &str, path: &str, fields: &[(&str, &str)]) -> Reply {
+        Reply::from(
+            self.client
+                .post(self.url(path))
+                .bearer_auth(bearer)
+                .form(fields)
+                .send()
+                .unwrap(),
+        )
+    }
+
     /// `POST /oauth2/token` for client credentials, the client authenticated by the
     /// signed assertion `jwt` (`private_key_jwt`).
     pub fn token_with_assertion(&self, jwt: &str) -> Reply {

@@ -4,7 +4,7 @@
 
 use uuid::Uuid;
 
-use crate::domain::{AuthFailure, Credential, Name, Principal, Scope, Timestamp};
+use crate::domain::{AuthFailure, ClientId, Credential, Principal, Timestamp};
 use crate::error::Error;
 use crate::store::rows::{accounts, credentials};
 use crate::store::{Store, principals};
@@ -72,16 +72,16 @@ impl Store {
         Ok(principal)
     }
 
-    /// An OAuth client that signs its assertions: the account named `client_id`, if it
+    /// An OAuth client that signs its assertions: the account `client_id` names, if it
     /// may authenticate now, with its unexpired public keys.
     pub fn client_public_keys(
         &self,
-        client_id: &Name,
+        client_id: &ClientId,
         now: Timestamp,
     ) -> Result<(Principal, Vec<Credential>), Error> {
         self.read(|tx| {
-            let (account, _) =
-                accounts::get_by_name(tx, &Scope::Root, client_id).map_err(|e| match e {
+            let (account, _) = accounts::get_by_name(tx, &client_id.scope, &client_id.name)
+                .map_err(|e| match e {
                     Error::NotFound { .. } => Error::Unauthenticated(AuthFailure::Unknown),
                     fault => fault,
                 })?;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::details::account_details;
 use crate::domain::{
     AccountDetails, Action, Change, Created, Credential, CredentialDetails, GracePeriod, Kind,
-    Name, NewCredential, Page, PageRequest, Scope, ServiceAccount, Target, Timestamp,
+    Name, NewCredential, Page, PageRequest, Scope, ServiceAccount, Target, Timestamp, TokenReach,
 };
 use crate::error::Error;
 use crate::store::reader::Reader;
@@ -197,15 +197,15 @@ impl Store {
     }
 
     /// OAuth revocation of a secret (given as its hash), in one transaction: its
-    /// credential is found, it must be `only_of`'s when that is set (a client revokes
-    /// only its own), and, like any revocation, the caller must hold every permission of
-    /// its account (else `PermissionDenied`). A secret that matches nothing, or is not
-    /// the caller's, revokes nothing.
+    /// credential is found, its account must be within `reach`, and, like any
+    /// revocation, the caller must hold every permission of the account (else
+    /// `PermissionDenied`). A secret that matches nothing, or is out of reach, revokes
+    /// nothing. The revocation is audited in the account's scope.
     pub fn revoke_secret_by_hash(
         &self,
         ctx: &WriteContext,
         hash: &[u8; 32],
-        only_of: Option<Uuid>,
+        reach: &TokenReach,
     ) -> Result<(), Error> {
         self.write(|tx| {
             let Some(id) = credentials::id_by_hash(tx, hash)? else {
@@ -214,9 +214,14 @@ impl Store {
             let Some(credential) = credentials::get(tx, id)? else {
                 return Ok(());
             };
-            if only_of.is_some_and(|owner| owner != credential.account_id) {
+            let scope = accounts::scope_of(tx, credential.account_id)?;
+            if !reach.includes(credential.account_id, &scope) {
                 return Ok(());
             }
+            let ctx = &WriteContext {
+                scope,
+                ..ctx.clone()
+            };
             if let Some((account, _)) = accounts::get(tx, credential.account_id)? {
                 require_may_act_on(tx, ctx, &account)?;
             }
