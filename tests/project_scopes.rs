@@ -6,7 +6,7 @@
 mod common;
 
 use common::{TestServer, names};
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn project(s: &TestServer, name: &str) {
     s.post("/api/v1/projects", json!({"name": name}))
@@ -277,10 +277,46 @@ fn a_project_lists_the_audit_events_of_its_own_changes() {
     let root = targets(&format!("{ROOT}/audit-events"));
     assert!(root.iter().any(|t| t == "service_account.create ci-bot"));
     assert!(root.iter().any(|t| t == "service_account.create other"));
-    // A new project of an old name starts with an empty trail.
+    // Each event names the project its change was made in, and the root's trail
+    // filters by it.
+    let projects_of = |path: &str| -> Vec<Value> {
+        s.get(path).body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["project"].clone())
+            .collect()
+    };
+    assert_eq!(
+        projects_of(&format!("{P1}/audit-events")),
+        vec![json!("p1"); 2]
+    );
+    assert_eq!(
+        projects_of(&format!("{ROOT}/audit-events?project=p1")),
+        vec![json!("p1"); 2]
+    );
+    assert_eq!(
+        targets(&format!("{ROOT}/audit-events?project=p2")),
+        ["service_account.create other"]
+    );
+    let root_events = s
+        .get(&format!("{ROOT}/audit-events?action=project.create"))
+        .body;
+    assert_eq!(root_events["total_count"], 2);
+    assert_eq!(root_events["items"][0]["project"], Value::Null);
+    assert_eq!(
+        s.get(&format!("{ROOT}/audit-events?project=nowhere")).body["total_count"],
+        0
+    );
+    // A new project of an old name starts with an empty trail; the root's still names
+    // the old one's events.
     s.delete(&format!("{P1}?force=true")).assert_status(204);
     project(&s, "p1");
     assert!(targets(&format!("{P1}/audit-events")).is_empty());
+    assert_eq!(
+        projects_of(&format!("{ROOT}/audit-events?project=p1")),
+        vec![json!("p1"); 2]
+    );
 }
 
 #[test]

@@ -45,6 +45,9 @@ pub struct AuditEventView {
     pub target: TargetView,
     /// The `X-Request-Id` of the request that made the change.
     pub request_id: String,
+    /// The project the change was made in; null at the root.
+    #[schema(example = json!(null))]
+    pub project: Option<String>,
     /// Changed fields; never a secret.
     #[schema(example = json!({"display_name": {"from": "CI", "to": "CI bot"}}))]
     pub changes: BTreeMap<String, ChangeView>,
@@ -67,6 +70,7 @@ impl From<AuditEvent> for AuditEventView {
                 name: event.target.name,
             },
             request_id: event.request_id,
+            project: event.project,
             changes: event
                 .changes
                 .into_iter()
@@ -99,6 +103,9 @@ pub struct AuditFilterParams {
     /// Events before this time (RFC 3339).
     #[param(value_type = Option<DateTime<Utc>>)]
     pub until: Option<String>,
+    /// Events of changes made in this project (at the root, whose trail lists every
+    /// scope's).
+    pub project: Option<String>,
 }
 
 fn time(field: &str, value: Option<String>) -> Result<Option<DateTime<Utc>>, Error> {
@@ -131,6 +138,7 @@ pub async fn list_audit_events(
         action: f.action.filter(|s| !s.is_empty()),
         since: time("since", f.since)?,
         until: time("until", f.until)?,
+        project: f.project.filter(|s| !s.is_empty()),
     };
     let page = store.list_audit_events(&scope, &filter, &request)?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, AuditEventView::from)))

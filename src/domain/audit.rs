@@ -159,6 +159,11 @@ pub struct AuditEvent {
     pub target: Target,
     pub request_id: String,
     pub changes: Vec<Change>,
+    /// The project the change was made in; `None` at the root. Kept in a table of its
+    /// own rather than in the stored event, so that events written before projects
+    /// decode as they are: never encoded, set when read.
+    #[serde(skip)]
+    pub project: Option<String>,
 }
 
 /// The filters of `GET /api/v1/audit-events`.
@@ -171,11 +176,14 @@ pub struct AuditFilter {
     pub action: Option<String>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
+    /// The project the change was made in.
+    pub project: Option<String>,
 }
 
 impl AuditFilter {
     pub fn is_empty(&self) -> bool {
-        self.actor.is_none()
+        self.project.is_none()
+            && self.actor.is_none()
             && self.target.is_none()
             && self.action.is_none()
             && self.since.is_none()
@@ -194,6 +202,10 @@ impl AuditFilter {
             && self.action.as_deref().is_none_or(|a| a == event.action)
             && self.since.is_none_or(|t| event.at >= t)
             && self.until.is_none_or(|t| event.at < t)
+            && self
+                .project
+                .as_ref()
+                .is_none_or(|p| event.project.as_ref() == Some(p))
     }
 }
 
@@ -215,6 +227,7 @@ mod tests {
             target: Target::new(Kind::Group, Uuid::nil(), "g"),
             request_id: String::new(),
             changes: Vec::new(),
+            project: Some("payments".into()),
         }
     }
 
@@ -243,6 +256,14 @@ mod tests {
             ..AuditFilter::default()
         };
         assert!(!window.matches(&e), "until is exclusive");
+        let project = |name: &str| AuditFilter {
+            project: Some(name.into()),
+            ..AuditFilter::default()
+        };
+        assert!(project("payments").matches(&e));
+        assert!(!project("billing").matches(&e));
+        let at_root = AuditEvent { project: None, ..e };
+        assert!(!project("payments").matches(&at_root));
     }
 
     #[test]

@@ -82,6 +82,11 @@ pub(super) const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audi
 pub(super) const AUDIT_SCOPES: TableDefinition<(u128, u64), ()> =
     TableDefinition::new("audit_scopes_v1");
 
+/// Sequence number → the name of the project an event's change was made in; an event
+/// of the root has no entry. Names the project as it was, also once it is deleted.
+pub(super) const AUDIT_PROJECTS: TableDefinition<u64, &str> =
+    TableDefinition::new("audit_projects_v1");
+
 /// Something done to every table; [`for_each_table`] is the one list of them.
 pub(super) trait TableVisitor {
     fn visit<K: Key + 'static, V: Value + 'static>(
@@ -108,6 +113,7 @@ pub(super) fn for_each_table(visitor: &mut impl TableVisitor) -> Result<(), Erro
     visitor.visit(REVOKED_TOKENS)?;
     visitor.visit(AUDIT)?;
     visitor.visit(AUDIT_SCOPES)?;
+    visitor.visit(AUDIT_PROJECTS)?;
     visitor.visit(PROJECTS)?;
     Ok(())
 }

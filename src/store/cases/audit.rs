@@ -22,8 +22,9 @@ fn start_after(after: Option<&str>) -> Result<Bound<u64>, Error> {
 }
 
 impl Store {
-    /// One page of audit events in ascending `seq`: at the root every event, in a
-    /// project the events of changes made in it. A `page_token` starts the page after
+    /// One page of audit events in ascending `seq`: at the root every event, each with
+    /// the project its change was made in, in a project the events of changes made in
+    /// it. A `page_token` starts the page after
     /// its event, so only filtered lists read every event (to count them).
     pub fn list_audit_events(
         &self,
@@ -36,7 +37,10 @@ impl Store {
             let matches = |event: &AuditEvent| filter.matches(event);
             let matches: Filter<'_, AuditEvent> = (!filter.is_empty()).then_some(&matches as _);
             let Scope::Project(name) = scope else {
-                let entries = |after: Option<&str>| audit::events_from(&table, start_after(after)?);
+                let projects = tx.table(tables::AUDIT_PROJECTS)?;
+                let entries = |after: Option<&str>| {
+                    audit::events_from(&table, &projects, start_after(after)?)
+                };
                 return paging::page(request, entries, Ok, || audit::count(tx), matches);
             };
             let (project, _) = projects::get_by_name(tx, name)?;
@@ -55,7 +59,7 @@ impl Store {
             paging::page(
                 request,
                 entries,
-                |seq| audit::get(&table, seq),
+                |seq| audit::get(&table, seq, name.as_str()),
                 total,
                 matches,
             )

@@ -29,6 +29,7 @@ pub(in crate::store) fn append(
         target,
         request_id: ctx.request_id.clone(),
         changes,
+        project: None,
     };
     table.insert(seq, codec::encode(&event)?.as_slice())?;
     if let Scope::Project(name) = &ctx.scope
@@ -36,6 +37,8 @@ pub(in crate::store) fn append(
     {
         tx.open_table(tables::AUDIT_SCOPES)?
             .insert((project.id.as_u128(), seq), ())?;
+        tx.open_table(tables::AUDIT_PROJECTS)?
+            .insert(seq, name.as_str())?;
     }
     Ok(seq)
 }
@@ -59,15 +62,18 @@ pub(in crate::store) fn project_events_from<'t>(
     }))
 }
 
-/// The event `seq`, which the project index names.
+/// The event `seq` of the project `project`, which the project index names.
 pub(in crate::store) fn get(
     table: &impl ReadableTable<u64, &'static [u8]>,
     seq: u64,
+    project: &str,
 ) -> Result<AuditEvent, Error> {
     let bytes = table
         .get(seq)?
         .ok_or_else(|| Error::internal("a project's trail names a missing event"))?;
-    codec::decode(bytes.value())
+    let mut event: AuditEvent = codec::decode(bytes.value())?;
+    event.project = Some(project.to_owned());
+    Ok(event)
 }
 
 /// How many events there are.
@@ -75,17 +81,18 @@ pub(in crate::store) fn count(tx: &impl Reader) -> Result<u64, Error> {
     Ok(tx.table(tables::AUDIT)?.len()?)
 }
 
-/// Events from `start` on, in sequence, each with its key in a list.
+/// Events from `start` on, in sequence, each with its key in a list and its project
+/// (from `projects`, the table of where each event's change was made).
 pub(in crate::store) fn events_from<'t>(
     table: &'t impl ReadableTable<u64, &'static [u8]>,
+    projects: &'t impl ReadableTable<u64, &'static str>,
     start: Bound<u64>,
 ) -> Result<impl Iterator<Item = Result<(String, AuditEvent), Error>> + 't, Error> {
     Ok(table.range((start, Bound::Unbounded))?.map(|entry| {
         let (seq, bytes) = entry?;
-        Ok((
-            audit_key(seq.value()),
-            codec::decode::<AuditEvent>(bytes.value())?,
-        ))
+        let mut event: AuditEvent = codec::decode(bytes.value())?;
+        event.project = projects.get(seq.value())?.map(|p| p.value().to_owned());
+        Ok((audit_key(seq.value()), event))
     }))
 }
 
