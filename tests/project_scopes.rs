@@ -444,3 +444,117 @@ fn a_projects_credential_policy_bounds_its_accounts_credentials() {
     )
     .assert_status(201);
 }
+
+/// `(project, name)` of each item of a list.
+fn placed(page: &Value) -> Vec<(Value, String)> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["project"].clone(), i["name"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[test]
+fn scope_all_lists_every_scope_the_caller_may_read() {
+    let s = TestServer::start();
+    project(&s, "p2");
+    project(&s, "p1");
+    for base in [ROOT, P1, P2] {
+        s.post(&format!("{base}/groups"), json!({"name": "team"}))
+            .assert_status(201);
+    }
+    account(&s, P2, "ci-bot", &[]);
+    let (_, tenant) = account(&s, P1, "boss", &["admin"]);
+    account(&s, P1, "ci-bot", &[]);
+    account(&s, ROOT, "ci-bot", &[]);
+    let (_, nobody) = account(&s, ROOT, "nobody", &[]);
+    for (base, name) in [(ROOT, "ci-bot"), (P2, "ci-bot")] {
+        s.send(
+            reqwest::Method::PUT,
+            &format!("{base}/service-accounts/{name}/groups"),
+            Some(&s.token),
+            Some(&json!({"add_to_groups": ["team"]})),
+            &[],
+        )
+        .assert_status(200);
+    }
+    let (null, p1, p2) = (Value::Null, json!("p1"), json!("p2"));
+    let everything = vec![
+        (null.clone(), "admin".to_owned()),
+        (null.clone(), "ci-bot".to_owned()),
+        (null.clone(), "nobody".to_owned()),
+        (p1.clone(), "boss".to_owned()),
+        (p1.clone(), "ci-bot".to_owned()),
+        (p2.clone(), "ci-bot".to_owned()),
+    ];
+    // A root account: every scope, the root's first, then each project's by name.
+    let all = s.get(&format!("{ROOT}/service-accounts?scope=all"));
+    all.assert_status(200);
+    assert_eq!(placed(&all.body), everything);
+    assert_eq!(all.body["total_count"], 6);
+    // Paged by token and by number, the same order.
+    let mut walked = Vec::new();
+    let mut path = format!("{ROOT}/service-accounts?scope=all&per_page=4");
+    loop {
+        let page = s.get(&path).body;
+        walked.extend(placed(&page));
+        match page["next_page_token"].as_str() {
+            Some(token) => path = format!("{path}&page_token={token}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked, everything);
+    let second = s.get(&format!(
+        "{ROOT}/service-accounts?scope=all&per_page=4&page=2"
+    ));
+    assert_eq!(placed(&second.body), everything[4..]);
+    // Filters apply in every scope; a group is the group of that name in each.
+    assert_eq!(
+        placed(
+            &s.get(&format!("{ROOT}/service-accounts?scope=all&group=team"))
+                .body
+        ),
+        [
+            (null.clone(), "ci-bot".to_owned()),
+            (p2.clone(), "ci-bot".to_owned())
+        ]
+    );
+    assert_eq!(
+        s.get(&format!("{ROOT}/service-accounts?scope=all&query=ci"))
+            .body["total_count"],
+        3
+    );
+    let groups = s.get(&format!("{ROOT}/groups?scope=all")).body;
+    assert_eq!(
+        placed(&groups),
+        [
+            (null.clone(), "team".to_owned()),
+            (p1.clone(), "team".to_owned()),
+            (p2.clone(), "team".to_owned())
+        ]
+    );
+    assert_eq!(groups["items"][1]["lrn"], "lrn:keyhouse:p1:group/team");
+    // A tenant admin: its own project only; without scope=all the root is refused.
+    let own = s.get_as(&tenant, &format!("{ROOT}/service-accounts?scope=all"));
+    assert_eq!(placed(&own.body), everything[3..5]);
+    assert_eq!(own.body["total_count"], 2);
+    assert_eq!(
+        placed(&s.get_as(&tenant, &format!("{ROOT}/groups?scope=all")).body),
+        [(p1.clone(), "team".to_owned())]
+    );
+    s.get_as(&tenant, &format!("{ROOT}/service-accounts"))
+        .assert_error(403, "PERMISSION_DENIED");
+    // Who may read nothing is refused; a project's routes list the project.
+    s.get_as(&nobody, &format!("{ROOT}/service-accounts?scope=all"))
+        .assert_error(403, "PERMISSION_DENIED");
+    assert_eq!(
+        placed(&s.get(&format!("{P2}/service-accounts?scope=all")).body),
+        everything[5..]
+    );
+    s.get(&format!("{ROOT}/service-accounts?scope=everything"))
+        .assert_error(400, "INVALID_ARGUMENT");
+    // A token of a one-scope list (no `scope/` in its key) is not a token of this one.
+    s.get(&format!("{ROOT}/groups?scope=all&page_token=MQpjaS1ib3Q"))
+        .assert_error(400, "INVALID_ARGUMENT");
+}

@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::json_object::JsonObject;
-use super::params::{IfMatchHeader, Named, PageParams, QueryParam};
+use super::params::{IfMatchHeader, ListingParam, Named, PageParams, QueryParam};
 use super::respond;
 use super::views::{AccountSummaryView, PageView};
 use crate::auth::Caller;
@@ -133,7 +133,7 @@ pub async fn create_group(
 }
 
 /// List groups in name order. Needs `groups:read`.
-#[utoipa::path(tag = "groups", params(PageParams, QueryParam),
+#[utoipa::path(tag = "groups", params(PageParams, QueryParam, ListingParam),
     responses((status = 200, body = PageView<GroupView>)))]
 #[get("/groups")]
 pub async fn list_groups(
@@ -142,10 +142,15 @@ pub async fn list_groups(
     scope: Scope,
     paging: web::Query<PageParams>,
     query: web::Query<QueryParam>,
+    listing: web::Query<ListingParam>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(permissions::GROUPS_READ)?;
-    let page = store.list_groups(&scope, query.lowered().as_deref(), &paging.parse()?)?;
-    Ok(HttpResponse::Ok().json(PageView::from_page(page, |d| GroupView::new(&d, &scope))))
+    let listing = listing.listing(&caller, &scope, permissions::GROUPS_READ)?;
+    let page = store.list_groups(&listing, query.lowered().as_deref(), &paging.parse()?)?;
+    Ok(
+        HttpResponse::Ok().json(PageView::from_page(page, |(scope, d)| {
+            GroupView::new(&d, &scope)
+        })),
+    )
 }
 
 /// Read a group. Needs `groups:read`.

@@ -94,11 +94,7 @@ fn token_caller(
 ) -> Result<TokenCaller, Error> {
     if offers_bearer(req) {
         let caller: Caller = authenticate(req)?;
-        if !caller.held.allows(permission) {
-            return Err(Error::PermissionDenied(format!(
-                "this needs the permission '{permission}'"
-            )));
-        }
+        caller.require_held(permission)?;
         return Ok(TokenCaller {
             reach: TokenReach::Scope(caller.principal.scope.clone()),
             caller,

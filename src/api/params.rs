@@ -9,8 +9,8 @@ use actix_web::{FromRequest, HttpRequest};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::request_scope;
-use crate::domain::{IfMatch, PageRequest, Scope};
+use crate::auth::{Caller, request_scope};
+use crate::domain::{IfMatch, Listing, PageRequest, Scope};
 use crate::error::Error;
 
 /// `page`, `per_page` and `page_token` of every list. Taken as text so that a bad value
@@ -76,6 +76,44 @@ impl QueryParam {
             .as_deref()
             .filter(|q| !q.is_empty())
             .map(str::to_lowercase)
+    }
+}
+
+/// `scope` of the lists of accounts and groups.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListingParam {
+    /// `all`: every scope the caller may read, each item with its `project`, the root's
+    /// first, then each project's by project name, each by name. Under a project's
+    /// routes it lists that project, as without it.
+    #[param(pattern = "^all$", example = "all")]
+    pub scope: Option<String>,
+}
+
+impl ListingParam {
+    /// What a list under `scope` covers for `caller`, who must hold `permission` where
+    /// it lists: with `scope=all` at the root, every scope for a root account and its
+    /// own project for a project's account.
+    pub fn listing(
+        &self,
+        caller: &Caller,
+        scope: &Scope,
+        permission: &str,
+    ) -> Result<Listing, Error> {
+        let everywhere = match self.scope.as_deref() {
+            None | Some("") => false,
+            Some("all") => *scope == Scope::Root,
+            Some(_) => return Err(Error::invalid("scope", "must be all")),
+        };
+        if !everywhere {
+            caller.require(permission)?;
+            return Ok(Listing::In(scope.clone()));
+        }
+        caller.require_held(permission)?;
+        Ok(match &caller.principal.scope {
+            Scope::Root => Listing::Everywhere,
+            project => Listing::In(project.clone()),
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::credentials::{SecretRequest, limits_in, require_credentials_write};
 use super::json_object::{JsonObject, OptionalJsonObject};
-use super::params::{IfMatchHeader, Named, PageParams};
+use super::params::{IfMatchHeader, ListingParam, Named, PageParams};
 use super::respond;
 use super::views::{NewSecretView, PageView, ServiceAccountView, StatusView};
 use crate::auth::Caller;
@@ -317,7 +317,7 @@ pub async fn create_service_account(
 }
 
 /// List service accounts in name order. Needs `service_accounts:read`.
-#[utoipa::path(tag = "service-accounts", params(PageParams, AccountFilterParams),
+#[utoipa::path(tag = "service-accounts", params(PageParams, AccountFilterParams, ListingParam),
     responses((status = 200, body = PageView<ServiceAccountView>)))]
 #[get("/service-accounts")]
 pub async fn list_service_accounts(
@@ -326,11 +326,12 @@ pub async fn list_service_accounts(
     scope: Scope,
     paging: web::Query<PageParams>,
     filter: web::Query<AccountFilterParams>,
+    listing: web::Query<ListingParam>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(permissions::SERVICE_ACCOUNTS_READ)?;
+    let listing = listing.listing(&caller, &scope, permissions::SERVICE_ACCOUNTS_READ)?;
     let request = paging.parse()?;
     let filter = filter.into_inner().parse()?;
-    let page = store.list_service_accounts(&scope, &filter, &request, caller.now)?;
+    let page = store.list_service_accounts(&listing, &filter, &request, caller.now)?;
     let view = PageView::from_page(page, |d| ServiceAccountView::new(&d, caller.now));
     Ok(HttpResponse::Ok().json(view))
 }

@@ -17,6 +17,17 @@ impl Caller {
         )))
     }
 
+    /// 403 unless the caller holds `permission` where its account lives, whatever the
+    /// request's scope: for what reaches into every scope the caller may act in.
+    pub fn require_held(&self, permission: &str) -> Result<(), Error> {
+        if self.held.allows(permission) {
+            return Ok(());
+        }
+        Err(Error::PermissionDenied(format!(
+            "this needs the permission '{permission}'"
+        )))
+    }
+
     /// 404 for the object `name` unless the caller may read objects of its kind.
     pub fn require_read(&self, kind: Kind, name: &str) -> Result<(), Error> {
         if self.principal.permissions.allows(kind.read_permission()) {

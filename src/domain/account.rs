@@ -297,9 +297,10 @@ pub struct AccountFilter {
     pub query: Option<String>,
     pub status: Option<Status>,
     pub role: Option<Name>,
-    /// Members of this group; the store resolves the name to `group_id`.
+    /// Members of this group; the store resolves the name to the ids of the groups of
+    /// that name in the scopes listed.
     pub group: Option<Name>,
-    pub group_id: Option<Uuid>,
+    pub group_ids: BTreeSet<Uuid>,
 }
 
 impl AccountFilter {
@@ -314,7 +315,7 @@ impl AccountFilter {
             status,
             role,
             group,
-            group_id: None,
+            group_ids: BTreeSet::new(),
         }
     }
 
@@ -327,7 +328,7 @@ impl AccountFilter {
             account.name.as_str().contains(q) || account.display_name.to_lowercase().contains(q)
         }) && self.status.is_none_or(|s| account.status == s)
             && self.role.as_ref().is_none_or(|r| account.roles.contains(r))
-            && (self.group.is_none() || self.group_id.is_some_and(|g| account.groups.contains(&g)))
+            && (self.group.is_none() || account.groups.iter().any(|g| self.group_ids.contains(g)))
     }
 }
 

@@ -52,7 +52,7 @@ pub use project::{
     ProjectPatch,
 };
 pub use role::{NewRole, Role, RolePatch, changed_roles};
-pub use scope::Scope;
+pub use scope::{Listing, Scope};
 pub use signing_key::SigningKey;
 
 use chrono::{DateTime, Utc};

@@ -3,6 +3,7 @@
 //! object by name takes its scope.
 
 use super::Name;
+use crate::error::Error;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
@@ -24,6 +25,14 @@ impl Scope {
         }
     }
 
+    /// The scope whose `key` this is.
+    pub fn from_key(key: &str) -> Result<Scope, Error> {
+        match key {
+            "" => Ok(Scope::Root),
+            name => Name::parse("project", name).map(Scope::Project),
+        }
+    }
+
     /// The project's name, `None` at the root: the `project` objects read with.
     pub fn project(&self) -> Option<&str> {
         match self {
@@ -41,6 +50,14 @@ impl Scope {
     }
 }
 
+/// What a list covers: one scope, or every scope (`?scope=all` of a root account),
+/// the root's objects first, then each project's by project name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listing {
+    In(Scope),
+    Everywhere,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +73,9 @@ mod tests {
             (None, Some("payments"))
         );
         assert_eq!(payments.api_base(), "/api/v1/projects/payments");
+        for scope in [Scope::Root, payments] {
+            assert_eq!(Scope::from_key(scope.key()).unwrap(), scope);
+        }
+        assert!(Scope::from_key("Not a name").is_err());
     }
 }

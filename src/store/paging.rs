@@ -76,6 +76,37 @@ pub(super) fn in_name_order<'t, 's, T: ReadableTable<NameKey, u128>>(
         .map_while(|entry: Result<Option<_>, Error>| entry.transpose()))
 }
 
+/// An entry of a list across scopes: its key, and the scope and id of its object.
+type ScopedEntry = Result<(String, (Scope, Uuid)), Error>;
+
+/// Every entry of a `(scope, name) → id` index in key order, from just after `after`
+/// (a key this walk made) or from the first: the root's objects first, then each
+/// project's by project name, each scope's by name. Keys are `scope/name`; neither part
+/// holds a `/`.
+pub(super) fn in_key_order<'t, T: ReadableTable<NameKey, u128>>(
+    names: &'t T,
+    after: Option<&str>,
+) -> Result<impl Iterator<Item = ScopedEntry> + use<'t, T>, Error> {
+    let start = match after.map(|after| after.split_once('/')) {
+        None => Bound::Unbounded,
+        Some(Some(key)) => Bound::Excluded(key),
+        Some(None) => {
+            return Err(Error::invalid(
+                "page_token",
+                "is not a token this server issued",
+            ));
+        }
+    };
+    Ok(names.range((start, Bound::Unbounded))?.map(|entry| {
+        let (key, id) = entry?;
+        let (scope, name) = key.value();
+        Ok((
+            format!("{scope}/{name}"),
+            (Scope::from_key(scope)?, Uuid::from_u128(id.value())),
+        ))
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,13 +1,13 @@
 //! Service-account use cases: create, read, list, change and delete.
 
-use redb::WriteTransaction;
+use redb::{ReadableTableMetadata, WriteTransaction};
 use uuid::Uuid;
 
 use super::details::account_details;
 use crate::domain::{
     AccountDetails, AccountFilter, AccountPatch, Action, Change, Created, Credential, Etag,
-    IfMatch, Kind, Name, NewAccount, NewCredential, Page, PageRequest, Scope, ServiceAccount,
-    Target, Timestamp, check_if_match,
+    IfMatch, Kind, Listing, Name, NewAccount, NewCredential, Page, PageRequest, Scope,
+    ServiceAccount, Target, Timestamp, check_if_match,
 };
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
@@ -127,18 +127,31 @@ impl Store {
         })
     }
 
-    /// One page of accounts in name order; see `paging::page`.
+    /// One page of the accounts of `listing`, in name order (across scopes, the root's
+    /// first, then each project's); see `paging::page`.
     pub fn list_service_accounts(
         &self,
-        scope: &Scope,
+        listing: &Listing,
         filter: &AccountFilter,
         request: &PageRequest,
         now: Timestamp,
     ) -> Result<Page<AccountDetails>, Error> {
+        let scope = match listing {
+            Listing::In(scope) => scope,
+            Listing::Everywhere => &Scope::Root,
+        };
         self.read_in(scope, |tx| {
             let mut filter = filter.clone();
             if let Some(group) = &filter.group {
-                filter.group_id = groups::find_by_name(tx, scope, group)?.map(|d| d.group.id);
+                let scopes = match listing {
+                    Listing::In(scope) => vec![scope.clone()],
+                    Listing::Everywhere => projects::every_scope(tx)?,
+                };
+                for scope in scopes {
+                    if let Some(found) = groups::find_by_name(tx, &scope, group)? {
+                        filter.group_ids.insert(found.group.id);
+                    }
+                }
             }
             let names = tx.table(tables::ACCOUNT_NAMES)?;
             let load =
@@ -146,9 +159,21 @@ impl Store {
             let matches = |(account, _): &(ServiceAccount, Etag)| filter.matches(account);
             let matches: Filter<'_, (ServiceAccount, Etag)> =
                 (!filter.is_empty()).then_some(&matches as _);
-            let entries = |after: Option<&str>| paging::in_name_order(&names, scope, after);
-            let total = || projects::entries_of(tx, &names, scope);
-            let page = paging::page(request, entries, load, total, matches)?;
+            let page = match listing {
+                Listing::In(scope) => {
+                    let entries = |after: Option<&str>| paging::in_name_order(&names, scope, after);
+                    let total = || projects::entries_of(tx, &names, scope);
+                    paging::page(request, entries, load, total, matches)?
+                }
+                Listing::Everywhere => {
+                    let entries = |after: Option<&str>| {
+                        Ok(paging::in_key_order(&names, after)?
+                            .map(|entry| entry.map(|(key, (_, id))| (key, id))))
+                    };
+                    let total = || Ok(names.len()?);
+                    paging::page(request, entries, load, total, matches)?
+                }
+            };
             page.try_map(|(account, etag)| account_details(tx, account, etag, now))
         })
     }

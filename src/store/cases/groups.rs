@@ -1,10 +1,11 @@
 //! Group use cases: create, read, list, change and delete.
 
+use redb::ReadableTableMetadata;
 use uuid::Uuid;
 
 use crate::domain::{
-    Action, Change, Created, GroupDetails, GroupPatch, IfMatch, Name, NewGroup, Page, PageRequest,
-    Scope, Target, check_if_match,
+    Action, Change, Created, GroupDetails, GroupPatch, IfMatch, Listing, Name, NewGroup, Page,
+    PageRequest, Scope, Target, check_if_match,
 };
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
@@ -47,28 +48,46 @@ impl Store {
 
     /// One page of groups in name order; `query` (lower-cased) filters by name or
     /// display name.
+    /// One page of the groups of `listing`, each with its scope, in name order (across
+    /// scopes, the root's first, then each project's).
     pub fn list_groups(
         &self,
-        scope: &Scope,
+        listing: &Listing,
         query: Option<&str>,
         request: &PageRequest,
-    ) -> Result<Page<GroupDetails>, Error> {
+    ) -> Result<Page<(Scope, GroupDetails)>, Error> {
+        let scope = match listing {
+            Listing::In(scope) => scope,
+            Listing::Everywhere => &Scope::Root,
+        };
         self.read_in(scope, |tx| {
-            let load = |id: Uuid| {
-                groups::get(tx, id)?
-                    .ok_or_else(|| Error::internal("the name index names a missing group"))
+            let load = |(scope, id): (Scope, Uuid)| {
+                let group = groups::get(tx, id)?
+                    .ok_or_else(|| Error::internal("the name index names a missing group"))?;
+                Ok((scope, group))
             };
-            let matches = |d: &GroupDetails| {
+            let matches = |(_, d): &(Scope, GroupDetails)| {
                 query.is_none_or(|q| {
                     d.group.name.as_str().contains(q)
                         || d.group.display_name.to_lowercase().contains(q)
                 })
             };
-            let filter: Filter<'_, GroupDetails> = query.map(|_| &matches as _);
+            let filter: Filter<'_, (Scope, GroupDetails)> = query.map(|_| &matches as _);
             let names = tx.table(tables::GROUP_NAMES)?;
-            let entries = |after: Option<&str>| paging::in_name_order(&names, scope, after);
-            let total = || projects::entries_of(tx, &names, scope);
-            paging::page(request, entries, load, total, filter)
+            match listing {
+                Listing::In(scope) => {
+                    let entries = |after: Option<&str>| {
+                        Ok(paging::in_name_order(&names, scope, after)?
+                            .map(|entry| entry.map(|(key, id)| (key, (scope.clone(), id)))))
+                    };
+                    let total = || projects::entries_of(tx, &names, scope);
+                    paging::page(request, entries, load, total, filter)
+                }
+                Listing::Everywhere => {
+                    let entries = |after: Option<&str>| paging::in_key_order(&names, after);
+                    paging::page(request, entries, load, || Ok(names.len()?), filter)
+                }
+            }
         })
     }
 

@@ -116,12 +116,19 @@ pub(in crate::store) fn entries_of(
         return count_in(index, scope);
     }
     let mut count = index.len()?;
-    for entry in tx.table(tables::PROJECTS)?.iter()? {
-        let (name, _) = entry?;
-        let project = Scope::Project(Name::parse("project", name.value())?);
-        count = count.saturating_sub(count_in(index, &project)?);
+    for project in every_scope(tx)?.iter().skip(1) {
+        count = count.saturating_sub(count_in(index, project)?);
     }
     Ok(count)
+}
+
+/// Every scope: the root, then each project by name.
+pub(in crate::store) fn every_scope(tx: &impl Reader) -> Result<Vec<Scope>, Error> {
+    let mut scopes = vec![Scope::Root];
+    for entry in tx.table(tables::PROJECTS)?.iter()? {
+        scopes.push(Scope::Project(Name::parse("project", entry?.0.value())?));
+    }
+    Ok(scopes)
 }
 
 /// How many accounts, groups and custom roles `scope` holds: one walk of each name
