@@ -7,7 +7,8 @@ import { can } from './session.js';
 
 const PER_PAGE = 50;
 const KNOWN = ['service_accounts:read', 'service_accounts:write', 'credentials:read', 'credentials:write',
-  'groups:read', 'groups:write', 'roles:read', 'roles:write', 'audit:read', 'admin', '*'];
+  'groups:read', 'groups:write', 'roles:read', 'roles:write', 'audit:read', 'projects:read', 'projects:write',
+  'admin', '*'];
 const list = (s) => s.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
 
 export async function renderRoles(main) {
