@@ -4,22 +4,26 @@
 import { api, seg } from './api.js';
 import { attempt, confirmDialog, field, go, h, mount, when } from './dom.js';
 import { can } from './session.js';
+import { apiBase, currentProject, href } from './scope.js';
 import { renderCredentials } from './credentials.js';
 
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
-export async function renderAccount(main, name) {
+// Drawn in the current scope; `project` (null: the root) when reloading.
+export async function renderAccount(main, name, project = currentProject()) {
+  const at = { project, base: `${apiBase(project)}/service-accounts/${seg(name)}` };
+  const back = () => h('p', {}, h('a', { href: href('/accounts', project) }, '← Service accounts'));
   const slot = h('div', {});
-  mount(main, h('p', {}, h('a', { href: '#/accounts' }, '← Service accounts')), slot);
-  const a = await attempt(slot, () => api('GET', `/service-accounts/${seg(name)}`));
+  mount(main, back(), slot);
+  const a = await attempt(slot, () => api('GET', at.base));
   if (!a) return;
-  const reload = () => renderAccount(main, name);
+  const reload = () => renderAccount(main, name, project);
   const write = can('service_accounts:write');
   const status = h('div', {});
   const heading = h('h1', { tabindex: '-1' }, a.display_name, ' ', h('small', {}, a.name));
   mount(main,
-    h('p', {}, h('a', { href: '#/accounts' }, '← Service accounts')),
+    back(),
     heading,
     status,
     h('dl', { class: 'facts' },
@@ -29,38 +33,39 @@ export async function renderAccount(main, name) {
       fact('Id', h('code', {}, a.id)),
       fact('Roles', a.roles.join(', ') || '—'),
       fact('Groups', a.groups.length
-        ? a.groups.map((g, i) => [i ? ', ' : '', can('groups:read') ? h('a', { href: `#/groups/${seg(g.name)}` }, g.name) : g.name])
+        ? a.groups.map((g, i) => [i ? ', ' : '', can('groups:read') ? h('a', { href: href(`/groups/${seg(g.name)}`, project) }, g.name) : g.name])
         : '—'),
       fact('Expires', when(a.expires_at)),
       fact('Created', `${when(a.created_at)} by ${a.created_by?.name || '—'}`),
       fact('Updated', when(a.updated_at)),
       fact('Last seen', when(a.last_seen_at)),
       fact('Active credentials', String(a.active_credential_count))),
-    write ? statusSwitch(a, status, reload) : null,
-    write ? editForm(a, reload) : null,
-    can('groups:write') ? groupsForm(a, reload) : null,
-    write ? deleteButton(a, status, reload) : null,
+    write ? statusSwitch(at, a, status, reload) : null,
+    write ? editForm(at, a, reload) : null,
+    can('groups:write') ? groupsForm(at, a, reload) : null,
+    write ? deleteButton(at, a, status, reload) : null,
     can('credentials:read') ? h('section', { id: 'credentials', 'aria-labelledby': 'cred-h' }) : null);
-  if (can('credentials:read')) await renderCredentials(main.querySelector('#credentials'), a);
+  if (can('credentials:read')) await renderCredentials(main.querySelector('#credentials'), a, at.base);
 }
 
 function fact(label, value) {
   return [h('dt', {}, label), h('dd', {}, value)];
 }
 
-function statusSwitch(a, slot, reload) {
+// `at`: the account's scope and API path.
+function statusSwitch(at, a, slot, reload) {
   const to = a.status === 'active' ? 'disabled' : 'active';
   return h('p', {}, h('button', {
     type: 'button',
     class: to === 'disabled' ? 'danger' : null,
     onclick: async () => {
-      const ok = await attempt(slot, () => api('PATCH', `/service-accounts/${seg(a.name)}`, { body: { status: to }, etag: a.etag }), reload);
+      const ok = await attempt(slot, () => api('PATCH', at.base, { body: { status: to }, etag: a.etag }), reload);
       if (ok) reload();
     },
   }, to === 'disabled' ? 'Disable account' : 'Enable account'));
 }
 
-function editForm(a, reload) {
+function editForm(at, a, reload) {
   const displayName = h('input', { name: 'display_name', value: a.display_name });
   const description = h('textarea', { name: 'description' }, a.description || '');
   const roles = h('input', { name: 'roles', value: a.roles.join(', ') });
@@ -87,7 +92,7 @@ function editForm(a, reload) {
       mount(slot, h('p', { role: 'status' }, 'Nothing changed.'));
       return;
     }
-    const saved = await attempt(slot, () => api('PATCH', `/service-accounts/${seg(a.name)}`, { body, etag: a.etag }), reload);
+    const saved = await attempt(slot, () => api('PATCH', at.base, { body, etag: a.etag }), reload);
     if (saved) reload();
   });
   return form;
@@ -118,7 +123,7 @@ function metadataEditor(metadata) {
   return { element, value };
 }
 
-function groupsForm(a, reload) {
+function groupsForm(at, a, reload) {
   const groups = h('input', { name: 'set_groups', value: a.groups.map((g) => g.name).join(', ') });
   const slot = h('div', {});
   const form = h('form', { class: 'card', 'aria-label': 'Groups' },
@@ -126,23 +131,23 @@ function groupsForm(a, reload) {
     slot, h('button', { type: 'submit' }, 'Save groups'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const saved = await attempt(slot, () => api('PUT', `/service-accounts/${seg(a.name)}/groups`, { body: { set_groups: list(groups.value) } }), reload);
+    const saved = await attempt(slot, () => api('PUT', `${at.base}/groups`, { body: { set_groups: list(groups.value) } }), reload);
     if (saved) reload();
   });
   return form;
 }
 
-function deleteButton(a, slot, reload) {
+function deleteButton(at, a, slot, reload) {
   return h('p', {}, h('button', {
     type: 'button',
     class: 'danger',
     onclick: async () => {
       if (!(await confirmDialog(`Delete the service account ${a.name} with all its credentials and memberships?`, `Delete ${a.name}`))) return;
       const done = await attempt(slot, async () => {
-        await api('DELETE', `/service-accounts/${seg(a.name)}`, { etag: a.etag });
+        await api('DELETE', at.base, { etag: a.etag });
         return true;
       }, reload);
-      if (done) go('/accounts');
+      if (done) go('/accounts', {}, at.project);
     },
   }, 'Delete account'));
 }

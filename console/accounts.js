@@ -5,15 +5,19 @@
 import { api, seg } from './api.js';
 import { attempt, field, go, h, hashParams, mount, table, when } from './dom.js';
 import { can } from './session.js';
+import { apiBase, currentProject, href } from './scope.js';
 import { showSecretOnce } from './credentials.js';
 
 const PER_PAGE = 50;
-// The page tokens seen for the current filters, in order, and the one offered as next.
+// The page tokens seen for the current scope and filters, in order, and the one
+// offered as next.
 let trail = { key: null, tokens: [], next: null };
 
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 export async function renderAccounts(main) {
+  const project = currentProject();
+  const base = apiBase(project);
   const params = hashParams();
   const filters = {
     query: params.get('query') || '',
@@ -21,7 +25,7 @@ export async function renderAccounts(main) {
     group: params.get('group') || '',
     role: params.get('role') || '',
   };
-  const key = JSON.stringify(filters);
+  const key = JSON.stringify({ project, ...filters });
   if (trail.key !== key) trail = { key, tokens: [], next: null };
   const pageToken = params.get('page_token') || '';
 
@@ -35,14 +39,14 @@ export async function renderAccounts(main) {
     h('button', { type: 'submit' }, 'Search'));
   search.addEventListener('submit', (e) => {
     e.preventDefault();
-    go('/accounts', { query: query.value.trim(), status: status.value, group: group.value.trim(), role: role.value.trim() });
+    go('/accounts', { query: query.value.trim(), status: status.value, group: group.value.trim(), role: role.value.trim() }, project);
   });
 
   const slot = h('div', {});
   const results = h('div', { 'aria-live': 'polite' }, h('p', {}, 'Loading…'));
-  mount(main, h('h1', {}, 'Service accounts'), can('service_accounts:write') ? createForm() : null, search, slot, results);
+  mount(main, h('h1', {}, 'Service accounts'), can('service_accounts:write') ? createForm(project) : null, search, slot, results);
 
-  const page = await attempt(slot, () => api('GET', '/service-accounts', {
+  const page = await attempt(slot, () => api('GET', `${base}/service-accounts`, {
     query: { ...filters, per_page: PER_PAGE, page_token: pageToken },
   }));
   if (!page) {
@@ -64,7 +68,7 @@ export async function renderAccounts(main) {
   const shown = !page.items.length ? '0'
     : known ? `${first}–${first + page.items.length - 1}` : `${page.items.length}`;
   const rows = page.items.map((a) => h('tr', {},
-    h('td', {}, h('a', { href: `#/accounts/${seg(a.name)}` }, a.name)),
+    h('td', {}, h('a', { href: href(`/accounts/${seg(a.name)}`, project) }, a.name)),
     h('td', {}, a.display_name),
     h('td', {}, h('span', { class: `badge ${a.status}` }, a.expired ? 'expired' : a.status)),
     h('td', {}, a.roles.join(', ') || '—'),
@@ -75,11 +79,11 @@ export async function renderAccounts(main) {
     h('p', { class: 'count' }, `Showing ${shown} of ${page.total_count}`),
     table('Service accounts', ['Name', 'Display name', 'Status', 'Roles', 'Credentials', 'Last seen'], rows),
     h('nav', { class: 'pager', 'aria-label': 'Pages' },
-      index > 0 ? h('button', { type: 'button', onclick: () => go('/accounts', { ...filters, page_token: prev }) }, 'Previous page') : null,
-      page.next_page_token ? h('button', { type: 'button', onclick: () => go('/accounts', { ...filters, page_token: page.next_page_token }) }, 'Next page') : null));
+      index > 0 ? h('button', { type: 'button', onclick: () => go('/accounts', { ...filters, page_token: prev }, project) }, 'Previous page') : null,
+      page.next_page_token ? h('button', { type: 'button', onclick: () => go('/accounts', { ...filters, page_token: page.next_page_token }, project) }, 'Next page') : null));
 }
 
-function createForm() {
+function createForm(project) {
   const name = h('input', { name: 'name', required: true, pattern: '[a-z0-9]([a-z0-9\\-]{0,61}[a-z0-9])?', autocomplete: 'off' });
   const displayName = h('input', { name: 'display_name' });
   const description = h('input', { name: 'description' });
@@ -101,11 +105,11 @@ function createForm() {
     if (roles.value.trim()) body.roles = list(roles.value);
     if (groups.value.trim()) body.groups = list(groups.value);
     if (days.value) body.days_valid = Number(days.value);
-    const created = await attempt(slot, () => api('POST', '/service-accounts', { body }));
+    const created = await attempt(slot, () => api('POST', `${apiBase(project)}/service-accounts`, { body }));
     if (!created) return;
     const secret = created.secret?.secret || created.token;
-    if (secret) showSecretOnce(created.name, secret);
-    go(`/accounts/${seg(created.name)}`);
+    if (secret) showSecretOnce(created.id, secret);
+    go(`/accounts/${seg(created.name)}`, {}, project);
   });
   return h('details', { class: 'create' }, h('summary', {}, 'New service account'), form);
 }

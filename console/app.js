@@ -1,6 +1,7 @@
-// The console's shell: sign-in, the navigation (only what the account may read), and
-// the hash router (`#/accounts`, `#/accounts/ci-bot`, ...).
-import { onUnauthorized } from './api.js';
+// The console's shell: sign-in, the scope switcher (the root or a project), the
+// navigation (only what the account may read), and the hash router (`#/accounts`,
+// `#/accounts/ci-bot`, `#/p/payments/accounts`, ...).
+import { api, onUnauthorized } from './api.js';
 import { h, mount } from './dom.js';
 import { account, can, signOut } from './session.js';
 import { renderSignIn } from './signin.js';
@@ -9,6 +10,8 @@ import { renderAccount } from './account.js';
 import { renderGroup, renderGroups } from './groups.js';
 import { renderRole, renderRoles } from './roles.js';
 import { renderAudit } from './audit.js';
+import { projectLabel, renderProjects } from './projects.js';
+import { href, parseHash } from './scope.js';
 
 const sections = [
   { path: '/accounts', label: 'Service accounts', permission: 'service_accounts:read' },
@@ -26,10 +29,32 @@ const routes = [
   { pattern: /^\/roles\/([^/?]+)$/, view: renderRole },
   { pattern: /^\/audit$/, view: renderAudit },
 ];
+// Server-wide pages: at the root only.
+const rootRoutes = [
+  { pattern: /^\/projects$/, view: renderProjects },
+];
 
 const main = () => document.getElementById('main');
 const top = () => document.getElementById('top');
 let notice = null; // shown once on the sign-in page (e.g. after a 401)
+
+// The first page (100 at most) of the projects the account may list, as last read:
+// { items, more } (more: how many were left out), or { forbidden: true } once the
+// account was refused the list (it lacks `projects:read`; it is not asked again).
+// Each switcher draws it at once and then reads it again, so that a project made
+// meanwhile appears after the next navigation.
+let projectsSeen = null;
+function readProjects() {
+  const me = account();
+  if (projectsSeen && projectsSeen.forbidden) return Promise.resolve(projectsSeen);
+  const keep = (answer) => {
+    if (account() === me) projectsSeen = answer; // not after a sign-out
+    return answer;
+  };
+  return api('GET', '/projects', { query: { per_page: 100 } }).then(
+    (page) => keep({ items: page.items, more: page.next_page_token ? page.total_count - page.items.length : 0 }),
+    (err) => keep(err.status === 403 ? { forbidden: true } : { items: [], more: 0 }));
+}
 
 function renderHeader() {
   const me = account();
@@ -37,46 +62,115 @@ function renderHeader() {
     mount(top(), h('span', { class: 'brand' }, 'keyhouse'));
     return;
   }
-  const current = location.hash.slice(1).split('?')[0];
+  const { project, path } = parseHash();
   mount(top(),
     h('span', { class: 'brand' }, 'keyhouse'),
+    me.project ? projectBadge(me.project) : switcher(project, path),
     h('nav', { 'aria-label': 'Sections' }, h('ul', {},
       sections.filter((s) => can(s.permission)).map((s) => h('li', {},
-        h('a', { href: `#${s.path}`, 'aria-current': current.startsWith(s.path) ? 'page' : null }, s.label))))),
+        h('a', { href: href(s.path, project), 'aria-current': path.startsWith(s.path) ? 'page' : null }, s.label))))),
     h('span', { class: 'who' }, 'Signed in as ', h('strong', {}, me.name)),
     h('button', { type: 'button', onclick: doSignOut }, 'Sign out'));
 }
 
+// A project account acts in its project only: no other scope is offered.
+function projectBadge(project) {
+  return h('span', { class: 'scope in-project' }, 'Project ', h('strong', {}, project));
+}
+
+// A root account acts at the root and in every project: "Root" and the projects it
+// may list, switched by "Switch" (the same section in the chosen scope); "All
+// projects" searches and pages them all.
+function switcher(project, path) {
+  const select = h('select', { id: 'scope-select', name: 'project' },
+    h('option', { value: '', selected: !project }, 'Root'),
+    project ? h('option', { value: project, selected: true }, project) : null);
+  const form = h('form', { class: `scope${project ? ' in-project' : ''}` },
+    h('label', { for: 'scope-select' }, 'Project'), select,
+    h('button', { type: 'submit' }, 'Switch'),
+    h('a', { href: '#/projects', 'aria-current': path === '/projects' ? 'page' : null }, 'All projects'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const section = sections.find((s) => path.startsWith(s.path));
+    navigate(href(section ? section.path : '/', select.value || null));
+  });
+  const fill = ({ items = [], more = 0 }) => {
+    const key = JSON.stringify([items.map((p) => [p.name, p.display_name]), more]);
+    if (select.dataset.list === key) return; // as drawn: an open list is left alone
+    select.dataset.list = key;
+    const chosen = select.value;
+    mount(select,
+      h('option', { value: '' }, 'Root'),
+      project && !items.some((p) => p.name === project) ? h('option', { value: project }, project) : null,
+      items.map((p) => h('option', { value: p.name }, projectLabel(p))),
+      more ? h('option', { value: '', disabled: true }, `${more} more: see All projects`) : null);
+    select.value = chosen;
+  };
+  if (projectsSeen) fill(projectsSeen);
+  readProjects().then(fill);
+  return form;
+}
+
 function doSignOut() {
   signOut();
+  projectsSeen = null;
   notice = 'Signed out.';
   history.replaceState(null, '', '/ui/');
   route();
 }
 
+// The first section the account may read.
 function home() {
   const first = sections.find((s) => can(s.permission));
   return first ? first.path : '/nothing';
 }
 
+// Goes to `hash`, or draws it again when the page is there already.
+function navigate(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+// Keeps the address in a scope the account may act in, and names the section shown
+// (`#/p/payments` is the first section in payments): a project account always in its
+// project, a server-wide page at the root only.
+function settle(me) {
+  let { project, path, query } = parseHash();
+  if (me.project && project !== me.project) {
+    project = me.project;
+    path = '';
+    query = '';
+  }
+  if (path === '' || path === '/' || (project && rootRoutes.some((r) => r.pattern.test(path)))) path = home();
+  const hash = `${href(path, project)}${query ? `?${query}` : ''}`;
+  if (location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+  return { project, path };
+}
+
 // Each view draws into a fresh element: a view still waiting for the API when the
 // address changes draws into an element no longer on the page, never over the next.
 async function route() {
-  renderHeader();
+  const me = account();
   const view = h('div', {});
-  mount(main(), view);
-  if (!account()) {
+  if (!me) {
+    renderHeader();
+    mount(main(), view);
     const msg = notice;
     notice = null;
+    document.title = 'keyhouse console';
+    // The address is kept: after sign-in the page it names is drawn.
     renderSignIn(view, () => {
-      location.hash = `#${home()}`;
+      projectsSeen = null;
       route();
     });
     if (msg) view.prepend(h('p', { class: 'notice', role: 'status' }, msg));
     return;
   }
-  const path = location.hash.slice(1).split('?')[0] || home();
-  for (const r of routes) {
+  const { project, path } = settle(me);
+  renderHeader();
+  mount(main(), view);
+  document.title = project ? `${project} · keyhouse console` : 'keyhouse console';
+  for (const r of project ? routes : [...routes, ...rootRoutes]) {
     const m = path.match(r.pattern);
     if (m) {
       const params = m.slice(1).map(decodeURIComponent);
@@ -90,6 +184,7 @@ async function route() {
 
 onUnauthorized(() => {
   signOut();
+  projectsSeen = null;
   notice = 'Your session is no longer valid (the secret was revoked, expired or its account disabled). Sign in again.';
   route();
 });

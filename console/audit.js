@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { field, go, h, hashParams, mount, table, when } from './dom.js';
 import { paged } from './pager.js';
+import { apiBase, currentProject } from './scope.js';
 
 const PER_PAGE = 50;
 const FILTERS = ['actor', 'target', 'action', 'since', 'until'];
@@ -29,6 +30,7 @@ function changes(event) {
 }
 
 export async function renderAudit(main) {
+  const project = currentProject();
   const params = hashParams();
   const inputs = {
     actor: h('input', { name: 'actor', value: params.get('actor') || '' }),
@@ -46,13 +48,13 @@ export async function renderAudit(main) {
     go('/audit', {
       actor: inputs.actor.value.trim(), target: inputs.target.value.trim(), action: inputs.action.value.trim(),
       since: toUtc(inputs.since.value), until: toUtc(inputs.until.value),
-    });
+    }, project);
   });
   const results = h('div', {});
   mount(main, h('h1', {}, 'Audit trail'), form, results);
   const query = { per_page: PER_PAGE };
   for (const f of FILTERS) query[f] = params.get(f) || '';
-  await paged(results, (token) => api('GET', '/audit-events', { query: { ...query, page_token: token } }),
+  await paged(results, (token) => api('GET', `${apiBase(project)}/audit-events`, { query: { ...query, page_token: token } }),
     (page) => table('Audit events, oldest first', ['#', 'At', 'Actor', 'Action', 'Target', 'Changes'], page.items.map((ev) => h('tr', {},
       h('td', {}, String(ev.seq)),
       h('td', {}, when(ev.at)),

@@ -6,9 +6,9 @@ import { attempt, confirmDialog, field, h, mount, table, when } from './dom.js';
 import { can } from './session.js';
 
 const SOON_DAYS = 14;
-let pending = null; // { account, secret }: a secret to show once on the account's page
+let pending = null; // { account, secret }: a secret to show once on the page of the account with that id
 
-// Keeps `secret` (of a new account) to show once on its page.
+// Keeps `secret` of the new account whose id is `account`, to show once on its page.
 export function showSecretOnce(account, secret) {
   pending = { account, secret };
 }
@@ -44,12 +44,12 @@ function expiry(c, now) {
   return when(c.expires_at);
 }
 
-export async function renderCredentials(section, account) {
-  const base = `/service-accounts/${seg(account.name)}`;
-  const reload = () => renderCredentials(section, account);
+// `base`: the account's API path (`/service-accounts/x` or `/projects/p/service-accounts/x`).
+export async function renderCredentials(section, account, base) {
+  const reload = () => renderCredentials(section, account, base);
   const slot = h('div', {});
   const shown = h('div', {});
-  if (pending && pending.account === account.name) {
+  if (pending && pending.account === account.id) {
     mount(shown, secretPanel(pending.secret));
     pending = null;
   }
@@ -83,7 +83,7 @@ export async function renderCredentials(section, account) {
   if (!write) return;
 
   const show = (created) => {
-    pending = { account: account.name, secret: created.secret };
+    pending = { account: account.id, secret: created.secret };
     reload();
   };
 

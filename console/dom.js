@@ -1,3 +1,5 @@
+import { currentProject, href } from './scope.js';
+
 // A tiny element builder: h('button', {onclick, class: 'x'}, 'text', child, ...).
 // Strings become text nodes (never HTML), so API data cannot inject markup.
 export function h(tag, props, ...children) {
@@ -107,12 +109,13 @@ export function hashParams() {
   return new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
 }
 
-// Navigates to `path` with the non-empty `params` (`go('/accounts', {query})`).
-export function go(path, params = {}) {
+// Navigates to `path` with the non-empty `params` (`go('/accounts', {query})`), in
+// `project`'s scope (default: the current one).
+export function go(path, params = {}, project = currentProject()) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
   const s = q.toString();
-  const hash = `#${path}${s ? `?${s}` : ''}`;
+  const hash = `${href(path, project)}${s ? `?${s}` : ''}`;
   if (location.hash === hash) window.dispatchEvent(new HashChangeEvent('hashchange')); // refresh
   else location.hash = hash;
 }

@@ -4,20 +4,22 @@ import { api, seg } from './api.js';
 import { attempt, confirmDialog, field, go, h, mount, table, when } from './dom.js';
 import { paged } from './pager.js';
 import { can } from './session.js';
+import { apiBase, currentProject, href } from './scope.js';
 
 const PER_PAGE = 50;
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 export async function renderGroups(main) {
+  const project = currentProject();
   const query = h('input', { type: 'search', name: 'query' });
   const results = h('div', {});
   const search = h('form', { class: 'filters', role: 'search', 'aria-label': 'Find groups' },
     field('Name contains', query), h('button', { type: 'submit' }, 'Search'));
-  const load = () => paged(results, (token) => api('GET', '/groups', {
+  const load = () => paged(results, (token) => api('GET', `${apiBase(project)}/groups`, {
     query: { query: query.value.trim(), per_page: PER_PAGE, page_token: token },
   }), (page) => table('Groups', ['Name', 'Display name', 'Roles', 'Members'], page.items.map((g) => h('tr', {},
-    h('td', {}, h('a', { href: `#/groups/${seg(g.name)}` }, g.name)),
+    h('td', {}, h('a', { href: href(`/groups/${seg(g.name)}`, project) }, g.name)),
     h('td', {}, g.display_name),
     h('td', {}, g.roles.join(', ') || '—'),
     h('td', {}, String(g.sa_count))))), PER_PAGE);
@@ -25,11 +27,11 @@ export async function renderGroups(main) {
     e.preventDefault();
     load();
   });
-  mount(main, h('h1', {}, 'Groups'), can('groups:write') ? createForm() : null, search, results);
+  mount(main, h('h1', {}, 'Groups'), can('groups:write') ? createForm(project) : null, search, results);
   await load();
 }
 
-function createForm() {
+function createForm(project) {
   const name = h('input', { name: 'name', required: true, autocomplete: 'off' });
   const displayName = h('input', { name: 'display_name' });
   const description = h('input', { name: 'description' });
@@ -45,20 +47,22 @@ function createForm() {
     if (displayName.value.trim()) body.display_name = displayName.value.trim();
     if (description.value.trim()) body.description = description.value.trim();
     if (roles.value.trim()) body.roles = list(roles.value);
-    const created = await attempt(slot, () => api('POST', '/groups', { body }));
-    if (created) go(`/groups/${seg(created.name)}`);
+    const created = await attempt(slot, () => api('POST', `${apiBase(project)}/groups`, { body }));
+    if (created) go(`/groups/${seg(created.name)}`, {}, project);
   });
   return h('details', { class: 'create' }, h('summary', {}, 'New group'), form);
 }
 
-// `answer`: the result of a membership change just made, shown by its form.
-export async function renderGroup(main, name, answer) {
-  const back = () => h('p', {}, h('a', { href: '#/groups' }, '← Groups'));
+// `answer`: the result of a membership change just made, shown by its form;
+// `project`: the scope (null: the root), when reloading.
+export async function renderGroup(main, name, answer, project = currentProject()) {
+  const at = { project, base: `${apiBase(project)}/groups/${seg(name)}` };
+  const back = () => h('p', {}, h('a', { href: href('/groups', project) }, '← Groups'));
   const slot = h('div', {});
   mount(main, back(), slot);
-  const g = await attempt(slot, () => api('GET', `/groups/${seg(name)}`));
+  const g = await attempt(slot, () => api('GET', at.base));
   if (!g) return;
-  const reload = (membersAnswer) => renderGroup(main, name, membersAnswer);
+  const reload = (membersAnswer) => renderGroup(main, name, membersAnswer, project);
   const write = can('groups:write');
   const status = h('div', {});
   const members = h('div', {});
@@ -71,9 +75,9 @@ export async function renderGroup(main, name, answer) {
       h('dt', {}, 'Members'), h('dd', {}, String(g.sa_count)),
       h('dt', {}, 'Created'), h('dd', {}, when(g.created_at)),
       h('dt', {}, 'Updated'), h('dd', {}, when(g.updated_at))),
-    write ? editForm(g, reload) : null,
+    write ? editForm(at, g, reload) : null,
     h('h2', {}, 'Members'),
-    write ? membersForm(g, reload, answer) : null,
+    write ? membersForm(at, reload, answer) : null,
     members,
     write ? h('p', {}, h('button', {
       type: 'button',
@@ -81,29 +85,29 @@ export async function renderGroup(main, name, answer) {
       onclick: async () => {
         if (!(await confirmDialog(`Delete the group ${g.name}? Its members leave it; they are not deleted.`, `Delete ${g.name}`))) return;
         const done = await attempt(status, async () => {
-          await api('DELETE', `/groups/${seg(g.name)}`, { etag: g.etag });
+          await api('DELETE', at.base, { etag: g.etag });
           return true;
         }, reload);
-        if (done) go('/groups');
+        if (done) go('/groups', {}, project);
       },
     }, 'Delete group')) : null);
   if (answer) main.querySelector('input[name=add]')?.focus(); // ready for the next change
-  await showMembers(members, g.name);
+  await showMembers(members, at);
 }
 
-async function showMembers(into, name) {
-  await paged(into, (token) => api('GET', `/groups/${seg(name)}/members`, { query: { per_page: PER_PAGE, page_token: token } }),
-    (page) => memberTable(page.items), PER_PAGE, 'Member pages');
+async function showMembers(into, at) {
+  await paged(into, (token) => api('GET', `${at.base}/members`, { query: { per_page: PER_PAGE, page_token: token } }),
+    (page) => memberTable(page.items, at.project), PER_PAGE, 'Member pages');
 }
 
-function memberTable(items) {
+function memberTable(items, project) {
   return table('Members', ['Name', 'Display name', 'Status'], items.map((a) => h('tr', {},
-    h('td', {}, h('a', { href: `#/accounts/${seg(a.name)}` }, a.name)),
+    h('td', {}, h('a', { href: href(`/accounts/${seg(a.name)}`, project) }, a.name)),
     h('td', {}, a.display_name),
     h('td', {}, h('span', { class: `badge ${a.status}` }, a.status)))));
 }
 
-function editForm(g, reload) {
+function editForm(at, g, reload) {
   const displayName = h('input', { name: 'display_name', value: g.display_name });
   const description = h('input', { name: 'description', value: g.description });
   const roles = h('input', { name: 'roles', value: g.roles.join(', ') });
@@ -122,7 +126,7 @@ function editForm(g, reload) {
       mount(slot, h('p', { role: 'status' }, 'Nothing changed.'));
       return;
     }
-    const saved = await attempt(slot, () => api('PATCH', `/groups/${seg(g.name)}`, { body, etag: g.etag }), reload);
+    const saved = await attempt(slot, () => api('PATCH', at.base, { body, etag: g.etag }), reload);
     if (saved) reload();
   });
   return form;
@@ -131,7 +135,7 @@ function editForm(g, reload) {
 // Add and remove, or set: one PUT, which either holds entirely or changes nothing. The
 // page is then read again (the group's etag changed with its count) and shows the
 // member list the server answered.
-function membersForm(g, reload, answer) {
+function membersForm(at, reload, answer) {
   const add = h('input', { name: 'add' });
   const remove = h('input', { name: 'remove' });
   const set = h('input', { name: 'set' });
@@ -153,7 +157,7 @@ function membersForm(g, reload, answer) {
     if (set.value.trim()) body.set = list(set.value);
     if (add.value.trim()) body.add = list(add.value);
     if (remove.value.trim()) body.remove = list(remove.value);
-    const changed = await attempt(slot, () => api('PUT', `/groups/${seg(g.name)}/members`, { body }));
+    const changed = await attempt(slot, () => api('PUT', `${at.base}/members`, { body }));
     if (changed) await reload(changed);
   });
   return form;

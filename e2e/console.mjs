@@ -43,6 +43,8 @@ const fail = (msg) => {
 };
 const expect = (cond, msg) => cond || fail(msg);
 
+const urls = []; // every URL the browser requested
+
 let passed = 0;
 let failed = 0;
 async function check(name, fn) {
@@ -144,7 +146,6 @@ async function main() {
   expect(fs.existsSync(CHROMIUM), `browser not found at ${CHROMIUM} (run e2e/install.sh)`);
   const server = new URL(KH_URL);
   const foreign = [];
-  const urls = [];
   const pageErrors = [];
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kh-console-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -535,6 +536,240 @@ async function run(context, page, watch) {
     await page.getByLabel('Since').fill('2100-01-01T00:00');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByText('Showing 0 of 0').waitFor();
+  });
+
+  // Projects: the same names at the root and in a project are different objects.
+  const P = 'payments';
+  const inP = (p) => `/projects/${P}${p}`;
+  let tenantSecret;
+  await check('projects (setup through the API): two projects, more than a page of them, the same name at the root and in one', async () => {
+    await ok('POST', '/projects', { body: { name: P, display_name: 'Payments' } });
+    await ok('POST', '/projects', { body: { name: 'analytics', display_name: 'Analytics' } });
+    let next = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (next < 101) {
+        const name = `proj-${String(next++).padStart(3, '0')}`;
+        await ok('POST', '/projects', { body: { name } });
+      }
+    }));
+    await ok('POST', '/service-accounts', { body: { name: 'shared-bot', display_name: 'Root shared bot' } });
+    await ok('POST', inP('/service-accounts'), { body: { name: 'shared-bot', display_name: 'Payments shared bot' } });
+    await ok('POST', inP('/service-accounts'), { body: { name: 'pay-worker', display_name: 'Payments worker' } });
+    await ok('POST', inP('/groups'), { body: { name: 'pay-deployers', display_name: 'Payments deployers' } });
+    const admin = await ok('POST', inP('/service-accounts'), { body: { name: 'pay-admin', roles: ['admin'], initial_secret: {} } });
+    tenantSecret = admin.secret.secret;
+    const me = await ok('GET', '/me', { token: tenantSecret });
+    expect(me.project === P && me.permissions.includes('*'), `the tenant admin: ${JSON.stringify(me)}`);
+  });
+
+  await check('the switcher: Root and the projects (a page of 100, the rest under All projects); a project\'s list holds only its accounts', async () => {
+    const calls = [];
+    const onReq = (req) => {
+      if (req.url().includes('/api/v1/')) calls.push(new URL(req.url()));
+    };
+    await page.getByRole('link', { name: 'Service accounts' }).click();
+    await page.getByRole('heading', { name: 'Service accounts' }).waitFor();
+    const switcher = page.getByLabel('Project', { exact: true });
+    await switcher.locator('option', { hasText: /more: see All projects/ }).waitFor({ state: 'attached' });
+    const options = await switcher.locator('option').allInnerTexts();
+    expect(options[0] === 'Root' && options.includes('payments (Payments)') && options.length === 102,
+      `the switcher offers: ${options.slice(0, 4).join(', ')}, … (${options.length})`);
+    expect(await switcher.inputValue() === '', 'the root is the current scope');
+    await switcher.selectOption(P);
+    page.on('request', onReq);
+    await page.getByRole('button', { name: 'Switch' }).click();
+    await page.waitForURL(/#\/p\/payments\/accounts$/);
+    await page.getByText('Showing 1–3 of 3').waitFor(); // pay-admin, pay-worker, shared-bot
+    expect(await switcher.inputValue() === P, 'the switcher shows the project');
+    expect(await page.title() === 'payments · keyhouse console', `title: ${await page.title()}`);
+    const link = page.getByRole('link', { name: 'shared-bot', exact: true });
+    expect(await link.getAttribute('href') === '#/p/payments/accounts/shared-bot', 'a link stays in the project');
+    expect(await page.getByRole('link', { name: /^load-/ }).count() === 0, 'the root\'s accounts in the project\'s list');
+    for (const [name, href] of [['Groups', '#/p/payments/groups'], ['Roles', '#/p/payments/roles'], ['Audit trail', '#/p/payments/audit']]) {
+      expect(await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name }).getAttribute('href') === href, `the section ${name} is not in the project`);
+    }
+    await axeCheck(page, 'service-account list in a project');
+    await shot(page, 'project-accounts');
+    await link.click();
+    await page.getByRole('heading', { name: /Payments shared bot/ }).waitFor();
+    await page.getByRole('heading', { name: 'Credentials' }).waitFor();
+    page.off('request', onReq);
+    const accountCalls = calls.filter((u) => u.pathname.includes('/service-accounts'));
+    expect(accountCalls.length && accountCalls.every((u) => u.pathname.startsWith('/api/v1/projects/payments/')),
+      `calls outside the project: ${accountCalls.filter((u) => !u.pathname.startsWith('/api/v1/projects/payments/')).map((u) => u.pathname).join(', ')}`);
+    // Back to the root: the same name is the root's account.
+    await switcher.selectOption('');
+    await page.getByRole('button', { name: 'Switch' }).click();
+    await page.waitForURL(/#\/accounts$/);
+    await page.getByLabel('Name contains').fill('shared-bot');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('Showing 1–1 of 1').waitFor();
+    await page.getByRole('cell', { name: 'Root shared bot' }).waitFor();
+  });
+
+  await check('All projects: searched and paged on the server, each opening its scope', async () => {
+    await page.getByRole('link', { name: 'All projects' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    await page.getByText('Showing 1–50 of 103').waitFor();
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.getByText('Showing 51–100 of 103').waitFor();
+    await page.getByLabel('Name contains').fill('proj-10');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('Showing 1–1 of 1').waitFor();
+    await page.getByRole('link', { name: 'proj-100' }).waitFor();
+    await axeCheck(page, 'projects');
+    await page.getByLabel('Name contains').fill('analytics');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'analytics' }).click();
+    await page.waitForURL(/#\/p\/analytics\/accounts$/);
+    await page.getByText('Showing 0 of 0').waitFor();
+    expect(await page.getByLabel('Project', { exact: true }).inputValue() === 'analytics', 'the switcher shows the project opened');
+  });
+
+  let paySecret;
+  await check('in a project: create an account (secret once), credentials, groups, membership, roles and audit', async () => {
+    await page.goto(`${KH_URL}/ui/#/p/${P}/accounts`);
+    await page.getByText('Showing 1–3 of 3').waitFor();
+    await page.getByText('New service account').click();
+    await page.getByLabel('Name', { exact: true }).fill('pay-new');
+    await page.getByLabel('Display name').fill('Payments new');
+    await page.getByLabel('Groups').fill('pay-deployers');
+    await page.getByRole('button', { name: 'Create service account' }).click();
+    await page.getByText('you will not see it again').waitFor();
+    await page.waitForURL(/#\/p\/payments\/accounts\/pay-new$/);
+    paySecret = (await page.locator('output.secret').innerText()).trim();
+    expect((await call('GET', inP('/service-accounts/pay-new'))).status === 200, 'pay-new is in the project');
+    expect((await call('GET', '/service-accounts/pay-new')).status === 404, 'pay-new is at the root');
+    const me = await ok('GET', '/me', { token: paySecret });
+    expect(me.name === 'pay-new' && me.project === P, `the shown secret: ${JSON.stringify(me)}`);
+    await page.getByRole('button', { name: 'Done' }).click();
+
+    // Credentials: a new secret, then revoked.
+    const newSecret = page.getByRole('form', { name: 'New secret' });
+    await newSecret.getByLabel('Name').fill('pay-deploy');
+    await newSecret.getByRole('button', { name: 'Create secret' }).click();
+    await page.getByText('you will not see it again').waitFor();
+    const second = (await page.locator('output.secret').innerText()).trim();
+    expect((await call('GET', '/me', { token: second })).status === 200, 'the second secret works');
+    const creds = await ok('GET', inP('/service-accounts/pay-new/credentials'));
+    expect(creds.items.some((c) => c.name === 'pay-deploy'), 'the secret is the project account\'s');
+    await page.getByRole('row').filter({ hasText: 'pay-deploy' }).getByRole('button', { name: /Revoke/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('row').filter({ hasText: 'pay-deploy' }).waitFor({ state: 'detached' });
+    expect((await call('GET', '/me', { token: second })).status === 401, 'the revoked secret fails');
+
+    // Edit, disable and enable in the project.
+    await page.getByLabel('Display name').fill('Payments new, edited');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { name: /Payments new, edited/ }).waitFor();
+    await page.getByRole('button', { name: 'Disable account' }).click();
+    await page.getByRole('button', { name: 'Enable account' }).waitFor();
+    expect((await ok('GET', inP('/service-accounts/pay-new'))).status === 'disabled', 'disabled in the project');
+    await page.getByRole('button', { name: 'Enable account' }).click();
+    await page.getByRole('button', { name: 'Disable account' }).waitFor();
+    await axeCheck(page, 'account page in a project');
+
+    // Its group, linked in the project; a membership change there.
+    await page.getByRole('link', { name: 'pay-deployers' }).click();
+    await page.waitForURL(/#\/p\/payments\/groups\/pay-deployers$/);
+    await page.getByRole('cell', { name: 'pay-new' }).waitFor();
+    const form = page.getByRole('form', { name: 'Change members' });
+    await form.getByLabel('Add').fill('pay-worker');
+    await form.getByRole('button', { name: 'Apply membership change' }).click();
+    await form.getByRole('status').filter({ hasText: 'now has 2 members: pay-new, pay-worker.' }).waitFor();
+    const members = await ok('GET', inP('/groups/pay-deployers/members'));
+    expect(members.items.map((a) => a.name).join() === 'pay-new,pay-worker', `members: ${JSON.stringify(members.items)}`);
+    // The root's account of the same name is not the project's to add.
+    await form.getByLabel('Add').fill('load-00001');
+    await form.getByRole('button', { name: 'Apply membership change' }).click();
+    await form.getByRole('alert').filter({ hasText: 'load-00001' }).waitFor();
+    expect(await page.getByRole('link', { name: 'pay-worker' }).getAttribute('href') === '#/p/payments/accounts/pay-worker', 'a member links into the project');
+
+    // A custom role of the project.
+    await page.getByRole('link', { name: 'Roles' }).click();
+    await page.waitForURL(/#\/p\/payments\/roles$/);
+    await page.getByText('New role').click();
+    await page.getByLabel('Name', { exact: true }).fill('pay-reader');
+    await page.getByRole('checkbox', { name: 'service_accounts:read' }).check();
+    await page.getByRole('button', { name: 'Create role' }).click();
+    await page.waitForURL(/#\/p\/payments\/roles\/pay-reader$/);
+    await page.getByRole('heading', { name: 'pay-reader' }).waitFor();
+    const role = await ok('GET', inP('/roles/pay-reader'));
+    expect(role.project === P && role.permissions.join() === 'service_accounts:read', `role: ${JSON.stringify(role)}`);
+    expect((await call('GET', '/roles/pay-reader')).status === 404, 'the project\'s role is at the root');
+
+    // The project's audit trail: its own events only.
+    await page.getByRole('link', { name: 'Audit trail' }).click();
+    await page.waitForURL(/#\/p\/payments\/audit$/);
+    await page.getByRole('cell', { name: 'role pay-reader' }).waitFor();
+    expect(await page.getByRole('cell', { name: /e2e-bot/ }).count() === 0, 'the root\'s events in the project\'s trail');
+    await page.getByLabel('Target').fill('pay-new');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/#\/p\/payments\/audit\?target=pay-new$/);
+    await page.getByRole('row').filter({ hasText: 'Payments new, edited' }).first().waitFor();
+    await axeCheck(page, 'audit trail in a project');
+
+    // The address keeps the scope: after a reload and sign-in, the same view.
+    await page.reload();
+    await page.getByLabel('Secret').fill(KH_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+    expect(page.url().endsWith('#/p/payments/audit?target=pay-new'), `after sign-in: ${page.url()}`);
+    expect(await page.getByLabel('Project', { exact: true }).inputValue() === P, 'the switcher after a reload');
+    expect(!urls.some((u) => u.includes(paySecret) || u.includes(second)), 'a secret in a URL');
+  });
+
+  await check('a tenant admin lands in its project, acts there, and is offered no root', async () => {
+    const other = await context.newPage();
+    watch(other);
+    await signIn(other, tenantSecret);
+    await other.waitForURL(/#\/p\/payments\/accounts$/);
+    await other.getByText('Showing 1–4 of 4').waitFor(); // pay-admin, pay-new, pay-worker, shared-bot
+    const header = other.getByRole('banner');
+    const shown = (await header.locator('.scope').innerText()).replace(/\s+/g, ' ').trim();
+    expect(shown === 'Project payments', `the project shown: ${shown}`);
+    expect(await other.getByLabel('Project', { exact: true }).count() === 0, 'a tenant admin is offered a switcher');
+    expect(await other.getByRole('link', { name: 'All projects' }).count() === 0, 'a tenant admin is offered All projects');
+    expect(await header.getByText('Root').count() === 0, 'a tenant admin is offered the root');
+    await axeCheck(other, 'service-account list of a tenant admin');
+    await shot(other, 'tenant-admin');
+    // An address at the root, or of another project, lands in its project.
+    for (const hash of ['#/accounts', '#/projects', '#/p/analytics/groups']) {
+      await other.getByRole('link', { name: 'Roles' }).click();
+      await other.waitForURL(/#\/p\/payments\/roles$/);
+      await other.getByRole('link', { name: 'pay-reader' }).waitFor();
+      await other.evaluate((h) => { location.hash = h; }, hash);
+      await other.waitForURL(/#\/p\/payments\/accounts$/);
+      await other.getByText('Showing 1–4 of 4').waitFor();
+    }
+    // It administers its project: a group made through the page lands there.
+    await other.getByRole('link', { name: 'Groups' }).click();
+    await other.getByText('New group').click();
+    await other.getByLabel('Name', { exact: true }).fill('pay-ops');
+    await other.getByRole('button', { name: 'Create group' }).click();
+    await other.waitForURL(/#\/p\/payments\/groups\/pay-ops$/);
+    expect((await call('GET', inP('/groups/pay-ops'))).status === 200, 'pay-ops is in the project');
+    expect((await call('GET', '/groups/pay-ops')).status === 404, 'pay-ops is at the root');
+    await other.close();
+  });
+
+  await check('a root account that may not list projects opens one by name', async () => {
+    await ok('POST', '/roles', { body: { name: 'e2e-account-reader', permissions: ['service_accounts:read'] } });
+    const reader = await ok('POST', '/service-accounts', { body: { name: 'e2e-reader', roles: ['e2e-account-reader'], initial_secret: {} } });
+    const other = await context.newPage();
+    watch(other);
+    await signIn(other, reader.secret.secret);
+    await other.getByRole('heading', { name: 'Service accounts' }).waitFor();
+    const switcher = other.getByLabel('Project', { exact: true });
+    expect((await switcher.locator('option').allInnerTexts()).join() === 'Root', 'a switcher without the list offers only Root');
+    await other.getByRole('link', { name: 'All projects' }).click();
+    await other.getByRole('alert').filter({ hasText: 'projects:read' }).waitFor();
+    await other.getByLabel('Project name').fill(P);
+    await other.getByRole('button', { name: 'Open project' }).click();
+    await other.waitForURL(/#\/p\/payments\/accounts$/);
+    await other.getByText('Showing 1–4 of 4').waitFor();
+    expect(await switcher.inputValue() === P, 'the switcher shows the project opened');
+    await other.close();
   });
 
   await check('sign out forgets the secret', async () => {

@@ -54,6 +54,8 @@ const ASSETS: &[Asset] = &[
     asset!("groups.js", JS),
     asset!("roles.js", JS),
     asset!("audit.js", JS),
+    asset!("scope.js", JS),
+    asset!("projects.js", JS),
 ];
 
 fn find(path: &str) -> Option<&'static Asset> {

@@ -1,0 +1,39 @@
+// The scope the console acts in: the root, or one project. It lives in the address
+// (`#/accounts` at the root, `#/p/payments/accounts` in the project `payments`), so a
+// view can be bookmarked and a reload keeps it, and each section calls the scope's API
+// base: `/api/v1` at the root, `/api/v1/projects/{project}` in a project.
+import { seg } from './api.js';
+
+// `#/p/payments/accounts/ci-bot?query=x` as { project: 'payments',
+// path: '/accounts/ci-bot', query: 'query=x' }; `project` is null at the root.
+export function parseHash(hash = location.hash) {
+  const raw = hash.replace(/^#/, '');
+  const i = raw.indexOf('?');
+  let path = i < 0 ? raw : raw.slice(0, i);
+  const query = i < 0 ? '' : raw.slice(i + 1);
+  let project = null;
+  const m = path.match(/^\/p\/([^/]+)(\/.*)?$/);
+  if (m) {
+    try {
+      project = decodeURIComponent(m[1]);
+    } catch {
+      project = m[1];
+    }
+    path = m[2] || '';
+  }
+  return { project, path, query };
+}
+
+// The project the page is in (null: the root).
+export const currentProject = () => parseHash().project;
+
+// The address (`#...`) of `path` (`/accounts/ci-bot`) in `project` (default: the
+// current scope; null: the root).
+export function href(path, project = currentProject()) {
+  return `#${project ? `/p/${seg(project)}` : ''}${path}`;
+}
+
+// What the API paths of `project`'s scope start with, after `/api/v1`.
+export function apiBase(project = currentProject()) {
+  return project ? `/projects/${seg(project)}` : '';
+}
