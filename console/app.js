@@ -40,7 +40,7 @@ let notice = null; // shown once on the sign-in page (e.g. after a 401)
 
 // The first page (100 at most) of the projects the account may list, as last read:
 // { items, more } (more: how many were left out), or { forbidden: true } once the
-// account was refused the list (it lacks `projects:read`; it is not asked again).
+// account was refused the list (it holds no permission at all; it is not asked again).
 // Each switcher draws it at once and then reads it again, so that a project made
 // meanwhile appears after the next navigation.
 let projectsSeen = null;

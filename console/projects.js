@@ -1,6 +1,5 @@
-// Projects: the ones the account may list, searched and paged on the server, each
-// linked to its scope; and a project opened by its name, for an account that may act in
-// projects without listing them (listing needs `projects:read`).
+// Projects: the ones the account may read anything in, searched and paged on the
+// server, each linked to its scope; and a project opened by its name.
 import { api } from './api.js';
 import { field, h, mount, table } from './dom.js';
 import { paged } from './pager.js';
@@ -43,7 +42,7 @@ export async function renderProjects(main) {
       h('a', { href: href('/', null) }, 'the root'), '.'),
     search, results,
     h('h2', { id: 'open-h' }, 'Open a project by name'),
-    h('p', {}, 'For a project not listed here: listing needs the permission projects:read, acting in a project does not.'),
+    h('p', {}, 'Type a project\'s name to open it without paging through the list.'),
     open);
   await load();
 }

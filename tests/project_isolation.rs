@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::TestServer;
+use common::{TestServer, names};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -38,8 +38,10 @@ const MATRIX: &[(&str, &str, &str, &str, [u16; 10])] = &[
     ("PATCH",  "",   "/groups/team",                       "patch",   [200, 200, 403, 200, 404, 404, 404, 404, 404, 404]),
     ("GET",    "",   "/roles",                             "",        [200, 200, 200, 200, 403, 403, 403, 403, 403, 403]),
     ("GET",    "",   "/audit-events",                      "",        [200, 403, 403, 403, 403, 403, 403, 403, 403, 403]),
-    ("GET",    "",   "/projects",                          "",        [200, 200, 200, 200, 403, 403, 403, 403, 403, 403]),
-    ("GET",    "",   "/projects/p1",                       "",        [200, 200, 200, 200, 404, 404, 404, 404, 404, 404]),
+    ("GET",    "",   "/projects",                          "",        [200, 200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",    "",   "/projects/p1",                       "",        [200, 200, 200, 200, 200, 200, 200, 404, 404, 404]),
+    ("PATCH",  "",   "/projects/p1",                       "{}",      [200, 403, 403, 403, 403, 403, 403, 404, 404, 404]),
+    ("GET",    "",   "/projects/p2",                       "",        [200, 200, 200, 200, 404, 404, 404, 200, 200, 200]),
     ("GET",    "p1", "/service-accounts",                  "",        [200, 200, 200, 200, 200, 200, 200, 404, 404, 404]),
     ("GET",    "p1", "/service-accounts/target",           "",        [200, 200, 200, 200, 200, 200, 200, 404, 404, 404]),
     ("POST",   "p1", "/service-accounts",                  "create",  [201, 201, 403, 201, 201, 201, 403, 404, 404, 404]),
@@ -162,11 +164,19 @@ fn a_project_the_caller_holds_nothing_in_answers_as_a_missing_one() {
         )
     };
     let paths = [
+        "/api/v1/projects/p2",
         "/api/v1/projects/p2/service-accounts",
         "/api/v1/projects/p2/service-accounts/target",
         "/api/v1/projects/p2/groups/team",
     ];
     let hidden: Vec<_> = paths.iter().map(|p| probe(p)).collect();
+    // The list of projects holds only the caller's own.
+    let listed = s.get_as(viewer_of_p1, "/api/v1/projects?query=p").body;
+    assert_eq!(
+        (names(&listed), &listed["total_count"]),
+        (vec!["p1".to_owned()], &json!(1))
+    );
+    assert_eq!(names(&s.get("/api/v1/projects").body), ["p1", "p2"]);
     s.delete("/api/v1/projects/p2?force=true")
         .assert_status(204);
     let missing: Vec<_> = paths.iter().map(|p| probe(p)).collect();

@@ -172,9 +172,12 @@ fn a_tenant_admin_administers_its_project_and_nothing_else() {
         json!({"name": "x"}),
     )
     .assert_error(403, "PERMISSION_DENIED");
-    s.get_as(&boss, "/api/v1/projects")
+    // It reads its own project, and lists only it; it changes no project.
+    assert_eq!(names(&s.get_as(&boss, "/api/v1/projects").body), ["p1"]);
+    s.get_as(&boss, P1).assert_status(200);
+    s.get_as(&boss, P2).assert_error(404, "NOT_FOUND");
+    s.patch_as(&boss, P1, json!({"description": "mine"}))
         .assert_error(403, "PERMISSION_DENIED");
-    s.get_as(&boss, P1).assert_error(404, "NOT_FOUND");
     s.post_as(&boss, "/api/v1/projects", json!({"name": "p3"}))
         .assert_error(403, "PERMISSION_DENIED");
     s.post_as(&boss, "/api/v1/admin/backup", json!({}))

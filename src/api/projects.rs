@@ -15,7 +15,7 @@ use super::json_object::JsonObject;
 use super::params::{IfMatchHeader, PageParams, QueryParam};
 use super::respond;
 use super::views::PageView;
-use crate::auth::Caller;
+use crate::auth::{Caller, lacking};
 use crate::config::Config;
 use crate::domain::{
     self, CredentialLimits, CredentialPolicy, Kind, LrnKind, Name, NewProject, ProjectDetails,
@@ -141,8 +141,31 @@ pub struct DeleteProjectParams {
     pub force: Option<bool>,
 }
 
-fn project_path(raw: &str) -> Result<Name, Error> {
-    Name::in_path(Kind::Project, raw)
+/// The project `raw` names, if the caller may read it: `projects:read` at the root, or
+/// in the project for an account of the project. A caller that holds nothing in it gets
+/// 404, as for a missing project; one that holds something there but not
+/// `projects:read`, 403 (404 if it is missing).
+fn readable_project(caller: &Caller, store: &Store, raw: &str) -> Result<Name, Error> {
+    let name = Name::in_path(Kind::Project, raw)?;
+    let scope = Scope::Project(name.clone());
+    if !caller.holds_anything_in(&scope) {
+        return Err(Error::not_found(Kind::Project, name.as_str()));
+    }
+    if !caller.holds_in(&scope, permissions::PROJECTS_READ) {
+        let denied = lacking(permissions::PROJECTS_READ);
+        return Err(store.refuse_change(&Scope::Root, Kind::Project, &name, denied));
+    }
+    Ok(name)
+}
+
+/// For a change of the project `raw` names: as for reading it, then a caller that may
+/// read but not change projects (at the root) gets 403 (404 if it is missing).
+fn changeable_project(caller: &Caller, store: &Store, raw: &str) -> Result<Name, Error> {
+    let name = readable_project(caller, store, raw)?;
+    match caller.require(permissions::PROJECTS_WRITE) {
+        Ok(()) => Ok(name),
+        Err(denied) => Err(store.refuse_change(&Scope::Root, Kind::Project, &name, denied)),
+    }
 }
 
 /// Create a project. Needs `projects:write`.
@@ -175,7 +198,9 @@ pub async fn create_project(
     Ok(respond::created(location, Some(&details.etag), &view))
 }
 
-/// List projects in name order. Needs `projects:read`.
+/// List, in name order, the projects the caller may read anything in: every project
+/// for a root account that holds any permission (its permissions hold in each), its
+/// own for a project's account. 403 for a caller that holds no permission at all.
 #[utoipa::path(tag = "projects", params(PageParams, QueryParam),
     responses((status = 200, body = PageView<ProjectView>)))]
 #[get("/projects")]
@@ -185,13 +210,18 @@ pub async fn list_projects(
     paging: web::Query<PageParams>,
     query: web::Query<QueryParam>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(permissions::PROJECTS_READ)?;
-    let page = store.list_projects(query.lowered().as_deref(), &paging.parse()?)?;
+    if caller.held.is_empty() {
+        return Err(Error::PermissionDenied(
+            "this needs a permission in some scope".to_owned(),
+        ));
+    }
+    let only = caller.principal.scope.project_name();
+    let page = store.list_projects(only, query.lowered().as_deref(), &paging.parse()?)?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, |d| ProjectView::from(&d))))
 }
 
 /// Read a project, with how many accounts, groups and roles it holds. Needs
-/// `projects:read`.
+/// `projects:read` at the root, or in the project for an account of the project.
 #[utoipa::path(tag = "projects",
     params(("project" = String, Path, description = "The project's name.")),
     responses((status = 200, body = ProjectView)))]
@@ -201,8 +231,7 @@ pub async fn get_project(
     caller: Caller,
     project: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::Project, &project)?;
-    let details = store.get_project(&project_path(&project)?)?;
+    let details = store.get_project(&readable_project(&caller, &store, &project)?)?;
     Ok(respond::with_etag(
         StatusCode::OK,
         &details.etag,
@@ -226,7 +255,7 @@ pub async fn update_project(
     if_match: IfMatchHeader,
     body: JsonObject<UpdateProject>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::Project, &Scope::Root, &project)?;
+    let name = changeable_project(&caller, &store, &project)?;
     let body = body.into_inner();
     let patch = ProjectPatch {
         display_name: body.display_name.map(domain::display_name).transpose()?,
@@ -264,7 +293,7 @@ pub async fn delete_project(
     if_match: IfMatchHeader,
     params: web::Query<DeleteProjectParams>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::Project, &Scope::Root, &project)?;
+    let name = changeable_project(&caller, &store, &project)?;
     let force = params.force.unwrap_or(false);
     let ctx = caller.write_context();
     web::block(move || store.delete_project(&ctx, &name, if_match.get(), force)).await??;

@@ -6,6 +6,7 @@ pub mod client;
 pub mod jwt;
 pub mod last_use;
 mod permissions;
+pub use permissions::lacking;
 pub mod public_key;
 pub mod secret;
 

@@ -6,15 +6,18 @@ use crate::domain::{ActorRef, Kind, Name, Scope};
 use crate::error::Error;
 use crate::store::{Grantor, Store, WriteContext};
 
+/// The 403 of a caller that lacks `permission`.
+pub fn lacking(permission: &str) -> Error {
+    Error::PermissionDenied(format!("this needs the permission '{permission}'"))
+}
+
 impl Caller {
     /// 403 unless the caller holds `permission`.
     pub fn require(&self, permission: &str) -> Result<(), Error> {
         if self.principal.permissions.allows(permission) {
             return Ok(());
         }
-        Err(Error::PermissionDenied(format!(
-            "this needs the permission '{permission}'"
-        )))
+        Err(lacking(permission))
     }
 
     /// 403 unless the caller holds `permission` where its account lives, whatever the
@@ -23,9 +26,20 @@ impl Caller {
         if self.held.allows(permission) {
             return Ok(());
         }
-        Err(Error::PermissionDenied(format!(
-            "this needs the permission '{permission}'"
-        )))
+        Err(lacking(permission))
+    }
+
+    /// Whether the caller holds any permission in `scope`.
+    pub fn holds_anything_in(&self, scope: &Scope) -> bool {
+        let home = &self.principal.scope;
+        (*home == Scope::Root || home == scope) && !self.held.is_empty()
+    }
+
+    /// Whether the caller holds `permission` in `scope`: a root account's permissions
+    /// hold in every scope, a project account's in its project only.
+    pub fn holds_in(&self, scope: &Scope, permission: &str) -> bool {
+        let home = &self.principal.scope;
+        (*home == Scope::Root || home == scope) && self.held.allows(permission)
     }
 
     /// 404 for the object `name` unless the caller may read objects of its kind.

@@ -41,6 +41,14 @@ impl Scope {
         }
     }
 
+    /// The project's name, `None` at the root.
+    pub fn project_name(&self) -> Option<&Name> {
+        match self {
+            Scope::Root => None,
+            Scope::Project(name) => Some(name),
+        }
+    }
+
     /// Where the routes of this scope start: `/api/v1`, or the project's path under it.
     pub fn api_base(&self) -> String {
         match self {

@@ -71,20 +71,25 @@ impl Store {
 
     /// One page of projects in name order; `query` (lower-cased) filters by name or
     /// display name.
+    /// One page of projects in name order: every one, or `only` that one.
     pub fn list_projects(
         &self,
+        only: Option<&Name>,
         query: Option<&str>,
         request: &PageRequest,
     ) -> Result<Page<ProjectDetails>, Error> {
         self.read(|tx| {
             let table = tx.table(tables::PROJECTS)?;
             let matches = |(project, _): &(Project, crate::domain::Etag)| {
-                query.is_none_or(|q| {
-                    project.name.as_str().contains(q)
-                        || project.display_name.to_lowercase().contains(q)
-                })
+                only.is_none_or(|name| project.name == *name)
+                    && query.is_none_or(|q| {
+                        project.name.as_str().contains(q)
+                            || project.display_name.to_lowercase().contains(q)
+                    })
             };
-            let filter: Filter<'_, (Project, crate::domain::Etag)> = query.map(|_| &matches as _);
+            let filtered = query.is_some() || only.is_some();
+            let filter: Filter<'_, (Project, crate::domain::Etag)> =
+                filtered.then_some(&matches as _);
             let entries = |after: Option<&str>| projects::in_name_order(&table, after);
             let page = paging::page(request, entries, Ok, || Ok(table.len()?), filter)?;
             page.try_map(|(project, etag)| details(tx, project, etag))
