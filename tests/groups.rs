@@ -379,115 +379,196 @@ impl Rng {
 
 #[test]
 fn concurrent_membership_changes_stay_exact_and_audited_once() {
+    let s = TestServer::start();
+    membership_storm(&s, &["/api/v1"]);
+}
+
+/// The same run in two projects at once, with the same names in each: neither
+/// disturbs the other, and each project's trail replays to its own final state.
+#[test]
+fn concurrent_membership_changes_in_two_projects_stay_apart() {
+    let s = TestServer::start();
+    for project in ["p1", "p2"] {
+        s.post("/api/v1/projects", json!({"name": project}))
+            .assert_status(201);
+    }
+    membership_storm(&s, &["/api/v1/projects/p1", "/api/v1/projects/p2"]);
+}
+
+/// Under each of `bases` (the API's root or a project's), 6 groups and 10 accounts,
+/// then 16 clients per base at once sending 200 random membership changes each (some
+/// naming a missing group); afterwards both directions of every membership agree, and
+/// the base's audit trail has one event per changing request, none for a refused one,
+/// and replays to the final state.
+fn membership_storm(s: &TestServer, bases: &[&str]) {
     const CLIENTS: usize = 16;
     const REQUESTS: usize = 200;
-    let s = TestServer::start();
     let groups: Vec<String> = (0..6).map(|i| format!("g{i}")).collect();
     let accounts: Vec<String> = (0..10).map(|i| format!("a{i}")).collect();
-    for g in &groups {
-        s.post(GROUPS, json!({ "name": g })).assert_status(201);
+    for base in bases {
+        for g in &groups {
+            s.post(&format!("{base}/groups"), json!({ "name": g }))
+                .assert_status(201);
+        }
+        for a in &accounts {
+            s.post(&format!("{base}/service-accounts"), json!({ "name": a }))
+                .assert_status(201);
+        }
     }
-    for a in &accounts {
-        s.post(SA, json!({ "name": a })).assert_status(201);
-    }
-    let start_seq = s.get("/api/v1/audit-events?per_page=1000").body["total_count"]
+    let start_seq = s.get("/api/v1/audit-events?per_page=1").body["total_count"]
         .as_u64()
         .unwrap();
 
-    let results: Vec<(u16, String)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..CLIENTS)
-            .map(|client| {
-                let (s, groups, accounts) = (&s, &groups, &accounts);
-                scope.spawn(move || {
-                    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (client as u64 + 1));
-                    let mut out = Vec::new();
-                    for _ in 0..REQUESTS {
-                        let (path, body) = if rng.below(2) == 0 {
-                            let a = &accounts[rng.below(accounts.len())];
-                            let mut add = rng.subset(groups);
-                            if rng.below(20) == 0 {
-                                add.push("ghost".into());
-                            }
-                            let body = match rng.below(3) {
-                                0 => json!({"set_groups": rng.subset(groups)}),
-                                _ => json!({"add_to_groups": add, "remove_from_groups": rng.subset(groups)}),
-                            };
-                            (format!("{SA}/{a}/groups"), body)
-                        } else {
-                            let g = &groups[rng.below(groups.len())];
-                            let body = match rng.below(3) {
-                                0 => json!({"set": rng.subset(accounts)}),
-                                _ => json!({"add": rng.subset(accounts), "remove": rng.subset(accounts)}),
-                            };
-                            (format!("{GROUPS}/{g}/members"), body)
-                        };
-                        let reply = s.send(Method::PUT, &path, Some(&s.token), Some(&body), &[]);
-                        assert!(reply.status == 200 || reply.status == 404, "{} {}", reply.status, reply.body);
-                        out.push((reply.status, reply.header("x-request-id").unwrap().to_owned()));
-                    }
-                    out
-                })
+    let results: Vec<Vec<(u16, String)>> = std::thread::scope(|scope| {
+        let handles: Vec<Vec<_>> = bases
+            .iter()
+            .enumerate()
+            .map(|(b, base)| {
+                (0..CLIENTS)
+                    .map(|client| {
+                        let (groups, accounts) = (&groups, &accounts);
+                        let seed = 0x9E37_79B9_7F4A_7C15 ^ ((b * CLIENTS + client) as u64 + 1);
+                        scope.spawn(move || storm_client(s, base, groups, accounts, seed, REQUESTS))
+                    })
+                    .collect()
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap())
+            .map(|of_base| {
+                of_base
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap())
+                    .collect()
+            })
             .collect()
     });
-    assert_eq!(results.len(), CLIENTS * REQUESTS);
+    for (base, results) in bases.iter().zip(results) {
+        assert_eq!(results.len(), CLIENTS * REQUESTS);
+        let final_state = memberships_agree(s, base, &groups, &accounts);
+        let events = replay_trail(s, base, start_seq, &results, &accounts, &final_state);
+        assert!(
+            events > CLIENTS * REQUESTS / 4,
+            "most changes change something: {events}"
+        );
+    }
+}
 
-    // Every group's count equals its member list, and both directions agree.
+/// One client of the storm: `requests` random membership changes under `base`, each
+/// answered 200 or 404 (a missing group); answers each status and request id.
+fn storm_client(
+    s: &TestServer,
+    base: &str,
+    groups: &[String],
+    accounts: &[String],
+    seed: u64,
+    requests: usize,
+) -> Vec<(u16, String)> {
+    let mut rng = Rng(seed);
+    let mut out = Vec::new();
+    for _ in 0..requests {
+        let (path, body) = if rng.below(2) == 0 {
+            let a = &accounts[rng.below(accounts.len())];
+            let mut add = rng.subset(groups);
+            if rng.below(20) == 0 {
+                add.push("ghost".into());
+            }
+            let body = match rng.below(3) {
+                0 => json!({"set_groups": rng.subset(groups)}),
+                _ => json!({"add_to_groups": add, "remove_from_groups": rng.subset(groups)}),
+            };
+            (format!("{base}/service-accounts/{a}/groups"), body)
+        } else {
+            let g = &groups[rng.below(groups.len())];
+            let body = match rng.below(3) {
+                0 => json!({"set": rng.subset(accounts)}),
+                _ => json!({"add": rng.subset(accounts), "remove": rng.subset(accounts)}),
+            };
+            (format!("{base}/groups/{g}/members"), body)
+        };
+        let reply = s.send(Method::PUT, &path, Some(&s.token), Some(&body), &[]);
+        assert!(
+            reply.status == 200 || reply.status == 404,
+            "{} {}",
+            reply.status,
+            reply.body
+        );
+        out.push((
+            reply.status,
+            reply.header("x-request-id").unwrap().to_owned(),
+        ));
+    }
+    out
+}
+
+/// Every group's count equals its member list, and both directions agree; answers each
+/// account's groups.
+fn memberships_agree(
+    s: &TestServer,
+    base: &str,
+    groups: &[String],
+    accounts: &[String],
+) -> BTreeMap<String, BTreeSet<String>> {
     let mut members_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for g in &groups {
-        let group = s.get(&format!("{GROUPS}/{g}")).body;
-        let members: BTreeSet<String> =
-            names(&s.get(&format!("{GROUPS}/{g}/members?per_page=1000")).body)
-                .into_iter()
-                .collect();
+    for g in groups {
+        let group = s.get(&format!("{base}/groups/{g}")).body;
+        let members: BTreeSet<String> = names(
+            &s.get(&format!("{base}/groups/{g}/members?per_page=1000"))
+                .body,
+        )
+        .into_iter()
+        .collect();
         assert_eq!(
             group["sa_count"].as_u64().unwrap() as usize,
             members.len(),
-            "{g}"
+            "{base} {g}"
         );
         members_of.insert(g.clone(), members);
     }
-    let mut final_state: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for a in &accounts {
-        let account_groups: BTreeSet<String> = group_names(&s.get(&format!("{SA}/{a}")).body)
-            .into_iter()
-            .collect();
-        for g in &groups {
+    let mut final_state = BTreeMap::new();
+    for a in accounts {
+        let account_groups: BTreeSet<String> =
+            group_names(&s.get(&format!("{base}/service-accounts/{a}")).body)
+                .into_iter()
+                .collect();
+        for g in groups {
             assert_eq!(
                 members_of[g].contains(a),
                 account_groups.contains(g),
-                "{a} in {g}"
+                "{base}: {a} in {g}"
             );
         }
         final_state.insert(a.clone(), account_groups);
     }
+    final_state
+}
 
-    // The audit trail: one event per changing 2xx request, none for a failed one, and
-    // replaying the events from the empty start gives exactly the final state.
+/// The audit trail of `base` after `start_seq`: one event per changing 2xx request of
+/// `results`, none for a failed one, and replaying the events from the empty start
+/// gives exactly `final_state`. Answers how many events there were.
+fn replay_trail(
+    s: &TestServer,
+    base: &str,
+    start_seq: u64,
+    results: &[(u16, String)],
+    accounts: &[String],
+    final_state: &BTreeMap<String, BTreeSet<String>>,
+) -> usize {
     let ok_ids: BTreeSet<&str> = results
         .iter()
         .filter(|(st, _)| *st == 200)
         .map(|(_, id)| id.as_str())
         .collect();
-    let failed_ids: BTreeSet<&str> = results
-        .iter()
-        .filter(|(st, _)| *st != 200)
-        .map(|(_, id)| id.as_str())
-        .collect();
     assert!(
-        !failed_ids.is_empty(),
+        results.iter().any(|(st, _)| *st != 200),
         "the run should include refused changes"
     );
     let mut events = Vec::new();
     let mut token: Option<String> = None;
     loop {
         let path = match &token {
-            Some(t) => format!("/api/v1/audit-events?per_page=1000&page_token={t}"),
-            None => "/api/v1/audit-events?per_page=1000".to_owned(),
+            Some(t) => format!("{base}/audit-events?per_page=1000&page_token={t}"),
+            None => format!("{base}/audit-events?per_page=1000"),
         };
         let page = s.get(&path).body;
         events.extend(page["items"].as_array().unwrap().iter().cloned());
@@ -500,6 +581,7 @@ fn concurrent_membership_changes_stay_exact_and_audited_once() {
         .into_iter()
         .filter(|e| e["seq"].as_u64().unwrap() > start_seq)
         .collect();
+    let project = base.strip_prefix("/api/v1/projects/").map(str::to_owned);
     let mut seen = BTreeSet::new();
     let mut state: BTreeMap<String, BTreeSet<String>> = accounts
         .iter()
@@ -514,12 +596,13 @@ fn concurrent_membership_changes_stay_exact_and_audited_once() {
         let id = e["request_id"].as_str().unwrap();
         assert!(
             ok_ids.contains(id),
-            "an event for a request that did not succeed: {e}"
+            "an event for a request that did not succeed here: {e}"
         );
         assert!(
             seen.insert(id.to_owned()),
             "two events for one request: {e}"
         );
+        assert_eq!(e["project"], json!(project), "{e}");
         let target = e["target"]["name"].as_str().unwrap().to_owned();
         match e["action"].as_str().unwrap() {
             "service_account.groups.update" => {
@@ -550,13 +633,9 @@ fn concurrent_membership_changes_stay_exact_and_audited_once() {
         }
     }
     assert_eq!(
-        state, final_state,
-        "the audit trail replays to the final state"
+        &state, final_state,
+        "the audit trail of {base} replays to the final state"
     );
     assert!(events.len() <= ok_ids.len());
-    assert!(
-        events.len() > CLIENTS * REQUESTS / 4,
-        "most changes change something: {}",
-        events.len()
-    );
+    events.len()
 }
