@@ -151,6 +151,7 @@ impl Store {
                 let found = reader::meta(tx, reader::SCHEMA_VERSION_KEY)?;
                 if found.is_none_or(|v| v <= SCHEMA_VERSION) {
                     tables::create_all(tx)?;
+                    rows::counts::ensure(tx)?;
                 }
                 Ok(found)
             })

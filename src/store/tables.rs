@@ -69,6 +69,11 @@ pub(super) const SIGNING_KEYS: TableDefinition<&str, &[u8]> =
 pub(super) const REVOKED_TOKENS: TableDefinition<&str, i64> =
     TableDefinition::new("revoked_tokens_v1");
 
+/// (name index, scope) → how many entries that index holds for the scope; see
+/// `rows::counts`.
+pub(super) const NAME_COUNTS: TableDefinition<(&str, &str), u64> =
+    TableDefinition::new("name_counts_v1");
+
 /// Project name → encoded `Project`; its objects are keyed by its name in the name
 /// indexes.
 pub(super) const PROJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("projects_v1");
@@ -115,6 +120,7 @@ pub(super) fn for_each_table(visitor: &mut impl TableVisitor) -> Result<(), Erro
     visitor.visit(AUDIT_SCOPES)?;
     visitor.visit(AUDIT_PROJECTS)?;
     visitor.visit(PROJECTS)?;
+    visitor.visit(NAME_COUNTS)?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use crate::domain::{
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
+use crate::store::rows::counts::{self, Index};
 use crate::store::rows::{accounts, audit, credentials, groups, memberships, projects};
 use crate::store::{Store, WriteContext, principals, tables};
 
@@ -162,7 +163,7 @@ impl Store {
             let page = match listing {
                 Listing::In(scope) => {
                     let entries = |after: Option<&str>| paging::in_name_order(&names, scope, after);
-                    let total = || projects::entries_of(tx, &names, scope);
+                    let total = || counts::of(tx, Index::Accounts, scope);
                     paging::page(request, entries, load, total, matches)?
                 }
                 Listing::Everywhere => {

@@ -10,7 +10,8 @@ use crate::domain::{
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
-use crate::store::rows::{accounts, audit, groups, memberships, projects};
+use crate::store::rows::counts::{self, Index};
+use crate::store::rows::{accounts, audit, groups, memberships};
 use crate::store::{Store, WriteContext, principals, tables};
 
 impl Store {
@@ -80,7 +81,7 @@ impl Store {
                         Ok(paging::in_name_order(&names, scope, after)?
                             .map(|entry| entry.map(|(key, id)| (key, (scope.clone(), id)))))
                     };
-                    let total = || projects::entries_of(tx, &names, scope);
+                    let total = || counts::of(tx, Index::Groups, scope);
                     paging::page(request, entries, load, total, filter)
                 }
                 Listing::Everywhere => {

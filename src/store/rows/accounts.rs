@@ -7,6 +7,7 @@ use crate::domain::{Etag, Kind, Name, Scope, ServiceAccount};
 use crate::error::Error;
 use crate::store::codec;
 use crate::store::reader::{self, Reader};
+use crate::store::rows::counts::{self, Index};
 use crate::store::tables;
 
 pub(in crate::store) fn get(
@@ -64,6 +65,7 @@ pub(in crate::store) fn insert(
         });
     }
     names.insert((scope.key(), account.name.as_str()), account.id.as_u128())?;
+    counts::change(tx, Index::Accounts, scope, true)?;
     if let Scope::Project(project) = scope {
         tx.open_table(tables::ACCOUNT_SCOPES)?
             .insert(account.id.as_u128(), project.as_str())?;
@@ -88,8 +90,13 @@ pub(in crate::store) fn remove(
     scope: &Scope,
     account: &ServiceAccount,
 ) -> Result<(), Error> {
-    tx.open_table(tables::ACCOUNT_NAMES)?
-        .remove((scope.key(), account.name.as_str()))?;
+    let removed = tx
+        .open_table(tables::ACCOUNT_NAMES)?
+        .remove((scope.key(), account.name.as_str()))?
+        .is_some();
+    if removed {
+        counts::change(tx, Index::Accounts, scope, false)?;
+    }
     tx.open_table(tables::ACCOUNTS)?
         .remove(account.id.as_u128())?;
     tx.open_table(tables::LAST_SEEN)?

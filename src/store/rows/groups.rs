@@ -7,6 +7,7 @@ use crate::domain::{Etag, Group, GroupDetails, Kind, Name, Scope};
 use crate::error::Error;
 use crate::store::codec;
 use crate::store::reader::{self, Reader};
+use crate::store::rows::counts::{self, Index};
 use crate::store::tables;
 
 pub(in crate::store) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<GroupDetails>, Error> {
@@ -71,6 +72,7 @@ pub(in crate::store) fn insert(
         });
     }
     names.insert((scope.key(), group.name.as_str()), group.id.as_u128())?;
+    counts::change(tx, Index::Groups, scope, true)?;
     put(tx, group)
 }
 
@@ -80,8 +82,13 @@ pub(in crate::store) fn remove(
     scope: &Scope,
     group: &Group,
 ) -> Result<(), Error> {
-    tx.open_table(tables::GROUP_NAMES)?
-        .remove((scope.key(), group.name.as_str()))?;
+    let removed = tx
+        .open_table(tables::GROUP_NAMES)?
+        .remove((scope.key(), group.name.as_str()))?
+        .is_some();
+    if removed {
+        counts::change(tx, Index::Groups, scope, false)?;
+    }
     tx.open_table(tables::GROUPS)?.remove(group.id.as_u128())?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 
 pub(super) mod accounts;
 pub(super) mod audit;
+pub(super) mod counts;
 pub(super) mod credentials;
 pub(super) mod groups;
 pub(super) mod memberships;

@@ -9,7 +9,8 @@ use crate::domain::{Etag, Kind, Name, Project, ProjectCounts, Scope};
 use crate::error::Error;
 use crate::store::codec;
 use crate::store::reader::Reader;
-use crate::store::tables::{self, NameKey};
+use crate::store::rows::counts::{self, Index};
+use crate::store::tables;
 
 pub(in crate::store) fn find(
     tx: &impl Reader,
@@ -87,41 +88,6 @@ pub(in crate::store) fn in_name_order<'t, T: ReadableTable<&'static str, &'stati
         }))
 }
 
-/// How many entries of `scope` a `(scope, name)` table holds.
-fn count_in<V: redb::Value + 'static>(
-    table: &impl ReadableTable<NameKey, V>,
-    scope: &Scope,
-) -> Result<u64, Error> {
-    let key = scope.key();
-    let mut count = 0;
-    for entry in table.range((key, "")..)? {
-        if entry?.0.value().0 != key {
-            break;
-        }
-        count += 1;
-    }
-    Ok(count)
-}
-
-/// How many entries of `scope` a `(scope, name) → id` index holds, for a list's
-/// `total_count`. A project's are counted over its own entries. The root's are the
-/// index's length less every project's entries, so that counting them costs nothing
-/// while projects hold nothing.
-pub(in crate::store) fn entries_of(
-    tx: &impl Reader,
-    index: &impl ReadableTable<NameKey, u128>,
-    scope: &Scope,
-) -> Result<u64, Error> {
-    if let Scope::Project(_) = scope {
-        return count_in(index, scope);
-    }
-    let mut count = index.len()?;
-    for project in every_scope(tx)?.iter().skip(1) {
-        count = count.saturating_sub(count_in(index, project)?);
-    }
-    Ok(count)
-}
-
 /// Every scope: the root, then each project by name.
 pub(in crate::store) fn every_scope(tx: &impl Reader) -> Result<Vec<Scope>, Error> {
     let mut scopes = vec![Scope::Root];
@@ -131,12 +97,11 @@ pub(in crate::store) fn every_scope(tx: &impl Reader) -> Result<Vec<Scope>, Erro
     Ok(scopes)
 }
 
-/// How many accounts, groups and custom roles `scope` holds: one walk of each name
-/// index over that scope's entries only.
+/// How many accounts, groups and custom roles `scope` holds, as counted.
 pub(in crate::store) fn counts(tx: &impl Reader, scope: &Scope) -> Result<ProjectCounts, Error> {
     Ok(ProjectCounts {
-        service_accounts: count_in(&tx.table(tables::ACCOUNT_NAMES)?, scope)?,
-        groups: count_in(&tx.table(tables::GROUP_NAMES)?, scope)?,
-        roles: count_in(&tx.table(tables::ROLES)?, scope)?,
+        service_accounts: counts::of(tx, Index::Accounts, scope)?,
+        groups: counts::of(tx, Index::Groups, scope)?,
+        roles: counts::of(tx, Index::Roles, scope)?,
     })
 }

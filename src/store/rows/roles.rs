@@ -7,6 +7,7 @@ use crate::domain::{Etag, Kind, Name, Role, Scope, Timestamp};
 use crate::error::Error;
 use crate::store::codec;
 use crate::store::reader::{self, Reader};
+use crate::store::rows::counts::{self, Index};
 use crate::store::tables;
 
 pub(in crate::store) fn find(
@@ -37,8 +38,13 @@ pub(in crate::store) fn put(
     role: &Role,
 ) -> Result<Etag, Error> {
     let bytes = codec::encode(role)?;
-    tx.open_table(tables::ROLES)?
-        .insert((scope.key(), role.name.as_str()), bytes.as_slice())?;
+    let added = tx
+        .open_table(tables::ROLES)?
+        .insert((scope.key(), role.name.as_str()), bytes.as_slice())?
+        .is_none();
+    if added {
+        counts::change(tx, Index::Roles, scope, true)?;
+    }
     Ok(Etag::of(&bytes))
 }
 
@@ -47,8 +53,13 @@ pub(in crate::store) fn remove(
     scope: &Scope,
     role: &Role,
 ) -> Result<(), Error> {
-    tx.open_table(tables::ROLES)?
-        .remove((scope.key(), role.name.as_str()))?;
+    let removed = tx
+        .open_table(tables::ROLES)?
+        .remove((scope.key(), role.name.as_str()))?
+        .is_some();
+    if removed {
+        counts::change(tx, Index::Roles, scope, false)?;
+    }
     Ok(())
 }
 

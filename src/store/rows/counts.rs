@@ -1,0 +1,201 @@
+//! How many entries each name index holds per scope, kept in the transaction of every
+//! insert and removal, so that a list's `total_count` and a project's counts are one
+//! read, whatever the number of objects.
+
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
+
+use crate::domain::Scope;
+use crate::error::Error;
+use crate::store::reader::{self, Reader};
+use crate::store::tables::{self, NameKey};
+
+/// A counted name index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::store) enum Index {
+    Accounts,
+    Groups,
+    Roles,
+}
+
+impl Index {
+    fn key(self) -> &'static str {
+        match self {
+            Index::Accounts => "accounts",
+            Index::Groups => "groups",
+            Index::Roles => "roles",
+        }
+    }
+}
+
+/// The `meta` entry that says the counts are kept: a file written before them has
+/// none, and gets its counts from one walk of the indexes when it is first opened.
+const KEPT_KEY: &str = "name_counts";
+
+/// Counts one more (`added`) or one fewer entry of `index` in `scope`.
+pub(in crate::store) fn change(
+    tx: &WriteTransaction,
+    index: Index,
+    scope: &Scope,
+    added: bool,
+) -> Result<(), Error> {
+    let mut counts = tx.open_table(tables::NAME_COUNTS)?;
+    let key = (index.key(), scope.key());
+    let now = counts.get(key)?.map_or(0, |c| c.value());
+    let next = if added {
+        now + 1
+    } else {
+        now.checked_sub(1)
+            .ok_or_else(|| Error::internal(format!("the count of {} fell below 0", index.key())))?
+    };
+    if next == 0 {
+        counts.remove(key)?;
+    } else {
+        counts.insert(key, next)?;
+    }
+    Ok(())
+}
+
+/// How many entries `index` holds in `scope`.
+pub(in crate::store) fn of(tx: &impl Reader, index: Index, scope: &Scope) -> Result<u64, Error> {
+    let counts = tx.table(tables::NAME_COUNTS)?;
+    Ok(counts
+        .get((index.key(), scope.key()))?
+        .map_or(0, |c| c.value()))
+}
+
+/// Makes sure the counts are kept: on a file written before them, counts every index
+/// once, by scope.
+pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
+    if reader::meta(tx, KEPT_KEY)?.is_some() {
+        return Ok(());
+    }
+    count_all(tx, Index::Accounts, tables::ACCOUNT_NAMES)?;
+    count_all(tx, Index::Groups, tables::GROUP_NAMES)?;
+    count_all(tx, Index::Roles, tables::ROLES)?;
+    tx.open_table(tables::META)?.insert(KEPT_KEY, 1)?;
+    Ok(())
+}
+
+fn count_all<V: redb::Value + 'static>(
+    tx: &WriteTransaction,
+    index: Index,
+    def: TableDefinition<NameKey, V>,
+) -> Result<(), Error> {
+    let mut found: Vec<(String, u64)> = Vec::new();
+    for entry in tx.open_table(def)?.iter()? {
+        let (key, _) = entry?;
+        let scope = key.value().0;
+        match found.last_mut() {
+            Some((last, count)) if last == scope => *count += 1,
+            _ => found.push((scope.to_owned(), 1)),
+        }
+    }
+    let mut counts = tx.open_table(tables::NAME_COUNTS)?;
+    for (scope, count) in found {
+        counts.insert((index.key(), scope.as_str()), count)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+    use crate::domain::{CredentialPolicy, Name, NewAccount, NewGroup, NewProject};
+    use crate::store::{Store, WriteContext};
+
+    fn name(n: &str) -> Name {
+        Name::parse("name", n).unwrap()
+    }
+
+    /// Every count as kept, and as a walk of the indexes finds it.
+    fn kept_and_walked(store: &Store) -> (Vec<u64>, Vec<u64>) {
+        store
+            .read(|tx| {
+                let walk = |def: TableDefinition<NameKey, u128>, scope: &Scope| {
+                    let table = tx.table(def)?;
+                    let mut n = 0;
+                    for entry in table.iter()? {
+                        n += u64::from(entry?.0.value().0 == scope.key());
+                    }
+                    Ok::<_, Error>(n)
+                };
+                let mut kept = Vec::new();
+                let mut walked = Vec::new();
+                for scope in [Scope::Root, Scope::Project(name("p"))] {
+                    kept.push(of(tx, Index::Accounts, &scope)?);
+                    kept.push(of(tx, Index::Groups, &scope)?);
+                    walked.push(walk(tables::ACCOUNT_NAMES, &scope)?);
+                    walked.push(walk(tables::GROUP_NAMES, &scope)?);
+                }
+                Ok((kept, walked))
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn counts_follow_every_change_and_a_file_without_them_gets_them_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let store = Store::open(&path).unwrap();
+        let ctx = WriteContext::system(crate::clock::now(), "test");
+        let project = NewProject {
+            name: name("p"),
+            display_name: None,
+            description: String::new(),
+            metadata: BTreeMap::new(),
+            credential_policy: CredentialPolicy::default(),
+        };
+        store.create_project(&ctx, project).unwrap();
+        let project = Scope::Project(name("p"));
+        for (scope, n) in [(&Scope::Root, 3), (&project, 5)] {
+            for i in 0..n {
+                let account = NewAccount {
+                    name: name(&format!("a{i}")),
+                    display_name: None,
+                    description: String::new(),
+                    metadata: BTreeMap::new(),
+                    roles: BTreeSet::new(),
+                    groups: BTreeSet::new(),
+                    expires_at: None,
+                    external_id: None,
+                };
+                store
+                    .create_service_account(&ctx, scope, account, None)
+                    .unwrap();
+            }
+            let group = NewGroup {
+                name: name("team"),
+                display_name: None,
+                description: String::new(),
+                metadata: BTreeMap::new(),
+                roles: BTreeSet::new(),
+            };
+            store.create_group(&ctx, scope, group).unwrap();
+        }
+        store
+            .delete_service_account(&ctx, &project, &name("a0"), None)
+            .unwrap();
+        store
+            .delete_group(&ctx, &Scope::Root, &name("team"), None)
+            .unwrap();
+        let (kept, walked) = kept_and_walked(&store);
+        assert_eq!(kept, [3, 0, 4, 1]);
+        assert_eq!(kept, walked);
+
+        // A file written before the counts: none kept, and no mark.
+        store
+            .write(|tx| {
+                tx.delete_table(tables::NAME_COUNTS)?;
+                tx.open_table(tables::META)?.remove(KEPT_KEY)?;
+                Ok(())
+            })
+            .unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        let (kept, walked) = kept_and_walked(&store);
+        assert_eq!(kept, [3, 0, 4, 1]);
+        assert_eq!(kept, walked);
+    }
+}
