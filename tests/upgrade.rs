@@ -53,6 +53,20 @@ fn check_release_0_1_data(s: &TestServer) {
     assert_eq!(bot.body["groups"][0]["name"], "builders");
     let all = s.get_as(admin, SA);
     assert_eq!(names(&all.body), ["admin", "ci-bot", "reader"]);
+    assert_eq!(all.body["total_count"], 3);
+    // The filters' indexes, which that release did not keep, are built at the first
+    // open.
+    for (filter, expected) in [
+        ("status=disabled", vec!["reader"]),
+        ("role=deployer", vec!["ci-bot"]),
+        ("group=builders", vec!["ci-bot"]),
+        ("query=bot", vec!["ci-bot"]),
+        ("query=ci&status=active", vec!["ci-bot"]),
+    ] {
+        let page = s.get_as(admin, &format!("{SA}?{filter}"));
+        assert_eq!(names(&page.body), expected, "{filter}");
+        assert_eq!(page.body["total_count"], expected.len(), "{filter}");
+    }
     assert_eq!(
         s.get_as(admin, &format!("{SA}/reader")).body["status"],
         "disabled"

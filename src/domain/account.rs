@@ -293,7 +293,8 @@ pub struct AccountDetails {
 /// The filters of `GET /api/v1/service-accounts`.
 #[derive(Debug, Clone, Default)]
 pub struct AccountFilter {
-    /// Lower-cased; matched against name and display name.
+    /// Lower-cased; a part of the name or display name, or (shorter than three
+    /// characters) the start of the name.
     pub query: Option<String>,
     pub status: Option<Status>,
     pub role: Option<Name>,
@@ -323,10 +324,11 @@ impl AccountFilter {
         self.query.is_none() && self.status.is_none() && self.role.is_none() && self.group.is_none()
     }
 
+    /// Whether `account` matches, decided from the record alone: what the indexes
+    /// answer, and what a list across scopes checks.
     pub fn matches(&self, account: &ServiceAccount) -> bool {
-        self.query.as_deref().is_none_or(|q| {
-            account.name.as_str().contains(q) || account.display_name.to_lowercase().contains(q)
-        }) && self.status.is_none_or(|s| account.status == s)
+        self.matches_query(account.name.as_str(), || account.display_name.clone())
+            && self.status.is_none_or(|s| account.status == s)
             && self.role.as_ref().is_none_or(|r| account.roles.contains(r))
             && (self.group.is_none() || account.groups.iter().any(|g| self.group_ids.contains(g)))
     }

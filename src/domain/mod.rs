@@ -21,6 +21,7 @@ mod permission;
 mod project;
 mod role;
 mod scope;
+mod search;
 mod signing_key;
 
 /// Beside `Error`, which names them; re-exported as the domain's vocabulary.
@@ -53,6 +54,7 @@ pub use project::{
 };
 pub use role::{NewRole, Role, RolePatch, changed_roles};
 pub use scope::{Listing, Scope};
+pub use search::{MIN_INDEXED_QUERY, trigrams};
 pub use signing_key::SigningKey;
 
 use chrono::{DateTime, Utc};

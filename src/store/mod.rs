@@ -152,6 +152,7 @@ impl Store {
                 if found.is_none_or(|v| v <= SCHEMA_VERSION) {
                     tables::create_all(tx)?;
                     rows::counts::ensure(tx)?;
+                    rows::postings::ensure(tx)?;
                 }
                 Ok(found)
             })

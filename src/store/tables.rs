@@ -74,6 +74,15 @@ pub(super) const REVOKED_TOKENS: TableDefinition<&str, i64> =
 pub(super) const NAME_COUNTS: TableDefinition<(&str, &str), u64> =
     TableDefinition::new("name_counts_v1");
 
+/// (scope, term, account name) → account id: the accounts of a scope that hold an index
+/// term (`domain::search`), in name order.
+pub(super) const ACCOUNT_POSTINGS: TableDefinition<(&str, &str, &str), u128> =
+    TableDefinition::new("account_postings_v1");
+
+/// (scope, term) → how many accounts of the scope hold the term.
+pub(super) const POSTING_COUNTS: TableDefinition<(&str, &str), u64> =
+    TableDefinition::new("posting_counts_v1");
+
 /// Project name → encoded `Project`; its objects are keyed by its name in the name
 /// indexes.
 pub(super) const PROJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("projects_v1");
@@ -121,6 +130,8 @@ pub(super) fn for_each_table(visitor: &mut impl TableVisitor) -> Result<(), Erro
     visitor.visit(AUDIT_PROJECTS)?;
     visitor.visit(PROJECTS)?;
     visitor.visit(NAME_COUNTS)?;
+    visitor.visit(ACCOUNT_POSTINGS)?;
+    visitor.visit(POSTING_COUNTS)?;
     Ok(())
 }
 

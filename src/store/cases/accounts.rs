@@ -1,9 +1,10 @@
 //! Service-account use cases: create, read, list, change and delete.
 
-use redb::{ReadableTableMetadata, WriteTransaction};
+use redb::{ReadTransaction, ReadableTableMetadata, WriteTransaction};
 use uuid::Uuid;
 
 use super::details::account_details;
+use super::filtered;
 use crate::domain::{
     AccountDetails, AccountFilter, AccountPatch, Action, Change, Created, Credential, Etag,
     IfMatch, Kind, Listing, Name, NewAccount, NewCredential, Page, PageRequest, Scope,
@@ -142,42 +143,49 @@ impl Store {
             Listing::Everywhere => &Scope::Root,
         };
         self.read_in(scope, |tx| {
-            let mut filter = filter.clone();
-            if let Some(group) = &filter.group {
-                let scopes = match listing {
-                    Listing::In(scope) => vec![scope.clone()],
-                    Listing::Everywhere => projects::every_scope(tx)?,
-                };
-                for scope in scopes {
-                    if let Some(found) = groups::find_by_name(tx, &scope, group)? {
-                        filter.group_ids.insert(found.group.id);
-                    }
-                }
-            }
             let names = tx.table(tables::ACCOUNT_NAMES)?;
             let load =
                 |id: Uuid| accounts::get_listed(tx, id, "the name index names a missing account");
-            let matches = |(account, _): &(ServiceAccount, Etag)| filter.matches(account);
-            let matches: Filter<'_, (ServiceAccount, Etag)> =
-                (!filter.is_empty()).then_some(&matches as _);
             let page = match listing {
+                Listing::In(scope) if !filter.is_empty() => {
+                    filtered::page(tx, scope, filter, request)?
+                }
                 Listing::In(scope) => {
                     let entries = |after: Option<&str>| paging::in_name_order(&names, scope, after);
                     let total = || counts::of(tx, Index::Accounts, scope);
-                    paging::page(request, entries, load, total, matches)?
+                    paging::page(request, entries, load, total, None)?
                 }
-                Listing::Everywhere => {
-                    let entries = |after: Option<&str>| {
-                        Ok(paging::in_key_order(&names, after)?
-                            .map(|entry| entry.map(|(key, (_, id))| (key, id))))
-                    };
-                    let total = || Ok(names.len()?);
-                    paging::page(request, entries, load, total, matches)?
-                }
+                Listing::Everywhere => everywhere(tx, filter, request)?,
             };
             page.try_map(|(account, etag)| account_details(tx, account, etag, now))
         })
     }
+}
+
+/// A page of the accounts of every scope: the name index walked across scopes, each
+/// account checked against the filter (a filter's group is the group of its name in
+/// each scope).
+fn everywhere(
+    tx: &ReadTransaction,
+    filter: &AccountFilter,
+    request: &PageRequest,
+) -> Result<Page<(ServiceAccount, Etag)>, Error> {
+    let mut filter = filter.clone();
+    if let Some(group) = &filter.group {
+        for scope in projects::every_scope(tx)? {
+            if let Some(found) = groups::find_by_name(tx, &scope, group)? {
+                filter.group_ids.insert(found.group.id);
+            }
+        }
+    }
+    let names = tx.table(tables::ACCOUNT_NAMES)?;
+    let load = |id: Uuid| accounts::get_listed(tx, id, "the name index names a missing account");
+    let matches = |(account, _): &(ServiceAccount, Etag)| filter.matches(account);
+    let matches: Filter<'_, (ServiceAccount, Etag)> = (!filter.is_empty()).then_some(&matches as _);
+    let entries = |after: Option<&str>| {
+        Ok(paging::in_key_order(&names, after)?.map(|entry| entry.map(|(key, (_, id))| (key, id))))
+    };
+    paging::page(request, entries, load, || Ok(names.len()?), matches)
 }
 
 /// Creates an account in `scope` in `tx`: the caller must hold every role it binds and

@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::store::codec;
 use crate::store::reader::{self, Reader};
 use crate::store::rows::counts::{self, Index};
+use crate::store::rows::postings;
 use crate::store::tables;
 
 pub(in crate::store) fn get(
@@ -70,26 +71,37 @@ pub(in crate::store) fn insert(
         tx.open_table(tables::ACCOUNT_SCOPES)?
             .insert(account.id.as_u128(), project.as_str())?;
     }
-    put(tx, account)
+    postings::update(tx, scope, None, Some(account))?;
+    write(tx, account)
 }
 
-/// Writes the record of an account whose name is already indexed.
+/// Writes the record of an account whose name is already indexed, and re-indexes what
+/// changed since the record it replaces.
 pub(in crate::store) fn put(
     tx: &WriteTransaction,
     account: &ServiceAccount,
 ) -> Result<Etag, Error> {
+    let old = get(tx, account.id)?.map(|(old, _)| old);
+    let scope = scope_of(tx, account.id)?;
+    postings::update(tx, &scope, old.as_ref(), Some(account))?;
+    write(tx, account)
+}
+
+fn write(tx: &WriteTransaction, account: &ServiceAccount) -> Result<Etag, Error> {
     let bytes = codec::encode(account)?;
     tx.open_table(tables::ACCOUNTS)?
         .insert(account.id.as_u128(), bytes.as_slice())?;
     Ok(Etag::of(&bytes))
 }
 
-/// Removes the record, its name, its scope and its last-seen time.
+/// Removes the record, its name, its postings, its scope and its last-seen time.
 pub(in crate::store) fn remove(
     tx: &WriteTransaction,
     scope: &Scope,
     account: &ServiceAccount,
 ) -> Result<(), Error> {
+    let stored = get(tx, account.id)?.map(|(stored, _)| stored);
+    postings::update(tx, scope, stored.as_ref(), None)?;
     let removed = tx
         .open_table(tables::ACCOUNT_NAMES)?
         .remove((scope.key(), account.name.as_str()))?

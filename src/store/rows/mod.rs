@@ -9,5 +9,6 @@ pub(super) mod counts;
 pub(super) mod credentials;
 pub(super) mod groups;
 pub(super) mod memberships;
+pub(super) mod postings;
 pub(super) mod projects;
 pub(super) mod roles;

@@ -1,0 +1,141 @@
+//! The index terms behind the filters of account lists. An account is indexed under
+//! one term per filterable value it has: `s:<status>`, `r:<role>` for each role bound
+//! directly, `g:<group id>` for each group, and `t:<trigram>` for each run of three
+//! characters of its lower-cased name and display name. A filter requires one term per
+//! condition; a query of fewer than [`MIN_INDEXED_QUERY`] characters has no trigram
+//! and matches names that start with it.
+
+use std::collections::BTreeSet;
+
+use uuid::Uuid;
+
+use super::{AccountFilter, ServiceAccount};
+
+/// The shortest query looked up by trigrams.
+pub const MIN_INDEXED_QUERY: usize = 3;
+
+/// Every run of three characters of `text`, lower-cased.
+pub fn trigrams(text: &str) -> BTreeSet<String> {
+    let chars: Vec<char> = text.to_lowercase().chars().collect();
+    chars
+        .windows(MIN_INDEXED_QUERY)
+        .map(|w| w.iter().collect())
+        .collect()
+}
+
+fn trigram_term(trigram: &str) -> String {
+    format!("t:{trigram}")
+}
+
+fn group_term(id: Uuid) -> String {
+    format!("g:{}", id.simple())
+}
+
+impl ServiceAccount {
+    /// The terms this account is indexed under.
+    pub fn index_terms(&self) -> BTreeSet<String> {
+        let mut terms = BTreeSet::from([format!("s:{}", self.status.as_str())]);
+        terms.extend(self.roles.iter().map(|role| format!("r:{role}")));
+        terms.extend(self.groups.iter().map(|id| group_term(*id)));
+        let mut text = trigrams(self.name.as_str());
+        text.extend(trigrams(&self.display_name));
+        terms.extend(text.iter().map(|t| trigram_term(t)));
+        terms
+    }
+}
+
+impl AccountFilter {
+    /// The terms an account must hold to match in a scope where the filter's group is
+    /// the group `group` (`None`: the scope has no group of that name, and nothing
+    /// matches there). A query's trigrams are necessary, not sufficient: a match is
+    /// confirmed by [`AccountFilter::matches_query`].
+    pub fn required_terms(&self, group: Option<Uuid>) -> Option<Vec<String>> {
+        let mut terms = Vec::new();
+        if let Some(status) = self.status {
+            terms.push(format!("s:{}", status.as_str()));
+        }
+        if let Some(role) = &self.role {
+            terms.push(format!("r:{role}"));
+        }
+        if self.group.is_some() {
+            terms.push(group_term(group?));
+        }
+        if let Some(query) = self.indexed_query() {
+            terms.extend(trigrams(query).iter().map(|t| trigram_term(t)));
+        }
+        Some(terms)
+    }
+
+    /// The query, when it is long enough to be looked up by trigrams.
+    pub fn indexed_query(&self) -> Option<&str> {
+        self.query
+            .as_deref()
+            .filter(|q| q.chars().count() >= MIN_INDEXED_QUERY)
+    }
+
+    /// The query, when it is a name prefix (shorter than a trigram).
+    pub fn name_prefix(&self) -> Option<&str> {
+        self.query
+            .as_deref()
+            .filter(|q| q.chars().count() < MIN_INDEXED_QUERY)
+    }
+
+    /// Whether the query (if any) matches an account of `name` and `display_name`: a
+    /// part of either, or for a short query the start of the name.
+    pub fn matches_query(&self, name: &str, display_name: impl FnOnce() -> String) -> bool {
+        match (self.name_prefix(), self.indexed_query()) {
+            (Some(prefix), _) => name.starts_with(prefix),
+            (None, Some(query)) => {
+                name.contains(query) || display_name().to_lowercase().contains(query)
+            }
+            (None, None) => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trigrams_are_runs_of_three_lower_cased_characters() {
+        assert_eq!(
+            trigrams("CI-Bot"),
+            BTreeSet::from(["ci-".into(), "i-b".into(), "-bo".into(), "bot".into()])
+        );
+        assert!(trigrams("ab").is_empty());
+        assert_eq!(trigrams("Äöü").len(), 1);
+    }
+
+    #[test]
+    fn a_filter_requires_a_term_per_condition() {
+        let group = Uuid::nil();
+        let filter = AccountFilter::new(
+            Some("BOT".into()),
+            Some(super::super::Status::Disabled),
+            Some(super::super::Name::parse("r", "viewer").unwrap()),
+            Some(super::super::Name::parse("g", "team").unwrap()),
+        );
+        let terms = filter.required_terms(Some(group)).unwrap();
+        assert_eq!(
+            terms,
+            [
+                "s:disabled".to_owned(),
+                "r:viewer".to_owned(),
+                format!("g:{}", group.simple()),
+                "t:bot".to_owned()
+            ]
+        );
+        assert_eq!(filter.required_terms(None), None, "no such group here");
+        let short = AccountFilter::new(Some("ci".into()), None, None, None);
+        assert_eq!(short.required_terms(None), Some(Vec::new()));
+        assert!(short.matches_query("ci-bot", || unreachable!()));
+        assert!(
+            !short.matches_query("my-ci", || "ci".into()),
+            "a prefix of the name"
+        );
+        let long = AccountFilter::new(Some("bot".into()), None, None, None);
+        assert!(long.matches_query("x", || "Robot".into()));
+        assert!(!long.matches_query("x", || "bo t".into()));
+    }
+}
