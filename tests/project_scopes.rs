@@ -557,6 +557,11 @@ fn scope_all_lists_every_scope_the_caller_may_read() {
     );
     s.get(&format!("{ROOT}/service-accounts?scope=everything"))
         .assert_error(400, "INVALID_ARGUMENT");
+    assert_eq!(
+        placed(&s.get(&format!("{ROOT}/service-accounts?scope=")).body),
+        everything[..3],
+        "an empty scope is no scope"
+    );
     // A token of a one-scope list (no `scope/` in its key) is not a token of this one.
     s.get(&format!("{ROOT}/groups?scope=all&page_token=MQpjaS1ib3Q"))
         .assert_error(400, "INVALID_ARGUMENT");

@@ -85,8 +85,8 @@ impl QueryParam {
 pub struct ListingParam {
     /// `all`: every scope the caller may read, each item with its `project`, the root's
     /// first, then each project's by project name, each by name. Under a project's
-    /// routes it lists that project, as without it.
-    #[param(pattern = "^all$", example = "all")]
+    /// routes it lists that project, as without it. Empty is the same as absent.
+    #[param(pattern = "^(all)?$", example = "all")]
     pub scope: Option<String>,
 }
 
