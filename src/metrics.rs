@@ -73,6 +73,11 @@ impl Metrics {
             "Write transactions committed to the database",
             store.write_counter(),
         );
+        registry.register(
+            "keyhouse_store_durable_commits",
+            "Durable commits (fsyncs), each shared by the write transactions waiting for it",
+            store.durable_commit_counter(),
+        );
         let (integrity_failures, integrity_ok) = store.integrity_metrics();
         registry.register(
             "keyhouse_integrity_check_failures",

@@ -283,6 +283,20 @@ fn no_log_line_holds_a_secret() {
     }
 }
 
+/// A counter of `/metrics` (the sample line `name_total N`).
+fn metric(base: &str, name: &str) -> u64 {
+    let text = reqwest::blocking::get(format!("{base}/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}_total ")))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics"))
+}
+
+/// 16 writers at once, so that commits are grouped: a write is acknowledged only once
+/// the durable commit that carries it has ended, and a SIGKILL loses none of them.
 #[test]
 fn every_acknowledged_write_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
@@ -290,8 +304,9 @@ fn every_acknowledged_write_survives_sigkill() {
     let mut served = Served::start(&db, &[]);
     let admin = served.printed_secret().unwrap();
     let acknowledged = std::sync::Mutex::new(Vec::new());
+    let grouped = std::sync::Mutex::new((0, 0));
     std::thread::scope(|scope| {
-        for writer in 0..4 {
+        for writer in 0..16 {
             let (base, admin, acknowledged) = (&served.base, &admin, &acknowledged);
             scope.spawn(move || {
                 let client = reqwest::blocking::Client::new();
@@ -313,9 +328,18 @@ fn every_acknowledged_write_survives_sigkill() {
             });
         }
         std::thread::sleep(Duration::from_millis(1500));
+        *grouped.lock().unwrap() = (
+            metric(&served.base, "keyhouse_store_write_transactions"),
+            metric(&served.base, "keyhouse_store_durable_commits"),
+        );
         served.child.kill().unwrap();
         served.child.wait().unwrap();
     });
+    let (writes, durable) = grouped.into_inner().unwrap();
+    assert!(
+        durable < writes,
+        "16 writers share durable commits: {durable} for {writes} writes"
+    );
     let acknowledged = acknowledged.into_inner().unwrap();
     assert!(
         acknowledged.len() > 20,

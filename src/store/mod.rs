@@ -10,6 +10,7 @@ mod codec;
 #[cfg(test)]
 pub mod faults;
 mod files;
+mod group_commit;
 mod integrity;
 mod open;
 mod paging;
@@ -33,9 +34,13 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::counter::Counter;
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTableMetadata, WriteTransaction};
+use redb::{
+    Database, Durability, ReadTransaction, ReadableDatabase, ReadableTableMetadata,
+    WriteTransaction,
+};
 
 use auth_cache::AuthCache;
+use group_commit::GroupCommit;
 use open::{open_database, unpanicked};
 use reader::Reader;
 use uuid::Uuid;
@@ -132,6 +137,7 @@ impl Store {
         let store = Store {
             db: Arc::new(Shared {
                 db: RwLock::new(db),
+                durable: GroupCommit::default(),
                 closed: Closed::default(),
             }),
             path: path.to_owned(),
@@ -172,18 +178,22 @@ impl Store {
     }
 
     /// Runs `f` in one write transaction and commits it; an error rolls it all back, and
-    /// so does a panic, which becomes an error.
+    /// so does a panic, which becomes an error. Returns once the commit is durable,
+    /// through a group commit (see `group_commit`).
     fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T, Error>) -> Result<T, Error> {
         #[cfg(test)]
         faults::check(&self.path)?;
         let db = self.db();
-        unpanicked(|| {
-            let tx = db.begin_write()?;
+        let out = unpanicked(|| {
+            let mut tx = db.begin_write()?;
+            tx.set_durability(Durability::None)?;
             let out = f(&tx)?;
             tx.commit()?;
             self.writes.inc();
             Ok(out)
-        })
+        })?;
+        self.db.durable.make_durable(&db)?;
+        Ok(out)
     }
 
     /// [`Store::write`] for a use case acting in `scope`: a project that does not exist
@@ -232,6 +242,11 @@ impl Store {
         self.writes.clone()
     }
 
+    /// The count of durable commits, each shared by the writes that waited for it.
+    pub fn durable_commit_counter(&self) -> Counter {
+        self.db.durable.durable.clone()
+    }
+
     /// A watch that tells when every clone of this store is gone, and so the file closed.
     pub fn close_watch(&self) -> CloseWatch {
         CloseWatch(self.db.closed.0.clone())
@@ -268,6 +283,8 @@ pub struct CloseWatch(Arc<AtomicBool>);
 /// The open database, shared by every clone of a [`Store`].
 struct Shared {
     db: RwLock<Database>,
+    /// Makes the writes durable, one fsync for all that wait together.
+    durable: GroupCommit,
     /// Dropped after `db` (fields drop in order), so it tells that the file is closed
     /// and its lock released, not merely that the last clone is going.
     closed: Closed,
