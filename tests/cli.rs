@@ -3,10 +3,14 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)] // test support: a failure should stop the test
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+use common::counter;
 
 const BIN: &str = env!("CARGO_BIN_EXE_keyhouse");
 
@@ -283,18 +287,6 @@ fn no_log_line_holds_a_secret() {
     }
 }
 
-/// A counter of `/metrics` (the sample line `name_total N`).
-fn metric(base: &str, name: &str) -> u64 {
-    let text = reqwest::blocking::get(format!("{base}/metrics"))
-        .unwrap()
-        .text()
-        .unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix(&format!("{name}_total ")))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in /metrics"))
-}
-
 /// 16 writers at once, so that commits are grouped: a write is acknowledged only once
 /// the durable commit that carries it has ended, and a SIGKILL loses none of them.
 #[test]
@@ -329,8 +321,8 @@ fn every_acknowledged_write_survives_sigkill() {
         }
         std::thread::sleep(Duration::from_millis(1500));
         *grouped.lock().unwrap() = (
-            metric(&served.base, "keyhouse_store_write_transactions"),
-            metric(&served.base, "keyhouse_store_durable_commits"),
+            counter(&served.base, "keyhouse_store_write_transactions"),
+            counter(&served.base, "keyhouse_store_durable_commits"),
         );
         served.child.kill().unwrap();
         served.child.wait().unwrap();

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::{Reply, TestServer};
+use common::{Reply, TestServer, counter};
 use reqwest::Method;
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
@@ -344,34 +344,18 @@ fn an_operator_cannot_mint_a_secret_for_a_stronger_account() {
         .assert_error(404, "NOT_FOUND");
 }
 
-fn write_transactions(s: &TestServer) -> u64 {
-    let text = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("keyhouse_store_write_transactions_total "))
-        .unwrap_or_else(|| panic!("no write counter in {text}"))
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn last_use_is_written_in_batches_not_per_request() {
     let s = TestServer::start_with(|c| c.credentials.last_used_flush_seconds = 1);
     let secret = s.create_account("busy", &["viewer"]);
     let etag = s.get(&format!("{SA}/busy")).body["etag"].clone();
-    let writes_before = write_transactions(&s);
+    let writes_before = counter(&s.base, "keyhouse_store_write_transactions");
     let started = Instant::now();
     for _ in 0..300 {
         assert_eq!(me(&s, &secret), 200);
     }
     let elapsed_seconds = started.elapsed().as_secs() + 1;
-    let writes = write_transactions(&s) - writes_before;
+    let writes = counter(&s.base, "keyhouse_store_write_transactions") - writes_before;
     assert!(
         writes <= elapsed_seconds + 1,
         "{writes} write transactions for 300 requests in ~{elapsed_seconds} s"

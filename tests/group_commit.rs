@@ -6,24 +6,10 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{TestServer, names};
+use common::{TestServer, counter, names};
 use serde_json::{Value, json};
 
 const SA: &str = "/api/v1/service-accounts";
-
-fn counter(s: &TestServer, name: &str) -> u64 {
-    let text = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
-    text.lines()
-        .find_map(|line| line.strip_prefix(&format!("{name}_total ")))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in /metrics"))
-}
 
 #[test]
 fn concurrent_writes_share_commits_and_each_is_answered_as_if_alone() {
@@ -31,8 +17,8 @@ fn concurrent_writes_share_commits_and_each_is_answered_as_if_alone() {
     const REQUESTS: usize = 40;
     let s = TestServer::start();
     let (writes_before, durable_before) = (
-        counter(&s, "keyhouse_store_write_transactions"),
-        counter(&s, "keyhouse_store_durable_commits"),
+        counter(&s.base, "keyhouse_store_write_transactions"),
+        counter(&s.base, "keyhouse_store_durable_commits"),
     );
     // Every client tries names from one pool: most succeed once and then conflict; a
     // fifth bind a role that does not exist, and a few break the naming rule.
@@ -117,8 +103,8 @@ fn concurrent_writes_share_commits_and_each_is_answered_as_if_alone() {
         .collect();
     assert_eq!(audited, created);
     // The writers shared durable commits.
-    let writes = counter(&s, "keyhouse_store_write_transactions") - writes_before;
-    let durable = counter(&s, "keyhouse_store_durable_commits") - durable_before;
+    let writes = counter(&s.base, "keyhouse_store_write_transactions") - writes_before;
+    let durable = counter(&s.base, "keyhouse_store_durable_commits") - durable_before;
     assert!(writes >= created.len() as u64);
     assert!(
         durable < writes,

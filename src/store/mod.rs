@@ -20,6 +20,8 @@ mod redb_errors;
 mod rows;
 mod seal;
 mod tables;
+#[cfg(test)]
+mod test_objects;
 mod tokens;
 
 pub use backup::{RestoreError, restore};

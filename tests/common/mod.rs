@@ -15,6 +15,19 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+/// The counter `name` of the server at `base`, read from its `/metrics` (the sample
+/// line `name_total N`).
+pub fn counter(base: &str, name: &str) -> u64 {
+    let text = reqwest::blocking::get(format!("{base}/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}_total ")))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics"))
+}
+
 /// The `name` of every item of a list page.
 pub fn names(page: &Value) -> Vec<String> {
     page["items"]

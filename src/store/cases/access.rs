@@ -29,18 +29,18 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, BTreeSet};
+    use std::collections::BTreeSet;
 
     use super::*;
-    use crate::domain::{NewAccount, NewGroup, NewRole};
+    use crate::domain::NewRole;
     use crate::store::WriteContext;
+    use crate::store::test_objects::{name, new_account, new_group};
 
     #[test]
     fn a_refused_change_is_404_for_a_missing_object_and_the_refusal_for_an_existing_one() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("k.redb")).unwrap();
         let ctx = WriteContext::system(chrono::DateTime::UNIX_EPOCH, "test");
-        let name = |n: &str| Name::parse("name", n).unwrap();
         store
             .create_role(
                 &ctx,
@@ -53,30 +53,10 @@ mod tests {
             )
             .unwrap();
         store
-            .create_group(
-                &ctx,
-                &Scope::Root,
-                NewGroup {
-                    name: name("g"),
-                    display_name: None,
-                    description: String::new(),
-                    metadata: BTreeMap::new(),
-                    roles: BTreeSet::new(),
-                },
-            )
+            .create_group(&ctx, &Scope::Root, new_group("g"))
             .unwrap();
-        let account = NewAccount {
-            name: name("a"),
-            display_name: None,
-            description: String::new(),
-            metadata: BTreeMap::new(),
-            roles: BTreeSet::new(),
-            groups: BTreeSet::new(),
-            expires_at: None,
-            external_id: None,
-        };
         store
-            .create_service_account(&ctx, &Scope::Root, account, None)
+            .create_service_account(&ctx, &Scope::Root, new_account("a"), None)
             .unwrap();
         let denied = || Error::PermissionDenied("no".to_owned());
         for (kind, existing) in [

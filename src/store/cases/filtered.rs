@@ -118,18 +118,12 @@ fn names_from<'t>(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, BTreeSet};
+    use std::collections::BTreeSet;
 
     use super::*;
-    use crate::domain::{
-        AccountPatch, CredentialPolicy, Listing, MembershipChange, Name, NewAccount, NewGroup,
-        NewProject, Status,
-    };
+    use crate::domain::{AccountPatch, Listing, MembershipChange, NewAccount, Status};
+    use crate::store::test_objects::{name, new_account, new_group, new_project};
     use crate::store::{Store, WriteContext};
-
-    fn name(n: &str) -> Name {
-        Name::parse("name", n).unwrap()
-    }
 
     /// xorshift: the same run every time.
     struct Rng(u64);
@@ -248,29 +242,11 @@ mod tests {
         store
             .initialize(now, admin.to_credential("admin".to_owned(), None))
             .unwrap();
-        store
-            .create_project(
-                &ctx,
-                NewProject {
-                    name: name("p"),
-                    display_name: None,
-                    description: String::new(),
-                    metadata: BTreeMap::new(),
-                    credential_policy: CredentialPolicy::default(),
-                },
-            )
-            .unwrap();
+        store.create_project(&ctx, new_project("p")).unwrap();
         let scopes = [Scope::Root, Scope::Project(name("p"))];
         for scope in &scopes {
             for group in GROUPS {
-                let group = NewGroup {
-                    name: name(group),
-                    display_name: None,
-                    description: String::new(),
-                    metadata: BTreeMap::new(),
-                    roles: BTreeSet::new(),
-                };
-                store.create_group(&ctx, scope, group).unwrap();
+                store.create_group(&ctx, scope, new_group(group)).unwrap();
             }
         }
         let alphabet = ["a", "b", "c", "-"];
@@ -298,14 +274,8 @@ mod tests {
                         rng.word(&alphabet[..3], 1)
                     );
                     let account = NewAccount {
-                        name: name(&n),
                         display_name: (rng.below(2) == 0).then(|| rng.word(&display, 8)),
-                        description: String::new(),
-                        metadata: BTreeMap::new(),
-                        roles: BTreeSet::new(),
-                        groups: BTreeSet::new(),
-                        expires_at: None,
-                        external_id: None,
+                        ..new_account(&n)
                     };
                     if store
                         .create_service_account(&ctx, scope, account, None)

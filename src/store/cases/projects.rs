@@ -195,26 +195,17 @@ fn ids_in(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, BTreeSet};
+    use std::collections::BTreeSet;
 
     use super::*;
     use crate::auth::secret::Secret;
-    use crate::domain::{CredentialPolicy, NewAccount, NewGroup, NewRole};
-
-    fn name(n: &str) -> Name {
-        Name::parse("name", n).unwrap()
-    }
+    use crate::domain::{NewAccount, NewRole};
+    use crate::store::test_objects::{name, new_account, new_group, new_project};
 
     fn account(n: &str, groups: &[&str]) -> NewAccount {
         NewAccount {
-            name: name(n),
-            display_name: None,
-            description: String::new(),
-            metadata: BTreeMap::new(),
-            roles: BTreeSet::new(),
             groups: groups.iter().map(|g| name(g)).collect(),
-            expires_at: None,
-            external_id: None,
+            ..new_account(n)
         }
     }
 
@@ -224,28 +215,12 @@ mod tests {
         let store = Store::open(&dir.path().join("k.redb")).unwrap();
         let now = crate::clock::now();
         let ctx = WriteContext::system(now, "test");
-        store
-            .create_project(
-                &ctx,
-                NewProject {
-                    name: name("p"),
-                    display_name: None,
-                    description: String::new(),
-                    metadata: BTreeMap::new(),
-                    credential_policy: CredentialPolicy::default(),
-                },
-            )
-            .unwrap();
+        store.create_project(&ctx, new_project("p")).unwrap();
         let scope = Scope::Project(name("p"));
-        let group = NewGroup {
-            name: name("team"),
-            display_name: None,
-            description: String::new(),
-            metadata: BTreeMap::new(),
-            roles: BTreeSet::new(),
-        };
-        store.create_group(&ctx, &scope, group.clone()).unwrap();
-        store.create_group(&ctx, &Scope::Root, group).unwrap();
+        store.create_group(&ctx, &scope, new_group("team")).unwrap();
+        store
+            .create_group(&ctx, &Scope::Root, new_group("team"))
+            .unwrap();
         let role = NewRole {
             name: name("deployer"),
             description: String::new(),

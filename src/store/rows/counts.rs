@@ -99,15 +99,9 @@ fn count_all<V: redb::Value + 'static>(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, BTreeSet};
-
     use super::*;
-    use crate::domain::{CredentialPolicy, Name, NewAccount, NewGroup, NewProject};
+    use crate::store::test_objects::{name, new_account, new_group, new_project};
     use crate::store::{Store, WriteContext};
-
-    fn name(n: &str) -> Name {
-        Name::parse("name", n).unwrap()
-    }
 
     /// Every count as kept, and as a walk of the indexes finds it.
     fn kept_and_walked(store: &Store) -> (Vec<u64>, Vec<u64>) {
@@ -140,39 +134,16 @@ mod tests {
         let path = dir.path().join("k.redb");
         let store = Store::open(&path).unwrap();
         let ctx = WriteContext::system(crate::clock::now(), "test");
-        let project = NewProject {
-            name: name("p"),
-            display_name: None,
-            description: String::new(),
-            metadata: BTreeMap::new(),
-            credential_policy: CredentialPolicy::default(),
-        };
-        store.create_project(&ctx, project).unwrap();
+        store.create_project(&ctx, new_project("p")).unwrap();
         let project = Scope::Project(name("p"));
         for (scope, n) in [(&Scope::Root, 3), (&project, 5)] {
             for i in 0..n {
-                let account = NewAccount {
-                    name: name(&format!("a{i}")),
-                    display_name: None,
-                    description: String::new(),
-                    metadata: BTreeMap::new(),
-                    roles: BTreeSet::new(),
-                    groups: BTreeSet::new(),
-                    expires_at: None,
-                    external_id: None,
-                };
+                let account = new_account(&format!("a{i}"));
                 store
                     .create_service_account(&ctx, scope, account, None)
                     .unwrap();
             }
-            let group = NewGroup {
-                name: name("team"),
-                display_name: None,
-                description: String::new(),
-                metadata: BTreeMap::new(),
-                roles: BTreeSet::new(),
-            };
-            store.create_group(&ctx, scope, group).unwrap();
+            store.create_group(&ctx, scope, new_group("team")).unwrap();
         }
         store
             .delete_service_account(&ctx, &project, &name("a0"), None)
