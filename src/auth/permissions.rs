@@ -31,15 +31,13 @@ impl Caller {
 
     /// Whether the caller holds any permission in `scope`.
     pub fn holds_anything_in(&self, scope: &Scope) -> bool {
-        let home = &self.principal.scope;
-        (*home == Scope::Root || home == scope) && !self.held.is_empty()
+        self.principal.scope.reaches(scope) && !self.held.is_empty()
     }
 
     /// Whether the caller holds `permission` in `scope`: a root account's permissions
     /// hold in every scope, a project account's in its project only.
     pub fn holds_in(&self, scope: &Scope, permission: &str) -> bool {
-        let home = &self.principal.scope;
-        (*home == Scope::Root || home == scope) && self.held.allows(permission)
+        self.principal.scope.reaches(scope) && self.held.allows(permission)
     }
 
     /// 404 for the object `name` unless the caller may read objects of its kind.

@@ -250,7 +250,7 @@ impl Principal {
     /// What the account may do in `scope`: a root account's permissions hold at the
     /// root and in every project, a project account's in its project only.
     pub fn permissions_in(&self, scope: &Scope) -> PermissionSet {
-        if self.scope == Scope::Root || &self.scope == scope {
+        if self.scope.reaches(scope) {
             self.permissions.clone()
         } else {
             PermissionSet::default()

@@ -55,8 +55,7 @@ impl TokenReach {
     pub fn includes(&self, owner: Uuid, scope: &Scope) -> bool {
         match self {
             TokenReach::Own(id) => *id == owner,
-            TokenReach::Scope(Scope::Root) => true,
-            TokenReach::Scope(home) => home == scope,
+            TokenReach::Scope(home) => home.reaches(scope),
         }
     }
 }

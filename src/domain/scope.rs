@@ -25,6 +25,12 @@ impl Scope {
         }
     }
 
+    /// Whether what an account of this scope holds holds in `scope`: a root account's
+    /// permissions hold in every scope, a project account's in its project only.
+    pub fn reaches(&self, scope: &Scope) -> bool {
+        *self == Scope::Root || self == scope
+    }
+
     /// The scope whose `key` this is.
     pub fn from_key(key: &str) -> Result<Scope, Error> {
         match key {
@@ -85,5 +91,10 @@ mod tests {
             assert_eq!(Scope::from_key(scope.key()).unwrap(), scope);
         }
         assert!(Scope::from_key("Not a name").is_err());
+        let billing = Scope::Project(Name::parse("p", "billing").unwrap());
+        let payments = Scope::Project(Name::parse("p", "payments").unwrap());
+        assert!(Scope::Root.reaches(&payments) && Scope::Root.reaches(&Scope::Root));
+        assert!(payments.reaches(&payments));
+        assert!(!payments.reaches(&Scope::Root) && !payments.reaches(&billing));
     }
 }

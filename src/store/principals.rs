@@ -106,7 +106,7 @@ pub(super) fn authority(
         return Ok(nothing);
     };
     let home = accounts::scope_of(tx, account.id)?;
-    if home != Scope::Root && &home != scope {
+    if !home.reaches(scope) {
         return Ok(nothing);
     }
     let roles = held_by(tx, &account)?;
