@@ -2,7 +2,7 @@
 //! insert and removal, so that a list's `total_count` and a project's counts are one
 //! read, whatever the number of objects.
 
-use redb::{ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
 
 use crate::domain::Scope;
 use crate::error::Error;
@@ -39,13 +39,22 @@ pub(in crate::store) fn change(
     added: bool,
 ) -> Result<(), Error> {
     let mut counts = tx.open_table(tables::NAME_COUNTS)?;
-    let key = (index.key(), scope.key());
+    step(&mut counts, (index.key(), scope.key()), added)
+}
+
+/// Adds one to the count under `key` in `counts`, or takes one away; a count of 0 is no
+/// entry, and one that would fall below 0 is a fault.
+pub(in crate::store) fn step(
+    counts: &mut Table<(&'static str, &'static str), u64>,
+    key: (&str, &str),
+    added: bool,
+) -> Result<(), Error> {
     let now = counts.get(key)?.map_or(0, |c| c.value());
     let next = if added {
         now + 1
     } else {
         now.checked_sub(1)
-            .ok_or_else(|| Error::internal(format!("the count of {} fell below 0", index.key())))?
+            .ok_or_else(|| Error::internal(format!("the count of {} fell below 0", key.0)))?
     };
     if next == 0 {
         counts.remove(key)?;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::domain::{Scope, ServiceAccount};
 use crate::error::Error;
 use crate::store::reader::{self, Reader};
+use crate::store::rows::counts;
 use crate::store::{codec, tables};
 
 /// The `meta` entry that says the postings are kept: a file written before them gets
@@ -35,16 +36,11 @@ pub(in crate::store) fn update(
     let mut counts = tx.open_table(tables::POSTING_COUNTS)?;
     for term in before.difference(&after) {
         postings.remove((key, term.as_str(), name))?;
-        let count = counts.get((key, term.as_str()))?.map_or(0, |c| c.value());
-        match count.saturating_sub(1) {
-            0 => counts.remove((key, term.as_str()))?,
-            left => counts.insert((key, term.as_str()), left)?,
-        };
+        counts::step(&mut counts, (key, term.as_str()), false)?;
     }
     for term in after.difference(&before) {
         postings.insert((key, term.as_str(), name), id)?;
-        let count = counts.get((key, term.as_str()))?.map_or(0, |c| c.value());
-        counts.insert((key, term.as_str()), count + 1)?;
+        counts::step(&mut counts, (key, term.as_str()), true)?;
     }
     Ok(())
 }
