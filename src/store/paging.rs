@@ -56,22 +56,34 @@ where
 
 /// Names and ids of the objects of `scope` in a `(scope, name) → id` index, in name
 /// order, from just after `after` or from the first.
-pub(super) fn in_name_order<'t, 's, T: ReadableTable<NameKey, u128>>(
+pub(super) fn in_name_order<'t, T: ReadableTable<NameKey, u128>>(
     names: &'t T,
-    scope: &'s Scope,
+    scope: &Scope,
     after: Option<&str>,
-) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + use<'t, 's, T>, Error> {
+) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + use<'t, T>, Error> {
+    with_prefix(names, scope, "", after)
+}
+
+/// [`in_name_order`] for the names that start with `prefix`.
+pub(super) fn with_prefix<'t, T: ReadableTable<NameKey, u128>>(
+    names: &'t T,
+    scope: &Scope,
+    prefix: &str,
+    after: Option<&str>,
+) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + use<'t, T>, Error> {
     let key = scope.key();
     let start = match after {
-        Some(after) => Bound::Excluded((key, after)),
-        None => Bound::Included((key, "")),
+        Some(after) if after >= prefix => Bound::Excluded((key, after)),
+        _ => Bound::Included((key, prefix)),
     };
+    let (key, prefix) = (key.to_owned(), prefix.to_owned());
     Ok(names
         .range((start, Bound::Unbounded))?
-        .map(|entry| {
-            let (key, id) = entry?;
-            let (found, name) = key.value();
-            Ok((found == scope.key()).then(|| (name.to_owned(), Uuid::from_u128(id.value()))))
+        .map(move |entry| {
+            let (k, id) = entry?;
+            let (found, name) = k.value();
+            Ok((found == key && name.starts_with(&prefix))
+                .then(|| (name.to_owned(), Uuid::from_u128(id.value()))))
         })
         .map_while(|entry: Result<Option<_>, Error>| entry.transpose()))
 }

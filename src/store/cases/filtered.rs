@@ -7,9 +7,7 @@
 //! count when the filter is that one term; otherwise it walks the whole lead list, so
 //! it costs the size of the rarest condition, never the number of accounts.
 
-use std::ops::Bound;
-
-use redb::{ReadTransaction, ReadableTable};
+use redb::ReadTransaction;
 use uuid::Uuid;
 
 use crate::domain::{AccountFilter, Etag, Page, PageRequest, Scope, ServiceAccount};
@@ -67,7 +65,12 @@ pub(super) fn page(
     let entries = |after: Option<&str>| -> Result<Candidates<'_>, Error> {
         let candidates: Candidates<'_> = match &lead {
             Some((_, term)) => Box::new(postings::walk(&posting_table, scope, term, after)?),
-            None => Box::new(names_from(&names, scope, prefix.unwrap_or(""), after)?),
+            None => Box::new(paging::with_prefix(
+                &names,
+                scope,
+                prefix.unwrap_or(""),
+                after,
+            )?),
         };
         Ok(Box::new(candidates.filter_map(move |entry| match entry {
             Ok((name, id)) => match keep(&name, id) {
@@ -90,30 +93,6 @@ pub(super) fn page(
         }
     };
     paging::page(request, entries, load, total, None)
-}
-
-/// The names of `scope` that start with `prefix`, in order from just after `after`.
-fn names_from<'t>(
-    names: &'t impl ReadableTable<tables::NameKey, u128>,
-    scope: &Scope,
-    prefix: &str,
-    after: Option<&str>,
-) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + 't, Error> {
-    let key = scope.key();
-    let start = match after {
-        Some(after) if after >= prefix => Bound::Excluded((key, after)),
-        _ => Bound::Included((key, prefix)),
-    };
-    let (key, prefix) = (key.to_owned(), prefix.to_owned());
-    Ok(names
-        .range((start, Bound::Unbounded))?
-        .map(move |entry| {
-            let (k, id) = entry?;
-            let (scope, name) = k.value();
-            Ok((scope == key && name.starts_with(&prefix))
-                .then(|| (name.to_owned(), Uuid::from_u128(id.value()))))
-        })
-        .map_while(|entry: Result<Option<_>, Error>| entry.transpose()))
 }
 
 #[cfg(test)]
