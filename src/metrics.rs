@@ -70,12 +70,12 @@ impl Metrics {
         );
         registry.register(
             "keyhouse_store_write_transactions",
-            "Write transactions committed to the database",
+            "Writes committed to the database, one per request that changed it",
             store.write_counter(),
         );
         registry.register(
             "keyhouse_store_durable_commits",
-            "Durable commits (fsyncs), each shared by the write transactions waiting for it",
+            "Durable commits (fsyncs), each carrying a batch of writes",
             store.durable_commit_counter(),
         );
         let (integrity_failures, integrity_ok) = store.integrity_metrics();

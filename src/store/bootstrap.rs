@@ -46,7 +46,13 @@ impl Store {
             roles::upsert_builtins(tx)?;
             if is_fresh {
                 let ctx = WriteContext::system(now, "bootstrap");
-                create(tx, &ctx, &Scope::Root, admin_account()?, Some(admin_secret))?;
+                create(
+                    tx,
+                    &ctx,
+                    &Scope::Root,
+                    admin_account()?,
+                    Some(admin_secret.clone()),
+                )?;
             }
             Ok(is_fresh)
         })
@@ -65,7 +71,13 @@ impl Store {
         self.write(|tx| {
             let (mut account, _) = match accounts::get_by_name(tx, &Scope::Root, &admin_name()?) {
                 Err(Error::NotFound { .. }) => {
-                    create(tx, &ctx, &Scope::Root, admin_account()?, Some(secret))?;
+                    create(
+                        tx,
+                        &ctx,
+                        &Scope::Root,
+                        admin_account()?,
+                        Some(secret.clone()),
+                    )?;
                     return Ok(Recovery {
                         created: true,
                         revoked: Vec::new(),
@@ -85,7 +97,7 @@ impl Store {
             account.tokens_valid_after = Some(now);
             accounts::put(tx, &account)?;
             let revoked = credentials::delete_all_of(tx, account.id)?;
-            let credential = credentials::issue(tx, &ctx, account.id, secret)?;
+            let credential = credentials::issue(tx, &ctx, account.id, secret.clone())?;
             changes.push(Change::set("new_secret", &credential.id));
             let revoked_ids: Vec<_> = revoked.iter().map(|c| c.id).collect();
             changes.push(Change::set("revoked_credentials", &revoked_ids));

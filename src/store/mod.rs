@@ -36,10 +36,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::counter::Counter;
-use redb::{
-    Database, Durability, ReadTransaction, ReadableDatabase, ReadableTableMetadata,
-    WriteTransaction,
-};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTableMetadata, WriteTransaction};
 
 use auth_cache::AuthCache;
 use group_commit::GroupCommit;
@@ -103,8 +100,9 @@ pub struct Store {
     seal_key: Option<Arc<SealKey>>,
     /// File-mode warnings and the last integrity check.
     health: Arc<integrity::Health>,
-    /// Committed write transactions, for `/metrics` and for tests of batching; also the
-    /// generation that stales the authentication caches.
+    /// Committed writes (each request's, whether or not it shared a transaction), for
+    /// `/metrics` and for tests of batching; also the generation that stales the
+    /// authentication caches.
     writes: Counter,
     /// Principals and credentials by secret hash.
     secrets: Arc<AuthCache<[u8; 32], (Principal, Credential)>>,
@@ -139,7 +137,7 @@ impl Store {
         let store = Store {
             db: Arc::new(Shared {
                 db: RwLock::new(db),
-                durable: GroupCommit::default(),
+                commits: GroupCommit::default(),
                 closed: Closed::default(),
             }),
             path: path.to_owned(),
@@ -179,23 +177,15 @@ impl Store {
         self.db.db.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `f` in one write transaction and commits it; an error rolls it all back, and
-    /// so does a panic, which becomes an error. Returns once the commit is durable,
-    /// through a group commit (see `group_commit`).
-    fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T, Error>) -> Result<T, Error> {
+    /// Runs `f` in a write transaction and commits it; an error rolls back all `f`
+    /// wrote, and so does a panic, which becomes an error. Returns once the commit is
+    /// durable. Concurrent writes share a transaction and its commit (see
+    /// `group_commit`), so `f` may run more than once: only its last run counts.
+    fn write<T>(&self, f: impl FnMut(&WriteTransaction) -> Result<T, Error>) -> Result<T, Error> {
         #[cfg(test)]
         faults::check(&self.path)?;
         let db = self.db();
-        let out = unpanicked(|| {
-            let mut tx = db.begin_write()?;
-            tx.set_durability(Durability::None)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            self.writes.inc();
-            Ok(out)
-        })?;
-        self.db.durable.make_durable(&db)?;
-        Ok(out)
+        self.db.commits.write(&db, &self.writes, f)
     }
 
     /// [`Store::write`] for a use case acting in `scope`: a project that does not exist
@@ -203,7 +193,7 @@ impl Store {
     fn write_in<T>(
         &self,
         scope: &Scope,
-        f: impl FnOnce(&WriteTransaction) -> Result<T, Error>,
+        mut f: impl FnMut(&WriteTransaction) -> Result<T, Error>,
     ) -> Result<T, Error> {
         self.write(|tx| {
             rows::projects::require_scope(tx, scope)?;
@@ -239,14 +229,14 @@ impl Store {
         })
     }
 
-    /// The count of committed write transactions.
+    /// The count of committed writes.
     pub fn write_counter(&self) -> Counter {
         self.writes.clone()
     }
 
     /// The count of durable commits, each shared by the writes that waited for it.
     pub fn durable_commit_counter(&self) -> Counter {
-        self.db.durable.durable.clone()
+        self.db.commits.durable.clone()
     }
 
     /// A watch that tells when every clone of this store is gone, and so the file closed.
@@ -285,8 +275,8 @@ pub struct CloseWatch(Arc<AtomicBool>);
 /// The open database, shared by every clone of a [`Store`].
 struct Shared {
     db: RwLock<Database>,
-    /// Makes the writes durable, one fsync for all that wait together.
-    durable: GroupCommit,
+    /// Runs the writes, one transaction and one fsync for all that arrive together.
+    commits: GroupCommit,
     /// Dropped after `db` (fields drop in order), so it tells that the file is closed
     /// and its lock released, not merely that the last clone is going.
     closed: Closed,

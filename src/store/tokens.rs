@@ -206,7 +206,7 @@ impl Store {
             self.put_key(tx, &key)?;
             let changes = vec![Change::set("retired", &retired)];
             audit::append(tx, ctx, Action::SigningKeyRotate, target(&key), changes)?;
-            Ok(key)
+            Ok(key.clone())
         })
     }
 
@@ -218,10 +218,11 @@ impl Store {
         ctx: &WriteContext,
         jti: &str,
         expires_at: Timestamp,
-        mut target: Target,
+        target: Target,
     ) -> Result<(), Error> {
         self.write(|tx| {
             let mut ctx = ctx.clone();
+            let mut target = target.clone();
             if let Some((account, _)) = accounts::get(tx, target.id)? {
                 ctx.scope = accounts::scope_of(tx, account.id)?;
                 let caller = principals::authority(tx, &ctx, &ctx.scope)?;

@@ -26,7 +26,9 @@ impl Store {
         new: NewAccount,
         secret: Option<NewCredential>,
     ) -> Result<(AccountDetails, Option<Credential>), Error> {
-        self.write_in(scope, |tx| create(tx, ctx, scope, new, secret))
+        self.write_in(scope, |tx| {
+            create(tx, ctx, scope, new.clone(), secret.clone())
+        })
     }
 
     pub fn get_service_account(
@@ -85,7 +87,7 @@ impl Store {
             principals::require_may_act_on(tx, &caller, &account)?;
             principals::require_grantable(tx, scope, &caller, patch.changed_roles(&account))?;
             let was_admin = principals::is_standing_admin(tx, &account)?;
-            let changes = patch.apply(&mut account, ctx.now);
+            let changes = patch.clone().apply(&mut account, ctx.now);
             if changes.is_empty() {
                 return account_details(tx, account, etag, ctx.now);
             }

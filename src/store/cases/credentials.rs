@@ -78,7 +78,7 @@ impl Store {
                      the most allowed (credentials.max_active)"
                 )));
             }
-            let credential = credentials::issue(tx, ctx, account.id, new)?;
+            let credential = credentials::issue(tx, ctx, account.id, new.clone())?;
             let changes = credential.creation_changes();
             let target = Target::of_credential(&credential);
             audit::append(tx, ctx, Action::CredentialCreate, target, changes)?;
@@ -109,7 +109,7 @@ impl Store {
                     expiring.push(old.id);
                 }
             }
-            let credential = credentials::issue(tx, ctx, account.id, new)?;
+            let credential = credentials::issue(tx, ctx, account.id, new.clone())?;
             let mut changes = credential.creation_changes();
             changes.push(Change::set("expiring", &expiring));
             changes.push(Change::set("expiring_at", &until));
@@ -140,7 +140,7 @@ impl Store {
                     revoked.push(old.id);
                 }
             }
-            let credential = credentials::issue(tx, ctx, account.id, new)?;
+            let credential = credentials::issue(tx, ctx, account.id, new.clone())?;
             let mut changes = credential.creation_changes();
             changes.push(Change::set("new_secret", &credential.id));
             changes.push(Change::set("revoked_credentials", &revoked));

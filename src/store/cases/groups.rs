@@ -29,7 +29,7 @@ impl Store {
                 &principals::authority(tx, ctx, scope)?,
                 &new.roles,
             )?;
-            let group = new.into_group(Uuid::new_v4(), ctx.now);
+            let group = new.clone().into_group(Uuid::new_v4(), ctx.now);
             let etag = groups::insert(tx, scope, &group)?;
             let changes = group.creation_changes();
             audit::append(
@@ -109,7 +109,7 @@ impl Store {
             let caller = principals::authority(tx, ctx, scope)?;
             principals::require_grantable(tx, scope, &caller, patch.changed_roles(&group))?;
             let granted_all = principals::grants_all(tx, &group.roles)?;
-            let changes = patch.apply(&mut group, ctx.now);
+            let changes = patch.clone().apply(&mut group, ctx.now);
             if changes.is_empty() {
                 return Ok(GroupDetails { group, etag });
             }

@@ -32,7 +32,7 @@ impl Store {
         new: NewProject,
     ) -> Result<ProjectDetails, Error> {
         self.write(|tx| {
-            let project = new.into_project(Uuid::new_v4(), ctx.now);
+            let project = new.clone().into_project(Uuid::new_v4(), ctx.now);
             let etag = projects::insert(tx, &project)?;
             let target = Target::of_project(&project);
             audit::append(
@@ -107,7 +107,7 @@ impl Store {
         self.write(|tx| {
             let (mut project, etag) = projects::get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
-            let changes = patch.apply(&mut project, ctx.now);
+            let changes = patch.clone().apply(&mut project, ctx.now);
             if changes.is_empty() {
                 return details(tx, project, etag);
             }

@@ -38,7 +38,7 @@ impl Store {
                     name: new.name.to_string(),
                 });
             }
-            let role = new.into_role(Uuid::new_v4(), ctx.now);
+            let role = new.clone().into_role(Uuid::new_v4(), ctx.now);
             let etag = roles::put(tx, scope, &role)?;
             let changes = role.creation_changes();
             audit::append(tx, ctx, Action::RoleCreate, Target::of_role(&role), changes)?;
@@ -87,7 +87,7 @@ impl Store {
                     .may_write_permissions(&role.permissions, permissions)?;
             }
             let granted_all = principals::grants_all(tx, [&role.name])?;
-            let changes = patch.apply(&mut role, ctx.now);
+            let changes = patch.clone().apply(&mut role, ctx.now);
             if changes.is_empty() {
                 return Ok((role, etag));
             }
