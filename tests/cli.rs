@@ -522,7 +522,8 @@ fn a_damaged_database_exits_with_a_message_not_a_panic() {
         .expect("the record is in the file");
     bytes[at] ^= 0x5a;
     std::fs::write(&db, &bytes).unwrap();
-    let (code, stderr) = refused_start(&db, &[]);
+    let check_at_start = [("KEYHOUSE_STORAGE__INTEGRITY_CHECK_AT_START", "true")];
+    let (code, stderr) = refused_start(&db, &check_at_start);
     assert_eq!(code, Some(1), "exit 101 is a panic: {stderr}");
     assert!(stderr.contains("is damaged"), "{stderr}");
     assert!(stderr.contains("keyhouse restore"), "{stderr}");

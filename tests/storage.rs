@@ -147,7 +147,11 @@ fn a_damaged_database_is_refused_clearly_or_served_unaltered_never_a_panic() {
         bytes[offset] ^= 0x5a;
         let damaged = s.dir().join(format!("damaged-{offset}.redb"));
         std::fs::write(&damaged, &bytes).unwrap();
-        match s.restart_with(|c| c.storage.path = damaged.clone()) {
+        let check_at_start = |c: &mut keyhouse::config::Config| {
+            c.storage.path = damaged.clone();
+            c.storage.integrity_check_at_start = true;
+        };
+        match s.restart_with(check_at_start) {
             Err(err) => {
                 let err = err.to_string();
                 assert!(!err.contains("ended early"), "offset {offset}: {err}");
@@ -169,6 +173,30 @@ fn a_damaged_database_is_refused_clearly_or_served_unaltered_never_a_panic() {
     assert!(refused.contains(&at), "the record's damage is found");
     s.restart_with(|c| c.storage.path = good.clone()).unwrap();
     s.get("/readyz").assert_status(200);
+}
+
+/// Without `storage.integrity_check_at_start`, a file damaged at rest after a clean
+/// shutdown is served (redb trusts it), and the first check finds the damage.
+#[test]
+fn damage_at_rest_without_the_start_check_is_found_by_the_first_check() {
+    let needle = "resting-needle-0123456789";
+    let mut s = TestServer::start();
+    s.post(
+        "/api/v1/service-accounts",
+        json!({"name": "rester", "display_name": needle, }),
+    )
+    .assert_status(201);
+    s.restart_with(|c| {
+        let mut bytes = std::fs::read(&c.storage.path).unwrap();
+        let at = offsets(&bytes, needle.as_bytes())[0];
+        bytes[at] ^= 0x5a;
+        std::fs::write(&c.storage.path, &bytes).unwrap();
+    })
+    .unwrap();
+    s.get("/readyz").assert_status(200);
+    let check = s.post("/api/v1/admin/integrity-check", json!({}));
+    assert_eq!(check.body["ok"], false, "{}", check.body);
+    s.get("/readyz").assert_status(503);
 }
 
 #[test]

@@ -23,6 +23,8 @@ const MAX_ACTIVE: u32 = 10_000;
 const MAX_ACCESS_TOKEN_TTL: u64 = 30 * DAY;
 /// The most `security.max_auth_failures` may be.
 const MAX_AUTH_FAILURES: u32 = 1_000_000;
+/// 64 GiB: more than a keyhouse file needs.
+const MAX_CACHE_MIB: u64 = 65_536;
 
 /// `value` of `setting` within `min..=max`, or an error naming both.
 fn within<T: PartialOrd + Display>(
@@ -77,6 +79,12 @@ impl Config {
             self.storage.integrity_check_interval_seconds,
             0,
             YEAR,
+        )?;
+        within(
+            "storage.cache_size_mib",
+            self.storage.cache_size_mib,
+            1,
+            MAX_CACHE_MIB,
         )?;
         let c = &self.credentials;
         within("credentials.max_active", c.max_active, 1, MAX_ACTIVE)?;

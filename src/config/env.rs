@@ -19,6 +19,8 @@ pub const SETTINGS: &[&str] = &[
     "storage.path",
     "storage.key_file",
     "storage.integrity_check_interval_seconds",
+    "storage.integrity_check_at_start",
+    "storage.cache_size_mib",
     "bootstrap.admin_token",
     "bootstrap.admin_token_file",
     "credentials.max_active",

@@ -58,8 +58,14 @@ pub struct StorageConfig {
     /// 32 random bytes that seal the signing keys at rest; a relative name is read from
     /// `$CREDENTIALS_DIRECTORY` when systemd sets it. Unset: keys stored unsealed.
     pub key_file: Option<PathBuf>,
-    /// How often redb's integrity check runs while serving; 0 = only at start.
+    /// How often redb's integrity check runs while serving, counted from the last that
+    /// passed; 0 = never on a schedule.
     pub integrity_check_interval_seconds: u64,
+    /// Run the integrity check before serving, even after a clean shutdown (after an
+    /// unclean one redb verifies every page anyway).
+    pub integrity_check_at_start: bool,
+    /// redb's page cache, in MiB.
+    pub cache_size_mib: u64,
 }
 
 impl Default for StorageConfig {
@@ -68,6 +74,8 @@ impl Default for StorageConfig {
             path: PathBuf::from("./keyhouse.redb"),
             key_file: None,
             integrity_check_interval_seconds: 86400,
+            integrity_check_at_start: false,
+            cache_size_mib: crate::store::DEFAULT_CACHE_MIB,
         }
     }
 }

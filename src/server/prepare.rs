@@ -15,7 +15,7 @@ use crate::auth::secret::Secret;
 use crate::clock;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::store::{KeyFileError, SealKey, Store, resolve_key_file};
+use crate::store::{KeyFileError, OpenOptions, SealKey, Store, resolve_key_file};
 
 /// Everything the app needs, prepared once before serving.
 #[derive(Clone)]
@@ -42,7 +42,11 @@ fn seal_key(config: &Config) -> Result<Option<SealKey>, KeyFileError> {
 }
 
 pub(super) fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, StartError> {
-    let store = Store::open_with(&config.storage.path, seal_key(&config)?)?;
+    let options = OpenOptions {
+        cache_bytes: usize::try_from(config.storage.cache_size_mib << 20).unwrap_or(usize::MAX),
+        check_integrity: config.storage.integrity_check_at_start,
+    };
+    let store = Store::open_with(&config.storage.path, seal_key(&config)?, options)?;
     let now = clock::now();
     let supplied = config.bootstrap_secret()?;
     let secret = match &supplied {

@@ -1,6 +1,12 @@
-//! redb's integrity check while serving: on a schedule and on demand. Every start runs
-//! it too (see `open_database`). redb verifies page checksums only in this check, never
-//! on an ordinary read, so this is what finds a file altered under a running server.
+//! redb's integrity check while serving: on a schedule and on demand, and at start when
+//! `storage.integrity_check_at_start` asks (see `open_database`). redb verifies page
+//! checksums only in this check and in its recovery after an unclean shutdown, never on
+//! an ordinary read, so this is what finds a file altered at rest or under a running
+//! server.
+//!
+//! The schedule counts from the last check that passed, kept in the file, so that
+//! restarts do not put the check off: a server restarted every day with a daily check
+//! still checks once a day.
 //!
 //! The check needs the database to itself: it waits for running transactions to end and
 //! holds new ones back while it reads the file.
@@ -14,9 +20,22 @@ use std::time::{Duration, Instant};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 
-use super::Store;
+use redb::WriteTransaction;
+
 use super::open::panic_text;
+use super::{Store, reader, tables};
 use crate::domain::Timestamp;
+use crate::error::Error;
+
+/// The meta key of the last check that passed, in Unix seconds.
+const LAST_PASS_KEY: &str = "integrity_check_passed_at";
+
+/// Records in `tx` that a check passed at `now`.
+pub(super) fn record_pass(tx: &WriteTransaction, now: Timestamp) -> Result<(), Error> {
+    let secs = u64::try_from(now.timestamp()).unwrap_or(0);
+    tx.open_table(tables::META)?.insert(LAST_PASS_KEY, secs)?;
+    Ok(())
+}
 
 /// The outcome of one integrity check.
 #[derive(Debug, Clone)]
@@ -88,6 +107,11 @@ impl Store {
             checked_at: now,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         };
+        if report.ok
+            && let Err(err) = self.write(|tx| record_pass(tx, now))
+        {
+            log::error!("cannot record the integrity check that passed: {err}");
+        }
         if report.ok {
             log::info!(
                 "integrity check of {} passed: {}",
@@ -118,6 +142,14 @@ impl Store {
         warnings
     }
 
+    /// When the last integrity check that this file remembers passed.
+    pub fn last_integrity_pass(&self) -> Result<Option<Timestamp>, Error> {
+        let secs = self.read(|tx| reader::meta(tx, LAST_PASS_KEY))?;
+        Ok(secs
+            .and_then(|s| i64::try_from(s).ok())
+            .and_then(|s| Timestamp::from_timestamp(s, 0)))
+    }
+
     /// The last integrity check, if it failed.
     pub fn last_failed_check(&self) -> Option<IntegrityReport> {
         let last = self
@@ -141,7 +173,8 @@ pub struct IntegrityTimer {
 }
 
 impl IntegrityTimer {
-    /// Starts the timer; `None` when `interval` is zero (off).
+    /// Starts the timer; `None` when `interval` is zero (off). The first check is due
+    /// `interval` after the last that passed (now, if that is longer ago).
     pub fn start(
         store: Store,
         interval: Duration,
@@ -150,10 +183,16 @@ impl IntegrityTimer {
         if interval.is_zero() {
             return None;
         }
+        let last = store.last_integrity_pass().unwrap_or_else(|err| {
+            log::error!("cannot read when the last integrity check passed: {err}");
+            None
+        });
+        let mut wait = first_wait(last, interval, now());
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
-            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
                 store.check_integrity(now());
+                wait = interval;
             }
         });
         Some(IntegrityTimer { stop, thread })
@@ -166,9 +205,47 @@ impl IntegrityTimer {
     }
 }
 
+/// How long until the first scheduled check: `interval` after the last that passed, or
+/// after `now` when none is remembered.
+fn first_wait(last: Option<Timestamp>, interval: Duration, now: Timestamp) -> Duration {
+    let Some(last) = last else {
+        return interval;
+    };
+    let since = (now - last).to_std().unwrap_or(Duration::ZERO);
+    interval.saturating_sub(since)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_schedule_counts_from_the_last_check_that_passed() {
+        let now = crate::clock::now();
+        let day = Duration::from_secs(86400);
+        let hours = |h: i64| chrono::Duration::hours(h);
+        assert_eq!(first_wait(None, day, now), day);
+        assert_eq!(
+            first_wait(Some(now - hours(20)), day, now),
+            Duration::from_secs(4 * 3600)
+        );
+        assert_eq!(first_wait(Some(now - hours(30)), day, now), Duration::ZERO);
+        // A clock set back: the check is due a whole interval on.
+        assert_eq!(first_wait(Some(now + hours(5)), day, now), day);
+    }
+
+    #[test]
+    fn a_passed_check_is_remembered_across_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.last_integrity_pass().unwrap(), None);
+        let at = Timestamp::from_timestamp(1_800_000_000, 0).unwrap();
+        assert!(store.check_integrity(at).ok);
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.last_integrity_pass().unwrap(), Some(at));
+    }
 
     #[test]
     fn a_check_of_a_sound_file_passes_and_is_recorded() {

@@ -50,8 +50,28 @@ use crate::error::Error;
 /// The schema this keyhouse writes. A file with a newer one is refused at open.
 pub const SCHEMA_VERSION: u64 = 1;
 
-/// Pages redb keeps in memory; the rest is read from the file on demand.
-const CACHE_BYTES: usize = 32 * 1024 * 1024;
+/// How the database file is opened: the `storage.*` settings.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenOptions {
+    /// Pages redb keeps in memory; the rest is read from the file (and the kernel's
+    /// page cache) on demand.
+    pub cache_bytes: usize,
+    /// Verify every page's checksum before serving, even after a clean shutdown. After
+    /// an unclean one redb verifies every page while it recovers, whatever this says.
+    pub check_integrity: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            cache_bytes: DEFAULT_CACHE_MIB as usize * 1024 * 1024,
+            check_integrity: false,
+        }
+    }
+}
+
+/// The default of `storage.cache_size_mib`.
+pub const DEFAULT_CACHE_MIB: u64 = 8;
 
 /// Who is writing, when, and for which request: every write carries it into its audit
 /// event and its scope-down check.
@@ -117,19 +137,27 @@ impl Store {
     /// Opens or creates the database file (0600) and its tables, refusing a newer schema
     /// or a damaged file. The signing keys are left as they are, sealed or not.
     pub fn open(path: &Path) -> Result<Store, OpenError> {
-        Store::open_inner(path, None)
+        Store::open_inner(path, None, OpenOptions::default())
     }
 
     /// As [`Store::open`], for serving: with `seal_key` every signing key must open with
     /// it and unsealed ones are sealed; without it, sealed keys refuse the start.
-    pub fn open_with(path: &Path, seal_key: Option<SealKey>) -> Result<Store, OpenError> {
-        let store = Store::open_inner(path, seal_key.map(Arc::new))?;
+    pub fn open_with(
+        path: &Path,
+        seal_key: Option<SealKey>,
+        options: OpenOptions,
+    ) -> Result<Store, OpenError> {
+        let store = Store::open_inner(path, seal_key.map(Arc::new), options)?;
         store.check_sealing(store.seal_key.as_deref())?;
         Ok(store)
     }
 
-    fn open_inner(path: &Path, seal_key: Option<Arc<SealKey>>) -> Result<Store, OpenError> {
-        let db = open_database(path)?;
+    fn open_inner(
+        path: &Path,
+        seal_key: Option<Arc<SealKey>>,
+        options: OpenOptions,
+    ) -> Result<Store, OpenError> {
+        let db = open_database(path, options)?;
         let health = integrity::Health::new(files::mode_warnings(path));
         for warning in health.file_warnings() {
             log::warn!("{warning}");
@@ -159,6 +187,9 @@ impl Store {
                     tables::create_all(tx)?;
                     rows::counts::ensure(tx)?;
                     rows::postings::ensure(tx)?;
+                    if options.check_integrity {
+                        integrity::record_pass(tx, crate::clock::now())?;
+                    }
                 }
                 Ok(found)
             })

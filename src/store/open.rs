@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use redb::backends::FileBackend;
 use redb::{Database, DatabaseError};
 
-use super::{CACHE_BYTES, SCHEMA_VERSION, files};
+use super::{OpenOptions, SCHEMA_VERSION, files};
 use crate::error::Error;
 
 /// Why a database file could not be opened, in words for the operator.
@@ -64,10 +64,11 @@ pub(super) fn unpanicked<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, E
     })
 }
 
-/// Opens `path` with redb's integrity check: every page's checksum is verified before
-/// anything is served, so a damaged file is an error here and not a panic or altered
-/// data later. A panic of redb on a damaged file is an error too.
-pub(super) fn open_database(path: &Path) -> Result<Database, OpenError> {
+/// Opens `path`. After an unclean shutdown redb recovers the file and verifies every
+/// page's checksum as it does; with `check_integrity` it does so after a clean one too,
+/// so a file damaged at rest is an error here and not a panic or altered data later.
+/// A panic of redb on a damaged file is an error too.
+pub(super) fn open_database(path: &Path, options: OpenOptions) -> Result<Database, OpenError> {
     let created = files::create_database_file(path).map_err(|source| OpenError::Create {
         path: path.to_owned(),
         source,
@@ -75,8 +76,8 @@ pub(super) fn open_database(path: &Path) -> Result<Database, OpenError> {
     let opened = catch_unwind(AssertUnwindSafe(|| {
         let mut builder = Database::builder();
         builder
-            .set_cache_size(CACHE_BYTES)
-            .set_check_integrity_on_open(true);
+            .set_cache_size(options.cache_bytes)
+            .set_check_integrity_on_open(options.check_integrity);
         match created {
             Some(file) => builder.create_with_backend(FileBackend::new(file)?),
             None => builder.create(path),

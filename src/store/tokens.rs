@@ -261,6 +261,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::OpenOptions;
 
     fn kek(byte: u8) -> SealKey {
         SealKey::from_bytes(&[byte; seal::KEY_LEN]).unwrap()
@@ -292,14 +293,14 @@ mod tests {
         let key = signing_key();
         let (sealed, plain) = (dir.path().join("s.redb"), dir.path().join("p.redb"));
         for (path, kek) in [(&sealed, Some(kek(1))), (&plain, None)] {
-            let store = Store::open_with(path, kek).unwrap();
+            let store = Store::open_with(path, kek, OpenOptions::default()).unwrap();
             store.ensure_signing_key(|| Ok(key.clone())).unwrap();
             let read = store.signing_keys(crate::clock::now()).unwrap();
             assert_eq!(read, vec![key.clone()]);
         }
         assert!(!file_holds(&sealed, &key.pkcs8), "sealed at rest");
         assert!(file_holds(&plain, &key.pkcs8), "the control holds it");
-        let store = Store::open_with(&sealed, Some(kek(1))).unwrap();
+        let store = Store::open_with(&sealed, Some(kek(1)), OpenOptions::default()).unwrap();
         assert_eq!(store.signing_keys(crate::clock::now()).unwrap(), vec![key]);
     }
 
@@ -312,7 +313,7 @@ mod tests {
         store.ensure_signing_key(|| Ok(key.clone())).unwrap();
         drop(store);
 
-        let store = Store::open_with(&path, Some(kek(1))).unwrap();
+        let store = Store::open_with(&path, Some(kek(1)), OpenOptions::default()).unwrap();
         let stored = store.read(stored_keys).unwrap();
         assert!(stored.iter().all(|k| seal::is_sealed(&k.private)));
         assert_eq!(
@@ -321,11 +322,15 @@ mod tests {
         );
         drop(store);
 
-        let err = Store::open_with(&path, Some(kek(2))).err().unwrap();
+        let err = Store::open_with(&path, Some(kek(2)), OpenOptions::default())
+            .err()
+            .unwrap();
         assert!(matches!(err, OpenError::KeyFile { .. }), "{err}");
         assert!(err.to_string().contains("storage.key_file"), "{err}");
         assert!(err.to_string().contains("wrong key file"), "{err}");
-        let err = Store::open_with(&path, None).err().unwrap();
+        let err = Store::open_with(&path, None, OpenOptions::default())
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("set storage.key_file"), "{err}");
         // Commands that never touch the keys still open it.
         assert!(Store::open(&path).is_ok());
