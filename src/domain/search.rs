@@ -27,6 +27,11 @@ fn trigram_term(trigram: &str) -> String {
     format!("t:{trigram}")
 }
 
+/// Whether `term` is a trigram of a name or display name, not a condition's term.
+pub fn is_text_term(term: &str) -> bool {
+    term.starts_with("t:")
+}
+
 fn group_term(id: Uuid) -> String {
     format!("g:{}", id.simple())
 }

@@ -1,7 +1,9 @@
 //! A filtered page of one scope's accounts, read from the posting lists
 //! (`rows::postings`) rather than from every account: the rarest required term leads,
-//! in name order, and each candidate is checked against the other terms by a point
-//! lookup. An unfiltered page is no concern of this module (the name index serves it).
+//! in name order, and each candidate is checked against the other conditions' terms by
+//! point lookups. The query's own trigrams are looked up only for a candidate whose
+//! name does not contain the query: for the others the name decides at no cost. An
+//! unfiltered page is no concern of this module (the name index serves it).
 //!
 //! Cost: a page walks the lead list until it is full. `total_count` is the lead's kept
 //! count when the filter is that one term; otherwise it walks the whole lead list, so
@@ -10,7 +12,7 @@
 use redb::ReadTransaction;
 use uuid::Uuid;
 
-use crate::domain::{AccountFilter, Etag, Page, PageRequest, Scope, ServiceAccount};
+use crate::domain::{AccountFilter, Etag, Page, PageRequest, Scope, ServiceAccount, is_text_term};
 use crate::error::Error;
 use crate::store::paging;
 use crate::store::reader::Reader;
@@ -40,7 +42,11 @@ pub(super) fn page(
     }
     counted.sort();
     let lead = counted.first().cloned();
-    let checks: Vec<String> = counted.iter().skip(1).map(|(_, t)| t.clone()).collect();
+    let (text_checks, checks): (Vec<String>, Vec<String>) = counted
+        .iter()
+        .skip(1)
+        .map(|(_, t)| t.clone())
+        .partition(|t| is_text_term(t));
     let posting_table = tx.table(tables::ACCOUNT_POSTINGS)?;
     let names = tx.table(tables::ACCOUNT_NAMES)?;
     let prefix = filter.name_prefix();
@@ -58,7 +64,13 @@ pub(super) fn page(
         if filter.indexed_query().is_none() {
             return Ok(false);
         }
-        // The query is not in the name: it may be in the display name.
+        // The query is not in the name: it may be in the display name, which holds
+        // every one of its trigrams then.
+        for term in &text_checks {
+            if !postings::holds(&posting_table, scope, term, name)? {
+                return Ok(false);
+            }
+        }
         let (account, _) = load(id)?;
         Ok(filter.matches_query(name, || account.display_name))
     };
@@ -81,7 +93,7 @@ pub(super) fn page(
             Err(e) => Some(Err(e)),
         })))
     };
-    let total = || match (&lead, checks.is_empty() && filter.query.is_none()) {
+    let total = || match (&lead, counted.len() == 1 && filter.query.is_none()) {
         (Some((count, _)), true) => Ok(*count),
         _ => {
             let mut total = 0;
