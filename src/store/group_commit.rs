@@ -31,8 +31,11 @@ const MAX_BATCH: usize = 64;
 #[derive(Default)]
 pub(super) struct GroupCommit {
     state: Mutex<State>,
-    /// Signalled when the turn is free or a batch is decided.
-    changed: Condvar,
+    /// Signalled when the turn is free: to one waiter, or to all when the turn is for a
+    /// write that runs again (only that one may take it).
+    turn_free: Condvar,
+    /// Signalled to all when a batch is committed or rolled back.
+    decided: Condvar,
     /// Durable commits that succeeded: fewer than the writes when they shared them.
     pub(super) durable: Counter,
 }
@@ -58,6 +61,10 @@ struct Batch {
     tx: WriteTransaction,
     /// The tickets of the writes that succeeded in it, in order.
     writes: Vec<u64>,
+    /// It runs the writes of a rolled-back batch again: it commits as soon as they
+    /// have run, and no other write joins it, so that a stream of failing writes cannot
+    /// keep rolling them back.
+    rerun: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -83,11 +90,9 @@ impl GroupCommit {
         let mut ticket = None;
         loop {
             while state.running || state.rerun.front().is_some_and(|t| Some(*t) != ticket) {
-                state = self.wait(state);
+                state = wait(&self.turn_free, state);
             }
-            if state.rerun.front().is_some() {
-                state.rerun.pop_front();
-            }
+            let rerun = state.rerun.pop_front().is_some();
             state.waiting -= 1;
             state.running = true;
             let me = *ticket.get_or_insert_with(|| {
@@ -102,6 +107,7 @@ impl GroupCommit {
                         id: state.last_batch,
                         tx,
                         writes: Vec::new(),
+                        rerun,
                     }
                 }),
             };
@@ -123,7 +129,8 @@ impl GroupCommit {
                 }
             };
             batch.writes.push(me);
-            if state.waiting == 0 || batch.writes.len() >= MAX_BATCH {
+            let reruns_done = batch.rerun && state.rerun.is_empty();
+            if state.waiting == 0 || batch.writes.len() >= MAX_BATCH || reruns_done {
                 drop(state);
                 return self.commit(batch, writes).map(|()| value);
             }
@@ -156,6 +163,7 @@ impl GroupCommit {
         let mut state = self.lock();
         if count > 1 {
             state.decided.insert(batch.id, (outcome, count - 1));
+            self.decided.notify_all();
         }
         self.release(state);
         committed.map_err(|_| commit_failed())
@@ -171,6 +179,7 @@ impl GroupCommit {
             for ticket in batch.writes.iter().rev() {
                 state.rerun.push_front(*ticket);
             }
+            self.decided.notify_all();
         }
         drop(state);
         // Dropping an uncommitted transaction aborts it.
@@ -179,9 +188,7 @@ impl GroupCommit {
     }
 
     fn release(&self, mut state: MutexGuard<'_, State>) {
-        state.running = false;
-        drop(state);
-        self.changed.notify_all();
+        self.free_turn(&mut state);
     }
 
     /// Frees the turn and waits until batch `id` is decided.
@@ -190,12 +197,21 @@ impl GroupCommit {
         mut state: MutexGuard<'a, State>,
         id: u64,
     ) -> MutexGuard<'a, State> {
-        state.running = false;
-        self.changed.notify_all();
+        self.free_turn(&mut state);
         while !state.decided.contains_key(&id) {
-            state = self.wait(state);
+            state = wait(&self.decided, state);
         }
         state
+    }
+
+    /// Gives the turn up: one waiter is woken, as any may take it, unless a write must
+    /// run again first.
+    fn free_turn(&self, state: &mut State) {
+        state.running = false;
+        match state.rerun.is_empty() {
+            true => self.turn_free.notify_one(),
+            false => self.turn_free.notify_all(),
+        }
     }
 
     /// How batch `id` ended; the last of its writes to read it forgets it.
@@ -214,12 +230,10 @@ impl GroupCommit {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
 
-    fn wait<'a>(&self, state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        self.changed
-            .wait(state)
-            .unwrap_or_else(PoisonError::into_inner)
-    }
+fn wait<'a>(signal: &Condvar, state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+    signal.wait(state).unwrap_or_else(PoisonError::into_inner)
 }
 
 fn commit_failed() -> Error {
@@ -302,6 +316,49 @@ mod tests {
             "nothing of the failed write is stored"
         );
         assert_eq!((writes.get(), group.durable.get()), (1, 1));
+    }
+
+    #[test]
+    fn a_write_that_runs_again_commits_without_waiting_for_newcomers() {
+        let (_dir, db) = database();
+        let group = GroupCommit::default();
+        let writes = Counter::default();
+        let runs = AtomicUsize::new(0);
+        let second_run = AtomicBool::new(false);
+        let first_running = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let first = s.spawn(|| {
+                group.write(&db, &writes, |tx| {
+                    let run = runs.fetch_add(1, Ordering::SeqCst);
+                    first_running.store(true, Ordering::SeqCst);
+                    second_run.store(run == 1, Ordering::SeqCst);
+                    // Both runs stay until another write waits: the failing one first,
+                    // then the newcomer, which must not join the run again.
+                    while run < 2 && group.lock().waiting == 0 {
+                        std::thread::yield_now();
+                    }
+                    put(tx, 1, false)
+                })
+            });
+            while !first_running.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            let failing = s.spawn(|| group.write(&db, &writes, |tx| put(tx, 2, true)));
+            while !second_run.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            let newcomer = s.spawn(|| group.write(&db, &writes, |tx| put(tx, 3, false)));
+            assert_eq!(first.join().unwrap().unwrap(), 1);
+            assert!(failing.join().unwrap().is_err());
+            assert_eq!(newcomer.join().unwrap().unwrap(), 3);
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        assert_eq!(stored(&db), vec![1, 3]);
+        assert_eq!(
+            (writes.get(), group.durable.get()),
+            (2, 2),
+            "the write run again committed alone, the newcomer in a batch of its own"
+        );
     }
 
     #[test]
