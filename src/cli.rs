@@ -92,6 +92,7 @@ pub fn run(cli: Cli) -> ExitCode {
     logger.init();
     match cli.command {
         Command::Serve { config } => {
+            crate::malloc_arenas::limit();
             let config = match Config::load(config.as_deref(), std::env::vars()) {
                 Ok(config) => config,
                 Err(err) => return fail(err),

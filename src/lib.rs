@@ -13,6 +13,7 @@ pub mod error;
 #[cfg(test)]
 mod fault_tests;
 pub mod http_limits;
+mod malloc_arenas;
 pub mod metrics;
 pub mod request_id;
 pub mod server;

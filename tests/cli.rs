@@ -34,6 +34,7 @@ fn serve(db: &Path, env: &[(&str, &str)]) -> Child {
         .arg("serve")
         .env("KEYHOUSE_SERVER__LISTEN", "127.0.0.1:0")
         .env("KEYHOUSE_STORAGE__PATH", db)
+        .env_remove("MALLOC_ARENA_MAX")
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -506,6 +507,26 @@ fn the_key_file_may_be_a_systemd_credential_and_is_then_required() {
             ("KEYHOUSE_STORAGE__KEY_FILE", "kek"),
         ],
     );
+    served.stop();
+}
+
+/// `serve` runs with two malloc arenas (see `src/malloc_arenas.rs`), and keeps an
+/// operator's own limit.
+#[test]
+fn serve_limits_malloc_arenas_unless_the_operator_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let arenas = |served: &Served| {
+        let environ = std::fs::read(format!("/proc/{}/environ", served.child.id())).unwrap();
+        environ
+            .split(|b| *b == 0)
+            .find_map(|v| v.strip_prefix(b"MALLOC_ARENA_MAX="))
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    };
+    let served = Served::start(&dir.path().join("a.redb"), &[]);
+    assert_eq!(arenas(&served).as_deref(), Some("2"));
+    served.stop();
+    let served = Served::start(&dir.path().join("b.redb"), &[("MALLOC_ARENA_MAX", "4")]);
+    assert_eq!(arenas(&served).as_deref(), Some("4"));
     served.stop();
 }
 
