@@ -5,9 +5,14 @@
 //! name does not contain the query: for the others the name decides at no cost. An
 //! unfiltered page is no concern of this module (the name index serves it).
 //!
+//! A condition whose list is at most `MERGE_WITHIN` times the lead's is not looked up
+//! per candidate but walked beside the lead, in the same name order (a merge): reading
+//! a list in order touches each page once, where a lookup descends the tree each time.
+//!
 //! Cost: a page walks the lead list until it is full. `total_count` is the lead's kept
-//! count when the filter is that one term; otherwise it walks the whole lead list, so
-//! it costs the size of the rarest condition, never the number of accounts.
+//! count when the filter is that one term; otherwise it walks the whole lead list (and
+//! the merged ones), so it costs the size of the rarest conditions, never the number of
+//! accounts.
 
 use redb::ReadTransaction;
 use uuid::Uuid;
@@ -20,6 +25,31 @@ use crate::store::rows::{accounts, groups, postings};
 use crate::store::tables;
 
 type Candidates<'t> = Box<dyn Iterator<Item = Result<(String, Uuid), Error>> + 't>;
+
+/// A condition's list is merged with the lead's when it is at most this many times as
+/// long; a longer one is checked by a point lookup per candidate.
+const MERGE_WITHIN: u64 = 16;
+
+/// A condition's posting list walked beside the lead's.
+struct Cursor<'t> {
+    walk: std::iter::Peekable<Candidates<'t>>,
+}
+
+impl Cursor<'_> {
+    /// Whether the list holds `name`; asked with names in ascending order.
+    fn holds(&mut self, name: &str) -> Result<bool, Error> {
+        loop {
+            match self.walk.peek() {
+                None => return Ok(false),
+                Some(Ok((found, _))) if found.as_str() >= name => return Ok(found == name),
+                Some(Ok(_)) => {
+                    self.walk.next();
+                }
+                Some(Err(_)) => return self.walk.next().map_or(Ok(false), |e| e.map(|_| false)),
+            }
+        }
+    }
+}
 
 /// One page of the accounts of `scope` that match `filter` (which is not empty), in
 /// name order, with the exact number of matches.
@@ -42,17 +72,26 @@ pub(super) fn page(
     }
     counted.sort();
     let lead = counted.first().cloned();
-    let (text_checks, checks): (Vec<String>, Vec<String>) = counted
-        .iter()
-        .skip(1)
-        .map(|(_, t)| t.clone())
-        .partition(|t| is_text_term(t));
+    let (text_checks, conditions): (Vec<_>, Vec<_>) =
+        counted.iter().skip(1).partition(|(_, t)| is_text_term(t));
+    let text_checks: Vec<&String> = text_checks.into_iter().map(|(_, t)| t).collect();
+    let lead_count = lead.as_ref().map_or(0, |(count, _)| *count);
+    let (merged, checks): (Vec<_>, Vec<_>) = conditions
+        .into_iter()
+        .partition(|(count, _)| *count <= lead_count.saturating_mul(MERGE_WITHIN));
+    let merged: Vec<&String> = merged.into_iter().map(|(_, t)| t).collect();
+    let checks: Vec<&String> = checks.into_iter().map(|(_, t)| t).collect();
     let posting_table = tx.table(tables::ACCOUNT_POSTINGS)?;
     let names = tx.table(tables::ACCOUNT_NAMES)?;
     let prefix = filter.name_prefix();
 
     let load = |id: Uuid| accounts::get_listed(tx, id, "a posting names a missing account");
-    let keep = |name: &str, id: Uuid| -> Result<bool, Error> {
+    let keep = |name: &str, id: Uuid, cursors: &mut [Cursor<'_>]| -> Result<bool, Error> {
+        for cursor in cursors.iter_mut() {
+            if !cursor.holds(name)? {
+                return Ok(false);
+            }
+        }
         for term in &checks {
             if !postings::holds(&posting_table, scope, term, name)? {
                 return Ok(false);
@@ -84,8 +123,16 @@ pub(super) fn page(
                 after,
             )?),
         };
+        let mut cursors = Vec::with_capacity(merged.len());
+        for term in &merged {
+            let walk: Candidates<'_> =
+                Box::new(postings::walk(&posting_table, scope, term, after)?);
+            cursors.push(Cursor {
+                walk: walk.peekable(),
+            });
+        }
         Ok(Box::new(candidates.filter_map(move |entry| match entry {
-            Ok((name, id)) => match keep(&name, id) {
+            Ok((name, id)) => match keep(&name, id, &mut cursors) {
                 Ok(true) => Some(Ok((name, id))),
                 Ok(false) => None,
                 Err(e) => Some(Err(e)),
