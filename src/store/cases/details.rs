@@ -20,10 +20,11 @@ pub(super) fn account_details(
         .chain(groups.values().flat_map(|g| &g.roles));
     let scope = accounts::scope_of(tx, account.id)?;
     let is_admin = principals::permissions_of(tx, &scope, held)?.holds_all();
-    let (token_expires_at, token_expired) = credentials::token_status(tx, account.id, now)?;
+    let (active_credential_count, token_expires_at, token_expired) =
+        credentials::shown(tx, account.id, now)?;
     Ok(AccountDetails {
-        scope: accounts::scope_of(tx, account.id)?,
-        active_credential_count: credentials::count_active(tx, account.id, now)?,
+        scope,
+        active_credential_count,
         groups: groups
             .into_values()
             .map(|g| GroupRef {

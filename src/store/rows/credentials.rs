@@ -122,31 +122,35 @@ fn indexed(tx: &impl Reader, account_id: Uuid) -> Result<Vec<(Uuid, i64)>, Error
     Ok(found)
 }
 
-/// What the seed wire format calls the account's token: the expiry of its unexpired
-/// secret that expires last (`None` when it has none, or when that one never expires),
-/// and whether it has secrets but none unexpired. The index is walked latest expiry
-/// first and records are decoded only until the first secret, which is usually the
-/// first entry: public keys are the only ones skipped.
-pub(in crate::store) fn token_status(
+/// What a read of an account shows of its credentials, from one walk of its index: how
+/// many have not expired, and what the seed wire format calls its token: the expiry of
+/// its unexpired secret that expires last (`None` when it has none, or when that one
+/// never expires), and whether it has secrets but none unexpired. The index is walked
+/// latest expiry first and records are decoded only until the first secret, which is
+/// usually the first entry: public keys are the only ones skipped.
+pub(in crate::store) fn shown(
     tx: &impl Reader,
     account_id: Uuid,
     now: Timestamp,
-) -> Result<(Option<Timestamp>, bool), Error> {
+) -> Result<(u32, Option<Timestamp>, bool), Error> {
     let mut entries = indexed(tx, account_id)?;
+    let active = entries
+        .iter()
+        .filter(|(_, at)| *at > now.timestamp())
+        .count();
+    let active = u32::try_from(active).unwrap_or(u32::MAX);
     entries.sort_by_key(|&(_, at)| std::cmp::Reverse(at));
     for (id, at) in entries {
         let credential =
             get(tx, id)?.ok_or_else(|| Error::internal("an account lists a missing credential"))?;
         if credential.kind.is_secret() {
-            let status = if at > now.timestamp() {
-                (credential.expires_at, false)
-            } else {
-                (None, true)
-            };
-            return Ok(status);
+            return Ok(match at > now.timestamp() {
+                true => (active, credential.expires_at, false),
+                false => (active, None, true),
+            });
         }
     }
-    Ok((None, false))
+    Ok((active, None, false))
 }
 
 /// The earliest expiry of an account's credentials still ahead of `now`.
