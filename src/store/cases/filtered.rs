@@ -1,20 +1,19 @@
 //! A filtered page of one scope's accounts, read from the posting lists
 //! (`rows::postings`) rather than from every account: the rarest required term leads,
-//! in name order, and each candidate is checked against the other conditions' terms by
-//! point lookups. The query's own trigrams are looked up only for a candidate whose
-//! name does not contain the query: for the others the name decides at no cost. An
-//! unfiltered page is no concern of this module (the name index serves it).
-//!
-//! A condition whose list is at most `MERGE_WITHIN` times the lead's is not looked up
-//! per candidate but walked beside the lead, in the same name order (a merge): reading
-//! a list in order touches each page once, where a lookup descends the tree each time.
+//! in name order, and each candidate is checked against the other terms by a `Cursor`
+//! on each of their lists, which walks on or enters the list afresh as the candidates
+//! are close together in it or far apart. The query's own trigrams are checked only for
+//! a candidate whose name does not hold the query: for the others the name decides at
+//! no cost. An unfiltered page is no concern of this module (the name index serves it).
 //!
 //! Cost: a page walks the lead list until it is full. `total_count` is the lead's kept
 //! count when the filter is that one term; otherwise it walks the whole lead list (and
-//! the merged ones), so it costs the size of the rarest conditions, never the number of
-//! accounts.
+//! the others as far as it goes), so it costs the size of the rarest conditions, never
+//! the number of accounts.
 
-use redb::ReadTransaction;
+use std::ops::Bound;
+
+use redb::{ReadOnlyTable, ReadTransaction};
 use uuid::Uuid;
 
 use crate::domain::{AccountFilter, Etag, Page, PageRequest, Scope, ServiceAccount, is_text_term};
@@ -26,29 +25,67 @@ use crate::store::tables;
 
 type Candidates<'t> = Box<dyn Iterator<Item = Result<(String, Uuid), Error>> + 't>;
 
-/// A condition's list is merged with the lead's when it is at most this many times as
-/// long; a longer one is checked by a point lookup per candidate.
-const MERGE_WITHIN: u64 = 16;
+/// Entries a cursor steps over before it enters its list afresh at the candidate: a step
+/// reads the next entry of a page already at hand, a fresh entry descends the tree, which
+/// costs about as much as this many steps.
+const STEPS: usize = 8;
 
-/// A condition's posting list walked beside the lead's.
-struct Cursor<'t> {
-    walk: std::iter::Peekable<Candidates<'t>>,
+/// A term's posting list, asked about candidates in ascending name order: walked on
+/// beside the lead's while the candidates are close together in it (a merge, which
+/// reads each page once), and entered afresh at the candidate (one descent of the tree,
+/// as a lookup) when the next one is further on.
+struct Cursor<'t, F> {
+    enter: F,
+    walk: Option<std::iter::Peekable<Candidates<'t>>>,
 }
 
-impl Cursor<'_> {
-    /// Whether the list holds `name`; asked with names in ascending order.
+impl<'t, F: Fn(&str) -> Result<Candidates<'t>, Error>> Cursor<'t, F> {
+    fn new(enter: F) -> Self {
+        Cursor { enter, walk: None }
+    }
+
+    /// Whether the list holds `name`.
     fn holds(&mut self, name: &str) -> Result<bool, Error> {
+        let mut steps = 0;
         loop {
-            match self.walk.peek() {
+            let walk = match &mut self.walk {
+                Some(walk) => walk,
+                None => self.walk.insert((self.enter)(name)?.peekable()),
+            };
+            match walk.peek() {
                 None => return Ok(false),
                 Some(Ok((found, _))) if found.as_str() >= name => return Ok(found == name),
-                Some(Ok(_)) => {
-                    self.walk.next();
+                Some(Ok(_)) if steps < STEPS => {
+                    walk.next();
+                    steps += 1;
                 }
-                Some(Err(_)) => return self.walk.next().map_or(Ok(false), |e| e.map(|_| false)),
+                Some(Ok(_)) => self.walk = None,
+                Some(Err(_)) => return walk.next().map_or(Ok(false), |e| e.map(|_| false)),
             }
         }
     }
+}
+
+/// A cursor on the list of each of `terms`.
+fn cursors<'t>(
+    table: &'t ReadOnlyTable<(&'static str, &'static str, &'static str), u128>,
+    scope: &'t Scope,
+    terms: &[&'t String],
+) -> Vec<Cursor<'t, impl Fn(&str) -> Result<Candidates<'t>, Error> + 't>> {
+    terms
+        .iter()
+        .map(|term| {
+            let term = term.as_str();
+            Cursor::new(move |from: &str| -> Result<Candidates<'t>, Error> {
+                Ok(Box::new(postings::walk(
+                    table,
+                    scope,
+                    term,
+                    Bound::Included(from),
+                )?))
+            })
+        })
+        .collect()
 }
 
 /// One page of the accounts of `scope` that match `filter` (which is not empty), in
@@ -72,50 +109,20 @@ pub(super) fn page(
     }
     counted.sort();
     let lead = counted.first().cloned();
-    let (text_checks, conditions): (Vec<_>, Vec<_>) =
-        counted.iter().skip(1).partition(|(_, t)| is_text_term(t));
-    let text_checks: Vec<&String> = text_checks.into_iter().map(|(_, t)| t).collect();
-    let lead_count = lead.as_ref().map_or(0, |(count, _)| *count);
-    let (merged, checks): (Vec<_>, Vec<_>) = conditions
-        .into_iter()
-        .partition(|(count, _)| *count <= lead_count.saturating_mul(MERGE_WITHIN));
-    let merged: Vec<&String> = merged.into_iter().map(|(_, t)| t).collect();
-    let checks: Vec<&String> = checks.into_iter().map(|(_, t)| t).collect();
+    let (text, conditions): (Vec<&String>, Vec<&String>) = counted
+        .iter()
+        .skip(1)
+        .map(|(_, term)| term)
+        .partition(|term| is_text_term(term));
     let posting_table = tx.table(tables::ACCOUNT_POSTINGS)?;
     let names = tx.table(tables::ACCOUNT_NAMES)?;
     let prefix = filter.name_prefix();
 
     let load = |id: Uuid| accounts::get_listed(tx, id, "a posting names a missing account");
-    let keep = |name: &str, id: Uuid, cursors: &mut [Cursor<'_>]| -> Result<bool, Error> {
-        for cursor in cursors.iter_mut() {
-            if !cursor.holds(name)? {
-                return Ok(false);
-            }
-        }
-        for term in &checks {
-            if !postings::holds(&posting_table, scope, term, name)? {
-                return Ok(false);
-            }
-        }
-        if filter.matches_query(name, String::new) {
-            return Ok(true);
-        }
-        if filter.indexed_query().is_none() {
-            return Ok(false);
-        }
-        // The query is not in the name: it may be in the display name, which holds
-        // every one of its trigrams then.
-        for term in &text_checks {
-            if !postings::holds(&posting_table, scope, term, name)? {
-                return Ok(false);
-            }
-        }
-        let (account, _) = load(id)?;
-        Ok(filter.matches_query(name, || account.display_name))
-    };
     let entries = |after: Option<&str>| -> Result<Candidates<'_>, Error> {
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         let candidates: Candidates<'_> = match &lead {
-            Some((_, term)) => Box::new(postings::walk(&posting_table, scope, term, after)?),
+            Some((_, term)) => Box::new(postings::walk(&posting_table, scope, term, start)?),
             None => Box::new(paging::with_prefix(
                 &names,
                 scope,
@@ -123,16 +130,37 @@ pub(super) fn page(
                 after,
             )?),
         };
-        let mut cursors = Vec::with_capacity(merged.len());
-        for term in &merged {
-            let walk: Candidates<'_> =
-                Box::new(postings::walk(&posting_table, scope, term, after)?);
-            cursors.push(Cursor {
-                walk: walk.peekable(),
-            });
-        }
+        let (mut text, mut conditions) = (
+            cursors(&posting_table, scope, &text),
+            cursors(&posting_table, scope, &conditions),
+        );
+        let mut keep = move |name: &str, id: Uuid| -> Result<bool, Error> {
+            // A name that holds the query decides it at no cost; another may still
+            // hold it in its display name, which then holds every trigram of it.
+            let in_name = filter.matches_query(name, String::new);
+            if !in_name {
+                if filter.indexed_query().is_none() {
+                    return Ok(false);
+                }
+                for cursor in &mut text {
+                    if !cursor.holds(name)? {
+                        return Ok(false);
+                    }
+                }
+            }
+            for cursor in &mut conditions {
+                if !cursor.holds(name)? {
+                    return Ok(false);
+                }
+            }
+            if in_name {
+                return Ok(true);
+            }
+            let (account, _) = load(id)?;
+            Ok(filter.matches_query(name, || account.display_name))
+        };
         Ok(Box::new(candidates.filter_map(move |entry| match entry {
-            Ok((name, id)) => match keep(&name, id, &mut cursors) {
+            Ok((name, id)) => match keep(&name, id) {
                 Ok(true) => Some(Ok((name, id))),
                 Ok(false) => None,
                 Err(e) => Some(Err(e)),
@@ -162,6 +190,38 @@ mod tests {
     use crate::domain::{AccountPatch, Listing, MembershipChange, NewAccount, Status};
     use crate::store::test_objects::{name, new_account, new_group, new_project};
     use crate::store::{Store, WriteContext};
+
+    #[test]
+    fn a_cursor_answers_as_a_lookup_whether_it_walks_on_or_enters_afresh() {
+        let list: Vec<String> = (0..500)
+            .filter(|i| i % 3 != 0)
+            .map(|i| format!("n{i:04}"))
+            .collect();
+        let entered = std::cell::Cell::new(0);
+        let mut cursor = Cursor::new(|from: &str| -> Result<Candidates<'_>, Error> {
+            entered.set(entered.get() + 1);
+            let rest: Vec<_> = list
+                .iter()
+                .filter(|n| n.as_str() >= from)
+                .map(|n| Ok((n.clone(), Uuid::nil())))
+                .collect();
+            Ok(Box::new(rest.into_iter()))
+        });
+        // Close candidates first (walked on), then far apart ones (entered afresh).
+        let asked: Vec<String> = (0..60)
+            .chain((100..500).step_by(37))
+            .map(|i| format!("n{i:04}"))
+            .collect();
+        for name in &asked {
+            assert_eq!(cursor.holds(name).unwrap(), list.contains(name), "{name}");
+        }
+        let entered = entered.get();
+        assert!(
+            entered > 1 && entered < asked.len(),
+            "entered {entered} times for {} names",
+            asked.len()
+        );
+    }
 
     /// xorshift: the same run every time.
     struct Rng(u64);

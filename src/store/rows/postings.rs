@@ -53,18 +53,19 @@ pub(in crate::store) fn count(tx: &impl Reader, scope: &Scope, term: &str) -> Re
         .map_or(0, |c| c.value()))
 }
 
-/// The accounts of `scope` holding `term`, in name order from just after `after`, as
+/// The accounts of `scope` holding `term`, in name order from `start` on, as
 /// (name, id).
 pub(in crate::store) fn walk<'t>(
     postings: &'t impl ReadableTable<(&'static str, &'static str, &'static str), u128>,
     scope: &Scope,
     term: &str,
-    after: Option<&str>,
+    start: Bound<&str>,
 ) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + 't, Error> {
     let key = scope.key();
-    let start = match after {
-        Some(after) => Bound::Excluded((key, term, after)),
-        None => Bound::Included((key, term, "")),
+    let start = match start {
+        Bound::Included(name) => Bound::Included((key, term, name)),
+        Bound::Excluded(name) => Bound::Excluded((key, term, name)),
+        Bound::Unbounded => Bound::Included((key, term, "")),
     };
     let (key, term) = (key.to_owned(), term.to_owned());
     Ok(postings
@@ -76,16 +77,6 @@ pub(in crate::store) fn walk<'t>(
                 .then(|| (name.to_owned(), Uuid::from_u128(id.value()))))
         })
         .map_while(|entry: Result<Option<_>, Error>| entry.transpose()))
-}
-
-/// Whether the account `name` of `scope` holds `term`.
-pub(in crate::store) fn holds(
-    postings: &impl ReadableTable<(&'static str, &'static str, &'static str), u128>,
-    scope: &Scope,
-    term: &str,
-    name: &str,
-) -> Result<bool, Error> {
-    Ok(postings.get((scope.key(), term, name))?.is_some())
 }
 
 /// Makes sure the postings are kept: on a file written before them, indexes every
