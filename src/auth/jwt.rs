@@ -98,7 +98,7 @@ struct Verifier {
 struct KeySet {
     current_kid: String,
     /// The current key, parsed once: jsonwebtoken would parse the PKCS#8 document and
-    /// derive the public point again for every signature, which doubled its cost.
+    /// derive the public point again for every signature.
     current: EcdsaKeyPair,
     verifiers: HashMap<String, Verifier>,
 }

@@ -134,11 +134,7 @@ pub(in crate::store) fn shown(
     now: Timestamp,
 ) -> Result<(u32, Option<Timestamp>, bool), Error> {
     let mut entries = indexed(tx, account_id)?;
-    let active = entries
-        .iter()
-        .filter(|(_, at)| *at > now.timestamp())
-        .count();
-    let active = u32::try_from(active).unwrap_or(u32::MAX);
+    let active = unexpired(entries.iter().map(|(_, at)| *at), now);
     entries.sort_by_key(|&(_, at)| std::cmp::Reverse(at));
     for (id, at) in entries {
         let credential =
@@ -172,11 +168,13 @@ pub(in crate::store) fn count_active(
     account_id: Uuid,
     now: Timestamp,
 ) -> Result<u32, Error> {
-    let active = expiries(tx, account_id)?
-        .into_iter()
-        .filter(|at| *at > now.timestamp())
-        .count();
-    Ok(u32::try_from(active).unwrap_or(u32::MAX))
+    Ok(unexpired(expiries(tx, account_id)?.into_iter(), now))
+}
+
+/// How many of these expiries are still ahead of `now`.
+fn unexpired(expiries: impl Iterator<Item = i64>, now: Timestamp) -> u32 {
+    let count = expiries.filter(|at| *at > now.timestamp()).count();
+    u32::try_from(count).unwrap_or(u32::MAX)
 }
 
 /// Removes every credential of an account; answers what it removed.
