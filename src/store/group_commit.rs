@@ -114,7 +114,7 @@ impl GroupCommit {
             let mut batch = match batch {
                 Ok(batch) => batch,
                 Err(err) => {
-                    self.release(state);
+                    self.free_turn(&mut state);
                     return Err(err);
                 }
             };
@@ -165,7 +165,7 @@ impl GroupCommit {
             state.decided.insert(batch.id, (outcome, count - 1));
             self.decided.notify_all();
         }
-        self.release(state);
+        self.free_turn(&mut state);
         committed.map_err(|_| commit_failed())
     }
 
@@ -184,11 +184,7 @@ impl GroupCommit {
         drop(state);
         // Dropping an uncommitted transaction aborts it.
         drop(batch.tx);
-        self.release(self.lock());
-    }
-
-    fn release(&self, mut state: MutexGuard<'_, State>) {
-        self.free_turn(&mut state);
+        self.free_turn(&mut self.lock());
     }
 
     /// Frees the turn and waits until batch `id` is decided.
