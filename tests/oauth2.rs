@@ -448,11 +448,13 @@ fn introspection_answers_only_what_is_valid_now() {
         .send()
         .unwrap();
     assert_eq!(nobody.status().as_u16(), 403);
+    // The signature's last character changed, never to itself.
+    let last = if jwt.ends_with('x') { 'y' } else { 'x' };
     for junk in [
         "junk",
         "kh_junk",
         "a.b.c",
-        &format!("{}x", &jwt[..jwt.len() - 1]),
+        &format!("{}{last}", &jwt[..jwt.len() - 1]),
     ] {
         let reply = s.form(
             "/oauth2/introspect",
