@@ -1,6 +1,8 @@
-//! Upgrades keep data: a database and a backup written by keyhouse 0.1 (the release
-//! before projects; made by `tests/fixtures/make_release_0_1.py`) open with this build,
-//! and every kind of object in them reads and works.
+//! Upgrades keep data: databases and backups written by earlier releases (made by
+//! `tests/fixtures/make_fixture.py`) open with this build, and every kind of object in
+//! them reads and works: keyhouse 0.1 (`release-0.1`, before projects and the filters'
+//! indexes) and commit e2986d1 (`postings-1`, before the `d:` postings of display
+//! names). Both fixtures hold the same objects.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
 mod common;
@@ -13,14 +15,19 @@ use serde_json::{Value, json};
 
 const SA: &str = "/api/v1/service-accounts";
 
-fn fixture(name: &str) -> PathBuf {
+const RELEASE_0_1: &str = "release-0.1";
+const POSTINGS_1: &str = "postings-1";
+
+fn fixture(release: &str, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/release-0.1")
+        .join("tests/fixtures")
+        .join(release)
         .join(name)
 }
 
-fn secrets() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(fixture("secrets.json")).unwrap()).unwrap()
+fn secrets(release: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(fixture(release, "secrets.json")).unwrap())
+        .unwrap()
 }
 
 /// A server on a copy of `file` (the fixture itself stays as it is).
@@ -33,8 +40,8 @@ fn serve_copy_of(file: &Path) -> TestServer {
 }
 
 /// What every upgraded database must still say and do.
-fn check_release_0_1_data(s: &TestServer) {
-    let secrets = secrets();
+fn check_fixture_data(s: &TestServer, release: &str) {
+    let secrets = secrets(release);
     let admin = secrets["admin"].as_str().unwrap();
     let ci = secrets["ci_bot_rotated"].as_str().unwrap();
 
@@ -54,13 +61,16 @@ fn check_release_0_1_data(s: &TestServer) {
     let all = s.get_as(admin, SA);
     assert_eq!(names(&all.body), ["admin", "ci-bot", "reader"]);
     assert_eq!(all.body["total_count"], 3);
-    // The filters' indexes, which that release did not keep, are built at the first
-    // open.
+    // The filters' indexes, which 0.1 did not keep (nor e2986d1 those of display
+    // names), are built at the first open.
     for (filter, expected) in [
         ("status=disabled", vec!["reader"]),
         ("role=deployer", vec!["ci-bot"]),
         ("group=builders", vec!["ci-bot"]),
         ("query=bot", vec!["ci-bot"]),
+        ("query=i%20bot", vec!["ci-bot"]),
+        ("query=i%20bot&status=active", vec!["ci-bot"]),
+        ("query=i%20bots", vec![]),
         ("query=ci&status=active", vec!["ci-bot"]),
     ] {
         let page = s.get_as(admin, &format!("{SA}?{filter}"));
@@ -119,7 +129,7 @@ fn check_release_0_1_data(s: &TestServer) {
         true
     );
 
-    // The audit trail of 0.1.
+    // The audit trail of the release.
     let audit = s.get_as(admin, "/api/v1/audit-events?per_page=1000");
     audit.assert_status(200);
     let actions: Vec<&str> = audit.body["items"]
@@ -175,15 +185,30 @@ fn check_release_0_1_data(s: &TestServer) {
 
 #[test]
 fn a_database_of_release_0_1_opens_and_works() {
-    let s = serve_copy_of(&fixture("keyhouse.redb"));
-    check_release_0_1_data(&s);
+    let s = serve_copy_of(&fixture(RELEASE_0_1, "keyhouse.redb"));
+    check_fixture_data(&s, RELEASE_0_1);
 }
 
 #[test]
 fn a_backup_of_release_0_1_restores_and_works() {
     let dir = tempfile::tempdir().unwrap();
     let restored = dir.path().join("restored.redb");
-    keyhouse::store::restore(&fixture("backup.redb"), &restored).unwrap();
+    keyhouse::store::restore(&fixture(RELEASE_0_1, "backup.redb"), &restored).unwrap();
     let s = serve_copy_of(&restored);
-    check_release_0_1_data(&s);
+    check_fixture_data(&s, RELEASE_0_1);
+}
+
+#[test]
+fn a_database_kept_without_display_name_postings_opens_and_works() {
+    let s = serve_copy_of(&fixture(POSTINGS_1, "keyhouse.redb"));
+    check_fixture_data(&s, POSTINGS_1);
+}
+
+#[test]
+fn a_backup_kept_without_display_name_postings_restores_and_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let restored = dir.path().join("restored.redb");
+    keyhouse::store::restore(&fixture(POSTINGS_1, "backup.redb"), &restored).unwrap();
+    let s = serve_copy_of(&restored);
+    check_fixture_data(&s, POSTINGS_1);
 }

@@ -1,9 +1,13 @@
 //! The index terms behind the filters of account lists. An account is indexed under
 //! one term per filterable value it has: `s:<status>`, `r:<role>` for each role bound
 //! directly, `g:<group id>` for each group, and `t:<trigram>` for each run of three
-//! characters of its lower-cased name and display name. A filter requires one term per
-//! condition; a query of fewer than [`MIN_INDEXED_QUERY`] characters has no trigram
-//! and matches names that start with it.
+//! characters of its lower-cased name and display name. A display name that is more
+//! than the name in other letter case also gives `d:<trigram>` for each of its own
+//! trigrams: a candidate whose name does not hold the query can only match by its
+//! display name, and these lists say which can (most accounts keep their name as
+//! display name, and are in none). A filter requires one term per condition; a query of
+//! fewer than [`MIN_INDEXED_QUERY`] characters has no trigram and matches names that
+//! start with it.
 
 use std::collections::BTreeSet;
 
@@ -27,9 +31,13 @@ fn trigram_term(trigram: &str) -> String {
     format!("t:{trigram}")
 }
 
+fn display_term(trigram: &str) -> String {
+    format!("d:{trigram}")
+}
+
 /// Whether `term` is a trigram of a name or display name, not a condition's term.
 pub fn is_text_term(term: &str) -> bool {
-    term.starts_with("t:")
+    term.starts_with("t:") || term.starts_with("d:")
 }
 
 fn group_term(id: Uuid) -> String {
@@ -45,7 +53,19 @@ impl ServiceAccount {
         let mut text = trigrams(self.name.as_str());
         text.extend(trigrams(&self.display_name));
         terms.extend(text.iter().map(|t| trigram_term(t)));
+        terms.extend(self.display_terms());
         terms
+    }
+
+    /// Its `d:` terms: the trigrams of a display name that is not just the name.
+    pub fn display_terms(&self) -> BTreeSet<String> {
+        if self.display_name.to_lowercase() == self.name.as_str() {
+            return BTreeSet::new();
+        }
+        trigrams(&self.display_name)
+            .iter()
+            .map(|t| display_term(t))
+            .collect()
     }
 }
 
@@ -69,6 +89,15 @@ impl AccountFilter {
             terms.extend(trigrams(query).iter().map(|t| trigram_term(t)));
         }
         Some(terms)
+    }
+
+    /// The `d:` terms an account whose name does not hold the query must hold to
+    /// match it by its display name: one per trigram of the query (none for a short
+    /// query, which only names match).
+    pub fn display_terms(&self) -> Vec<String> {
+        self.indexed_query()
+            .map(|query| trigrams(query).iter().map(|t| display_term(t)).collect())
+            .unwrap_or_default()
     }
 
     /// The query, when it is long enough to be looked up by trigrams.
@@ -142,5 +171,46 @@ mod tests {
         let long = AccountFilter::new(Some("bot".into()), None, None, None);
         assert!(long.matches_query("x", || "Robot".into()));
         assert!(!long.matches_query("x", || "bo t".into()));
+    }
+
+    #[test]
+    fn only_a_display_name_that_is_more_than_the_name_has_display_terms() {
+        let account = |display: Option<&str>| {
+            super::super::NewAccount {
+                name: super::super::Name::parse("n", "ci-bot").unwrap(),
+                display_name: display.map(str::to_owned),
+                description: String::new(),
+                metadata: Default::default(),
+                roles: Default::default(),
+                groups: Default::default(),
+                expires_at: None,
+                external_id: None,
+            }
+            .into_account(
+                Uuid::nil(),
+                super::super::ActorRef::system("test"),
+                chrono::DateTime::UNIX_EPOCH,
+            )
+        };
+        assert!(account(None).display_terms().is_empty(), "the name");
+        assert!(
+            account(Some("CI-Bot")).display_terms().is_empty(),
+            "its case"
+        );
+        let own = account(Some("CI bot"));
+        assert_eq!(
+            own.display_terms(),
+            BTreeSet::from([
+                "d:ci ".into(),
+                "d:i b".into(),
+                "d: bo".into(),
+                "d:bot".into()
+            ])
+        );
+        assert!(own.display_terms().is_subset(&own.index_terms()));
+        let filter = AccountFilter::new(Some("i bot".into()), None, None, None);
+        assert_eq!(filter.display_terms(), ["d: bo", "d:bot", "d:i b"]);
+        let short = AccountFilter::new(Some("ci".into()), None, None, None);
+        assert!(short.display_terms().is_empty());
     }
 }

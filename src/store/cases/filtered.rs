@@ -2,9 +2,11 @@
 //! (`rows::postings`) rather than from every account: the rarest required term leads,
 //! in name order, and each candidate is checked against the other terms by a `Cursor`
 //! on each of their lists, which walks on or enters the list afresh as the candidates
-//! are close together in it or far apart. The query's own trigrams are checked only for
-//! a candidate whose name does not hold the query: for the others the name decides at
-//! no cost. An unfiltered page is no concern of this module (the name index serves it).
+//! are close together in it or far apart. The name decides the query at no cost; a
+//! candidate whose name does not hold it is checked against the `d:` lists of the
+//! query's trigrams (display names that are more than the name), usually empty, before
+//! its display name is read. An unfiltered page is no concern of this module (the name
+//! index serves it).
 //!
 //! Cost: a page walks the lead list until it is full. `total_count` is the lead's kept
 //! count when the filter is that one term; otherwise it walks the whole lead list (and
@@ -109,11 +111,20 @@ pub(super) fn page(
     }
     counted.sort();
     let lead = counted.first().cloned();
-    let (text, conditions): (Vec<&String>, Vec<&String>) = counted
+    // The query's own trigrams need no check: a candidate's name holds the query or not,
+    // and one that does not can only match by its display name (`display`).
+    let conditions: Vec<&String> = counted
         .iter()
         .skip(1)
         .map(|(_, term)| term)
-        .partition(|term| is_text_term(term));
+        .filter(|term| !is_text_term(term))
+        .collect();
+    let mut display = Vec::new();
+    for term in filter.display_terms() {
+        display.push((postings::count(tx, scope, &term)?, term));
+    }
+    display.sort();
+    let display: Vec<&String> = display.iter().map(|(_, term)| term).collect();
     let posting_table = tx.table(tables::ACCOUNT_POSTINGS)?;
     let names = tx.table(tables::ACCOUNT_NAMES)?;
     let prefix = filter.name_prefix();
@@ -130,19 +141,20 @@ pub(super) fn page(
                 after,
             )?),
         };
-        let (mut text, mut conditions) = (
-            cursors(&posting_table, scope, &text),
+        let (mut display, mut conditions) = (
+            cursors(&posting_table, scope, &display),
             cursors(&posting_table, scope, &conditions),
         );
         let mut keep = move |name: &str, id: Uuid| -> Result<bool, Error> {
             // A name that holds the query decides it at no cost; another may still
-            // hold it in its display name, which then holds every trigram of it.
+            // hold it in a display name of its own, which then holds every trigram of
+            // it, rarest first.
             let in_name = filter.matches_query(name, String::new);
             if !in_name {
                 if filter.indexed_query().is_none() {
                     return Ok(false);
                 }
-                for cursor in &mut text {
+                for cursor in &mut display {
                     if !cursor.holds(name)? {
                         return Ok(false);
                     }

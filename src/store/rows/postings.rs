@@ -4,7 +4,7 @@
 
 use std::ops::Bound;
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::{ReadableTable, Table, WriteTransaction};
 use uuid::Uuid;
 
 use crate::domain::{Scope, ServiceAccount};
@@ -13,9 +13,11 @@ use crate::store::reader::{self, Reader};
 use crate::store::rows::counts;
 use crate::store::{codec, tables};
 
-/// The `meta` entry that says the postings are kept: a file written before them gets
-/// them from one walk of the accounts when it is first opened.
+/// The `meta` entry that says which postings are kept: 1, every term but `d:`; 2,
+/// every term. A file written before them, or before `d:`, gets what it lacks from one
+/// walk of the accounts when it is first opened.
 const KEPT_KEY: &str = "account_postings";
+const KEPT: u64 = 2;
 
 /// Indexes `account` (of `scope`) as `new` says, where `old` was its record before
 /// (`None` for a new account, and `new` is `None` for a removed one).
@@ -31,18 +33,42 @@ pub(in crate::store) fn update(
     let Some(account) = new.or(old) else {
         return Ok(());
     };
-    let (key, name, id) = (scope.key(), account.name.as_str(), account.id.as_u128());
-    let mut postings = tx.open_table(tables::ACCOUNT_POSTINGS)?;
-    let mut counts = tx.open_table(tables::POSTING_COUNTS)?;
+    let mut lists = Lists::open(tx)?;
     for term in before.difference(&after) {
-        postings.remove((key, term.as_str(), name))?;
-        counts::step(&mut counts, (key, term.as_str()), false)?;
+        lists.remove(scope, term, account)?;
     }
     for term in after.difference(&before) {
-        postings.insert((key, term.as_str(), name), id)?;
-        counts::step(&mut counts, (key, term.as_str()), true)?;
+        lists.add(scope, term, account)?;
     }
     Ok(())
+}
+
+/// The posting table and its counts, open for writing.
+struct Lists<'tx> {
+    postings: Table<'tx, (&'static str, &'static str, &'static str), u128>,
+    counts: Table<'tx, (&'static str, &'static str), u64>,
+}
+
+impl<'tx> Lists<'tx> {
+    fn open(tx: &'tx WriteTransaction) -> Result<Self, Error> {
+        Ok(Lists {
+            postings: tx.open_table(tables::ACCOUNT_POSTINGS)?,
+            counts: tx.open_table(tables::POSTING_COUNTS)?,
+        })
+    }
+
+    fn add(&mut self, scope: &Scope, term: &str, account: &ServiceAccount) -> Result<(), Error> {
+        let (key, name) = (scope.key(), account.name.as_str());
+        self.postings
+            .insert((key, term, name), account.id.as_u128())?;
+        counts::step(&mut self.counts, (key, term), true)
+    }
+
+    fn remove(&mut self, scope: &Scope, term: &str, account: &ServiceAccount) -> Result<(), Error> {
+        let (key, name) = (scope.key(), account.name.as_str());
+        self.postings.remove((key, term, name))?;
+        counts::step(&mut self.counts, (key, term), false)
+    }
 }
 
 /// How many accounts of `scope` hold `term`.
@@ -79,10 +105,11 @@ pub(in crate::store) fn walk<'t>(
         .map_while(|entry: Result<Option<_>, Error>| entry.transpose()))
 }
 
-/// Makes sure the postings are kept: on a file written before them, indexes every
-/// account once.
+/// Makes sure every posting is kept: on a file written before them, indexes every
+/// account once; on one written before `d:`, adds those.
 pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
-    if reader::meta(tx, KEPT_KEY)?.is_some() {
+    let kept = reader::meta(tx, KEPT_KEY)?;
+    if kept.is_some_and(|kept| kept >= KEPT) {
         return Ok(());
     }
     let mut accounts = Vec::new();
@@ -101,9 +128,17 @@ pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
             Some(project) => Scope::from_key(project.value())?,
             None => Scope::Root,
         };
-        update(tx, &scope, None, Some(account))?;
+        match kept {
+            None => update(tx, &scope, None, Some(account))?,
+            Some(_) => {
+                let mut lists = Lists::open(tx)?;
+                for term in account.display_terms() {
+                    lists.add(&scope, &term, account)?;
+                }
+            }
+        }
     }
     drop(scopes);
-    tx.open_table(tables::META)?.insert(KEPT_KEY, 1)?;
+    tx.open_table(tables::META)?.insert(KEPT_KEY, KEPT)?;
     Ok(())
 }
