@@ -8,7 +8,7 @@ use super::filtered;
 use crate::domain::{
     AccountDetails, AccountFilter, AccountPatch, Action, Change, Created, Credential, Etag,
     IfMatch, Kind, Listing, Name, NewAccount, NewCredential, Page, PageRequest, Scope,
-    ServiceAccount, Target, Timestamp, check_if_match,
+    ServiceAccount, Target, Timestamp, check_if_match, new_id,
 };
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
@@ -207,7 +207,7 @@ pub(in crate::store) fn create(
         principals::require_members_change(tx, scope, &caller, &group)?;
         joining.push(group);
     }
-    let mut account = new.into_account(Uuid::new_v4(), ctx.actor.clone(), ctx.now);
+    let mut account = new.into_account(new_id(ctx.now), ctx.actor.clone(), ctx.now);
     for group in &mut joining {
         memberships::join(tx, &mut account, group)?;
         groups::put(tx, group)?;

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     Action, Change, Created, GroupDetails, GroupPatch, IfMatch, Listing, Name, NewGroup, Page,
-    PageRequest, Scope, Target, check_if_match,
+    PageRequest, Scope, Target, check_if_match, new_id,
 };
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
@@ -29,7 +29,7 @@ impl Store {
                 &principals::authority(tx, ctx, scope)?,
                 &new.roles,
             )?;
-            let group = new.clone().into_group(Uuid::new_v4(), ctx.now);
+            let group = new.clone().into_group(new_id(ctx.now), ctx.now);
             let etag = groups::insert(tx, scope, &group)?;
             let changes = group.creation_changes();
             audit::append(

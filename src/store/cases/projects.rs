@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     Action, Change, Created, CredentialPolicy, IfMatch, Name, NewProject, Page, PageRequest,
-    Project, ProjectDetails, ProjectPatch, Scope, Target, check_if_match,
+    Project, ProjectDetails, ProjectPatch, Scope, Target, check_if_match, new_id,
 };
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
@@ -32,7 +32,7 @@ impl Store {
         new: NewProject,
     ) -> Result<ProjectDetails, Error> {
         self.write(|tx| {
-            let project = new.clone().into_project(Uuid::new_v4(), ctx.now);
+            let project = new.clone().into_project(new_id(ctx.now), ctx.now);
             let etag = projects::insert(tx, &project)?;
             let target = Target::of_project(&project);
             audit::append(

@@ -1,11 +1,9 @@
 //! Role use cases. Writing a role's permissions needs the caller to hold every
 //! permission added or removed; built-in roles cannot be changed.
 
-use uuid::Uuid;
-
 use crate::domain::{
     Action, Change, Created, Etag, IfMatch, Kind, Name, NewRole, Page, PageRequest, Role,
-    RolePatch, Scope, Target, check_if_match,
+    RolePatch, Scope, Target, check_if_match, new_id,
 };
 use crate::error::Error;
 use crate::store::rows::{accounts, audit, groups, roles};
@@ -38,7 +36,7 @@ impl Store {
                     name: new.name.to_string(),
                 });
             }
-            let role = new.clone().into_role(Uuid::new_v4(), ctx.now);
+            let role = new.clone().into_role(new_id(ctx.now), ctx.now);
             let etag = roles::put(tx, scope, &role)?;
             let changes = role.creation_changes();
             audit::append(tx, ctx, Action::RoleCreate, Target::of_role(&role), changes)?;
