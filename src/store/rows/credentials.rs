@@ -5,7 +5,7 @@
 use redb::{ReadableTable, Table, WriteTransaction};
 use uuid::Uuid;
 
-use crate::domain::{Credential, CredentialKind, NewCredential, Timestamp, expiry_seconds};
+use crate::domain::{Credential, CredentialKind, NewCredential, Timestamp, expiry_seconds, new_id};
 use crate::error::Error;
 use crate::store::reader::{self, Reader};
 use crate::store::{WriteContext, codec, tables};
@@ -48,7 +48,7 @@ pub(in crate::store) fn issue(
     account_id: Uuid,
     new: NewCredential,
 ) -> Result<Credential, Error> {
-    let credential = new.into_credential(Uuid::new_v4(), account_id, ctx.actor.clone(), ctx.now);
+    let credential = new.into_credential(new_id(ctx.now), account_id, ctx.actor.clone(), ctx.now);
     insert(tx, &credential)?;
     Ok(credential)
 }
@@ -56,13 +56,13 @@ pub(in crate::store) fn issue(
 /// Stores a new credential; a secret is indexed by its hash.
 fn insert(tx: &WriteTransaction, credential: &Credential) -> Result<(), Error> {
     if let CredentialKind::Secret { hash, .. } = &credential.kind {
+        // A failed write leaves nothing, so the insert itself can tell a collision.
         let mut hashes = tx.open_table(tables::SECRET_HASHES)?;
-        if hashes.get(hash)?.is_some() {
+        if hashes.insert(hash, credential.id.as_u128())?.is_some() {
             return Err(Error::internal(
                 "a generated secret collided with a stored one",
             ));
         }
-        hashes.insert(hash, credential.id.as_u128())?;
     }
     put(tx, credential)
 }
