@@ -183,6 +183,14 @@ fn check_fixture_data(s: &TestServer, release: &str) {
     .assert_status(201);
 }
 
+/// A server on a copy of the database restored from `release`'s backup.
+fn serve_restored(release: &str) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let restored = dir.path().join("restored.redb");
+    keyhouse::store::restore(&fixture(release, "backup.redb"), &restored).unwrap();
+    serve_copy_of(&restored)
+}
+
 #[test]
 fn a_database_of_release_0_1_opens_and_works() {
     let s = serve_copy_of(&fixture(RELEASE_0_1, "keyhouse.redb"));
@@ -191,11 +199,7 @@ fn a_database_of_release_0_1_opens_and_works() {
 
 #[test]
 fn a_backup_of_release_0_1_restores_and_works() {
-    let dir = tempfile::tempdir().unwrap();
-    let restored = dir.path().join("restored.redb");
-    keyhouse::store::restore(&fixture(RELEASE_0_1, "backup.redb"), &restored).unwrap();
-    let s = serve_copy_of(&restored);
-    check_fixture_data(&s, RELEASE_0_1);
+    check_fixture_data(&serve_restored(RELEASE_0_1), RELEASE_0_1);
 }
 
 #[test]
@@ -206,9 +210,5 @@ fn a_database_kept_without_display_name_postings_opens_and_works() {
 
 #[test]
 fn a_backup_kept_without_display_name_postings_restores_and_works() {
-    let dir = tempfile::tempdir().unwrap();
-    let restored = dir.path().join("restored.redb");
-    keyhouse::store::restore(&fixture(POSTINGS_1, "backup.redb"), &restored).unwrap();
-    let s = serve_copy_of(&restored);
-    check_fixture_data(&s, POSTINGS_1);
+    check_fixture_data(&serve_restored(POSTINGS_1), POSTINGS_1);
 }
