@@ -112,33 +112,31 @@ pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
     if kept.is_some_and(|kept| kept >= KEPT) {
         return Ok(());
     }
-    let mut accounts = Vec::new();
-    for entry in tx.open_table(tables::ACCOUNTS)?.iter()? {
+    // One account at a time, from the records beside the lists: nothing held in memory
+    // grows with the number of accounts.
+    let accounts = tx.open_table(tables::ACCOUNTS)?;
+    let scopes = tx.open_table(tables::ACCOUNT_SCOPES)?;
+    let mut lists = Lists::open(tx)?;
+    for entry in accounts.iter()? {
         let (id, bytes) = entry?;
         let account: ServiceAccount = codec::decode_object(
             bytes.value(),
             "service account",
             Uuid::from_u128(id.value()),
         )?;
-        accounts.push(account);
-    }
-    let scopes = tx.open_table(tables::ACCOUNT_SCOPES)?;
-    for account in &accounts {
         let scope = match scopes.get(account.id.as_u128())? {
             Some(project) => Scope::from_key(project.value())?,
             None => Scope::Root,
         };
-        match kept {
-            None => update(tx, &scope, None, Some(account))?,
-            Some(_) => {
-                let mut lists = Lists::open(tx)?;
-                for term in account.display_terms() {
-                    lists.add(&scope, &term, account)?;
-                }
-            }
+        let missing = match kept {
+            None => account.index_terms(),
+            Some(_) => account.display_terms(),
+        };
+        for term in &missing {
+            lists.add(&scope, term, &account)?;
         }
     }
-    drop(scopes);
+    drop((accounts, scopes, lists));
     tx.open_table(tables::META)?.insert(KEPT_KEY, KEPT)?;
     Ok(())
 }
