@@ -2,6 +2,7 @@
 //! authentication. It reads the clock once for the request.
 
 use std::future::{Ready, ready};
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -34,11 +35,15 @@ pub enum AuthenticatedBy {
 /// An authenticated account, what it may do, and the request's time and id.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub principal: Principal,
+    /// The account as the store knows it, shared with the store's cache of
+    /// authentications (its `permissions` are all the account holds where it lives).
+    pub principal: Arc<Principal>,
+    /// What the caller may do in the request's scope: `held`, narrowed to that scope.
+    pub permissions: PermissionSet,
     pub authenticated_by: AuthenticatedBy,
     pub now: Timestamp,
     pub request_id: String,
-    /// The scope the request acts in, which `principal.permissions` are narrowed to.
+    /// The scope the request acts in, which `permissions` are narrowed to.
     pub scope: Scope,
     /// What the account may do where it lives (narrowed by its token), whatever the
     /// request's scope: what `/api/v1/me` shows.
@@ -94,7 +99,7 @@ pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
     };
     let mut caller = guarded(req, kind, || authenticate_bearer(req, token?))?;
     let scope = request_scope(req)?;
-    caller.principal.permissions = caller.principal.permissions_in(&scope);
+    caller.permissions = caller.held_in(&scope);
     caller.scope = scope.clone();
     if let Scope::Project(project) = &scope {
         // A project the caller holds nothing in answers as one that does not exist,
@@ -103,7 +108,7 @@ pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
             .app_data::<web::Data<Store>>()
             .ok_or_else(|| Error::internal("the store is not configured"))?;
         let exists = store.project_exists(project)?;
-        if caller.principal.permissions.is_empty() || !exists {
+        if caller.permissions.is_empty() || !exists {
             return Err(Error::not_found(Kind::Project, project.as_str()));
         }
     }
@@ -137,12 +142,13 @@ fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> 
             .app_data::<web::Data<Tokens>>()
             .ok_or_else(|| Error::internal("the token service is not configured"))?;
         let claims = tokens.verify(token, now)?;
-        let mut principal =
+        let principal =
             store.authenticate_token_subject(claims.account_id()?, claims.issued_at(), now)?;
         let scope = claims.scopes();
-        principal.permissions = narrow(&principal.permissions, &scope);
+        let held = narrow(&principal.permissions, &scope);
         return Ok(Caller {
-            held: principal.permissions.clone(),
+            permissions: held.clone(),
+            held,
             principal,
             authenticated_by: AuthenticatedBy::AccessToken {
                 token_id: claims.jti.clone(),
@@ -165,11 +171,12 @@ impl Caller {
     /// A caller that proved itself with one of its account's credentials.
     pub fn by_credential(
         req: &HttpRequest,
-        principal: Principal,
+        principal: Arc<Principal>,
         credential_id: Uuid,
         now: Timestamp,
     ) -> Caller {
         Caller {
+            permissions: principal.permissions.clone(),
             held: principal.permissions.clone(),
             principal,
             authenticated_by: AuthenticatedBy::Secret { credential_id },

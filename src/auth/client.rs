@@ -3,7 +3,7 @@
 //! signed by one of the client's public keys, each `jti` accepted once).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
@@ -182,7 +182,7 @@ fn verify_assertion(
     client_id: Option<&str>,
     assertion: &str,
     now: Timestamp,
-) -> Result<(Principal, Uuid), Error> {
+) -> Result<(Arc<Principal>, Uuid), Error> {
     let header = jsonwebtoken::decode_header(assertion)
         .map_err(|_| invalid_client("the client assertion is malformed"))?;
     let algorithm = match header.alg {
@@ -267,7 +267,7 @@ fn verify_assertion(
             "the client assertion's jti was already used",
         ));
     }
-    Ok((principal, credential_id))
+    Ok((Arc::new(principal), credential_id))
 }
 
 /// Authenticates the client of an OAuth request: the account and the credential it
@@ -279,7 +279,7 @@ pub fn authenticate_client(
     settings: &OAuthSettings,
     replay: &AssertionReplay,
     now: Timestamp,
-) -> Result<Option<(Principal, Uuid)>, Error> {
+) -> Result<Option<(Arc<Principal>, Uuid)>, Error> {
     match offered(req, form)? {
         None => Ok(None),
         Some(offer) => {
@@ -301,7 +301,7 @@ fn authenticate_offer(
     settings: &OAuthSettings,
     replay: &AssertionReplay,
     now: Timestamp,
-) -> Result<(Principal, Uuid), Error> {
+) -> Result<(Arc<Principal>, Uuid), Error> {
     match offer {
         Offered::Secret { client_id, secret } => {
             let secret = Secret::parse(&secret)

@@ -2,7 +2,7 @@
 //! enumeration); lacking any other permission is 403.
 
 use super::{AuthenticatedBy, Caller};
-use crate::domain::{ActorRef, Kind, Name, Scope};
+use crate::domain::{ActorRef, Kind, Name, PermissionSet, Scope};
 use crate::error::Error;
 use crate::store::{Grantor, Store, WriteContext};
 
@@ -14,7 +14,7 @@ pub fn lacking(permission: &str) -> Error {
 impl Caller {
     /// 403 unless the caller holds `permission`.
     pub fn require(&self, permission: &str) -> Result<(), Error> {
-        if self.principal.permissions.allows(permission) {
+        if self.permissions.allows(permission) {
             return Ok(());
         }
         Err(lacking(permission))
@@ -27,6 +27,16 @@ impl Caller {
             return Ok(());
         }
         Err(lacking(permission))
+    }
+
+    /// What the caller holds in `scope`: a root account's permissions hold at the root
+    /// and in every project, a project account's in its project only.
+    pub fn held_in(&self, scope: &Scope) -> PermissionSet {
+        if self.principal.scope.reaches(scope) {
+            self.held.clone()
+        } else {
+            PermissionSet::default()
+        }
     }
 
     /// Whether the caller holds any permission in `scope`.
@@ -42,7 +52,7 @@ impl Caller {
 
     /// 404 for the object `name` unless the caller may read objects of its kind.
     pub fn require_read(&self, kind: Kind, name: &str) -> Result<(), Error> {
-        if self.principal.permissions.allows(kind.read_permission()) {
+        if self.permissions.allows(kind.read_permission()) {
             return Ok(());
         }
         Err(Error::not_found(kind, name))

@@ -246,16 +246,6 @@ impl Principal {
             name: self.account.name.clone(),
         }
     }
-
-    /// What the account may do in `scope`: a root account's permissions hold at the
-    /// root and in every project, a project account's in its project only.
-    pub fn permissions_in(&self, scope: &Scope) -> PermissionSet {
-        if self.scope.reaches(scope) {
-            self.permissions.clone()
-        } else {
-            PermissionSet::default()
-        }
-    }
 }
 
 /// A group as an account's read shows it.

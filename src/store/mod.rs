@@ -110,6 +110,12 @@ impl WriteContext {
     }
 }
 
+/// A secret's account and credential, as authenticated.
+type Authenticated = (Arc<Principal>, Arc<Credential>);
+
+/// An account's details, with the next moment one of its credentials expires.
+type MeDetails = (Arc<AccountDetails>, Option<Timestamp>);
+
 #[derive(Clone)]
 pub struct Store {
     /// Shared by every transaction; taken exclusively only by the integrity check, which
@@ -125,12 +131,12 @@ pub struct Store {
     /// authentication caches.
     writes: Counter,
     /// Principals and credentials by secret hash.
-    secrets: Arc<AuthCache<[u8; 32], (Principal, Credential)>>,
+    secrets: Arc<AuthCache<[u8; 32], Authenticated>>,
     /// Principals by account id, for access tokens.
-    subjects: Arc<AuthCache<Uuid, Principal>>,
+    subjects: Arc<AuthCache<Uuid, Arc<Principal>>>,
     /// What `/me` shows, by account id, with the next moment one of its credentials
     /// expires (when the active count changes without a write).
-    details: Arc<AuthCache<Uuid, (AccountDetails, Option<Timestamp>)>>,
+    details: Arc<AuthCache<Uuid, MeDetails>>,
 }
 
 impl Store {

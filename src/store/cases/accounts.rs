@@ -1,5 +1,7 @@
 //! Service-account use cases: create, read, list, change and delete.
 
+use std::sync::Arc;
+
 use redb::{ReadTransaction, ReadableTableMetadata, WriteTransaction};
 use uuid::Uuid;
 
@@ -49,7 +51,7 @@ impl Store {
         &self,
         id: Uuid,
         now: Timestamp,
-    ) -> Result<AccountDetails, Error> {
+    ) -> Result<Arc<AccountDetails>, Error> {
         let generation = self.generation();
         if let Some((details, next_expiry)) = self.details.get(&id, generation)
             && next_expiry.is_none_or(|at| at > now)
@@ -60,7 +62,7 @@ impl Store {
             let (account, etag) = accounts::get(tx, id)?
                 .ok_or_else(|| Error::not_found(Kind::ServiceAccount, id.to_string()))?;
             Ok((
-                account_details(tx, account, etag, now)?,
+                Arc::new(account_details(tx, account, etag, now)?),
                 credentials::next_expiry(tx, id, now)?,
             ))
         })?;

@@ -1,6 +1,9 @@
 //! Authentication use cases: who a secret, an access token's subject or an OAuth client
 //! is, and whether it may act now. Each answer is remembered until the next write (see
-//! `auth_cache`); a refusal is `Unauthenticated` with its reason.
+//! `auth_cache`), shared rather than copied; a refusal is `Unauthenticated` with its
+//! reason.
+
+use std::sync::Arc;
 
 use uuid::Uuid;
 
@@ -16,7 +19,7 @@ impl Store {
         &self,
         hash: &[u8; 32],
         now: Timestamp,
-    ) -> Result<(Principal, Credential), Error> {
+    ) -> Result<(Arc<Principal>, Arc<Credential>), Error> {
         let generation = self.generation();
         let (principal, credential) = match self.secrets.get(hash, generation) {
             Some(found) => found,
@@ -27,7 +30,10 @@ impl Store {
                     let credential = credentials::get(tx, id)?.ok_or_else(unknown)?;
                     let (account, _) =
                         accounts::get(tx, credential.account_id)?.ok_or_else(unknown)?;
-                    Ok((principals::principal(tx, account)?, credential))
+                    Ok((
+                        Arc::new(principals::principal(tx, account)?),
+                        Arc::new(credential),
+                    ))
                 })?;
                 self.secrets.put(*hash, generation, found.clone());
                 found
@@ -49,7 +55,7 @@ impl Store {
         account_id: Uuid,
         issued_at: Timestamp,
         now: Timestamp,
-    ) -> Result<Principal, Error> {
+    ) -> Result<Arc<Principal>, Error> {
         let generation = self.generation();
         let principal = match self.subjects.get(&account_id, generation) {
             Some(found) => found,
@@ -57,7 +63,7 @@ impl Store {
                 let found = self.read(|tx| {
                     let (account, _) = accounts::get(tx, account_id)?
                         .ok_or(Error::Unauthenticated(AuthFailure::AccountGone))?;
-                    principals::principal(tx, account)
+                    principals::principal(tx, account).map(Arc::new)
                 })?;
                 self.subjects.put(account_id, generation, found.clone());
                 found
