@@ -96,7 +96,9 @@ struct Verifier {
 }
 
 struct KeySet {
-    current_kid: String,
+    /// The header of the tokens the current key signs (`typ`, `alg`, its `kid`), as the
+    /// first part of the JWS: the same for every token.
+    current_header: String,
     /// The current key, parsed once: jsonwebtoken would parse the PKCS#8 document and
     /// derive the public point again for every signature.
     current: EcdsaKeyPair,
@@ -125,8 +127,11 @@ fn key_set(keys: Vec<SigningKey>) -> Result<KeySet, Error> {
         .iter()
         .find(|k| k.is_current())
         .ok_or_else(|| Error::internal("no current signing key"))?;
-    let (current_kid, current) = (
-        current.kid.clone(),
+    let mut header = Header::new(Algorithm::ES256);
+    header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+    header.kid = Some(current.kid.clone());
+    let (current_header, current) = (
+        jws_part(&header)?,
         EcdsaKeyPair::from_pkcs8(
             &ECDSA_P256_SHA256_FIXED_SIGNING,
             &current.pkcs8,
@@ -157,19 +162,21 @@ fn key_set(keys: Vec<SigningKey>) -> Result<KeySet, Error> {
         );
     }
     Ok(KeySet {
-        current_kid,
+        current_header,
         current,
         verifiers,
     })
 }
 
-/// A compact JWS (RFC 7515): base64url header and claims, and the ES256 signature of
-/// both, as jsonwebtoken writes it, with a key parsed once.
-fn sign(key: &EcdsaKeyPair, header: &Header, claims: &AccessClaims) -> Result<String, Error> {
-    fn part(value: &impl Serialize) -> Result<String, Error> {
-        Ok(URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).map_err(Error::internal)?))
-    }
-    let mut token = format!("{}.{}", part(header)?, part(claims)?);
+/// A part of a compact JWS (RFC 7515): `value`'s JSON, base64url-encoded.
+fn jws_part(value: &impl Serialize) -> Result<String, Error> {
+    Ok(URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).map_err(Error::internal)?))
+}
+
+/// A compact JWS: the encoded header and claims, and the ES256 signature of both, as
+/// jsonwebtoken writes it, with a key parsed once.
+fn sign(key: &EcdsaKeyPair, header: &str, claims: &AccessClaims) -> Result<String, Error> {
+    let mut token = format!("{header}.{}", jws_part(claims)?);
     let signature = key
         .sign(&SystemRandom::new(), token.as_bytes())
         .map_err(|_| Error::internal("could not sign an access token"))?;
@@ -239,10 +246,7 @@ impl Tokens {
             groups: principal.groups.iter().map(ToString::to_string).collect(),
         };
         let keys = self.keys.read().map_err(|_| poisoned())?;
-        let mut header = Header::new(Algorithm::ES256);
-        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
-        header.kid = Some(keys.current_kid.clone());
-        let token = sign(&keys.current, &header, &claims)?;
+        let token = sign(&keys.current, &keys.current_header, &claims)?;
         Ok((token, claims))
     }
 
