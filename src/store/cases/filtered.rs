@@ -90,6 +90,20 @@ fn cursors<'t>(
         .collect()
 }
 
+/// `terms` with how many accounts of `scope` hold each, the rarest first.
+fn rarest_first(
+    tx: &ReadTransaction,
+    scope: &Scope,
+    terms: Vec<String>,
+) -> Result<Vec<(u64, String)>, Error> {
+    let mut counted = Vec::with_capacity(terms.len());
+    for term in terms {
+        counted.push((postings::count(tx, scope, &term)?, term));
+    }
+    counted.sort();
+    Ok(counted)
+}
+
 /// One page of the accounts of `scope` that match `filter` (which is not empty), in
 /// name order, with the exact number of matches.
 pub(super) fn page(
@@ -105,11 +119,7 @@ pub(super) fn page(
     let Some(terms) = filter.required_terms(group) else {
         return Ok(request.from_window(Vec::new(), 0));
     };
-    let mut counted = Vec::with_capacity(terms.len());
-    for term in terms {
-        counted.push((postings::count(tx, scope, &term)?, term));
-    }
-    counted.sort();
+    let counted = rarest_first(tx, scope, terms)?;
     let lead = counted.first().cloned();
     // The query's own trigrams need no check: a candidate's name holds the query or not,
     // and one that does not can only match by its display name (`display`).
@@ -119,11 +129,7 @@ pub(super) fn page(
         .map(|(_, term)| term)
         .filter(|term| !is_text_term(term))
         .collect();
-    let mut display = Vec::new();
-    for term in filter.display_terms() {
-        display.push((postings::count(tx, scope, &term)?, term));
-    }
-    display.sort();
+    let display = rarest_first(tx, scope, filter.display_terms())?;
     let display: Vec<&String> = display.iter().map(|(_, term)| term).collect();
     let posting_table = tx.table(tables::ACCOUNT_POSTINGS)?;
     let names = tx.table(tables::ACCOUNT_NAMES)?;
