@@ -71,7 +71,7 @@ impl Default for OpenOptions {
 }
 
 /// The default of `storage.cache_size_mib`.
-pub const DEFAULT_CACHE_MIB: u64 = 8;
+pub const DEFAULT_CACHE_MIB: u64 = 6;
 
 /// Who is writing, when, and for which request: every write carries it into its audit
 /// event and its scope-down check.
