@@ -50,22 +50,30 @@ impl ServiceAccount {
         let mut terms = BTreeSet::from([format!("s:{}", self.status.as_str())]);
         terms.extend(self.roles.iter().map(|role| format!("r:{role}")));
         terms.extend(self.groups.iter().map(|id| group_term(*id)));
+        let display = trigrams(&self.display_name);
+        if self.has_own_display_name() {
+            terms.extend(display.iter().map(|t| display_term(t)));
+        }
         let mut text = trigrams(self.name.as_str());
-        text.extend(trigrams(&self.display_name));
+        text.extend(display);
         terms.extend(text.iter().map(|t| trigram_term(t)));
-        terms.extend(self.display_terms());
         terms
     }
 
     /// Its `d:` terms: the trigrams of a display name that is not just the name.
     pub fn display_terms(&self) -> BTreeSet<String> {
-        if self.display_name.to_lowercase() == self.name.as_str() {
+        if !self.has_own_display_name() {
             return BTreeSet::new();
         }
         trigrams(&self.display_name)
             .iter()
             .map(|t| display_term(t))
             .collect()
+    }
+
+    /// Whether its display name is more than its name in other letter case.
+    fn has_own_display_name(&self) -> bool {
+        self.display_name.to_lowercase() != self.name.as_str()
     }
 }
 
