@@ -1,8 +1,9 @@
 //! Upgrades keep data: databases and backups written by earlier releases (made by
 //! `tests/fixtures/make_fixture.py`) open with this build, and every kind of object in
 //! them reads and works: keyhouse 0.1 (`release-0.1`, before projects and the filters'
-//! indexes) and commit e2986d1 (`postings-1`, before the `d:` postings of display
-//! names). Both fixtures hold the same objects.
+//! indexes), commit e2986d1 (`postings-1`, before the `d:` postings of display names)
+//! and commit e1195e4 (`postings-2`, before the condition sets). The fixtures hold the
+//! same objects.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
 mod common;
@@ -17,6 +18,7 @@ const SA: &str = "/api/v1/service-accounts";
 
 const RELEASE_0_1: &str = "release-0.1";
 const POSTINGS_1: &str = "postings-1";
+const POSTINGS_2: &str = "postings-2";
 
 fn fixture(release: &str, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -62,8 +64,13 @@ fn check_fixture_data(s: &TestServer, release: &str) {
     assert_eq!(names(&all.body), ["admin", "ci-bot", "reader"]);
     assert_eq!(all.body["total_count"], 3);
     // The filters' indexes, which 0.1 did not keep (nor e2986d1 those of display
-    // names), are built at the first open.
+    // names, nor e1195e4 the condition sets that count combined conditions), are
+    // built at the first open.
     for (filter, expected) in [
+        ("role=deployer&group=builders", vec!["ci-bot"]),
+        ("status=active&group=builders", vec!["ci-bot"]),
+        ("status=disabled&group=readers", vec!["reader"]),
+        ("status=disabled&group=builders", vec![]),
         ("status=disabled", vec!["reader"]),
         ("role=deployer", vec!["ci-bot"]),
         ("group=builders", vec!["ci-bot"]),
@@ -177,10 +184,13 @@ fn check_fixture_data(s: &TestServer, release: &str) {
         reqwest::Method::POST,
         SA,
         Some(admin),
-        Some(&json!({"name": "after-upgrade"})),
+        Some(&json!({"name": "after-upgrade", "roles": ["deployer"], "groups": ["builders"]})),
         &[],
     )
     .assert_status(201);
+    let both = s.get_as(admin, &format!("{SA}?role=deployer&group=builders"));
+    assert_eq!(names(&both.body), ["after-upgrade", "ci-bot"]);
+    assert_eq!(both.body["total_count"], 2);
 }
 
 /// A server on a copy of the database restored from `release`'s backup.
@@ -211,4 +221,15 @@ fn a_database_kept_without_display_name_postings_opens_and_works() {
 #[test]
 fn a_backup_kept_without_display_name_postings_restores_and_works() {
     check_fixture_data(&serve_restored(POSTINGS_1), POSTINGS_1);
+}
+
+#[test]
+fn a_database_kept_without_condition_sets_opens_and_works() {
+    let s = serve_copy_of(&fixture(POSTINGS_2, "keyhouse.redb"));
+    check_fixture_data(&s, POSTINGS_2);
+}
+
+#[test]
+fn a_backup_kept_without_condition_sets_restores_and_works() {
+    check_fixture_data(&serve_restored(POSTINGS_2), POSTINGS_2);
 }

@@ -47,9 +47,7 @@ fn group_term(id: Uuid) -> String {
 impl ServiceAccount {
     /// The terms this account is indexed under.
     pub fn index_terms(&self) -> BTreeSet<String> {
-        let mut terms = BTreeSet::from([format!("s:{}", self.status.as_str())]);
-        terms.extend(self.roles.iter().map(|role| format!("r:{role}")));
-        terms.extend(self.groups.iter().map(|id| group_term(*id)));
+        let mut terms = self.condition_terms();
         let display = trigrams(&self.display_name);
         if self.has_own_display_name() {
             terms.extend(display.iter().map(|t| display_term(t)));
@@ -57,6 +55,14 @@ impl ServiceAccount {
         let mut text = trigrams(self.name.as_str());
         text.extend(display);
         terms.extend(text.iter().map(|t| trigram_term(t)));
+        terms
+    }
+
+    /// Its terms of conditions: its status, roles and groups.
+    pub fn condition_terms(&self) -> BTreeSet<String> {
+        let mut terms = BTreeSet::from([format!("s:{}", self.status.as_str())]);
+        terms.extend(self.roles.iter().map(|role| format!("r:{role}")));
+        terms.extend(self.groups.iter().map(|id| group_term(*id)));
         terms
     }
 

@@ -1,6 +1,8 @@
 //! Every encode and decode of a stored value: bincode 2 (serde) behind one format byte,
-//! so the stored format can change here and nowhere else.
+//! so the stored format can change here and nowhere else. Sets of account numbers are
+//! roaring bitmaps in their portable format, behind the same byte.
 
+use roaring::RoaringBitmap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -37,6 +39,26 @@ pub(super) fn decode_object<T: DeserializeOwned>(
     decode_as(bytes).map_err(|why| Error::internal(format!("the stored {kind} {key} {why}")))
 }
 
+pub(super) fn encode_bitmap(bitmap: &RoaringBitmap) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(1 + bitmap.serialized_size());
+    out.push(FORMAT_V1);
+    bitmap.serialize_into(&mut out).map_err(Error::internal)?;
+    Ok(out)
+}
+
+/// Decodes a stored set of account numbers.
+pub(super) fn decode_bitmap(bytes: &[u8]) -> Result<RoaringBitmap, Error> {
+    let why = match bytes.split_first() {
+        Some((&FORMAT_V1, rest)) => match RoaringBitmap::deserialize_from(rest) {
+            Ok(bitmap) => return Ok(bitmap),
+            Err(err) => format!("does not decode: {err}"),
+        },
+        Some((format, _)) => format!("has unknown format {format}"),
+        None => "is empty".to_owned(),
+    };
+    Err(Error::internal(format!("a stored set of accounts {why}")))
+}
+
 fn decode_as<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     match bytes.split_first() {
         Some((&FORMAT_V1, rest)) => match bincode::serde::decode_from_slice(rest, config()) {
@@ -71,6 +93,17 @@ mod tests {
         assert!(decode::<u32>(&bytes).is_err());
         assert!(decode::<u32>(&[]).is_err());
         assert!(decode::<String>(&[FORMAT_V1, 200]).is_err());
+    }
+
+    #[test]
+    fn a_bitmap_round_trips_with_a_format_byte_and_garbage_is_refused() {
+        let bitmap: RoaringBitmap = [3, 70_000, 70_001].into_iter().collect();
+        let bytes = encode_bitmap(&bitmap).unwrap();
+        assert_eq!(bytes[0], FORMAT_V1);
+        assert_eq!(decode_bitmap(&bytes).unwrap(), bitmap);
+        assert!(decode_bitmap(&[]).is_err());
+        assert!(decode_bitmap(&[2, 0]).is_err());
+        assert!(decode_bitmap(&[FORMAT_V1, 1, 2]).is_err());
     }
 
     #[test]

@@ -83,6 +83,15 @@ pub(super) const ACCOUNT_POSTINGS: TableDefinition<(&str, &str, &str), u128> =
 pub(super) const POSTING_COUNTS: TableDefinition<(&str, &str), u64> =
     TableDefinition::new("posting_counts_v1");
 
+/// Account id → the account's number in the condition sets (`rows::condition_sets`).
+pub(super) const ACCOUNT_NUMBERS: TableDefinition<u128, u32> =
+    TableDefinition::new("account_numbers_v1");
+
+/// (scope, condition term, block of 2^16 account numbers) → encoded bitmap of the
+/// numbers of that block whose accounts hold the term.
+pub(super) const CONDITION_SETS: TableDefinition<(&str, &str, u32), &[u8]> =
+    TableDefinition::new("condition_sets_v1");
+
 /// Project name → encoded `Project`; its objects are keyed by its name in the name
 /// indexes.
 pub(super) const PROJECTS: TableDefinition<&str, &[u8]> = TableDefinition::new("projects_v1");
@@ -132,6 +141,8 @@ pub(super) fn for_each_table(visitor: &mut impl TableVisitor) -> Result<(), Erro
     visitor.visit(NAME_COUNTS)?;
     visitor.visit(ACCOUNT_POSTINGS)?;
     visitor.visit(POSTING_COUNTS)?;
+    visitor.visit(ACCOUNT_NUMBERS)?;
+    visitor.visit(CONDITION_SETS)?;
     Ok(())
 }
 

@@ -9,9 +9,10 @@
 //! index serves it).
 //!
 //! Cost: a page walks the lead list until it is full. `total_count` is the lead's kept
-//! count when the filter is that one term; otherwise it walks the whole lead list (and
-//! the others as far as it goes), so it costs the size of the rarest conditions, never
-//! the number of accounts.
+//! count when the filter is that one term, and the intersection of the condition sets
+//! (`rows::condition_sets`) when it is several conditions and no query. With a query it
+//! walks the whole lead list (and the others as far as it goes), so it costs the size
+//! of the rarest term, never the number of accounts.
 
 use std::ops::Bound;
 
@@ -22,7 +23,7 @@ use crate::domain::{AccountFilter, Etag, Page, PageRequest, Scope, ServiceAccoun
 use crate::error::Error;
 use crate::store::paging;
 use crate::store::reader::Reader;
-use crate::store::rows::{accounts, groups, postings};
+use crate::store::rows::{accounts, condition_sets, groups, postings};
 use crate::store::tables;
 
 type Candidates<'t> = Box<dyn Iterator<Item = Result<(String, Uuid), Error>> + 't>;
@@ -186,8 +187,12 @@ pub(super) fn page(
             Err(e) => Some(Err(e)),
         })))
     };
-    let total = || match (&lead, counted.len() == 1 && filter.query.is_none()) {
-        (Some((count, _)), true) => Ok(*count),
+    let total = || match (&lead, filter.query.is_none()) {
+        (Some((count, _)), true) if counted.len() == 1 => Ok(*count),
+        (Some(_), true) => {
+            let terms: Vec<&str> = counted.iter().map(|(_, term)| term.as_str()).collect();
+            condition_sets::count_holding_all(tx, scope, &terms)
+        }
         _ => {
             let mut total = 0;
             for entry in entries(None)? {

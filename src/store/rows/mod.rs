@@ -5,6 +5,7 @@
 
 pub(super) mod accounts;
 pub(super) mod audit;
+pub(super) mod condition_sets;
 pub(super) mod counts;
 pub(super) mod credentials;
 pub(super) mod groups;

@@ -2,6 +2,7 @@
 //! `domain::search`), the accounts that hold it in name order, and how many they are.
 //! Kept in the transaction of every write of an account.
 
+use std::collections::BTreeSet;
 use std::ops::Bound;
 
 use redb::{ReadableTable, Table, WriteTransaction};
@@ -10,14 +11,15 @@ use uuid::Uuid;
 use crate::domain::{Scope, ServiceAccount};
 use crate::error::Error;
 use crate::store::reader::{self, Reader};
-use crate::store::rows::counts;
+use crate::store::rows::{condition_sets, counts};
 use crate::store::{codec, tables};
 
 /// The `meta` entry that says which postings are kept: 1, every term but `d:`; 2,
-/// every term. A file written before them, or before `d:`, gets what it lacks from one
-/// walk of the accounts when it is first opened.
+/// every term; 3, every term and the condition sets (`rows::condition_sets`). A file
+/// written before them, or before `d:` or the sets, gets what it lacks from one walk
+/// of the accounts when it is first opened.
 const KEPT_KEY: &str = "account_postings";
-const KEPT: u64 = 2;
+const KEPT: u64 = 3;
 
 /// Indexes `account` (of `scope`) as `new` says, where `old` was its record before
 /// (`None` for a new account, and `new` is `None` for a removed one).
@@ -27,20 +29,24 @@ pub(in crate::store) fn update(
     old: Option<&ServiceAccount>,
     new: Option<&ServiceAccount>,
 ) -> Result<(), Error> {
-    let terms =
-        |account: Option<&ServiceAccount>| account.map(|a| a.index_terms()).unwrap_or_default();
-    let (before, after) = (terms(old), terms(new));
     let Some(account) = new.or(old) else {
         return Ok(());
     };
+    let (before, after) = (old.map(|a| a.index_terms()), new.map(|a| a.index_terms()));
+    let none = BTreeSet::new();
+    let (held, holds) = (
+        before.as_ref().unwrap_or(&none),
+        after.as_ref().unwrap_or(&none),
+    );
     let mut lists = Lists::open(tx)?;
-    for term in before.difference(&after) {
+    for term in held.difference(holds) {
         lists.remove(scope, term, account)?;
     }
-    for term in after.difference(&before) {
+    for term in holds.difference(held) {
         lists.add(scope, term, account)?;
     }
-    Ok(())
+    drop(lists);
+    condition_sets::update(tx, scope, account.id, before.as_ref(), after.as_ref())
 }
 
 /// The posting table and its counts, open for writing.
@@ -106,7 +112,8 @@ pub(in crate::store) fn walk<'t>(
 }
 
 /// Makes sure every posting is kept: on a file written before them, indexes every
-/// account once; on one written before `d:`, adds those.
+/// account once; on one written before `d:`, adds those; on one written before the
+/// condition sets, numbers the accounts and fills the sets.
 pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
     let kept = reader::meta(tx, KEPT_KEY)?;
     if kept.is_some_and(|kept| kept >= KEPT) {
@@ -117,6 +124,7 @@ pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
     let accounts = tx.open_table(tables::ACCOUNTS)?;
     let scopes = tx.open_table(tables::ACCOUNT_SCOPES)?;
     let mut lists = Lists::open(tx)?;
+    let mut sets = condition_sets::Builder::new(tx)?;
     for entry in accounts.iter()? {
         let (id, bytes) = entry?;
         let account: ServiceAccount = codec::decode_object(
@@ -130,12 +138,15 @@ pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
         };
         let missing = match kept {
             None => account.index_terms(),
-            Some(_) => account.display_terms(),
+            Some(1) => account.display_terms(),
+            Some(_) => BTreeSet::new(),
         };
         for term in &missing {
             lists.add(&scope, term, &account)?;
         }
+        sets.add(&scope, &account)?;
     }
+    sets.finish()?;
     drop((accounts, scopes, lists));
     tx.open_table(tables::META)?.insert(KEPT_KEY, KEPT)?;
     Ok(())
