@@ -121,6 +121,14 @@ impl AccountFilter {
             .filter(|q| q.chars().count() >= MIN_INDEXED_QUERY)
     }
 
+    /// Whether the query is one trigram, and so matches exactly the accounts indexed
+    /// under its `t:` term: a name or display name holds three characters in a row
+    /// just when they are one of its trigrams.
+    pub fn query_is_its_trigram(&self) -> bool {
+        self.indexed_query()
+            .is_some_and(|q| q.chars().count() == MIN_INDEXED_QUERY)
+    }
+
     /// The query, when it is a name prefix (shorter than a trigram).
     pub fn name_prefix(&self) -> Option<&str> {
         self.query
@@ -185,6 +193,9 @@ mod tests {
         let long = AccountFilter::new(Some("bot".into()), None, None, None);
         assert!(long.matches_query("x", || "Robot".into()));
         assert!(!long.matches_query("x", || "bo t".into()));
+        assert!(long.query_is_its_trigram());
+        let longer = AccountFilter::new(Some("bbbb".into()), None, None, None);
+        assert!(!longer.query_is_its_trigram() && !short.query_is_its_trigram());
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! index serves it).
 //!
 //! Cost: a page walks the lead list until it is full. `total_count` is the lead's kept
-//! count when the filter is that one term, and the intersection of the condition sets
+//! count when the filter is that one term (a condition, or a query of three
+//! characters), and the intersection of the condition sets
 //! (`rows::condition_sets`) when it is several conditions and no query. With a query it
 //! walks the whole lead list (and the others as far as it goes), so it costs the size
 //! of the rarest term, never the number of accounts.
@@ -188,6 +189,7 @@ pub(super) fn page(
         })))
     };
     let total = || match (&lead, filter.query.is_none()) {
+        (Some((count, _)), _) if counted.len() == 1 && filter.query_is_its_trigram() => Ok(*count),
         (Some((count, _)), true) if counted.len() == 1 => Ok(*count),
         (Some(_), true) => {
             let terms: Vec<&str> = counted.iter().map(|(_, term)| term.as_str()).collect();
@@ -267,8 +269,8 @@ mod tests {
 
     const GROUPS: [&str; 3] = ["g0", "g1", "g2"];
 
-    /// Every filter of the check: queries of one to four characters, each status, role
-    /// and group (one missing), and combinations.
+    /// Every filter of the check: queries of one to four characters (one of four with
+    /// a single trigram), each status, role and group (one missing), and combinations.
     fn filters() -> Vec<AccountFilter> {
         let mut filters = Vec::new();
         let queries = [
@@ -277,6 +279,7 @@ mod tests {
             Some("ab"),
             Some("ab-"),
             Some("bca"),
+            Some("aaaa"),
             Some("éa"),
             Some("zzz"),
         ];
