@@ -87,6 +87,10 @@ pub(super) const POSTING_COUNTS: TableDefinition<(&str, &str), u64> =
 pub(super) const ACCOUNT_NUMBERS: TableDefinition<u128, u32> =
     TableDefinition::new("account_numbers_v1");
 
+/// Account number → (id, name) of the account: the accounts a condition set holds.
+pub(super) const NUMBERED_ACCOUNTS: TableDefinition<u32, (u128, &str)> =
+    TableDefinition::new("numbered_accounts_v1");
+
 /// (scope, condition term, block of 2^16 account numbers) → encoded bitmap of the
 /// numbers of that block whose accounts hold the term.
 pub(super) const CONDITION_SETS: TableDefinition<(&str, &str, u32), &[u8]> =
@@ -142,6 +146,7 @@ pub(super) fn for_each_table(visitor: &mut impl TableVisitor) -> Result<(), Erro
     visitor.visit(ACCOUNT_POSTINGS)?;
     visitor.visit(POSTING_COUNTS)?;
     visitor.visit(ACCOUNT_NUMBERS)?;
+    visitor.visit(NUMBERED_ACCOUNTS)?;
     visitor.visit(CONDITION_SETS)?;
     Ok(())
 }

@@ -36,10 +36,11 @@ type Blocks<'tx> = Table<'tx, (&'static str, &'static str, u32), &'static [u8]>;
 pub(in crate::store) fn update(
     tx: &WriteTransaction,
     scope: &Scope,
-    id: Uuid,
+    account: &ServiceAccount,
     before: Option<&BTreeSet<String>>,
     after: Option<&BTreeSet<String>>,
 ) -> Result<(), Error> {
+    let id = account.id;
     let none = BTreeSet::new();
     let (held, holds) = (before.unwrap_or(&none), after.unwrap_or(&none));
     let conditions = |from: &BTreeSet<String>, without: &BTreeSet<String>| -> Vec<String> {
@@ -53,7 +54,7 @@ pub(in crate::store) fn update(
         return Ok(());
     }
     let number = match before {
-        None => allocate(tx, id)?,
+        None => allocate(tx, account)?,
         Some(_) => tx
             .open_table(tables::ACCOUNT_NUMBERS)?
             .get(id.as_u128())?
@@ -70,17 +71,34 @@ pub(in crate::store) fn update(
     if after.is_none() {
         tx.open_table(tables::ACCOUNT_NUMBERS)?
             .remove(id.as_u128())?;
+        tx.open_table(tables::NUMBERED_ACCOUNTS)?.remove(number)?;
     }
     Ok(())
 }
 
-/// The next number, now given to account `id`.
-fn allocate(tx: &WriteTransaction, id: Uuid) -> Result<u32, Error> {
+/// The next number, now given to `account`.
+fn allocate(tx: &WriteTransaction, account: &ServiceAccount) -> Result<u32, Error> {
     let number = next_number(tx)?;
     set_next_number(tx, number)?;
-    tx.open_table(tables::ACCOUNT_NUMBERS)?
-        .insert(id.as_u128(), number)?;
+    number_account(
+        &mut tx.open_table(tables::ACCOUNT_NUMBERS)?,
+        &mut tx.open_table(tables::NUMBERED_ACCOUNTS)?,
+        account,
+        number,
+    )?;
     Ok(number)
+}
+
+/// Records that `account` has `number`, both ways.
+fn number_account(
+    numbers: &mut Table<u128, u32>,
+    numbered: &mut Table<u32, (u128, &'static str)>,
+    account: &ServiceAccount,
+    number: u32,
+) -> Result<(), Error> {
+    numbers.insert(account.id.as_u128(), number)?;
+    numbered.insert(number, (account.id.as_u128(), account.name.as_str()))?;
+    Ok(())
 }
 
 fn next_number(tx: &WriteTransaction) -> Result<u32, Error> {
@@ -122,19 +140,19 @@ fn mark(
     Ok(())
 }
 
-/// How many accounts of `scope` hold every one of `terms`: conditions, the rarest
-/// first, since only its blocks are visited.
-pub(in crate::store) fn count_holding_all(
+/// The numbers of the accounts of `scope` that hold every one of `terms`: conditions,
+/// the rarest first, since only its blocks are visited.
+pub(in crate::store) fn holding_all(
     tx: &ReadTransaction,
     scope: &Scope,
     terms: &[&str],
-) -> Result<u64, Error> {
+) -> Result<RoaringBitmap, Error> {
     let Some((first, others)) = terms.split_first() else {
-        return Err(Error::internal("a count of no conditions"));
+        return Err(Error::internal("a set of no conditions"));
     };
     let blocks = tx.table(tables::CONDITION_SETS)?;
     let key = scope.key();
-    let mut total = 0;
+    let mut all = RoaringBitmap::new();
     for entry in blocks.range((key, *first, 0)..=(key, *first, u32::MAX))? {
         let (found, bytes) = entry?;
         let block_at = found.value().2;
@@ -148,9 +166,27 @@ pub(in crate::store) fn count_holding_all(
                 None => common.clear(),
             }
         }
-        total += common.len();
+        all |= common;
     }
-    Ok(total)
+    Ok(all)
+}
+
+/// The accounts of `numbers`, as (name, id) in name order.
+pub(in crate::store) fn numbered(
+    tx: &ReadTransaction,
+    numbers: &RoaringBitmap,
+) -> Result<Vec<(String, Uuid)>, Error> {
+    let table = tx.table(tables::NUMBERED_ACCOUNTS)?;
+    let mut accounts = Vec::with_capacity(usize::try_from(numbers.len()).unwrap_or(0));
+    for number in numbers {
+        let entry = table
+            .get(number)?
+            .ok_or_else(|| Error::internal(format!("no account has number {number}")))?;
+        let (id, name) = entry.value();
+        accounts.push((name.to_owned(), Uuid::from_u128(id)));
+    }
+    accounts.sort_unstable();
+    Ok(accounts)
 }
 
 /// Numbers every account and fills every set, for a file written before the sets: fed
@@ -159,6 +195,7 @@ pub(in crate::store) fn count_holding_all(
 pub(in crate::store) struct Builder<'tx> {
     tx: &'tx WriteTransaction,
     numbers: Table<'tx, u128, u32>,
+    numbered: Table<'tx, u32, (u128, &'static str)>,
     blocks: Blocks<'tx>,
     next: u32,
     block: BTreeMap<(String, String), RoaringBitmap>,
@@ -169,6 +206,7 @@ impl<'tx> Builder<'tx> {
         Ok(Builder {
             next: next_number(tx)?,
             numbers: tx.open_table(tables::ACCOUNT_NUMBERS)?,
+            numbered: tx.open_table(tables::NUMBERED_ACCOUNTS)?,
             blocks: tx.open_table(tables::CONDITION_SETS)?,
             block: BTreeMap::new(),
             tx,
@@ -184,7 +222,7 @@ impl<'tx> Builder<'tx> {
         if number > 0 && number >> BLOCK_BITS != (number - 1) >> BLOCK_BITS {
             self.write_block(number - 1)?;
         }
-        self.numbers.insert(account.id.as_u128(), number)?;
+        number_account(&mut self.numbers, &mut self.numbered, account, number)?;
         for term in account.condition_terms() {
             self.block
                 .entry((scope.key().to_owned(), term))
@@ -226,6 +264,7 @@ mod tests {
     use crate::domain::{Listing, NewAccount, PageRequest, Status};
     use crate::store::test_objects::{name, new_account};
     use crate::store::{Store, WriteContext};
+    use redb::ReadableTableMetadata;
 
     /// Accounts numbered on both sides of a block's edge count as one set.
     #[test]
@@ -254,8 +293,9 @@ mod tests {
             .unwrap();
         let count = |terms: &[&str]| {
             store
-                .read(|tx| count_holding_all(tx, &Scope::Root, terms))
+                .read(|tx| holding_all(tx, &Scope::Root, terms))
                 .unwrap()
+                .len()
         };
         assert_eq!(count(&["r:viewer", "s:active"]), 3);
         assert_eq!(count(&["r:operator", "s:active"]), 4);
@@ -272,6 +312,21 @@ mod tests {
             })
             .unwrap();
         assert_eq!(blocks, [0, 1], "the sets span the edge");
+        let (viewers, numbered_len) = store
+            .read(|tx| {
+                let both = holding_all(tx, &Scope::Root, &["r:viewer", "s:active"])?;
+                Ok((
+                    numbered(tx, &both)?,
+                    tx.table(tables::NUMBERED_ACCOUNTS)?.len()?,
+                ))
+            })
+            .unwrap();
+        let names: Vec<&str> = viewers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["sa-0", "sa-2", "sa-4"], "in name order");
+        assert_eq!(
+            numbered_len, 8,
+            "the admin and seven accounts: sa-6 gave its up"
+        );
         let filter = crate::domain::AccountFilter::new(
             None,
             Some(Status::Active),

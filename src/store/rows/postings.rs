@@ -46,7 +46,7 @@ pub(in crate::store) fn update(
         lists.add(scope, term, account)?;
     }
     drop(lists);
-    condition_sets::update(tx, scope, account.id, before.as_ref(), after.as_ref())
+    condition_sets::update(tx, scope, account, before.as_ref(), after.as_ref())
 }
 
 /// The posting table and its counts, open for writing.
