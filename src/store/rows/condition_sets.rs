@@ -5,7 +5,8 @@
 //! millisecond, where the walk took about 20.
 //!
 //! Every account gets a number at its creation, from a counter in `meta`, and no other
-//! account ever gets that number. A term's set is one roaring bitmap per block of 2^16
+//! account ever gets that number; it is kept both ways, so that a page can look the
+//! accounts of an intersection up by number (`cases::filtered`). A term's set is one roaring bitmap per block of 2^16
 //! numbers, so a write rewrites one small value per term it changes (a run of new
 //! accounts is one run-length entry). Numbers are `u32`: creating more than about four
 //! billion accounts in one file is refused as a fault.
@@ -30,7 +31,7 @@ const BLOCK_BITS: u32 = 16;
 
 type Blocks<'tx> = Table<'tx, (&'static str, &'static str, u32), &'static [u8]>;
 
-/// Moves account `id` of `scope` from the sets of the condition terms it held
+/// Moves `account` of `scope` from the sets of the condition terms it held
 /// (`before`; `None` for a new account, which gets its number here) to those it holds
 /// (`after`; `None` for a removed account, which gives its number up).
 pub(in crate::store) fn update(
