@@ -91,7 +91,7 @@ pub(super) const ACCOUNT_NUMBERS: TableDefinition<u128, u32> =
 pub(super) const NUMBERED_ACCOUNTS: TableDefinition<u32, (u128, &str)> =
     TableDefinition::new("numbered_accounts_v1");
 
-/// (scope, condition term, block of 2^16 account numbers) → encoded bitmap of the
+/// (scope, condition term, block of 2^12 account numbers) → encoded bitmap of the
 /// numbers of that block whose accounts hold the term.
 pub(super) const CONDITION_SETS: TableDefinition<(&str, &str, u32), &[u8]> =
     TableDefinition::new("condition_sets_v1");
