@@ -260,7 +260,9 @@ mod tests {
 
     use super::*;
     use crate::domain::{AccountPatch, Listing, MembershipChange, NewAccount, Status};
-    use crate::store::test_objects::{name, new_account, new_group, new_project};
+    use crate::store::test_objects::{
+        initialized_store, name, new_account, new_group, new_project,
+    };
     use crate::store::{Store, WriteContext};
 
     #[test]
@@ -454,13 +456,9 @@ mod tests {
     #[test]
     fn every_filter_answers_as_a_full_scan_through_random_changes() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("k.redb")).unwrap();
+        let store = initialized_store(dir.path());
         let now = crate::clock::now();
         let ctx = WriteContext::system(now, "test");
-        let admin = crate::auth::secret::Secret::generate().unwrap();
-        store
-            .initialize(now, admin.to_credential("admin".to_owned(), None))
-            .unwrap();
         store.create_project(&ctx, new_project("p")).unwrap();
         let scopes = [Scope::Root, Scope::Project(name("p"))];
         for scope in &scopes {

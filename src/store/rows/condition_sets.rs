@@ -264,23 +264,20 @@ impl<'tx> Builder<'tx> {
 
 #[cfg(test)]
 mod tests {
+    use redb::ReadableTableMetadata;
+
     use super::*;
     use crate::domain::{Listing, NewAccount, PageRequest, Status};
-    use crate::store::test_objects::{name, new_account};
-    use crate::store::{Store, WriteContext};
-    use redb::ReadableTableMetadata;
+    use crate::store::WriteContext;
+    use crate::store::test_objects::{initialized_store, name, new_account};
 
     /// Accounts numbered on both sides of a block's edge count as one set.
     #[test]
     fn sets_count_across_blocks_and_forget_removed_accounts() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("k.redb")).unwrap();
+        let store = initialized_store(dir.path());
         let now = crate::clock::now();
         let ctx = WriteContext::system(now, "test");
-        let admin = crate::auth::secret::Secret::generate().unwrap();
-        store
-            .initialize(now, admin.to_credential("admin".to_owned(), None))
-            .unwrap();
         let edge = 1u32 << BLOCK_BITS;
         store.write(|tx| set_next_number(tx, edge - 4)).unwrap();
         for i in 0..8 {
