@@ -15,7 +15,7 @@
 //! `u32`: creating more than about four billion accounts in one file is refused as a
 //! fault. Kept in the same transaction as the posting lists (`rows::postings`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use redb::{ReadTransaction, ReadableTable, Table, WriteTransaction};
 use roaring::RoaringBitmap;
@@ -34,50 +34,62 @@ const BLOCK_BITS: u32 = 12;
 
 type Blocks<'tx> = Table<'tx, (&'static str, &'static str, u32), &'static [u8]>;
 
-/// Moves `account` of `scope` from the sets of the condition terms it held
-/// (`before`; `None` for a new account, which gets its number here) to those it holds
-/// (`after`; `None` for a removed account, which gives its number up).
+/// What a write does to an account's number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::store) enum Numbering {
+    /// A new account: it gets its number.
+    Give,
+    /// A changed account: it keeps its number.
+    Keep,
+    /// A removed account: it gives its number up.
+    GiveUp,
+}
+
+/// Moves `account` of `scope` out of the sets of the terms it `left` and into those of
+/// the terms it `joined` (text terms, which have no sets, are passed over).
 pub(in crate::store) fn update(
     tx: &WriteTransaction,
     scope: &Scope,
     account: &ServiceAccount,
-    before: Option<&BTreeSet<String>>,
-    after: Option<&BTreeSet<String>>,
+    numbering: Numbering,
+    left: &[&String],
+    joined: &[&String],
 ) -> Result<(), Error> {
-    let id = account.id;
-    let none = BTreeSet::new();
-    let (held, holds) = (before.unwrap_or(&none), after.unwrap_or(&none));
-    let conditions = |from: &BTreeSet<String>, without: &BTreeSet<String>| -> Vec<String> {
-        from.difference(without)
-            .filter(|term| !is_text_term(term))
-            .cloned()
-            .collect()
-    };
-    let (left, joined) = (conditions(held, holds), conditions(holds, held));
-    if left.is_empty() && joined.is_empty() && before.is_some() && after.is_some() {
+    let (left, joined) = (conditions(left), conditions(joined));
+    if numbering == Numbering::Keep && left.is_empty() && joined.is_empty() {
         return Ok(());
     }
-    let number = match before {
-        None => allocate(tx, account)?,
-        Some(_) => tx
+    let id = account.id;
+    let number = match numbering {
+        Numbering::Give => allocate(tx, account)?,
+        Numbering::Keep | Numbering::GiveUp => tx
             .open_table(tables::ACCOUNT_NUMBERS)?
             .get(id.as_u128())?
             .map(|n| n.value())
             .ok_or_else(|| Error::internal(format!("account {id} has no number")))?,
     };
     let mut blocks = tx.open_table(tables::CONDITION_SETS)?;
-    for term in &left {
+    for term in left {
         mark(&mut blocks, scope, term, number, false)?;
     }
-    for term in &joined {
+    for term in joined {
         mark(&mut blocks, scope, term, number, true)?;
     }
-    if after.is_none() {
+    if numbering == Numbering::GiveUp {
         tx.open_table(tables::ACCOUNT_NUMBERS)?
             .remove(id.as_u128())?;
         tx.open_table(tables::NUMBERED_ACCOUNTS)?.remove(number)?;
     }
     Ok(())
+}
+
+/// The condition terms among `terms`.
+fn conditions<'a>(terms: &[&'a String]) -> Vec<&'a str> {
+    terms
+        .iter()
+        .map(|term| term.as_str())
+        .filter(|term| !is_text_term(term))
+        .collect()
 }
 
 /// The next number, now given to `account`.

@@ -11,7 +11,8 @@ use uuid::Uuid;
 use crate::domain::{Scope, ServiceAccount};
 use crate::error::Error;
 use crate::store::reader::{self, Reader};
-use crate::store::rows::{condition_sets, counts};
+use crate::store::rows::condition_sets::{self, Numbering};
+use crate::store::rows::counts;
 use crate::store::{codec, tables};
 
 /// The `meta` entry that says which postings are kept: 1, every term but `d:`; 2,
@@ -32,21 +33,25 @@ pub(in crate::store) fn update(
     let Some(account) = new.or(old) else {
         return Ok(());
     };
-    let (before, after) = (old.map(|a| a.index_terms()), new.map(|a| a.index_terms()));
-    let none = BTreeSet::new();
-    let (held, holds) = (
-        before.as_ref().unwrap_or(&none),
-        after.as_ref().unwrap_or(&none),
-    );
+    let terms =
+        |account: Option<&ServiceAccount>| account.map(|a| a.index_terms()).unwrap_or_default();
+    let (before, after) = (terms(old), terms(new));
+    let left: Vec<&String> = before.difference(&after).collect();
+    let joined: Vec<&String> = after.difference(&before).collect();
     let mut lists = Lists::open(tx)?;
-    for term in held.difference(holds) {
+    for term in &left {
         lists.remove(scope, term, account)?;
     }
-    for term in holds.difference(held) {
+    for term in &joined {
         lists.add(scope, term, account)?;
     }
     drop(lists);
-    condition_sets::update(tx, scope, account, before.as_ref(), after.as_ref())
+    let numbering = match (old, new) {
+        (None, _) => Numbering::Give,
+        (Some(_), None) => Numbering::GiveUp,
+        (Some(_), Some(_)) => Numbering::Keep,
+    };
+    condition_sets::update(tx, scope, account, numbering, &left, &joined)
 }
 
 /// The posting table and its counts, open for writing.
