@@ -36,7 +36,7 @@ impl Store {
     /// `admin` account holding `admin_secret`, in one transaction. On later starts it
     /// only brings the built-in roles up to date. Returns whether this was the first start.
     pub fn initialize(&self, now: Timestamp, admin_secret: NewCredential) -> Result<bool, Error> {
-        self.write(|tx| {
+        self.write(move |tx| {
             let is_fresh = reader::meta(tx, SCHEMA_VERSION_KEY)?.is_none();
             if is_fresh {
                 let mut meta = tx.open_table(tables::META)?;
@@ -68,7 +68,7 @@ impl Store {
         secret: NewCredential,
     ) -> Result<Recovery, Error> {
         let ctx = WriteContext::system(now, "keyhouse admin issue-token");
-        self.write(|tx| {
+        self.write(move |tx| {
             let (mut account, _) = match accounts::get_by_name(tx, &Scope::Root, &admin_name()?) {
                 Err(Error::NotFound { .. }) => {
                     create(

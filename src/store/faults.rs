@@ -43,6 +43,18 @@ fn injected() -> Error {
     redb::StorageError::Io(std::io::Error::other("injected fault")).into()
 }
 
+/// `f`, which checks the faults of `path` first on each run, on the writer's thread.
+pub(super) fn checked_write<T>(
+    path: &Path,
+    mut f: impl FnMut(&redb::WriteTransaction) -> Result<T, Error> + Send + 'static,
+) -> impl FnMut(&redb::WriteTransaction) -> Result<T, Error> + Send + 'static {
+    let path = path.to_owned();
+    move |tx| {
+        check(&path)?;
+        f(tx)
+    }
+}
+
 /// Called as a transaction on `path` begins, on the thread that runs it.
 pub(super) fn check(path: &Path) -> Result<(), Error> {
     let fault = armed().get(path).copied();

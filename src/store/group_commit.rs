@@ -1,22 +1,25 @@
-//! Group commit: the writes that arrive while another is running join one redb
-//! transaction, and one durable commit (one fsync) makes all of them durable at once.
+//! Group commit: one writer thread runs every write, in the order they arrive, and the
+//! writes that arrive while a commit is in flight share the next transaction, so one
+//! durable commit (one fsync) makes all of them durable at once.
 //!
-//! Each write runs its own closure, on its own thread, in turn, on the batch's open
-//! transaction, and so sees every earlier write of the batch. The write that finds no
-//! other waiting (or fills the batch) commits it; the others wait for that commit, and a
-//! write returns (and its request answers) only once it is durable.
+//! A caller hands its write to the writer and waits for the answer, which comes once
+//! the write is durable or has failed. The writer runs a batch's writes back to back on
+//! its own thread: no hand-over between threads per write, and each write sees every
+//! earlier write of its batch.
 //!
 //! A write that fails may have written part of its change, and redb has no savepoint
 //! inside a changed transaction, so a failure rolls the whole batch back: the failed
-//! write answers its error, and the writes before it in the batch run again, first and
-//! in their order, in a new transaction. Their closures see exactly what they saw before
-//! (no other write ran meanwhile), so each write is answered exactly as if it had run
-//! alone: the failed one after those before it, which its answer may depend on. This is
-//! why a write's closure is `FnMut`: it may run more than once, and only its last run
-//! counts.
+//! write is answered its error, and the writes before it run again, first and in their
+//! order, in a new transaction that commits as soon as they have run. Their closures see
+//! exactly what they saw before (no other write ran meanwhile), so each write is answered
+//! exactly as if it had run alone: the failed one after those before it, which its answer
+//! may depend on. This is why a write's closure is `FnMut`: it may run more than once,
+//! and only its last run counts.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::collections::VecDeque;
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::thread::JoinHandle;
 
 use prometheus_client::metrics::counter::Counter;
 use redb::{Database, WriteTransaction};
@@ -27,213 +30,197 @@ use crate::error::Error;
 /// Writes in one transaction at most, so that a batch's answers are not held back long.
 const MAX_BATCH: usize = 64;
 
-/// The batch being built and whose turn it is.
-#[derive(Default)]
+/// The writer thread and the way to it.
 pub(super) struct GroupCommit {
-    state: Mutex<State>,
-    /// Signalled when the turn is free: to one waiter, or to all when the turn is for a
-    /// write that runs again (only that one may take it).
-    turn_free: Condvar,
-    /// Signalled to all when a batch is committed or rolled back.
-    decided: Condvar,
+    /// Where writes go; dropped first when the store closes, which stops the writer.
+    jobs: Option<Sender<Box<dyn Job>>>,
+    writer: Option<JoinHandle<()>>,
     /// Durable commits that succeeded: fewer than the writes when they shared them.
     pub(super) durable: Counter,
 }
 
-#[derive(Default)]
-struct State {
-    /// The open transaction and the writes it holds.
-    open: Option<Batch>,
-    /// A write's closure is running, or the batch is committing.
-    running: bool,
-    /// Writes waiting for their turn.
-    waiting: usize,
-    /// The writes of a rolled-back batch, in their order: they run next, before any other.
-    rerun: VecDeque<u64>,
-    /// How each finished batch ended, with how many of its writes have yet to read it.
-    decided: HashMap<u64, (Outcome, usize)>,
-    last_ticket: u64,
-    last_batch: u64,
-}
-
-struct Batch {
-    id: u64,
-    tx: WriteTransaction,
-    /// The tickets of the writes that succeeded in it, in order.
-    writes: Vec<u64>,
-    /// It runs the writes of a rolled-back batch again: it commits as soon as they
-    /// have run, and no other write joins it, so that a stream of failing writes cannot
-    /// keep rolling them back.
-    rerun: bool,
-}
-
-#[derive(Clone, Copy)]
-enum Outcome {
-    Committed,
-    /// The commit failed: nothing of the batch was written.
-    Failed,
-    /// A later write of the batch failed: its writes run again.
-    RolledBack,
-}
-
 impl GroupCommit {
+    /// Starts the writer of `db`; `writes` counts every committed write.
+    pub(super) fn start(db: Arc<RwLock<Database>>, writes: Counter) -> std::io::Result<Self> {
+        let (jobs, received) = mpsc::channel();
+        let durable = Counter::default();
+        let writer = Writer {
+            db,
+            received,
+            durable: durable.clone(),
+            writes,
+        };
+        let writer = std::thread::Builder::new()
+            .name("keyhouse-writer".to_owned())
+            .spawn(move || writer.run())?;
+        Ok(GroupCommit {
+            jobs: Some(jobs),
+            writer: Some(writer),
+            durable,
+        })
+    }
+
     /// Runs `f` in a batch's transaction; returns once the batch is durably committed, or
-    /// with `f`'s error (nothing of it written). `writes` counts every committed write.
-    pub(super) fn write<T>(
+    /// with `f`'s error (nothing of it written).
+    pub(super) fn write<T: Send + 'static>(
+        &self,
+        f: impl FnMut(&WriteTransaction) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        self.send(f)?.recv().unwrap_or_else(|_| Err(writer_gone()))
+    }
+
+    /// Hands `f` to the writer; its answer comes on the receiver returned.
+    fn send<T: Send + 'static>(
+        &self,
+        f: impl FnMut(&WriteTransaction) -> Result<T, Error> + Send + 'static,
+    ) -> Result<Receiver<Result<T, Error>>, Error> {
+        let (answer, answered) = mpsc::sync_channel(1);
+        let job = Box::new(Pending {
+            f,
+            value: None,
+            answer,
+        });
+        let jobs = self.jobs.as_ref().ok_or_else(writer_gone)?;
+        jobs.send(job).map_err(|_| writer_gone())?;
+        Ok(answered)
+    }
+}
+
+impl Drop for GroupCommit {
+    /// Stops the writer and waits for it, so that the database is closed when the store
+    /// is: the writer holds it too.
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(writer) = self.writer.take()
+            && writer.thread().id() != std::thread::current().id()
+            && writer.join().is_err()
+        {
+            log::error!("the writer thread panicked");
+        }
+    }
+}
+
+/// A write on its way through the writer, with its caller to answer.
+trait Job: Send {
+    /// Runs the write in `tx`, keeping its value for the answer.
+    fn run(&mut self, tx: &WriteTransaction) -> Result<(), Error>;
+
+    /// Answers the caller: the value of the last run when `outcome` is a commit.
+    fn answer(self: Box<Self>, outcome: Result<(), Error>);
+}
+
+struct Pending<T, F> {
+    f: F,
+    value: Option<T>,
+    answer: SyncSender<Result<T, Error>>,
+}
+
+impl<T, F> Job for Pending<T, F>
+where
+    T: Send,
+    F: FnMut(&WriteTransaction) -> Result<T, Error> + Send,
+{
+    fn run(&mut self, tx: &WriteTransaction) -> Result<(), Error> {
+        self.value = Some(unpanicked(|| (self.f)(tx))?);
+        Ok(())
+    }
+
+    fn answer(self: Box<Self>, outcome: Result<(), Error>) {
+        let Pending { f, value, answer } = *self;
+        // What the closure holds goes before its caller is woken, so that the last clone
+        // of a `Store` is never dropped on the writer's thread.
+        drop(f);
+        let answered = outcome.and_then(|()| {
+            value.ok_or_else(|| Error::internal("storage: a write committed without running"))
+        });
+        // Its caller waits for the answer; it is gone only if it panicked.
+        let _ = answer.send(answered);
+    }
+}
+
+/// The writer thread's side: the database and the writes that wait.
+struct Writer {
+    db: Arc<RwLock<Database>>,
+    received: Receiver<Box<dyn Job>>,
+    durable: Counter,
+    writes: Counter,
+}
+
+impl Writer {
+    /// Runs batches until the store closes.
+    fn run(self) {
+        let mut again = VecDeque::new();
+        loop {
+            let (pending, rerun) = match again.is_empty() {
+                false => (again, true),
+                true => match self.received.recv() {
+                    Ok(job) => (VecDeque::from([job]), false),
+                    Err(_) => return,
+                },
+            };
+            let db = self.db.read().unwrap_or_else(PoisonError::into_inner);
+            again = self.batch(&db, pending, rerun);
+        }
+    }
+
+    /// Runs `pending` in one transaction, and then, unless they run again after a
+    /// rollback, the writes waiting, up to [`MAX_BATCH`] in all; commits and answers
+    /// them. Returns the writes to run again when one failed.
+    fn batch(
         &self,
         db: &Database,
-        writes: &Counter,
-        mut f: impl FnMut(&WriteTransaction) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        let mut state = self.lock();
-        state.waiting += 1;
-        let mut ticket = None;
+        mut pending: VecDeque<Box<dyn Job>>,
+        rerun: bool,
+    ) -> VecDeque<Box<dyn Job>> {
+        let tx = match unpanicked(|| Ok(db.begin_write()?)) {
+            Ok(tx) => tx,
+            Err(err) => {
+                if let Some(first) = pending.pop_front() {
+                    first.answer(Err(err));
+                }
+                return pending;
+            }
+        };
+        let mut done = Vec::new();
         loop {
-            while state.running || state.rerun.front().is_some_and(|t| Some(*t) != ticket) {
-                state = wait(&self.turn_free, state);
-            }
-            let rerun = state.rerun.pop_front().is_some();
-            state.waiting -= 1;
-            state.running = true;
-            let me = *ticket.get_or_insert_with(|| {
-                state.last_ticket += 1;
-                state.last_ticket
-            });
-            let batch = match state.open.take() {
-                Some(batch) => Ok(batch),
-                None => unpanicked(|| Ok(db.begin_write()?)).map(|tx| {
-                    state.last_batch += 1;
-                    Batch {
-                        id: state.last_batch,
-                        tx,
-                        writes: Vec::new(),
-                        rerun,
-                    }
-                }),
+            let mut job = match pending.pop_front() {
+                Some(job) => job,
+                None if rerun || done.len() >= MAX_BATCH => break,
+                None => match self.received.try_recv() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                },
             };
-            let mut batch = match batch {
-                Ok(batch) => batch,
-                Err(err) => {
-                    self.free_turn(&mut state);
-                    return Err(err);
-                }
-            };
-            drop(state);
-            let result = unpanicked(|| f(&batch.tx));
-            state = self.lock();
-            let value = match result {
-                Ok(value) => value,
-                Err(err) => {
-                    self.roll_back(state, batch);
-                    return Err(err);
-                }
-            };
-            batch.writes.push(me);
-            let reruns_done = batch.rerun && state.rerun.is_empty();
-            if state.waiting == 0 || batch.writes.len() >= MAX_BATCH || reruns_done {
-                drop(state);
-                return self.commit(batch, writes).map(|()| value);
+            if let Err(err) = job.run(&tx) {
+                job.answer(Err(err));
+                // Dropping an uncommitted transaction aborts it.
+                drop(tx);
+                done.extend(pending);
+                return done.into();
             }
-            let id = batch.id;
-            state.open = Some(batch);
-            state = self.release_and_wait(state, id);
-            match self.read_outcome(&mut state, id) {
-                Outcome::Committed => return Ok(value),
-                Outcome::Failed => return Err(commit_failed()),
-                Outcome::RolledBack => continue,
-            }
+            done.push(job);
         }
-    }
-
-    /// Commits `batch` (holding the turn), tells its writes and frees the turn.
-    fn commit(&self, batch: Batch, writes: &Counter) -> Result<(), Error> {
-        let count = batch.writes.len();
-        let committed = unpanicked(|| Ok(batch.tx.commit()?));
-        let outcome = match &committed {
+        let count = done.len();
+        let committed = unpanicked(|| Ok(tx.commit()?));
+        match &committed {
             Ok(()) => {
                 self.durable.inc();
-                writes.inc_by(count as u64);
-                Outcome::Committed
+                self.writes.inc_by(count as u64);
             }
-            Err(err) => {
-                log::error!("a commit of {count} writes failed: {err}");
-                Outcome::Failed
-            }
-        };
-        let mut state = self.lock();
-        if count > 1 {
-            state.decided.insert(batch.id, (outcome, count - 1));
-            self.decided.notify_all();
+            Err(err) => log::error!("a commit of {count} writes failed: {err}"),
         }
-        self.free_turn(&mut state);
-        committed.map_err(|_| commit_failed())
-    }
-
-    /// Rolls back `batch` after its latest write failed: the writes before it run again.
-    fn roll_back(&self, mut state: MutexGuard<'_, State>, batch: Batch) {
-        if !batch.writes.is_empty() {
-            state
-                .decided
-                .insert(batch.id, (Outcome::RolledBack, batch.writes.len()));
-            state.waiting += batch.writes.len();
-            for ticket in batch.writes.iter().rev() {
-                state.rerun.push_front(*ticket);
-            }
-            self.decided.notify_all();
+        for job in done {
+            job.answer(match &committed {
+                Ok(()) => Ok(()),
+                Err(_) => Err(Error::internal("storage: the commit failed")),
+            });
         }
-        drop(state);
-        // Dropping an uncommitted transaction aborts it.
-        drop(batch.tx);
-        self.free_turn(&mut self.lock());
-    }
-
-    /// Frees the turn and waits until batch `id` is decided.
-    fn release_and_wait<'a>(
-        &'a self,
-        mut state: MutexGuard<'a, State>,
-        id: u64,
-    ) -> MutexGuard<'a, State> {
-        self.free_turn(&mut state);
-        while !state.decided.contains_key(&id) {
-            state = wait(&self.decided, state);
-        }
-        state
-    }
-
-    /// Gives the turn up: one waiter is woken, as any may take it, unless a write must
-    /// run again first.
-    fn free_turn(&self, state: &mut State) {
-        state.running = false;
-        match state.rerun.is_empty() {
-            true => self.turn_free.notify_one(),
-            false => self.turn_free.notify_all(),
-        }
-    }
-
-    /// How batch `id` ended; the last of its writes to read it forgets it.
-    fn read_outcome(&self, state: &mut State, id: u64) -> Outcome {
-        let Some((outcome, unread)) = state.decided.get_mut(&id) else {
-            return Outcome::Failed;
-        };
-        let outcome = *outcome;
-        *unread -= 1;
-        if *unread == 0 {
-            state.decided.remove(&id);
-        }
-        outcome
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        VecDeque::new()
     }
 }
 
-fn wait<'a>(signal: &Condvar, state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-    signal.wait(state).unwrap_or_else(PoisonError::into_inner)
-}
-
-fn commit_failed() -> Error {
-    Error::internal("storage: the commit failed")
+fn writer_gone() -> Error {
+    Error::internal("storage: the writer has stopped")
 }
 
 #[cfg(test)]
@@ -246,21 +233,43 @@ mod tests {
 
     const T: TableDefinition<u64, u64> = TableDefinition::new("t");
 
-    fn database() -> (tempfile::TempDir, Database) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Database::create(dir.path().join("g.redb")).unwrap();
-        (dir, db)
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        db: Arc<RwLock<Database>>,
+        writes: Counter,
+        group: GroupCommit,
     }
 
-    fn stored(db: &Database) -> Vec<u64> {
-        let tx = db.begin_read().unwrap();
-        match tx.open_table(T) {
-            Ok(table) => table
-                .iter()
-                .unwrap()
-                .map(|r| r.unwrap().0.value())
-                .collect(),
-            Err(_) => Vec::new(),
+    fn started() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(RwLock::new(
+            Database::create(dir.path().join("g.redb")).unwrap(),
+        ));
+        let writes = Counter::default();
+        let group = GroupCommit::start(db.clone(), writes.clone()).unwrap();
+        Fixture {
+            _dir: dir,
+            db,
+            writes,
+            group,
+        }
+    }
+
+    impl Fixture {
+        fn stored(&self) -> Vec<u64> {
+            let tx = self.db.read().unwrap().begin_read().unwrap();
+            match tx.open_table(T) {
+                Ok(table) => table
+                    .iter()
+                    .unwrap()
+                    .map(|r| r.unwrap().0.value())
+                    .collect(),
+                Err(_) => Vec::new(),
+            }
+        }
+
+        fn counts(&self) -> (u64, u64) {
+            (self.writes.get(), self.group.durable.get())
         }
     }
 
@@ -273,85 +282,72 @@ mod tests {
         }
     }
 
+    /// Waits until `flag` is set; a test that would wait for ever fails instead.
+    fn until(flag: &AtomicBool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !flag.load(Ordering::SeqCst) {
+            assert!(std::time::Instant::now() < deadline, "waited 20 s in vain");
+            std::thread::yield_now();
+        }
+    }
+
     #[test]
     fn a_failed_write_leaves_nothing_and_the_writes_before_it_in_its_batch_run_again() {
-        let (_dir, db) = database();
-        let group = GroupCommit::default();
-        let writes = Counter::default();
-        let first_runs = AtomicUsize::new(0);
-        let first_running = AtomicBool::new(false);
-        let (first, second) = std::thread::scope(|s| {
-            let first = s.spawn(|| {
-                group.write(&db, &writes, |tx| {
-                    let run = first_runs.fetch_add(1, Ordering::SeqCst);
-                    first_running.store(true, Ordering::SeqCst);
-                    // On its first run, stay until the second write waits for its turn,
-                    // so that both share one batch.
-                    while run == 0 && group.lock().waiting == 0 {
-                        std::thread::yield_now();
-                    }
-                    put(tx, 1, false)
-                })
-            });
-            while !first_running.load(Ordering::SeqCst) {
-                std::thread::yield_now();
+        let f = started();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let go = Arc::new(AtomicBool::new(false));
+        let (r, g) = (runs.clone(), go.clone());
+        // The first write stays on its first run until the second is sent, so that both
+        // share one batch.
+        let first = f.group.send(move |tx| {
+            if r.fetch_add(1, Ordering::SeqCst) == 0 {
+                until(&g);
             }
-            let second = s.spawn(|| group.write(&db, &writes, |tx| put(tx, 2, true)));
-            (first.join().unwrap(), second.join().unwrap())
+            put(tx, 1, false)
         });
-        assert_eq!(first.unwrap(), 1);
-        assert!(second.is_err());
-        assert_eq!(
-            first_runs.load(Ordering::SeqCst),
-            2,
-            "the first write ran again"
-        );
-        assert_eq!(
-            stored(&db),
-            vec![1],
-            "nothing of the failed write is stored"
-        );
-        assert_eq!((writes.get(), group.durable.get()), (1, 1));
+        let second = f.group.send(|tx| put(tx, 2, true));
+        go.store(true, Ordering::SeqCst);
+        assert!(second.unwrap().recv().unwrap().is_err());
+        assert_eq!(first.unwrap().recv().unwrap().unwrap(), 1);
+        assert_eq!(runs.load(Ordering::SeqCst), 2, "the first write ran again");
+        assert_eq!(f.stored(), vec![1], "nothing of the failed write is stored");
+        assert_eq!(f.counts(), (1, 1));
     }
 
     #[test]
     fn a_write_that_runs_again_commits_without_waiting_for_newcomers() {
-        let (_dir, db) = database();
-        let group = GroupCommit::default();
-        let writes = Counter::default();
-        let runs = AtomicUsize::new(0);
-        let second_run = AtomicBool::new(false);
-        let first_running = AtomicBool::new(false);
-        std::thread::scope(|s| {
-            let first = s.spawn(|| {
-                group.write(&db, &writes, |tx| {
-                    let run = runs.fetch_add(1, Ordering::SeqCst);
-                    first_running.store(true, Ordering::SeqCst);
-                    second_run.store(run == 1, Ordering::SeqCst);
-                    // Both runs stay until another write waits: the failing one first,
-                    // then the newcomer, which must not join the run again.
-                    while run < 2 && group.lock().waiting == 0 {
-                        std::thread::yield_now();
-                    }
-                    put(tx, 1, false)
-                })
-            });
-            while !first_running.load(Ordering::SeqCst) {
-                std::thread::yield_now();
+        let f = started();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let (go, again, go_again) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (r, g, a, ga) = (runs.clone(), go.clone(), again.clone(), go_again.clone());
+        // Its first run waits for the failing write to be sent; its second, for the
+        // newcomer, which must not join the run again.
+        let first = f.group.send(move |tx| {
+            match r.fetch_add(1, Ordering::SeqCst) {
+                0 => until(&g),
+                _ => {
+                    a.store(true, Ordering::SeqCst);
+                    until(&ga);
+                }
             }
-            let failing = s.spawn(|| group.write(&db, &writes, |tx| put(tx, 2, true)));
-            while !second_run.load(Ordering::SeqCst) {
-                std::thread::yield_now();
-            }
-            let newcomer = s.spawn(|| group.write(&db, &writes, |tx| put(tx, 3, false)));
-            assert_eq!(first.join().unwrap().unwrap(), 1);
-            assert!(failing.join().unwrap().is_err());
-            assert_eq!(newcomer.join().unwrap().unwrap(), 3);
+            put(tx, 1, false)
         });
+        let failing = f.group.send(|tx| put(tx, 2, true));
+        go.store(true, Ordering::SeqCst);
+        until(&again);
+        let newcomer = f.group.send(|tx| put(tx, 3, false));
+        go_again.store(true, Ordering::SeqCst);
+        assert_eq!(first.unwrap().recv().unwrap().unwrap(), 1);
+        assert!(failing.unwrap().recv().unwrap().is_err());
+        assert_eq!(newcomer.unwrap().recv().unwrap().unwrap(), 3);
         assert_eq!(runs.load(Ordering::SeqCst), 2);
-        assert_eq!(stored(&db), vec![1, 3]);
+        assert_eq!(f.stored(), vec![1, 3]);
         assert_eq!(
-            (writes.get(), group.durable.get()),
+            f.counts(),
             (2, 2),
             "the write run again committed alone, the newcomer in a batch of its own"
         );
@@ -359,19 +355,17 @@ mod tests {
 
     #[test]
     fn concurrent_writes_share_commits_and_only_the_successful_ones_are_stored() {
-        let (_dir, db) = database();
-        let group = GroupCommit::default();
-        let writes = Counter::default();
+        let f = started();
         let answers: Vec<(u64, bool)> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..16u64)
                 .map(|thread| {
-                    let (group, db, writes) = (&group, &db, &writes);
+                    let group = &f.group;
                     s.spawn(move || {
                         (0..40u64)
                             .map(|i| {
                                 let key = thread * 1000 + i;
                                 let fails = (thread + i) % 4 == 0;
-                                let answer = group.write(db, writes, |tx| put(tx, key, fails));
+                                let answer = group.write(move |tx| put(tx, key, fails));
                                 assert_eq!(answer.is_ok(), !fails);
                                 (key, fails)
                             })
@@ -390,14 +384,33 @@ mod tests {
             .map(|(key, _)| *key)
             .collect();
         expected.sort_unstable();
-        assert_eq!(stored(&db), expected);
-        assert_eq!(writes.get(), expected.len() as u64);
+        assert_eq!(f.stored(), expected);
+        let (writes, durable) = f.counts();
+        assert_eq!(writes, expected.len() as u64);
         assert!(
-            group.durable.get() < writes.get(),
-            "writes shared commits: {} commits for {} writes",
-            group.durable.get(),
-            writes.get()
+            durable < writes,
+            "writes shared commits: {durable} commits for {writes} writes"
         );
-        assert!(group.lock().decided.is_empty(), "every outcome was read");
+    }
+
+    #[test]
+    fn a_panicking_write_is_an_error_and_the_writer_goes_on() {
+        let f = started();
+        let panicked = f.group.write(|_| -> Result<(), Error> { panic!("x") });
+        assert!(panicked.is_err());
+        assert_eq!(f.group.write(|tx| put(tx, 7, false)).unwrap(), 7);
+        assert_eq!(f.stored(), vec![7]);
+    }
+
+    #[test]
+    fn dropping_it_stops_the_writer_and_releases_the_database() {
+        let f = started();
+        f.group.write(|tx| put(tx, 1, false)).unwrap();
+        drop(f.group);
+        assert_eq!(
+            Arc::strong_count(&f.db),
+            1,
+            "the writer's handle on the database is gone"
+        );
     }
 }

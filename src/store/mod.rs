@@ -168,16 +168,23 @@ impl Store {
         for warning in health.file_warnings() {
             log::warn!("{warning}");
         }
+        let db = Arc::new(RwLock::new(db));
+        let writes = Counter::default();
+        let commits =
+            GroupCommit::start(db.clone(), writes.clone()).map_err(|err| OpenError::Prepare {
+                path: path.to_owned(),
+                source: Error::internal(format!("cannot start the writer thread: {err}")),
+            })?;
         let store = Store {
             db: Arc::new(Shared {
-                db: RwLock::new(db),
-                commits: GroupCommit::default(),
+                commits,
+                db,
                 closed: Closed::default(),
             }),
             path: path.to_owned(),
             seal_key,
             health: Arc::new(health),
-            writes: Counter::default(),
+            writes,
             secrets: Arc::new(AuthCache::new()),
             subjects: Arc::new(AuthCache::new()),
             details: Arc::new(AuthCache::new()),
@@ -187,7 +194,7 @@ impl Store {
             source,
         };
         let found = store
-            .write(|tx| {
+            .write(move |tx| {
                 let found = reader::meta(tx, reader::SCHEMA_VERSION_KEY)?;
                 if found.is_none_or(|v| v <= SCHEMA_VERSION) {
                     tables::create_all(tx)?;
@@ -217,24 +224,30 @@ impl Store {
     /// Runs `f` in a write transaction and commits it; an error rolls back all `f`
     /// wrote, and so does a panic, which becomes an error. Returns once the commit is
     /// durable. Concurrent writes share a transaction and its commit (see
-    /// `group_commit`), so `f` may run more than once: only its last run counts.
-    fn write<T>(&self, f: impl FnMut(&WriteTransaction) -> Result<T, Error>) -> Result<T, Error> {
+    /// `group_commit`), so `f` may run more than once: only its last run counts. `f`
+    /// runs on the writer's thread, so it owns what it uses: a use case clones its
+    /// borrowed arguments into it.
+    fn write<T: Send + 'static>(
+        &self,
+        f: impl FnMut(&WriteTransaction) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
         #[cfg(test)]
-        faults::check(&self.path)?;
-        let db = self.db();
-        self.db.commits.write(&db, &self.writes, f)
+        let f = faults::checked_write(&self.path, f);
+        self.db.commits.write(f)
     }
 
-    /// [`Store::write`] for a use case acting in `scope`: a project that does not exist
-    /// (or was deleted meanwhile) is 404, checked in the same transaction.
-    fn write_in<T>(
+    /// [`Store::write`] for a use case acting in `scope`, which `f` is given: a project
+    /// that does not exist (or was deleted meanwhile) is 404, checked in the same
+    /// transaction.
+    fn write_in<T: Send + 'static>(
         &self,
         scope: &Scope,
-        mut f: impl FnMut(&WriteTransaction) -> Result<T, Error>,
+        mut f: impl FnMut(&WriteTransaction, &Scope) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
-        self.write(|tx| {
-            rows::projects::require_scope(tx, scope)?;
-            f(tx)
+        let scope = scope.clone();
+        self.write(move |tx| {
+            rows::projects::require_scope(tx, &scope)?;
+            f(tx, &scope)
         })
     }
 
@@ -311,9 +324,10 @@ pub struct CloseWatch(Arc<AtomicBool>);
 
 /// The open database, shared by every clone of a [`Store`].
 struct Shared {
-    db: RwLock<Database>,
     /// Runs the writes, one transaction and one fsync for all that arrive together.
+    /// Dropped first: it stops the writer thread, which holds the database too.
     commits: GroupCommit,
+    db: Arc<RwLock<Database>>,
     /// Dropped after `db` (fields drop in order), so it tells that the file is closed
     /// and its lock released, not merely that the last clone is going.
     closed: Closed,

@@ -137,11 +137,12 @@ impl Store {
             return Ok(());
         }
         let count = plain.len();
-        self.write(|tx| {
+        let store = self.clone();
+        self.write(move |tx| {
             for key in stored_keys(tx)? {
                 if !seal::is_sealed(&key.private) {
-                    let key = self.unseal(key)?;
-                    self.put_key(tx, &key)?;
+                    let key = store.unseal(key)?;
+                    store.put_key(tx, &key)?;
                 }
             }
             Ok(())
@@ -178,7 +179,8 @@ impl Store {
             return Ok(());
         }
         let key = make()?;
-        self.write(|tx| self.put_key(tx, &key))
+        let store = self.clone();
+        self.write(move |tx| store.put_key(tx, &key))
     }
 
     /// Makes `key` current. The old current key retires: it stays published for
@@ -190,22 +192,23 @@ impl Store {
         key: SigningKey,
         keep_for: Duration,
     ) -> Result<SigningKey, Error> {
-        self.write(|tx| {
+        let (ctx, store) = (ctx.clone(), self.clone());
+        self.write(move |tx| {
             let mut retired = Vec::new();
-            for mut old in self.all_keys(tx)? {
+            for mut old in store.all_keys(tx)? {
                 if !old.is_published(ctx.now) {
                     tx.open_table(tables::SIGNING_KEYS)?
                         .remove(old.kid.as_str())?;
                 } else if old.is_current() {
                     old.retired_at = Some(ctx.now);
                     old.drop_at = Some(ctx.now + keep_for);
-                    self.put_key(tx, &old)?;
+                    store.put_key(tx, &old)?;
                     retired.push(old.kid.clone());
                 }
             }
-            self.put_key(tx, &key)?;
+            store.put_key(tx, &key)?;
             let changes = vec![Change::set("retired", &retired)];
-            audit::append(tx, ctx, Action::SigningKeyRotate, target(&key), changes)?;
+            audit::append(tx, &ctx, Action::SigningKeyRotate, target(&key), changes)?;
             Ok(key.clone())
         })
     }
@@ -220,7 +223,8 @@ impl Store {
         expires_at: Timestamp,
         target: Target,
     ) -> Result<(), Error> {
-        self.write(|tx| {
+        let (ctx, jti) = (ctx.clone(), jti.to_owned());
+        self.write(move |tx| {
             let mut ctx = ctx.clone();
             let mut target = target.clone();
             if let Some((account, _)) = accounts::get(tx, target.id)? {
@@ -232,7 +236,10 @@ impl Store {
             let mut revoked = tx.open_table(tables::REVOKED_TOKENS)?;
             let now = ctx.now.timestamp();
             revoked.retain(|_, exp| exp > now)?;
-            if revoked.insert(jti, expires_at.timestamp())?.is_some() {
+            if revoked
+                .insert(jti.as_str(), expires_at.timestamp())?
+                .is_some()
+            {
                 return Ok(());
             }
             drop(revoked);

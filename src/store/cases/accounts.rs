@@ -28,7 +28,9 @@ impl Store {
         new: NewAccount,
         secret: Option<NewCredential>,
     ) -> Result<(AccountDetails, Option<Credential>), Error> {
-        self.write_in(scope, |tx| {
+        let ctx = ctx.clone();
+        self.write_in(scope, move |tx, scope| {
+            let ctx = &ctx;
             create(tx, ctx, scope, new.clone(), secret.clone())
         })
     }
@@ -82,7 +84,9 @@ impl Store {
         if_match: Option<&IfMatch>,
         patch: AccountPatch,
     ) -> Result<AccountDetails, Error> {
-        self.write_in(scope, |tx| {
+        let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
+        self.write_in(scope, move |tx, scope| {
+            let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());
             let (mut account, etag) = accounts::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx, scope)?;
@@ -112,7 +116,9 @@ impl Store {
         name: &Name,
         if_match: Option<&IfMatch>,
     ) -> Result<(), Error> {
-        self.write_in(scope, |tx| {
+        let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
+        self.write_in(scope, move |tx, scope| {
+            let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());
             let (mut account, etag) = accounts::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx, scope)?;

@@ -68,7 +68,9 @@ impl Store {
         new: NewCredential,
         max_active: u32,
     ) -> Result<CredentialDetails, Error> {
-        self.write_in(scope, |tx| {
+        let (ctx, name) = (ctx.clone(), name.clone());
+        self.write_in(scope, move |tx, scope| {
+            let (ctx, name) = (&ctx, &name);
             let (account, _) = accounts::get_by_name(tx, scope, name)?;
             require_may_act_on(tx, ctx, &account)?;
             let active = credentials::count_active(tx, account.id, ctx.now)?;
@@ -96,7 +98,9 @@ impl Store {
         new: NewCredential,
         grace: GracePeriod,
     ) -> Result<CredentialDetails, Error> {
-        self.write_in(scope, |tx| {
+        let (ctx, name) = (ctx.clone(), name.clone());
+        self.write_in(scope, move |tx, scope| {
+            let (ctx, name) = (&ctx, &name);
             let (account, _) = accounts::get_by_name(tx, scope, name)?;
             require_may_act_on(tx, ctx, &account)?;
             let until = grace.ends(ctx.now);
@@ -130,7 +134,9 @@ impl Store {
         name: &Name,
         new: NewCredential,
     ) -> Result<(AccountDetails, Credential), Error> {
-        self.write_in(scope, |tx| {
+        let (ctx, name) = (ctx.clone(), name.clone());
+        self.write_in(scope, move |tx, scope| {
+            let (ctx, name) = (&ctx, &name);
             let (account, etag) = accounts::get_by_name(tx, scope, name)?;
             require_may_act_on(tx, ctx, &account)?;
             let mut revoked = Vec::new();
@@ -158,7 +164,9 @@ impl Store {
         name: &Name,
         id: Uuid,
     ) -> Result<(), Error> {
-        self.write_in(scope, |tx| {
+        let (ctx, name) = (ctx.clone(), name.clone());
+        self.write_in(scope, move |tx, scope| {
+            let (ctx, name) = (&ctx, &name);
             let (account, credential) = get_of(tx, scope, name, id)?;
             require_may_act_on(tx, ctx, &account)?;
             revoke(tx, ctx, &credential)
@@ -207,7 +215,9 @@ impl Store {
         hash: &[u8; 32],
         reach: &TokenReach,
     ) -> Result<(), Error> {
-        self.write(|tx| {
+        let (ctx, hash, reach) = (ctx.clone(), *hash, reach.clone());
+        self.write(move |tx| {
+            let (ctx, hash, reach) = (&ctx, &hash, &reach);
             let Some(id) = credentials::id_by_hash(tx, hash)? else {
                 return Ok(());
             };
@@ -232,6 +242,7 @@ impl Store {
     /// Writes a batch of last uses, (credential, account, when), in one transaction.
     /// Credentials or accounts deleted since are skipped; times only move forward.
     pub fn record_last_use(&self, uses: &[(Uuid, Uuid, Timestamp)]) -> Result<(), Error> {
-        self.write(|tx| credentials::record_uses(tx, uses))
+        let uses = uses.to_vec();
+        self.write(move |tx| credentials::record_uses(tx, &uses))
     }
 }

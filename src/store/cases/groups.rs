@@ -22,7 +22,9 @@ impl Store {
         scope: &Scope,
         new: NewGroup,
     ) -> Result<GroupDetails, Error> {
-        self.write_in(scope, |tx| {
+        let ctx = ctx.clone();
+        self.write_in(scope, move |tx, scope| {
+            let ctx = &ctx;
             principals::require_grantable(
                 tx,
                 scope,
@@ -103,7 +105,9 @@ impl Store {
         if_match: Option<&IfMatch>,
         patch: GroupPatch,
     ) -> Result<GroupDetails, Error> {
-        self.write_in(scope, |tx| {
+        let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
+        self.write_in(scope, move |tx, scope| {
+            let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());
             let GroupDetails { mut group, etag } = groups::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx, scope)?;
@@ -138,7 +142,9 @@ impl Store {
         name: &Name,
         if_match: Option<&IfMatch>,
     ) -> Result<(), Error> {
-        self.write_in(scope, |tx| {
+        let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
+        self.write_in(scope, move |tx, scope| {
+            let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());
             let GroupDetails { mut group, etag } = groups::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx, scope)?;

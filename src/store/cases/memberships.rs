@@ -135,7 +135,10 @@ impl Store {
         if_match: Option<&IfMatch>,
         change: &MembershipChange,
     ) -> Result<AccountDetails, Error> {
-        self.write_in(scope, |tx| {
+        let (ctx, name, if_match, change) =
+            (ctx.clone(), name.clone(), if_match.cloned(), change.clone());
+        self.write_in(scope, move |tx, scope| {
+            let (ctx, name, if_match, change) = (&ctx, &name, if_match.as_ref(), &change);
             let (account, etag) = accounts::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let caller = principals::authority(tx, ctx, scope)?;
@@ -197,7 +200,16 @@ impl Store {
         change: &MembershipChange,
         request: &PageRequest,
     ) -> Result<(GroupDetails, Page<ServiceAccount>), Error> {
-        self.write_in(scope, |tx| {
+        let (ctx, name, if_match, change, request) = (
+            ctx.clone(),
+            name.clone(),
+            if_match.cloned(),
+            change.clone(),
+            request.clone(),
+        );
+        self.write_in(scope, move |tx, scope| {
+            let (ctx, name, if_match, change, request) =
+                (&ctx, &name, if_match.as_ref(), &change, &request);
             let GroupDetails { group, etag } = groups::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             let mut named = BTreeMap::new();

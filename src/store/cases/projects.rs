@@ -31,7 +31,9 @@ impl Store {
         ctx: &WriteContext,
         new: NewProject,
     ) -> Result<ProjectDetails, Error> {
-        self.write(|tx| {
+        let ctx = ctx.clone();
+        self.write(move |tx| {
+            let ctx = &ctx;
             let project = new.clone().into_project(new_id(ctx.now), ctx.now);
             let etag = projects::insert(tx, &project)?;
             let target = Target::of_project(&project);
@@ -104,7 +106,9 @@ impl Store {
         if_match: Option<&IfMatch>,
         patch: ProjectPatch,
     ) -> Result<ProjectDetails, Error> {
-        self.write(|tx| {
+        let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
+        self.write(move |tx| {
+            let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());
             let (mut project, etag) = projects::get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
             let changes = patch.clone().apply(&mut project, ctx.now);
@@ -133,7 +137,9 @@ impl Store {
         if_match: Option<&IfMatch>,
         force: bool,
     ) -> Result<(), Error> {
-        self.write(|tx| {
+        let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
+        self.write(move |tx| {
+            let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());
             let (project, etag) = projects::get_by_name(tx, name)?;
             check_if_match(if_match, &etag)?;
             let scope = Scope::Project(project.name.clone());

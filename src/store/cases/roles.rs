@@ -27,7 +27,9 @@ impl Store {
         scope: &Scope,
         new: NewRole,
     ) -> Result<(Role, Etag), Error> {
-        self.write_in(scope, |tx| {
+        let ctx = ctx.clone();
+        self.write_in(scope, move |tx, scope| {
+            let ctx = &ctx;
             principals::authority(tx, ctx, scope)?
                 .may_write_permissions(&Default::default(), &new.permissions)?;
             if roles::find(tx, scope, &new.name)?.is_some() {
@@ -76,7 +78,9 @@ impl Store {
         if_match: Option<&IfMatch>,
         patch: RolePatch,
     ) -> Result<(Role, Etag), Error> {
-        self.write_in(scope, |tx| {
+        let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
+        self.write_in(scope, move |tx, scope| {
+            let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());
             let (mut role, etag) = roles::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             refuse_builtin(&role)?;
@@ -111,7 +115,9 @@ impl Store {
         if_match: Option<&IfMatch>,
         force: bool,
     ) -> Result<(), Error> {
-        self.write_in(scope, |tx| {
+        let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
+        self.write_in(scope, move |tx, scope| {
+            let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());
             let (role, etag) = roles::get_by_name(tx, scope, name)?;
             check_if_match(if_match, &etag)?;
             refuse_builtin(&role)?;

@@ -291,7 +291,9 @@ mod tests {
         let now = crate::clock::now();
         let ctx = WriteContext::system(now, "test");
         let edge = 1u32 << BLOCK_BITS;
-        store.write(|tx| set_next_number(tx, edge - 4)).unwrap();
+        store
+            .write(move |tx| set_next_number(tx, edge - 4))
+            .unwrap();
         for i in 0..8 {
             let account = NewAccount {
                 roles: [name(if i % 2 == 0 { "viewer" } else { "operator" })].into(),
