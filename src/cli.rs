@@ -144,7 +144,11 @@ fn issue_token(db: &std::path::Path) -> Result<(Secret, Recovery), String> {
             crate::domain::lifetime_end(now, lifetime),
         )
     };
-    let recovery = if store.initialize(now, new()).map_err(|e| format!("{e:?}"))? {
+    let recovery = if store
+        .initialize(now, new())
+        .wait()
+        .map_err(|e| format!("{e:?}"))?
+    {
         Recovery {
             created: true,
             revoked: Vec::new(),
@@ -152,6 +156,7 @@ fn issue_token(db: &std::path::Path) -> Result<(Secret, Recovery), String> {
     } else {
         store
             .issue_admin_secret(now, new())
+            .wait()
             .map_err(|e| format!("{e:?}"))?
     };
     Ok((secret, recovery))

@@ -211,9 +211,9 @@ pub async fn create_credential(
     let location = credentials_path(&path.scope, &name);
     let ctx = caller.write_context();
     let max_active = limits.max_active;
-    let created =
-        web::block(move || store.create_credential(&ctx, &path.scope, &name, new, max_active))
-            .await??;
+    let created = store
+        .create_credential(&ctx, &path.scope, &name, new, max_active)
+        .await?;
     let view = CreatedCredentialView {
         credential: CredentialView::new(&created, caller.now),
         secret: shown.map(|secret| secret.expose().to_owned()),
@@ -287,7 +287,9 @@ pub async fn revoke_credential(
         credential_id(&id)?,
     );
     let ctx = caller.write_context();
-    web::block(move || store.revoke_credential(&ctx, &path.scope, &name, id)).await??;
+    store
+        .revoke_credential(&ctx, &path.scope, &name, id)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -316,8 +318,9 @@ pub async fn rotate_secret(
     let (secret, new) = request.into_secret("", &limits, caller.now)?;
     let location = credentials_path(&path.scope, &name);
     let ctx = caller.write_context();
-    let created =
-        web::block(move || store.rotate_secret(&ctx, &path.scope, &name, new, grace)).await??;
+    let created = store
+        .rotate_secret(&ctx, &path.scope, &name, new, grace)
+        .await?;
     let view = NewSecretView::new(&created, &secret, caller.now);
     let location = format!("{location}/{}", view.credential.id);
     Ok(respond::created(location, None, &view))

@@ -126,7 +126,7 @@ pub async fn create_group(
     };
     let ctx = caller.write_context();
     let within = scope.clone();
-    let details = web::block(move || store.create_group(&ctx, &within, new)).await??;
+    let details = store.create_group(&ctx, &within, new).await?;
     let view = GroupView::new(&details, &scope);
     let location = respond::api_path(&scope, &format!("groups/{}", view.name));
     Ok(respond::created(location, Some(&details.etag), &view))
@@ -199,9 +199,9 @@ pub async fn update_group(
     };
     let ctx = caller.write_context();
     let scope = path.scope.clone();
-    let details =
-        web::block(move || store.update_group(&ctx, &scope, &name, if_match.get(), patch))
-            .await??;
+    let details = store
+        .update_group(&ctx, &scope, &name, if_match.get(), patch)
+        .await?;
     Ok(respond::with_etag(
         StatusCode::OK,
         &details.etag,
@@ -225,7 +225,9 @@ pub async fn delete_group(
 ) -> Result<HttpResponse, Error> {
     let name = caller.require_change(&store, Kind::Group, &path.scope, &path)?;
     let ctx = caller.write_context();
-    web::block(move || store.delete_group(&ctx, &path.scope, &name, if_match.get())).await??;
+    store
+        .delete_group(&ctx, &path.scope, &name, if_match.get())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -66,10 +66,9 @@ pub async fn update_service_account_groups(
         body.set_groups,
     )?;
     let ctx = caller.write_context();
-    let details = web::block(move || {
-        store.update_service_account_groups(&ctx, &path.scope, &name, if_match.get(), &change)
-    })
-    .await??;
+    let details = store
+        .update_service_account_groups(&ctx, &path.scope, &name, if_match.get(), &change)
+        .await?;
     let view = ServiceAccountView::new(&details, caller.now);
     Ok(respond::with_etag(StatusCode::OK, &details.etag, &view))
 }
@@ -99,8 +98,8 @@ pub async fn update_group_members(
         MembershipChange::parse(("add", "remove", "set"), body.add, body.remove, body.set)?;
     let ctx = caller.write_context();
     let first_page = PageRequest::parse(None, Some("1000"), None)?;
-    let (group, members) = web::block(move || {
-        store.update_group_members(
+    let (group, members) = store
+        .update_group_members(
             &ctx,
             &path.scope,
             &name,
@@ -108,8 +107,7 @@ pub async fn update_group_members(
             &change,
             &first_page,
         )
-    })
-    .await??;
+        .await?;
     let view = PageView::from_page(members, |a| AccountSummaryView::new(&a, caller.now));
     Ok(respond::with_etag(StatusCode::OK, &group.etag, &view))
 }

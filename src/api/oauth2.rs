@@ -331,7 +331,7 @@ pub async fn revoke(
         match Secret::parse(&token) {
             Ok(secret) => {
                 let (hash, reach) = (secret.hash(), caller.reach);
-                web::block(move || store.revoke_secret_by_hash(&ctx, &hash, &reach)).await?
+                store.revoke_secret_by_hash(&ctx, &hash, &reach).await
             }
             Err(_) => Ok(()),
         }

@@ -192,7 +192,7 @@ pub async fn create_project(
             .checked(&config)?,
     };
     let ctx = caller.write_context();
-    let details = web::block(move || store.create_project(&ctx, new)).await??;
+    let details = store.create_project(&ctx, new).await?;
     let view = ProjectView::from(&details);
     let location = format!("/api/v1/projects/{}", view.name);
     Ok(respond::created(location, Some(&details.etag), &view))
@@ -267,8 +267,9 @@ pub async fn update_project(
             .transpose()?,
     };
     let ctx = caller.write_context();
-    let details =
-        web::block(move || store.update_project(&ctx, &name, if_match.get(), patch)).await??;
+    let details = store
+        .update_project(&ctx, &name, if_match.get(), patch)
+        .await?;
     Ok(respond::with_etag(
         StatusCode::OK,
         &details.etag,
@@ -296,7 +297,9 @@ pub async fn delete_project(
     let name = changeable_project(&caller, &store, &project)?;
     let force = params.force.unwrap_or(false);
     let ctx = caller.write_context();
-    web::block(move || store.delete_project(&ctx, &name, if_match.get(), force)).await??;
+    store
+        .delete_project(&ctx, &name, if_match.get(), force)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

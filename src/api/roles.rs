@@ -127,7 +127,7 @@ pub async fn create_role(
     };
     let ctx = caller.write_context();
     let within = scope.clone();
-    let (role, etag) = web::block(move || store.create_role(&ctx, &within, new)).await??;
+    let (role, etag) = store.create_role(&ctx, &within, new).await?;
     let view = RoleView::new(&role, &etag, &scope);
     let location = respond::api_path(&scope, &format!("roles/{}", view.name));
     Ok(respond::created(location, Some(&etag), &view))
@@ -196,8 +196,9 @@ pub async fn update_role(
     };
     let ctx = caller.write_context();
     let scope = path.scope.clone();
-    let (role, etag) =
-        web::block(move || store.update_role(&ctx, &scope, &name, if_match.get(), patch)).await??;
+    let (role, etag) = store
+        .update_role(&ctx, &scope, &name, if_match.get(), patch)
+        .await?;
     Ok(respond::with_etag(
         StatusCode::OK,
         &etag,
@@ -224,8 +225,9 @@ pub async fn delete_role(
     let name = caller.require_change(&store, Kind::Role, &path.scope, &path)?;
     let force = params.force.unwrap_or(false);
     let ctx = caller.write_context();
-    web::block(move || store.delete_role(&ctx, &path.scope, &name, if_match.get(), force))
-        .await??;
+    store
+        .delete_role(&ctx, &path.scope, &name, if_match.get(), force)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -308,7 +308,9 @@ pub async fn create_service_account(
     let ctx = caller.write_context();
     let (details, credential) = {
         let within = scope.clone();
-        web::block(move || store.create_service_account(&ctx, &within, new, secret)).await??
+        store
+            .create_service_account(&ctx, &within, new, secret)
+            .await?
     };
     let issued = credential.zip(shown.as_ref());
     let view = CreatedServiceAccountView::new(&details, issued, caller.now);
@@ -370,10 +372,9 @@ pub async fn update_service_account(
     let name = caller.require_change(&store, Kind::ServiceAccount, &path.scope, &path)?;
     let patch = body.into_inner().parse(caller.now)?;
     let ctx = caller.write_context();
-    let details = web::block(move || {
-        store.update_service_account(&ctx, &path.scope, &name, if_match.get(), patch)
-    })
-    .await??;
+    let details = store
+        .update_service_account(&ctx, &path.scope, &name, if_match.get(), patch)
+        .await?;
     let view = ServiceAccountView::new(&details, caller.now);
     Ok(respond::with_etag(StatusCode::OK, &details.etag, &view))
 }
@@ -394,8 +395,9 @@ pub async fn delete_service_account(
 ) -> Result<HttpResponse, Error> {
     let name = caller.require_change(&store, Kind::ServiceAccount, &path.scope, &path)?;
     let ctx = caller.write_context();
-    web::block(move || store.delete_service_account(&ctx, &path.scope, &name, if_match.get()))
-        .await??;
+    store
+        .delete_service_account(&ctx, &path.scope, &name, if_match.get())
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -434,8 +436,7 @@ pub async fn renew_token(
     let limits = limits_in(&store, &path.scope, &config)?;
     let (secret, new) = request.into_secret("token_", &limits, caller.now)?;
     let ctx = caller.write_context();
-    let (details, credential) =
-        web::block(move || store.renew_token(&ctx, &path.scope, &name, new)).await??;
+    let (details, credential) = store.renew_token(&ctx, &path.scope, &name, new).await?;
     let view = CreatedServiceAccountView::new(&details, Some((credential, &secret)), caller.now);
     Ok(respond::with_etag(StatusCode::OK, &details.etag, &view))
 }

@@ -321,7 +321,9 @@ impl Tokens {
     ) -> Result<(), Error> {
         let account = claims.account_id()?;
         let target = Target::new(Kind::ServiceAccount, account, claims.client_id.clone());
-        store.revoke_token(ctx, &claims.jti, claims.expires_at(), target)?;
+        store
+            .revoke_token(ctx, &claims.jti, claims.expires_at(), target)
+            .wait()?;
         let mut revoked = self.revoked.write().map_err(|_| poisoned())?;
         revoked.retain(|_, exp| *exp > ctx.now);
         revoked.insert(claims.jti.clone(), claims.expires_at());
@@ -344,8 +346,9 @@ impl Tokens {
     /// Makes a new key current; the old one stays published as long as a token it
     /// signed can live.
     pub fn rotate(&self, store: &Store, ctx: &WriteContext) -> Result<SigningKey, Error> {
-        let key =
-            store.rotate_signing_key(ctx, generate_signing_key(ctx.now)?, self.settings.ttl)?;
+        let key = store
+            .rotate_signing_key(ctx, generate_signing_key(ctx.now)?, self.settings.ttl)
+            .wait()?;
         let fresh = key_set(store.signing_keys(ctx.now)?)?;
         *self.keys.write().map_err(|_| poisoned())? = fresh;
         Ok(key)

@@ -39,7 +39,7 @@ impl LastUse {
         if uses.is_empty() {
             return;
         }
-        if let Err(err) = store.record_last_use(&uses) {
+        if let Err(err) = store.record_last_use(&uses).wait() {
             log::warn!("could not write {} last-use times: {err:?}", uses.len());
         }
     }

@@ -55,7 +55,7 @@ pub(super) fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, 
     };
     let expires_at = crate::domain::lifetime_end(now, config.credentials.default_lifetime_days);
     let admin = secret.to_credential("bootstrap".to_owned(), expires_at);
-    if store.initialize(now, admin)? {
+    if store.initialize(now, admin).wait()? {
         log::info!(
             "initialized a new database at {}",
             config.storage.path.display()

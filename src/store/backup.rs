@@ -199,6 +199,7 @@ mod tests {
                     .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
                 Ok(())
             })
+            .wait()
             .unwrap();
 
         let (mut file, size) = store.backup().unwrap();

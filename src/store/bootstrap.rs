@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::cases::accounts::create;
 use super::reader::{self, CREATED_AT_KEY, SCHEMA_VERSION_KEY};
 use super::rows::{accounts, audit, credentials, roles};
-use super::{SCHEMA_VERSION, Store, WriteContext, tables};
+use super::{Answer, SCHEMA_VERSION, Store, WriteContext, tables};
 use crate::domain::{
     AccountPatch, Action, Change, Credential, Name, NewAccount, NewCredential, Scope, Status,
     Target, Timestamp,
@@ -35,7 +35,7 @@ impl Store {
     /// On an empty database: writes the schema version, the built-in roles and the
     /// `admin` account holding `admin_secret`, in one transaction. On later starts it
     /// only brings the built-in roles up to date. Returns whether this was the first start.
-    pub fn initialize(&self, now: Timestamp, admin_secret: NewCredential) -> Result<bool, Error> {
+    pub fn initialize(&self, now: Timestamp, admin_secret: NewCredential) -> Answer<bool> {
         self.write(move |tx| {
             let is_fresh = reader::meta(tx, SCHEMA_VERSION_KEY)?.is_none();
             if is_fresh {
@@ -62,11 +62,7 @@ impl Store {
     /// account exists, is active, does not expire and holds the `admin` role. Recovery
     /// blesses nothing: every other credential of the account is revoked and its access
     /// tokens die, so that a credential planted before cannot gain `*` through it.
-    pub fn issue_admin_secret(
-        &self,
-        now: Timestamp,
-        secret: NewCredential,
-    ) -> Result<Recovery, Error> {
+    pub fn issue_admin_secret(&self, now: Timestamp, secret: NewCredential) -> Answer<Recovery> {
         let ctx = WriteContext::system(now, "keyhouse admin issue-token");
         self.write(move |tx| {
             let (mut account, _) = match accounts::get_by_name(tx, &Scope::Root, &admin_name()?) {

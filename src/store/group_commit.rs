@@ -17,12 +17,16 @@
 //! and only its last run counts.
 
 use std::collections::VecDeque;
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, PoisonError, RwLock};
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread::JoinHandle;
 
 use prometheus_client::metrics::counter::Counter;
 use redb::{Database, WriteTransaction};
+use tokio::sync::oneshot;
 
 use super::open::unpanicked;
 use crate::error::Error;
@@ -60,29 +64,62 @@ impl GroupCommit {
         })
     }
 
-    /// Runs `f` in a batch's transaction; returns once the batch is durably committed, or
-    /// with `f`'s error (nothing of it written).
+    /// Hands `f` to the writer, to run in a batch's transaction. Its answer is its value
+    /// once the batch is durably committed, or `f`'s error (nothing of it written).
     pub(super) fn write<T: Send + 'static>(
         &self,
         f: impl FnMut(&WriteTransaction) -> Result<T, Error> + Send + 'static,
-    ) -> Result<T, Error> {
-        self.send(f)?.recv().unwrap_or_else(|_| Err(writer_gone()))
-    }
-
-    /// Hands `f` to the writer; its answer comes on the receiver returned.
-    fn send<T: Send + 'static>(
-        &self,
-        f: impl FnMut(&WriteTransaction) -> Result<T, Error> + Send + 'static,
-    ) -> Result<Receiver<Result<T, Error>>, Error> {
-        let (answer, answered) = mpsc::sync_channel(1);
+    ) -> Answer<T> {
+        let (answer, answered) = oneshot::channel();
         let job = Box::new(Pending {
             f,
             value: None,
             answer,
         });
-        let jobs = self.jobs.as_ref().ok_or_else(writer_gone)?;
-        jobs.send(job).map_err(|_| writer_gone())?;
-        Ok(answered)
+        // When the writer is gone, the job is dropped with its sender: the answer is
+        // then `writer_gone`.
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs.send(job);
+        }
+        Answer(answered)
+    }
+}
+
+/// The answer to a write handed to the writer: `.await` it in a request's handler, so
+/// that no thread waits for it, or [`Answer::wait`] for it on a thread of its own.
+#[must_use = "the write's outcome is known only from its answer"]
+pub struct Answer<T>(oneshot::Receiver<Result<T, Error>>);
+
+impl<T> Answer<T> {
+    /// Blocks this thread until the answer comes.
+    pub fn wait(mut self) -> Result<T, Error> {
+        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if let Poll::Ready(answer) = Pin::new(&mut self).poll(&mut cx) {
+                return answer;
+            }
+            std::thread::park();
+        }
+    }
+}
+
+/// Wakes the thread that waits for an answer.
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+impl<T> Future for Answer<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|answer| answer.unwrap_or_else(|_| Err(writer_gone())))
     }
 }
 
@@ -112,7 +149,7 @@ trait Job: Send {
 struct Pending<T, F> {
     f: F,
     value: Option<T>,
-    answer: SyncSender<Result<T, Error>>,
+    answer: oneshot::Sender<Result<T, Error>>,
 }
 
 impl<T, F> Job for Pending<T, F>
@@ -299,16 +336,16 @@ mod tests {
         let (r, g) = (runs.clone(), go.clone());
         // The first write stays on its first run until the second is sent, so that both
         // share one batch.
-        let first = f.group.send(move |tx| {
+        let first = f.group.write(move |tx| {
             if r.fetch_add(1, Ordering::SeqCst) == 0 {
                 until(&g);
             }
             put(tx, 1, false)
         });
-        let second = f.group.send(|tx| put(tx, 2, true));
+        let second = f.group.write(|tx| put(tx, 2, true));
         go.store(true, Ordering::SeqCst);
-        assert!(second.unwrap().recv().unwrap().is_err());
-        assert_eq!(first.unwrap().recv().unwrap().unwrap(), 1);
+        assert!(second.wait().is_err());
+        assert_eq!(first.wait().unwrap(), 1);
         assert_eq!(runs.load(Ordering::SeqCst), 2, "the first write ran again");
         assert_eq!(f.stored(), vec![1], "nothing of the failed write is stored");
         assert_eq!(f.counts(), (1, 1));
@@ -326,7 +363,7 @@ mod tests {
         let (r, g, a, ga) = (runs.clone(), go.clone(), again.clone(), go_again.clone());
         // Its first run waits for the failing write to be sent; its second, for the
         // newcomer, which must not join the run again.
-        let first = f.group.send(move |tx| {
+        let first = f.group.write(move |tx| {
             match r.fetch_add(1, Ordering::SeqCst) {
                 0 => until(&g),
                 _ => {
@@ -336,14 +373,14 @@ mod tests {
             }
             put(tx, 1, false)
         });
-        let failing = f.group.send(|tx| put(tx, 2, true));
+        let failing = f.group.write(|tx| put(tx, 2, true));
         go.store(true, Ordering::SeqCst);
         until(&again);
-        let newcomer = f.group.send(|tx| put(tx, 3, false));
+        let newcomer = f.group.write(|tx| put(tx, 3, false));
         go_again.store(true, Ordering::SeqCst);
-        assert_eq!(first.unwrap().recv().unwrap().unwrap(), 1);
-        assert!(failing.unwrap().recv().unwrap().is_err());
-        assert_eq!(newcomer.unwrap().recv().unwrap().unwrap(), 3);
+        assert_eq!(first.wait().unwrap(), 1);
+        assert!(failing.wait().is_err());
+        assert_eq!(newcomer.wait().unwrap(), 3);
         assert_eq!(runs.load(Ordering::SeqCst), 2);
         assert_eq!(f.stored(), vec![1, 3]);
         assert_eq!(
@@ -365,7 +402,7 @@ mod tests {
                             .map(|i| {
                                 let key = thread * 1000 + i;
                                 let fails = (thread + i) % 4 == 0;
-                                let answer = group.write(move |tx| put(tx, key, fails));
+                                let answer = group.write(move |tx| put(tx, key, fails)).wait();
                                 assert_eq!(answer.is_ok(), !fails);
                                 (key, fails)
                             })
@@ -396,16 +433,19 @@ mod tests {
     #[test]
     fn a_panicking_write_is_an_error_and_the_writer_goes_on() {
         let f = started();
-        let panicked = f.group.write(|_| -> Result<(), Error> { panic!("x") });
+        let panicked = f
+            .group
+            .write(|_| -> Result<(), Error> { panic!("x") })
+            .wait();
         assert!(panicked.is_err());
-        assert_eq!(f.group.write(|tx| put(tx, 7, false)).unwrap(), 7);
+        assert_eq!(f.group.write(|tx| put(tx, 7, false)).wait().unwrap(), 7);
         assert_eq!(f.stored(), vec![7]);
     }
 
     #[test]
     fn dropping_it_stops_the_writer_and_releases_the_database() {
         let f = started();
-        f.group.write(|tx| put(tx, 1, false)).unwrap();
+        f.group.write(|tx| put(tx, 1, false)).wait().unwrap();
         drop(f.group);
         assert_eq!(
             Arc::strong_count(&f.db),

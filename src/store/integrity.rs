@@ -108,7 +108,7 @@ impl Store {
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         };
         if report.ok
-            && let Err(err) = self.write(move |tx| record_pass(tx, now))
+            && let Err(err) = self.write(move |tx| record_pass(tx, now)).wait()
         {
             log::error!("cannot record the integrity check that passed: {err}");
         }

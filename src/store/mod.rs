@@ -39,6 +39,7 @@ use prometheus_client::metrics::counter::Counter;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTableMetadata, WriteTransaction};
 
 use auth_cache::AuthCache;
+pub use group_commit::Answer;
 use group_commit::GroupCommit;
 use open::{open_database, unpanicked};
 use reader::Reader;
@@ -206,6 +207,7 @@ impl Store {
                 }
                 Ok(found)
             })
+            .wait()
             .map_err(prepare)?;
         match found {
             Some(found) if found > SCHEMA_VERSION => Err(OpenError::NewerSchema {
@@ -222,15 +224,15 @@ impl Store {
     }
 
     /// Runs `f` in a write transaction and commits it; an error rolls back all `f`
-    /// wrote, and so does a panic, which becomes an error. Returns once the commit is
-    /// durable. Concurrent writes share a transaction and its commit (see
+    /// wrote, and so does a panic, which becomes an error. The answer comes once the
+    /// commit is durable. Concurrent writes share a transaction and its commit (see
     /// `group_commit`), so `f` may run more than once: only its last run counts. `f`
     /// runs on the writer's thread, so it owns what it uses: a use case clones its
     /// borrowed arguments into it.
     fn write<T: Send + 'static>(
         &self,
         f: impl FnMut(&WriteTransaction) -> Result<T, Error> + Send + 'static,
-    ) -> Result<T, Error> {
+    ) -> Answer<T> {
         #[cfg(test)]
         let f = faults::checked_write(&self.path, f);
         self.db.commits.write(f)
@@ -243,7 +245,7 @@ impl Store {
         &self,
         scope: &Scope,
         mut f: impl FnMut(&WriteTransaction, &Scope) -> Result<T, Error> + Send + 'static,
-    ) -> Result<T, Error> {
+    ) -> Answer<T> {
         let scope = scope.clone();
         self.write(move |tx| {
             rows::projects::require_scope(tx, &scope)?;
@@ -372,6 +374,7 @@ mod tests {
                     .insert(reader::SCHEMA_VERSION_KEY, SCHEMA_VERSION + 1)?;
                 Ok(())
             })
+            .wait()
             .unwrap();
         drop(store);
         let err = Store::open(&path).err().unwrap();
@@ -394,6 +397,7 @@ mod tests {
         assert!(
             store
                 .write(|_| -> Result<(), Error> { panic!("x") })
+                .wait()
                 .is_err()
         );
         assert!(store.is_ready());

@@ -16,6 +16,7 @@ pub fn initialized_store(dir: &Path) -> Store {
             crate::clock::now(),
             admin.to_credential("admin".to_owned(), None),
         )
+        .wait()
         .unwrap();
     store
 }

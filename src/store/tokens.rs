@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::reader::Reader;
 use super::rows::{accounts, audit};
 use super::seal::{self, SealKey};
-use super::{OpenError, Store, WriteContext, codec, principals, tables};
+use super::{Answer, OpenError, Store, WriteContext, codec, principals, tables};
 use crate::domain::{Action, Change, Kind, SigningKey, Target, Timestamp};
 use crate::error::Error;
 
@@ -147,6 +147,7 @@ impl Store {
             }
             Ok(())
         })
+        .wait()
         .map_err(|e| refuse(format!("cannot seal its signing keys: {e:?}")))?;
         log::info!("sealed {count} signing key(s) with storage.key_file");
         Ok(())
@@ -180,7 +181,7 @@ impl Store {
         }
         let key = make()?;
         let store = self.clone();
-        self.write(move |tx| store.put_key(tx, &key))
+        self.write(move |tx| store.put_key(tx, &key)).wait()
     }
 
     /// Makes `key` current. The old current key retires: it stays published for
@@ -191,7 +192,7 @@ impl Store {
         ctx: &WriteContext,
         key: SigningKey,
         keep_for: Duration,
-    ) -> Result<SigningKey, Error> {
+    ) -> Answer<SigningKey> {
         let (ctx, store) = (ctx.clone(), self.clone());
         self.write(move |tx| {
             let mut retired = Vec::new();
@@ -222,7 +223,7 @@ impl Store {
         jti: &str,
         expires_at: Timestamp,
         target: Target,
-    ) -> Result<(), Error> {
+    ) -> Answer<()> {
         let (ctx, jti) = (ctx.clone(), jti.to_owned());
         self.write(move |tx| {
             let mut ctx = ctx.clone();

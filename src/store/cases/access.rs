@@ -51,12 +51,15 @@ mod tests {
                     permissions: BTreeSet::new(),
                 },
             )
+            .wait()
             .unwrap();
         store
             .create_group(&ctx, &Scope::Root, new_group("g"))
+            .wait()
             .unwrap();
         store
             .create_service_account(&ctx, &Scope::Root, new_account("a"), None)
+            .wait()
             .unwrap();
         let denied = || Error::PermissionDenied("no".to_owned());
         for (kind, existing) in [

@@ -13,6 +13,7 @@ use crate::domain::{
     ServiceAccount, Target, Timestamp, check_if_match, new_id,
 };
 use crate::error::Error;
+use crate::store::Answer;
 use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
 use crate::store::rows::counts::{self, Index};
@@ -27,7 +28,7 @@ impl Store {
         scope: &Scope,
         new: NewAccount,
         secret: Option<NewCredential>,
-    ) -> Result<(AccountDetails, Option<Credential>), Error> {
+    ) -> Answer<(AccountDetails, Option<Credential>)> {
         let ctx = ctx.clone();
         self.write_in(scope, move |tx, scope| {
             let ctx = &ctx;
@@ -83,7 +84,7 @@ impl Store {
         name: &Name,
         if_match: Option<&IfMatch>,
         patch: AccountPatch,
-    ) -> Result<AccountDetails, Error> {
+    ) -> Answer<AccountDetails> {
         let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
         self.write_in(scope, move |tx, scope| {
             let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());
@@ -115,7 +116,7 @@ impl Store {
         scope: &Scope,
         name: &Name,
         if_match: Option<&IfMatch>,
-    ) -> Result<(), Error> {
+    ) -> Answer<()> {
         let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
         self.write_in(scope, move |tx, scope| {
             let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());

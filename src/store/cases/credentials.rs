@@ -12,6 +12,7 @@ use crate::domain::{
     Name, NewCredential, Page, PageRequest, Scope, ServiceAccount, Target, Timestamp, TokenReach,
 };
 use crate::error::Error;
+use crate::store::Answer;
 use crate::store::reader::Reader;
 use crate::store::rows::{accounts, audit, credentials};
 use crate::store::{Store, WriteContext, principals};
@@ -67,7 +68,7 @@ impl Store {
         name: &Name,
         new: NewCredential,
         max_active: u32,
-    ) -> Result<CredentialDetails, Error> {
+    ) -> Answer<CredentialDetails> {
         let (ctx, name) = (ctx.clone(), name.clone());
         self.write_in(scope, move |tx, scope| {
             let (ctx, name) = (&ctx, &name);
@@ -97,7 +98,7 @@ impl Store {
         name: &Name,
         new: NewCredential,
         grace: GracePeriod,
-    ) -> Result<CredentialDetails, Error> {
+    ) -> Answer<CredentialDetails> {
         let (ctx, name) = (ctx.clone(), name.clone());
         self.write_in(scope, move |tx, scope| {
             let (ctx, name) = (&ctx, &name);
@@ -133,7 +134,7 @@ impl Store {
         scope: &Scope,
         name: &Name,
         new: NewCredential,
-    ) -> Result<(AccountDetails, Credential), Error> {
+    ) -> Answer<(AccountDetails, Credential)> {
         let (ctx, name) = (ctx.clone(), name.clone());
         self.write_in(scope, move |tx, scope| {
             let (ctx, name) = (&ctx, &name);
@@ -163,7 +164,7 @@ impl Store {
         scope: &Scope,
         name: &Name,
         id: Uuid,
-    ) -> Result<(), Error> {
+    ) -> Answer<()> {
         let (ctx, name) = (ctx.clone(), name.clone());
         self.write_in(scope, move |tx, scope| {
             let (ctx, name) = (&ctx, &name);
@@ -214,7 +215,7 @@ impl Store {
         ctx: &WriteContext,
         hash: &[u8; 32],
         reach: &TokenReach,
-    ) -> Result<(), Error> {
+    ) -> Answer<()> {
         let (ctx, hash, reach) = (ctx.clone(), *hash, reach.clone());
         self.write(move |tx| {
             let (ctx, hash, reach) = (&ctx, &hash, &reach);
@@ -241,7 +242,7 @@ impl Store {
 
     /// Writes a batch of last uses, (credential, account, when), in one transaction.
     /// Credentials or accounts deleted since are skipped; times only move forward.
-    pub fn record_last_use(&self, uses: &[(Uuid, Uuid, Timestamp)]) -> Result<(), Error> {
+    pub fn record_last_use(&self, uses: &[(Uuid, Uuid, Timestamp)]) -> Answer<()> {
         let uses = uses.to_vec();
         self.write(move |tx| credentials::record_uses(tx, &uses))
     }

@@ -459,11 +459,14 @@ mod tests {
         let store = initialized_store(dir.path());
         let now = crate::clock::now();
         let ctx = WriteContext::system(now, "test");
-        store.create_project(&ctx, new_project("p")).unwrap();
+        store.create_project(&ctx, new_project("p")).wait().unwrap();
         let scopes = [Scope::Root, Scope::Project(name("p"))];
         for scope in &scopes {
             for group in GROUPS {
-                store.create_group(&ctx, scope, new_group(group)).unwrap();
+                store
+                    .create_group(&ctx, scope, new_group(group))
+                    .wait()
+                    .unwrap();
             }
         }
         let alphabet = ["a", "b", "c", "-"];
@@ -496,6 +499,7 @@ mod tests {
                     };
                     if store
                         .create_service_account(&ctx, scope, account, None)
+                        .wait()
                         .is_ok()
                     {
                         live.push((scope_at, n));
@@ -505,6 +509,7 @@ mod tests {
                     if let Some(n) = pick(&mut rng, &live) {
                         store
                             .delete_service_account(&ctx, scope, &name(&n), None)
+                            .wait()
                             .unwrap();
                         live.retain(|(s, m)| !(*s == scope_at && *m == n));
                     }
@@ -524,6 +529,7 @@ mod tests {
                         };
                         store
                             .update_service_account(&ctx, scope, &name(&n), None, patch)
+                            .wait()
                             .unwrap();
                     }
                 }
@@ -540,6 +546,7 @@ mod tests {
                         };
                         store
                             .update_service_account_groups(&ctx, scope, &name(&n), None, &change)
+                            .wait()
                             .unwrap();
                     }
                 }

@@ -8,6 +8,7 @@ use crate::domain::{
     PageRequest, Scope, Target, check_if_match, new_id,
 };
 use crate::error::Error;
+use crate::store::Answer;
 use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
 use crate::store::rows::counts::{self, Index};
@@ -21,7 +22,7 @@ impl Store {
         ctx: &WriteContext,
         scope: &Scope,
         new: NewGroup,
-    ) -> Result<GroupDetails, Error> {
+    ) -> Answer<GroupDetails> {
         let ctx = ctx.clone();
         self.write_in(scope, move |tx, scope| {
             let ctx = &ctx;
@@ -104,7 +105,7 @@ impl Store {
         name: &Name,
         if_match: Option<&IfMatch>,
         patch: GroupPatch,
-    ) -> Result<GroupDetails, Error> {
+    ) -> Answer<GroupDetails> {
         let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
         self.write_in(scope, move |tx, scope| {
             let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());
@@ -141,7 +142,7 @@ impl Store {
         scope: &Scope,
         name: &Name,
         if_match: Option<&IfMatch>,
-    ) -> Result<(), Error> {
+    ) -> Answer<()> {
         let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
         self.write_in(scope, move |tx, scope| {
             let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());

@@ -11,6 +11,7 @@ use crate::domain::{
     MembershipChange, Name, Page, PageRequest, Scope, ServiceAccount, Target, check_if_match,
 };
 use crate::error::Error;
+use crate::store::Answer;
 use crate::store::reader::Reader;
 use crate::store::rows::{accounts, audit, groups, memberships};
 use crate::store::{Store, WriteContext, paging, principals, tables};
@@ -134,7 +135,7 @@ impl Store {
         name: &Name,
         if_match: Option<&IfMatch>,
         change: &MembershipChange,
-    ) -> Result<AccountDetails, Error> {
+    ) -> Answer<AccountDetails> {
         let (ctx, name, if_match, change) =
             (ctx.clone(), name.clone(), if_match.cloned(), change.clone());
         self.write_in(scope, move |tx, scope| {
@@ -199,7 +200,7 @@ impl Store {
         if_match: Option<&IfMatch>,
         change: &MembershipChange,
         request: &PageRequest,
-    ) -> Result<(GroupDetails, Page<ServiceAccount>), Error> {
+    ) -> Answer<(GroupDetails, Page<ServiceAccount>)> {
         let (ctx, name, if_match, change, request) = (
             ctx.clone(),
             name.clone(),

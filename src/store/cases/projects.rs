@@ -8,6 +8,7 @@ use crate::domain::{
     Project, ProjectDetails, ProjectPatch, Scope, Target, check_if_match, new_id,
 };
 use crate::error::Error;
+use crate::store::Answer;
 use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
 use crate::store::rows::{accounts, audit, credentials, groups, memberships, projects, roles};
@@ -26,11 +27,7 @@ fn details(
 }
 
 impl Store {
-    pub fn create_project(
-        &self,
-        ctx: &WriteContext,
-        new: NewProject,
-    ) -> Result<ProjectDetails, Error> {
+    pub fn create_project(&self, ctx: &WriteContext, new: NewProject) -> Answer<ProjectDetails> {
         let ctx = ctx.clone();
         self.write(move |tx| {
             let ctx = &ctx;
@@ -105,7 +102,7 @@ impl Store {
         name: &Name,
         if_match: Option<&IfMatch>,
         patch: ProjectPatch,
-    ) -> Result<ProjectDetails, Error> {
+    ) -> Answer<ProjectDetails> {
         let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
         self.write(move |tx| {
             let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());
@@ -136,7 +133,7 @@ impl Store {
         name: &Name,
         if_match: Option<&IfMatch>,
         force: bool,
-    ) -> Result<(), Error> {
+    ) -> Answer<()> {
         let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
         self.write(move |tx| {
             let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());
@@ -221,26 +218,32 @@ mod tests {
         let store = Store::open(&dir.path().join("k.redb")).unwrap();
         let now = crate::clock::now();
         let ctx = WriteContext::system(now, "test");
-        store.create_project(&ctx, new_project("p")).unwrap();
+        store.create_project(&ctx, new_project("p")).wait().unwrap();
         let scope = Scope::Project(name("p"));
-        store.create_group(&ctx, &scope, new_group("team")).unwrap();
+        store
+            .create_group(&ctx, &scope, new_group("team"))
+            .wait()
+            .unwrap();
         store
             .create_group(&ctx, &Scope::Root, new_group("team"))
+            .wait()
             .unwrap();
         let role = NewRole {
             name: name("deployer"),
             description: String::new(),
             permissions: BTreeSet::from(["deploy:run".to_owned()]),
         };
-        store.create_role(&ctx, &scope, role).unwrap();
+        store.create_role(&ctx, &scope, role).wait().unwrap();
         let secret = Secret::generate().unwrap();
         let credential =
             secret.to_credential("s".to_owned(), Some(now + chrono::Duration::days(1)));
         store
             .create_service_account(&ctx, &scope, account("ci", &["team"]), Some(credential))
+            .wait()
             .unwrap();
         store
             .create_service_account(&ctx, &Scope::Root, account("ci", &["team"]), None)
+            .wait()
             .unwrap();
         assert!(store.authenticate_secret(&secret.hash(), now).is_ok());
         let counts = store.get_project(&name("p")).unwrap().counts;
@@ -249,12 +252,15 @@ mod tests {
             (1, 1, 1)
         );
 
-        let refused = store.delete_project(&ctx, &name("p"), None, false);
+        let refused = store.delete_project(&ctx, &name("p"), None, false).wait();
         assert!(
             matches!(refused, Err(Error::FailedPrecondition(_))),
             "{refused:?}"
         );
-        store.delete_project(&ctx, &name("p"), None, true).unwrap();
+        store
+            .delete_project(&ctx, &name("p"), None, true)
+            .wait()
+            .unwrap();
 
         assert!(matches!(
             store.get_project(&name("p")),

@@ -7,7 +7,7 @@ use crate::domain::{
 };
 use crate::error::Error;
 use crate::store::rows::{accounts, audit, groups, roles};
-use crate::store::{Store, WriteContext, principals};
+use crate::store::{Answer, Store, WriteContext, principals};
 
 fn refuse_builtin(role: &Role) -> Result<(), Error> {
     if role.is_builtin {
@@ -26,7 +26,7 @@ impl Store {
         ctx: &WriteContext,
         scope: &Scope,
         new: NewRole,
-    ) -> Result<(Role, Etag), Error> {
+    ) -> Answer<(Role, Etag)> {
         let ctx = ctx.clone();
         self.write_in(scope, move |tx, scope| {
             let ctx = &ctx;
@@ -77,7 +77,7 @@ impl Store {
         name: &Name,
         if_match: Option<&IfMatch>,
         patch: RolePatch,
-    ) -> Result<(Role, Etag), Error> {
+    ) -> Answer<(Role, Etag)> {
         let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
         self.write_in(scope, move |tx, scope| {
             let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());
@@ -114,7 +114,7 @@ impl Store {
         name: &Name,
         if_match: Option<&IfMatch>,
         force: bool,
-    ) -> Result<(), Error> {
+    ) -> Answer<()> {
         let (ctx, name, if_match) = (ctx.clone(), name.clone(), if_match.cloned());
         self.write_in(scope, move |tx, scope| {
             let (ctx, name, if_match) = (&ctx, &name, if_match.as_ref());

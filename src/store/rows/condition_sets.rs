@@ -293,6 +293,7 @@ mod tests {
         let edge = 1u32 << BLOCK_BITS;
         store
             .write(move |tx| set_next_number(tx, edge - 4))
+            .wait()
             .unwrap();
         for i in 0..8 {
             let account = NewAccount {
@@ -301,10 +302,12 @@ mod tests {
             };
             store
                 .create_service_account(&ctx, &Scope::Root, account, None)
+                .wait()
                 .unwrap();
         }
         store
             .delete_service_account(&ctx, &Scope::Root, &name("sa-6"), None)
+            .wait()
             .unwrap();
         let count = |terms: &[&str]| {
             store

@@ -143,22 +143,28 @@ mod tests {
         let path = dir.path().join("k.redb");
         let store = Store::open(&path).unwrap();
         let ctx = WriteContext::system(crate::clock::now(), "test");
-        store.create_project(&ctx, new_project("p")).unwrap();
+        store.create_project(&ctx, new_project("p")).wait().unwrap();
         let project = Scope::Project(name("p"));
         for (scope, n) in [(&Scope::Root, 3), (&project, 5)] {
             for i in 0..n {
                 let account = new_account(&format!("a{i}"));
                 store
                     .create_service_account(&ctx, scope, account, None)
+                    .wait()
                     .unwrap();
             }
-            store.create_group(&ctx, scope, new_group("team")).unwrap();
+            store
+                .create_group(&ctx, scope, new_group("team"))
+                .wait()
+                .unwrap();
         }
         store
             .delete_service_account(&ctx, &project, &name("a0"), None)
+            .wait()
             .unwrap();
         store
             .delete_group(&ctx, &Scope::Root, &name("team"), None)
+            .wait()
             .unwrap();
         let (kept, walked) = kept_and_walked(&store);
         assert_eq!(kept, [3, 0, 4, 1]);
@@ -171,6 +177,7 @@ mod tests {
                 tx.open_table(tables::META)?.remove(KEPT_KEY)?;
                 Ok(())
             })
+            .wait()
             .unwrap();
         drop(store);
         let store = Store::open(&path).unwrap();
