@@ -2,10 +2,11 @@
 //! writes that arrive while a commit is in flight share the next transaction, so one
 //! durable commit (one fsync) makes all of them durable at once.
 //!
-//! A caller hands its write to the writer and waits for the answer, which comes once
-//! the write is durable or has failed. The writer runs a batch's writes back to back on
-//! its own thread: no hand-over between threads per write, and each write sees every
-//! earlier write of its batch.
+//! A caller hands its write to the writer and gets an [`Answer`], which comes once the
+//! write is durable or has failed: a request's handler awaits it, so that no thread
+//! waits per request. The writer runs a batch's writes back to back on its own thread:
+//! no hand-over between threads per write, and each write sees every earlier write of
+//! its batch.
 //!
 //! A write that fails may have written part of its change, and redb has no savepoint
 //! inside a changed transaction, so a failure rolls the whole batch back: the failed
