@@ -125,8 +125,7 @@ pub async fn create_group(
         roles: Name::parse_set("roles", &body.roles.unwrap_or_default())?,
     };
     let ctx = caller.write_context();
-    let within = scope.clone();
-    let details = store.create_group(&ctx, &within, new).await?;
+    let details = store.create_group(&ctx, &scope, new).await?;
     let view = GroupView::new(&details, &scope);
     let location = respond::api_path(&scope, &format!("groups/{}", view.name));
     Ok(respond::created(location, Some(&details.etag), &view))
@@ -198,9 +197,8 @@ pub async fn update_group(
             .transpose()?,
     };
     let ctx = caller.write_context();
-    let scope = path.scope.clone();
     let details = store
-        .update_group(&ctx, &scope, &name, if_match.get(), patch)
+        .update_group(&ctx, &path.scope, &name, if_match.get(), patch)
         .await?;
     Ok(respond::with_etag(
         StatusCode::OK,

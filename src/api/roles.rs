@@ -126,8 +126,7 @@ pub async fn create_role(
         permissions: parse_permissions(&body.permissions)?,
     };
     let ctx = caller.write_context();
-    let within = scope.clone();
-    let (role, etag) = store.create_role(&ctx, &within, new).await?;
+    let (role, etag) = store.create_role(&ctx, &scope, new).await?;
     let view = RoleView::new(&role, &etag, &scope);
     let location = respond::api_path(&scope, &format!("roles/{}", view.name));
     Ok(respond::created(location, Some(&etag), &view))
@@ -195,9 +194,8 @@ pub async fn update_role(
             .transpose()?,
     };
     let ctx = caller.write_context();
-    let scope = path.scope.clone();
     let (role, etag) = store
-        .update_role(&ctx, &scope, &name, if_match.get(), patch)
+        .update_role(&ctx, &path.scope, &name, if_match.get(), patch)
         .await?;
     Ok(respond::with_etag(
         StatusCode::OK,

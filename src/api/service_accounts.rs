@@ -306,12 +306,9 @@ pub async fn create_service_account(
     let (new, secret) = body.into_inner().parse(&limits, caller.now)?;
     let (shown, secret) = secret.unzip();
     let ctx = caller.write_context();
-    let (details, credential) = {
-        let within = scope.clone();
-        store
-            .create_service_account(&ctx, &within, new, secret)
-            .await?
-    };
+    let (details, credential) = store
+        .create_service_account(&ctx, &scope, new, secret)
+        .await?;
     let issued = credential.zip(shown.as_ref());
     let view = CreatedServiceAccountView::new(&details, issued, caller.now);
     let location = respond::api_path(&scope, &format!("service-accounts/{}", view.account.name));
