@@ -85,6 +85,19 @@ fn concurrent_writes_share_commits_and_each_is_answered_as_if_alone() {
     let mut listed = names(&s.get(&format!("{SA}?per_page=1000")).body);
     listed.retain(|n| n != "admin");
     assert_eq!(listed, created.keys().cloned().collect::<Vec<_>>());
+    // The filters' sets, changed in memory through each batch and written at its
+    // commit, agree with the list: a batch rolled back left none of its changes.
+    let both = s.get(&format!("{SA}?role=viewer&status=active&per_page=1000"));
+    assert_eq!(names(&both.body), listed);
+    assert_eq!(both.body["total_count"], listed.len());
+    let query: Vec<String> = listed
+        .iter()
+        .filter(|n| n.contains("n-1"))
+        .cloned()
+        .collect();
+    let found = s.get(&format!("{SA}?query=n-1&per_page=1000"));
+    assert_eq!(names(&found.body), query);
+    assert_eq!(found.body["total_count"], query.len());
     // One audit event per created account, by the request that created it.
     let events = s
         .get("/api/v1/audit-events?action=service_account.create&per_page=1000")

@@ -1,9 +1,10 @@
 //! Upgrades keep data: databases and backups written by earlier releases (made by
 //! `tests/fixtures/make_fixture.py`) open with this build, and every kind of object in
 //! them reads and works: keyhouse 0.1 (`release-0.1`, before projects and the filters'
-//! indexes), commit e2986d1 (`postings-1`, before the `d:` postings of display names)
-//! and commit e1195e4 (`postings-2`, before the condition sets). The fixtures hold the
-//! same objects.
+//! indexes), commit e2986d1 (`postings-1`, before the `d:` postings of display names),
+//! commit e1195e4 (`postings-2`, before the condition sets) and commit da0b0ee
+//! (`postings-3`, before the sets of positioned trigrams). The fixtures hold the same
+//! objects.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
 mod common;
@@ -19,6 +20,7 @@ const SA: &str = "/api/v1/service-accounts";
 const RELEASE_0_1: &str = "release-0.1";
 const POSTINGS_1: &str = "postings-1";
 const POSTINGS_2: &str = "postings-2";
+const POSTINGS_3: &str = "postings-3";
 
 fn fixture(release: &str, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -64,8 +66,9 @@ fn check_fixture_data(s: &TestServer, release: &str) {
     assert_eq!(names(&all.body), ["admin", "ci-bot", "reader"]);
     assert_eq!(all.body["total_count"], 3);
     // The filters' indexes, which 0.1 did not keep (nor e2986d1 those of display
-    // names, nor e1195e4 the condition sets that count combined conditions), are
-    // built at the first open.
+    // names, nor e1195e4 the condition sets that count combined conditions, nor
+    // da0b0ee the positioned trigrams that count queries), are built at the first
+    // open.
     for (filter, expected) in [
         ("role=deployer&group=builders", vec!["ci-bot"]),
         ("status=active&group=builders", vec!["ci-bot"]),
@@ -78,6 +81,9 @@ fn check_fixture_data(s: &TestServer, release: &str) {
         ("query=i%20bot", vec!["ci-bot"]),
         ("query=i%20bot&status=active", vec!["ci-bot"]),
         ("query=i%20bots", vec![]),
+        ("query=ci-b", vec!["ci-bot"]),
+        ("query=bot-ci", vec![]),
+        ("query=eader&status=disabled", vec!["reader"]),
         ("query=ci&status=active", vec!["ci-bot"]),
     ] {
         let page = s.get_as(admin, &format!("{SA}?{filter}"));
@@ -232,4 +238,15 @@ fn a_database_kept_without_condition_sets_opens_and_works() {
 #[test]
 fn a_backup_kept_without_condition_sets_restores_and_works() {
     check_fixture_data(&serve_restored(POSTINGS_2), POSTINGS_2);
+}
+
+#[test]
+fn a_database_kept_without_positioned_trigrams_opens_and_works() {
+    let s = serve_copy_of(&fixture(POSTINGS_3, "keyhouse.redb"));
+    check_fixture_data(&s, POSTINGS_3);
+}
+
+#[test]
+fn a_backup_kept_without_positioned_trigrams_restores_and_works() {
+    check_fixture_data(&serve_restored(POSTINGS_3), POSTINGS_3);
 }

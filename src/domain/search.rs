@@ -8,6 +8,13 @@
 //! display name, and are in none). A filter requires one term per condition; a query of
 //! fewer than [`MIN_INDEXED_QUERY`] characters has no trigram and matches names that
 //! start with it.
+//!
+//! Sets of account numbers are kept for the conditions' terms and for trigrams at
+//! their positions: `p:<trigram>@<position>` for the name, `q:<trigram>@<position>`
+//! for a display name of its own (positions count characters of the lower-cased
+//! text). A text holds a query of n characters at position p just when it holds the
+//! query's i-th trigram at p + i for every i, so these sets count a query's matches
+//! exactly, without reading a name.
 
 use std::collections::BTreeSet;
 
@@ -27,7 +34,51 @@ pub fn trigrams(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn trigram_term(trigram: &str) -> String {
+/// Every run of three characters of `text`, lower-cased, with the position of its first
+/// character, in characters.
+pub fn positioned_trigrams(text: &str) -> Vec<(usize, String)> {
+    let chars: Vec<char> = text.to_lowercase().chars().collect();
+    chars
+        .windows(MIN_INDEXED_QUERY)
+        .map(|w| w.iter().collect())
+        .enumerate()
+        .collect()
+}
+
+/// Which text a positioned trigram is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    Name,
+    /// A display name that is more than the name in other letter case.
+    OwnDisplayName,
+}
+
+impl Text {
+    /// The start of the terms of its positioned trigrams: every term of `trigram` in
+    /// this text begins with it, and no other does.
+    pub fn trigram_prefix(self, trigram: &str) -> String {
+        let tag = match self {
+            Text::Name => 'p',
+            Text::OwnDisplayName => 'q',
+        };
+        format!("{tag}:{trigram}@")
+    }
+
+    /// The term of `trigram` at `position` of this text.
+    pub fn position_term(self, trigram: &str, position: usize) -> String {
+        format!("{}{position:03}", self.trigram_prefix(trigram))
+    }
+
+    /// The position in a term of this text's `trigram` (its prefix included).
+    pub fn position_of(self, trigram: &str, term: &str) -> Option<usize> {
+        term.strip_prefix(&self.trigram_prefix(trigram))?
+            .parse()
+            .ok()
+    }
+}
+
+/// The `t:` term of `trigram`: the accounts whose name or display name holds it.
+pub fn trigram_term(trigram: &str) -> String {
     format!("t:{trigram}")
 }
 
@@ -64,6 +115,30 @@ impl ServiceAccount {
         terms.extend(self.roles.iter().map(|role| format!("r:{role}")));
         terms.extend(self.groups.iter().map(|id| group_term(*id)));
         terms
+    }
+
+    /// The terms of its sets of numbers: its conditions and its positioned trigrams.
+    pub fn set_terms(&self) -> BTreeSet<String> {
+        let mut terms = self.condition_terms();
+        terms.extend(self.position_terms());
+        terms
+    }
+
+    /// The trigrams of its name and of a display name of its own, each at its
+    /// position.
+    pub fn position_terms(&self) -> BTreeSet<String> {
+        let mut texts = vec![(Text::Name, self.name.as_str())];
+        if self.has_own_display_name() {
+            texts.push((Text::OwnDisplayName, &self.display_name));
+        }
+        texts
+            .into_iter()
+            .flat_map(|(text, value)| {
+                positioned_trigrams(value)
+                    .into_iter()
+                    .map(move |(at, trigram)| text.position_term(&trigram, at))
+            })
+            .collect()
     }
 
     /// Its `d:` terms: the trigrams of a display name that is not just the name.
@@ -114,6 +189,18 @@ impl AccountFilter {
             .unwrap_or_default()
     }
 
+    /// The trigrams of the query, in order: the i-th starts at its i-th character.
+    pub fn query_trigrams(&self) -> Vec<String> {
+        self.indexed_query()
+            .map(|query| {
+                positioned_trigrams(query)
+                    .into_iter()
+                    .map(|(_, t)| t)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The query, when it is long enough to be looked up by trigrams.
     pub fn indexed_query(&self) -> Option<&str> {
         self.query
@@ -161,6 +248,25 @@ mod tests {
         );
         assert!(trigrams("ab").is_empty());
         assert_eq!(trigrams("Äöü").len(), 1);
+    }
+
+    #[test]
+    fn positioned_trigrams_count_characters_of_the_lower_cased_text() {
+        assert_eq!(
+            positioned_trigrams("AbÉab"),
+            [(0, "abé".into()), (1, "béa".into()), (2, "éab".into())]
+        );
+        let term = Text::OwnDisplayName.position_term("a:b", 7);
+        assert_eq!(term, "q:a:b@007");
+        assert_eq!(Text::OwnDisplayName.position_of("a:b", &term), Some(7));
+        assert_eq!(Text::Name.position_of("a:b", &term), None, "another text");
+        assert_eq!(Text::OwnDisplayName.position_of("a:c", &term), None);
+        let query = AccountFilter::new(Some("CI-B".into()), None, None, None);
+        assert_eq!(
+            query.query_trigrams(),
+            ["ci-", "i-b"],
+            "in the query's order"
+        );
     }
 
     #[test]
@@ -233,6 +339,16 @@ mod tests {
             ])
         );
         assert!(own.display_terms().is_subset(&own.index_terms()));
+        let positions = own.position_terms();
+        assert!(positions.contains("p:ci-@000") && positions.contains("p:bot@003"));
+        assert!(positions.contains("q:ci @000") && positions.contains("q:bot@003"));
+        assert_eq!(positions.len(), 8);
+        assert_eq!(
+            account(Some("CI-Bot")).position_terms().len(),
+            4,
+            "no display name of its own"
+        );
+        assert!(own.set_terms().contains("s:active") && own.set_terms().is_superset(&positions));
         let filter = AccountFilter::new(Some("i bot".into()), None, None, None);
         assert_eq!(filter.display_terms(), ["d: bo", "d:bot", "d:i b"]);
         let short = AccountFilter::new(Some("ci".into()), None, None, None);

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use super::transaction::Tx;
 use crate::error::Error;
 
 /// What fails on an armed file.
@@ -46,8 +47,8 @@ fn injected() -> Error {
 /// `f`, which checks the faults of `path` first on each run, on the writer's thread.
 pub(super) fn checked_write<T>(
     path: &Path,
-    mut f: impl FnMut(&redb::WriteTransaction) -> Result<T, Error> + Send + 'static,
-) -> impl FnMut(&redb::WriteTransaction) -> Result<T, Error> + Send + 'static {
+    mut f: impl FnMut(&Tx) -> Result<T, Error> + Send + 'static,
+) -> impl FnMut(&Tx) -> Result<T, Error> + Send + 'static {
     let path = path.to_owned();
     move |tx| {
         check(&path)?;

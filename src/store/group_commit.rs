@@ -26,10 +26,11 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::JoinHandle;
 
 use prometheus_client::metrics::counter::Counter;
-use redb::{Database, WriteTransaction};
+use redb::Database;
 use tokio::sync::oneshot;
 
 use super::open::unpanicked;
+use super::transaction::Tx;
 use crate::error::Error;
 
 /// Writes in one transaction at most, so that a batch's answers are not held back long.
@@ -69,7 +70,7 @@ impl GroupCommit {
     /// once the batch is durably committed, or `f`'s error (nothing of it written).
     pub(super) fn write<T: Send + 'static>(
         &self,
-        f: impl FnMut(&WriteTransaction) -> Result<T, Error> + Send + 'static,
+        f: impl FnMut(&Tx) -> Result<T, Error> + Send + 'static,
     ) -> Answer<T> {
         let (answer, answered) = oneshot::channel();
         let job = Box::new(Pending {
@@ -141,7 +142,7 @@ impl Drop for GroupCommit {
 /// A write on its way through the writer, with its caller to answer.
 trait Job: Send {
     /// Runs the write in `tx`, keeping its value for the answer.
-    fn run(&mut self, tx: &WriteTransaction) -> Result<(), Error>;
+    fn run(&mut self, tx: &Tx) -> Result<(), Error>;
 
     /// Answers the caller: the value of the last run when `outcome` is a commit.
     fn answer(self: Box<Self>, outcome: Result<(), Error>);
@@ -156,9 +157,9 @@ struct Pending<T, F> {
 impl<T, F> Job for Pending<T, F>
 where
     T: Send,
-    F: FnMut(&WriteTransaction) -> Result<T, Error> + Send,
+    F: FnMut(&Tx) -> Result<T, Error> + Send,
 {
-    fn run(&mut self, tx: &WriteTransaction) -> Result<(), Error> {
+    fn run(&mut self, tx: &Tx) -> Result<(), Error> {
         self.value = Some(unpanicked(|| (self.f)(tx))?);
         Ok(())
     }
@@ -211,7 +212,7 @@ impl Writer {
         rerun: bool,
     ) -> VecDeque<Box<dyn Job>> {
         let tx = match unpanicked(|| Ok(db.begin_write()?)) {
-            Ok(tx) => tx,
+            Ok(tx) => Tx::new(tx),
             Err(err) => {
                 if let Some(first) = pending.pop_front() {
                     first.answer(Err(err));
@@ -239,7 +240,7 @@ impl Writer {
             done.push(job);
         }
         let count = done.len();
-        let committed = unpanicked(|| Ok(tx.commit()?));
+        let committed = unpanicked(|| tx.commit());
         match &committed {
             Ok(()) => {
                 self.durable.inc();
@@ -312,7 +313,7 @@ mod tests {
     }
 
     /// Writes `key`; a `fails` write writes it too, then fails.
-    fn put(tx: &WriteTransaction, key: u64, fails: bool) -> Result<u64, Error> {
+    fn put(tx: &Tx, key: u64, fails: bool) -> Result<u64, Error> {
         tx.open_table(T)?.insert(key, key)?;
         match fails {
             true => Err(Error::internal("refused after writing")),

@@ -23,6 +23,7 @@ mod tables;
 #[cfg(test)]
 mod test_objects;
 mod tokens;
+mod transaction;
 
 pub use backup::{RestoreError, restore};
 pub use bootstrap::Recovery;
@@ -30,13 +31,15 @@ pub use integrity::{IntegrityReport, IntegrityTimer};
 pub use open::OpenError;
 pub use seal::{KeyFileError, SealKey, resolve as resolve_key_file};
 
+use transaction::Tx;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::counter::Counter;
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTableMetadata, WriteTransaction};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTableMetadata};
 
 use auth_cache::AuthCache;
 pub use group_commit::Answer;
@@ -231,7 +234,7 @@ impl Store {
     /// borrowed arguments into it.
     fn write<T: Send + 'static>(
         &self,
-        f: impl FnMut(&WriteTransaction) -> Result<T, Error> + Send + 'static,
+        f: impl FnMut(&Tx) -> Result<T, Error> + Send + 'static,
     ) -> Answer<T> {
         #[cfg(test)]
         let f = faults::checked_write(&self.path, f);
@@ -244,7 +247,7 @@ impl Store {
     fn write_in<T: Send + 'static>(
         &self,
         scope: &Scope,
-        mut f: impl FnMut(&WriteTransaction, &Scope) -> Result<T, Error> + Send + 'static,
+        mut f: impl FnMut(&Tx, &Scope) -> Result<T, Error> + Send + 'static,
     ) -> Answer<T> {
         let scope = scope.clone();
         self.write(move |tx| {

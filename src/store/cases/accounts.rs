@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use redb::{ReadTransaction, ReadableTableMetadata, WriteTransaction};
+use redb::{ReadTransaction, ReadableTableMetadata};
 use uuid::Uuid;
 
 use super::details::account_details;
@@ -18,6 +18,7 @@ use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
 use crate::store::rows::counts::{self, Index};
 use crate::store::rows::{accounts, audit, credentials, groups, memberships, projects};
+use crate::store::transaction::Tx;
 use crate::store::{Store, WriteContext, principals, tables};
 
 impl Store {
@@ -202,7 +203,7 @@ fn everywhere(
 /// Creates an account in `scope` in `tx`: the caller must hold every role it binds and
 /// every role of each group it joins.
 pub(in crate::store) fn create(
-    tx: &WriteTransaction,
+    tx: &Tx,
     ctx: &WriteContext,
     scope: &Scope,
     new: NewAccount,

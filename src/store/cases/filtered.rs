@@ -8,26 +8,32 @@
 //! its display name is read. An unfiltered page is no concern of this module (the name
 //! index serves it).
 //!
-//! Several conditions and no query are intersected as condition sets
-//! (`rows::condition_sets`) first: that gives `total_count`, and when a long lead holds
-//! few of the matches, the page looks them up by number instead of walking the lead.
+//! A filter of several terms (conditions, or a query longer than one trigram) is
+//! first answered as sets of account numbers: the conditions' sets
+//! (`rows::condition_sets`) and the query's positioned trigrams (`rows::text_sets`),
+//! intersected. That gives `total_count`, and when a long lead holds few of the
+//! matches, the page looks them up by number instead of walking the lead.
 //!
 //! Cost: a page walks the lead list until it is full. `total_count` is the lead's kept
 //! count when the filter is that one term (a condition, or a query of three
-//! characters), and the size of the intersection for several conditions. With a query
-//! it walks the whole lead list (and the others as far as it goes), so it costs the
-//! size of the rarest term, never the number of accounts.
+//! characters), and the size of the intersection of the sets otherwise: it costs the
+//! blocks of the rarest condition and of the query's rarest trigram, never the number
+//! of matches. Only a short query (a name prefix) with conditions walks for its count.
 
 use std::ops::Bound;
 
 use redb::{ReadOnlyTable, ReadTransaction};
 use uuid::Uuid;
 
-use crate::domain::{AccountFilter, Etag, Page, PageRequest, Scope, ServiceAccount, is_text_term};
+use roaring::RoaringBitmap;
+
+use crate::domain::{
+    AccountFilter, Etag, Page, PageRequest, Scope, ServiceAccount, is_text_term, trigram_term,
+};
 use crate::error::Error;
 use crate::store::paging;
 use crate::store::reader::Reader;
-use crate::store::rows::{accounts, condition_sets, groups, postings};
+use crate::store::rows::{accounts, condition_sets, groups, postings, text_sets};
 use crate::store::tables;
 
 type Candidates<'t> = Box<dyn Iterator<Item = Result<(String, Uuid), Error>> + 't>;
@@ -109,9 +115,9 @@ fn rarest_first(
     Ok(counted)
 }
 
-/// Whether a page of several conditions and no query looks up each account of the
-/// intersection of the condition sets by its number (`rows::condition_sets`), given
-/// how many match and how long the lead's list is, rather than walk the lead.
+/// Whether a page of several terms looks up each account of the intersection of their
+/// sets by its number (`rows::condition_sets`), given how many match and how long the
+/// lead's list is, rather than walk the lead.
 type Choice = fn(u64, u64, &PageRequest) -> bool;
 
 /// Whether looking up each of `matches` accounts (about `STEPS` steps each) costs less
@@ -122,6 +128,41 @@ fn by_number(matches: u64, lead: u64, request: &PageRequest) -> bool {
     let wanted = request.offset() as u64 + u64::from(request.per_page) + 1;
     let walk = lead.min(wanted.saturating_mul(lead) / matches.max(1));
     matches.saturating_mul(STEPS as u64) < walk
+}
+
+/// The numbers of the accounts of `scope` that match `filter`, a filter of the terms
+/// `counted` (with their kept counts) and no name prefix: the sets of its query, led by
+/// its rarest trigram, intersected with those of its conditions.
+fn matching(
+    tx: &ReadTransaction,
+    scope: &Scope,
+    filter: &AccountFilter,
+    counted: &[(u64, String)],
+) -> Result<RoaringBitmap, Error> {
+    let conditions: Vec<&str> = counted
+        .iter()
+        .map(|(_, term)| term.as_str())
+        .filter(|term| !is_text_term(term))
+        .collect();
+    let trigrams = filter.query_trigrams();
+    if trigrams.is_empty() {
+        return condition_sets::holding_all(tx, scope, &conditions);
+    }
+    let kept = |trigram: &String| {
+        let term = trigram_term(trigram);
+        counted
+            .iter()
+            .find(|(_, counted)| *counted == term)
+            .map_or(0, |(count, _)| *count)
+    };
+    let lead = (0..trigrams.len())
+        .min_by_key(|i| kept(&trigrams[*i]))
+        .unwrap_or(0);
+    let mut found = text_sets::holding_query(tx, scope, &trigrams, lead)?;
+    if !conditions.is_empty() && !found.is_empty() {
+        found &= condition_sets::holding_all(tx, scope, &conditions)?;
+    }
+    Ok(found)
 }
 
 /// One page of the accounts of `scope` that match `filter` (which is not empty), in
@@ -153,11 +194,11 @@ fn page_by(
     };
     let counted = rarest_first(tx, scope, terms)?;
     let lead = counted.first().cloned();
-    // Several conditions and no query: their sets say which accounts match.
+    let one_term = counted.len() == 1 && (filter.query.is_none() || filter.query_is_its_trigram());
+    // Several terms: their sets say which accounts match.
     let matching = match &lead {
-        Some(_) if filter.query.is_none() && counted.len() > 1 => {
-            let terms: Vec<&str> = counted.iter().map(|(_, term)| term.as_str()).collect();
-            Some(condition_sets::holding_all(tx, scope, &terms)?)
+        Some(_) if !one_term && filter.name_prefix().is_none() => {
+            Some(matching(tx, scope, filter, &counted)?)
         }
         _ => None,
     };
@@ -238,7 +279,6 @@ fn page_by(
             Err(e) => Some(Err(e)),
         })))
     };
-    let one_term = counted.len() == 1 && (filter.query.is_none() || filter.query_is_its_trigram());
     let total = || match (&lead, &matching) {
         (_, Some(numbers)) => Ok(numbers.len()),
         (Some((count, _)), None) if one_term => Ok(*count),
@@ -335,8 +375,9 @@ mod tests {
 
     const GROUPS: [&str; 3] = ["g0", "g1", "g2"];
 
-    /// Every filter of the check: queries of one to four characters (one of four with
-    /// a single trigram), each status, role and group (one missing), and combinations.
+    /// Every filter of the check: queries of one to five characters (some with a single
+    /// trigram, some whose trigrams a name can hold apart, and one of a display name's
+    /// letters), each status, role and group (one missing), and combinations.
     fn filters() -> Vec<AccountFilter> {
         let mut filters = Vec::new();
         let queries = [
@@ -346,6 +387,9 @@ mod tests {
             Some("ab-"),
             Some("bca"),
             Some("aaaa"),
+            Some("abca"),
+            Some("c-a-b"),
+            Some("é b"),
             Some("éa"),
             Some("zzz"),
         ];

@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use redb::WriteTransaction;
 use uuid::Uuid;
 
 use super::details::account_details;
@@ -14,6 +13,7 @@ use crate::error::Error;
 use crate::store::Answer;
 use crate::store::reader::Reader;
 use crate::store::rows::{accounts, audit, groups, memberships};
+use crate::store::transaction::Tx;
 use crate::store::{Store, WriteContext, paging, principals, tables};
 
 /// One page of a group's members in name order; the total is the group's count.
@@ -68,12 +68,7 @@ impl Edits {
     /// Checks the change on its caller and writes it on both sides: the caller must hold
     /// every role of each group involved and every permission of each account, and an
     /// account that stops being a standing administrator must leave another.
-    fn apply(
-        mut self,
-        tx: &WriteTransaction,
-        scope: &Scope,
-        caller: &Authority,
-    ) -> Result<Applied, Error> {
+    fn apply(mut self, tx: &Tx, scope: &Scope, caller: &Authority) -> Result<Applied, Error> {
         for group in self.groups.values() {
             principals::require_members_change(tx, scope, caller, group)?;
         }

@@ -10,6 +10,7 @@ use crate::store::reader::{self, Reader};
 use crate::store::rows::counts::{self, Index};
 use crate::store::rows::postings;
 use crate::store::tables;
+use crate::store::transaction::Tx;
 
 pub(in crate::store) fn get(
     tx: &impl Reader,
@@ -54,7 +55,7 @@ pub(in crate::store) fn get_by_name(
 
 /// Inserts a new account in `scope`; its name must be free there (409 otherwise).
 pub(in crate::store) fn insert(
-    tx: &WriteTransaction,
+    tx: &Tx,
     scope: &Scope,
     account: &ServiceAccount,
 ) -> Result<Etag, Error> {
@@ -77,10 +78,7 @@ pub(in crate::store) fn insert(
 
 /// Writes the record of an account whose name is already indexed, and re-indexes what
 /// changed since the record it replaces.
-pub(in crate::store) fn put(
-    tx: &WriteTransaction,
-    account: &ServiceAccount,
-) -> Result<Etag, Error> {
+pub(in crate::store) fn put(tx: &Tx, account: &ServiceAccount) -> Result<Etag, Error> {
     let old = get(tx, account.id)?.map(|(old, _)| old);
     let scope = scope_of(tx, account.id)?;
     postings::update(tx, &scope, old.as_ref(), Some(account))?;
@@ -96,7 +94,7 @@ fn write(tx: &WriteTransaction, account: &ServiceAccount) -> Result<Etag, Error>
 
 /// Removes the record, its name, its postings, its scope and its last-seen time.
 pub(in crate::store) fn remove(
-    tx: &WriteTransaction,
+    tx: &Tx,
     scope: &Scope,
     account: &ServiceAccount,
 ) -> Result<(), Error> {

@@ -1,8 +1,9 @@
 //! The accounts holding each condition term (`s:`, `r:`, `g:`; see `domain::search`)
-//! as compressed bitmaps of account numbers, so that a filter of several conditions
-//! counts its matches by intersecting bitmaps instead of walking posting lists: at a
-//! million accounts, a role of 47,000 and a group of 20,000 intersect in well under a
-//! millisecond, where the walk took about 20.
+//! and each trigram of a name or display name at its position (`p:`, `q:`) as
+//! compressed bitmaps of account numbers, so that a filter counts its matches by
+//! intersecting bitmaps instead of walking posting lists: at a million accounts, a
+//! role of 47,000 and a group of 20,000 intersect in well under a millisecond, where
+//! the walk took about 20 (the query's sets are read by `rows::text_sets`).
 //!
 //! Every account gets a number at its creation, from a counter in `meta`, and no other
 //! account ever gets that number; it is kept both ways, so that a page can look the
@@ -15,15 +16,17 @@
 //! `u32`: creating more than about four billion accounts in one file is refused as a
 //! fault. Kept in the same transaction as the posting lists (`rows::postings`).
 
-use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 
 use redb::{ReadTransaction, ReadableTable, Table, WriteTransaction};
 use roaring::RoaringBitmap;
 use uuid::Uuid;
 
-use crate::domain::{Scope, ServiceAccount, is_text_term};
+use crate::domain::{Scope, ServiceAccount};
 use crate::error::Error;
 use crate::store::reader::{self, Reader};
+use crate::store::transaction::Tx;
 use crate::store::{codec, tables};
 
 /// The `meta` entry holding the number the next account gets.
@@ -46,16 +49,15 @@ pub(in crate::store) enum Numbering {
 }
 
 /// Moves `account` of `scope` out of the sets of the terms it `left` and into those of
-/// the terms it `joined` (text terms, which have no sets, are passed over).
+/// the terms it `joined` (its set terms, `ServiceAccount::set_terms`).
 pub(in crate::store) fn update(
-    tx: &WriteTransaction,
+    tx: &Tx,
     scope: &Scope,
     account: &ServiceAccount,
     numbering: Numbering,
     left: &[&String],
     joined: &[&String],
 ) -> Result<(), Error> {
-    let (left, joined) = (conditions(left), conditions(joined));
     if numbering == Numbering::Keep && left.is_empty() && joined.is_empty() {
         return Ok(());
     }
@@ -68,28 +70,21 @@ pub(in crate::store) fn update(
             .map(|n| n.value())
             .ok_or_else(|| Error::internal(format!("account {id} has no number")))?,
     };
-    let mut blocks = tx.open_table(tables::CONDITION_SETS)?;
+    let stored = tx.open_table(tables::CONDITION_SETS)?;
+    let mut changes = tx.set_changes();
     for term in left {
-        mark(&mut blocks, scope, term, number, false)?;
+        changes.mark(&stored, scope, term, number, false)?;
     }
     for term in joined {
-        mark(&mut blocks, scope, term, number, true)?;
+        changes.mark(&stored, scope, term, number, true)?;
     }
+    drop((stored, changes));
     if numbering == Numbering::GiveUp {
         tx.open_table(tables::ACCOUNT_NUMBERS)?
             .remove(id.as_u128())?;
         tx.open_table(tables::NUMBERED_ACCOUNTS)?.remove(number)?;
     }
     Ok(())
-}
-
-/// The condition terms among `terms`.
-fn conditions<'a>(terms: &[&'a String]) -> Vec<&'a str> {
-    terms
-        .iter()
-        .map(|term| term.as_str())
-        .filter(|term| !is_text_term(term))
-        .collect()
 }
 
 /// The next number, now given to `account`.
@@ -129,31 +124,64 @@ fn set_next_number(tx: &WriteTransaction, given: u32) -> Result<(), Error> {
     Ok(())
 }
 
-/// Puts `number` into the set of `term` in `scope`, or takes it out.
-fn mark(
-    blocks: &mut Blocks,
-    scope: &Scope,
-    term: &str,
-    number: u32,
-    present: bool,
-) -> Result<(), Error> {
-    let key = (scope.key(), term, number >> BLOCK_BITS);
-    let mut block = match blocks.get(key)? {
-        Some(bytes) => codec::decode_bitmap(bytes.value())?,
-        None => RoaringBitmap::new(),
-    };
-    if present {
-        block.insert(number);
-    } else {
-        block.remove(number);
+/// The blocks of sets that a transaction's writes changed, as they are now: read from
+/// the table when first changed, and written back once, when it commits (`Tx`).
+#[derive(Default)]
+pub(in crate::store) struct SetChanges {
+    blocks: BTreeMap<(String, String, u32), RoaringBitmap>,
+}
+
+impl SetChanges {
+    /// Puts `number` into the set of `term` in `scope`, or takes it out.
+    fn mark(
+        &mut self,
+        stored: &Blocks,
+        scope: &Scope,
+        term: &str,
+        number: u32,
+        present: bool,
+    ) -> Result<(), Error> {
+        let key = (
+            scope.key().to_owned(),
+            term.to_owned(),
+            number >> BLOCK_BITS,
+        );
+        let block = match self.blocks.entry(key) {
+            Entry::Occupied(changed) => changed.into_mut(),
+            Entry::Vacant(first) => {
+                let (scope, term, at) = first.key();
+                let block = match stored.get((scope.as_str(), term.as_str(), *at))? {
+                    Some(bytes) => codec::decode_bitmap(bytes.value())?,
+                    None => RoaringBitmap::new(),
+                };
+                first.insert(block)
+            }
+        };
+        if present {
+            block.insert(number);
+        } else {
+            block.remove(number);
+        }
+        Ok(())
     }
-    if block.is_empty() {
-        blocks.remove(key)?;
-    } else {
-        block.optimize();
-        blocks.insert(key, codec::encode_bitmap(&block)?.as_slice())?;
+
+    /// Writes every changed block (an empty one is removed).
+    pub(in crate::store) fn write(self, tx: &WriteTransaction) -> Result<(), Error> {
+        if self.blocks.is_empty() {
+            return Ok(());
+        }
+        let mut blocks = tx.open_table(tables::CONDITION_SETS)?;
+        for ((scope, term, at), mut block) in self.blocks {
+            let key = (scope.as_str(), term.as_str(), at);
+            if block.is_empty() {
+                blocks.remove(key)?;
+            } else {
+                block.optimize();
+                blocks.insert(key, codec::encode_bitmap(&block)?.as_slice())?;
+            }
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The numbers of the accounts of `scope` that hold every one of `terms`: conditions,
@@ -205,16 +233,63 @@ pub(in crate::store) fn numbered(
     Ok(accounts)
 }
 
+/// The sets of one block of numbers, gathered in memory and written out together: fed
+/// numbers in ascending order, it holds one block per term.
+#[derive(Default)]
+struct Gathered {
+    block: Option<u32>,
+    sets: BTreeMap<(String, String), RoaringBitmap>,
+}
+
+impl Gathered {
+    /// Puts `number` into the sets of `terms` in `scope`, once the block before it is
+    /// written out if `number` is past it.
+    fn add(
+        &mut self,
+        blocks: &mut Blocks,
+        scope: &Scope,
+        terms: BTreeSet<String>,
+        number: u32,
+    ) -> Result<(), Error> {
+        let block = number >> BLOCK_BITS;
+        if self.block.is_some_and(|gathered| gathered != block) {
+            self.write(blocks)?;
+        }
+        self.block = Some(block);
+        for term in terms {
+            self.sets
+                .entry((scope.key().to_owned(), term))
+                .or_default()
+                .insert(number);
+        }
+        Ok(())
+    }
+
+    /// Writes out the block gathered, where nothing was kept before.
+    fn write(&mut self, blocks: &mut Blocks) -> Result<(), Error> {
+        let Some(block) = self.block else {
+            return Ok(());
+        };
+        for ((scope, term), mut set) in std::mem::take(&mut self.sets) {
+            set.optimize();
+            blocks.insert(
+                (scope.as_str(), term.as_str(), block),
+                codec::encode_bitmap(&set)?.as_slice(),
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// Numbers every account and fills every set, for a file written before the sets: fed
-/// the accounts one at a time, it numbers them in that order and so holds one block
-/// per term in memory, written out when the numbers pass into the next block.
+/// the accounts one at a time, it numbers them in that order.
 pub(in crate::store) struct Builder<'tx> {
     tx: &'tx WriteTransaction,
     numbers: Table<'tx, u128, u32>,
     numbered: Table<'tx, u32, (u128, &'static str)>,
     blocks: Blocks<'tx>,
     next: u32,
-    block: BTreeMap<(String, String), RoaringBitmap>,
+    gathered: Gathered,
 }
 
 impl<'tx> Builder<'tx> {
@@ -224,7 +299,7 @@ impl<'tx> Builder<'tx> {
             numbers: tx.open_table(tables::ACCOUNT_NUMBERS)?,
             numbered: tx.open_table(tables::NUMBERED_ACCOUNTS)?,
             blocks: tx.open_table(tables::CONDITION_SETS)?,
-            block: BTreeMap::new(),
+            gathered: Gathered::default(),
             tx,
         })
     }
@@ -235,31 +310,12 @@ impl<'tx> Builder<'tx> {
         account: &ServiceAccount,
     ) -> Result<(), Error> {
         let number = self.next;
-        if number > 0 && number >> BLOCK_BITS != (number - 1) >> BLOCK_BITS {
-            self.write_block(number - 1)?;
-        }
         number_account(&mut self.numbers, &mut self.numbered, account, number)?;
-        for term in account.condition_terms() {
-            self.block
-                .entry((scope.key().to_owned(), term))
-                .or_default()
-                .insert(number);
-        }
+        self.gathered
+            .add(&mut self.blocks, scope, account.set_terms(), number)?;
         self.next = number
             .checked_add(1)
             .ok_or_else(|| Error::internal("every account number has been given"))?;
-        Ok(())
-    }
-
-    /// Writes out the block that holds `number`, where nothing was kept before.
-    fn write_block(&mut self, number: u32) -> Result<(), Error> {
-        for ((scope, term), mut block) in std::mem::take(&mut self.block) {
-            block.optimize();
-            self.blocks.insert(
-                (scope.as_str(), term.as_str(), number >> BLOCK_BITS),
-                codec::encode_bitmap(&block)?.as_slice(),
-            )?;
-        }
         Ok(())
     }
 
@@ -267,11 +323,41 @@ impl<'tx> Builder<'tx> {
         let Some(last) = self.next.checked_sub(1) else {
             return Ok(());
         };
-        self.write_block(last)?;
+        self.gathered.write(&mut self.blocks)?;
         let tx = self.tx;
         drop(self);
         set_next_number(tx, last)
     }
+}
+
+/// Fills the sets of positioned trigrams, for a file whose accounts are numbered and
+/// whose condition sets are kept but which was written before those: one walk of the
+/// accounts in the order of their numbers.
+pub(in crate::store) fn fill_positions(tx: &WriteTransaction) -> Result<(), Error> {
+    let numbered = tx.open_table(tables::NUMBERED_ACCOUNTS)?;
+    let accounts = tx.open_table(tables::ACCOUNTS)?;
+    let scopes = tx.open_table(tables::ACCOUNT_SCOPES)?;
+    let mut blocks = tx.open_table(tables::CONDITION_SETS)?;
+    let mut gathered = Gathered::default();
+    for entry in numbered.iter()? {
+        let (number, numbered) = entry?;
+        let id = Uuid::from_u128(numbered.value().0);
+        let bytes = accounts.get(id.as_u128())?.ok_or_else(|| {
+            Error::internal(format!("account number {} is missing", number.value()))
+        })?;
+        let account: ServiceAccount = codec::decode_object(bytes.value(), "service account", id)?;
+        let scope = match scopes.get(id.as_u128())? {
+            Some(project) => Scope::from_key(project.value())?,
+            None => Scope::Root,
+        };
+        gathered.add(
+            &mut blocks,
+            &scope,
+            account.position_terms(),
+            number.value(),
+        )?;
+    }
+    gathered.write(&mut blocks)
 }
 
 #[cfg(test)]

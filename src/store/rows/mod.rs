@@ -13,3 +13,4 @@ pub(super) mod memberships;
 pub(super) mod postings;
 pub(super) mod projects;
 pub(super) mod roles;
+pub(super) mod text_sets;

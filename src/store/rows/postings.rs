@@ -13,19 +13,20 @@ use crate::error::Error;
 use crate::store::reader::{self, Reader};
 use crate::store::rows::condition_sets::{self, Numbering};
 use crate::store::rows::counts;
+use crate::store::transaction::Tx;
 use crate::store::{codec, tables};
 
 /// The `meta` entry that says which postings are kept: 1, every term but `d:`; 2,
-/// every term; 3, every term and the condition sets (`rows::condition_sets`). A file
-/// written before them, or before `d:` or the sets, gets what it lacks from one walk
-/// of the accounts when it is first opened.
+/// every term; 3, every term and the condition sets (`rows::condition_sets`); 4, and
+/// the sets of positioned trigrams. A file written before them, or before `d:` or the
+/// sets, gets what it lacks from one walk of the accounts when it is first opened.
 const KEPT_KEY: &str = "account_postings";
-const KEPT: u64 = 3;
+const KEPT: u64 = 4;
 
 /// Indexes `account` (of `scope`) as `new` says, where `old` was its record before
 /// (`None` for a new account, and `new` is `None` for a removed one).
 pub(in crate::store) fn update(
-    tx: &WriteTransaction,
+    tx: &Tx,
     scope: &Scope,
     old: Option<&ServiceAccount>,
     new: Option<&ServiceAccount>,
@@ -51,6 +52,11 @@ pub(in crate::store) fn update(
         (Some(_), None) => Numbering::GiveUp,
         (Some(_), Some(_)) => Numbering::Keep,
     };
+    let terms =
+        |account: Option<&ServiceAccount>| account.map(|a| a.set_terms()).unwrap_or_default();
+    let (before, after) = (terms(old), terms(new));
+    let left: Vec<&String> = before.difference(&after).collect();
+    let joined: Vec<&String> = after.difference(&before).collect();
     condition_sets::update(tx, scope, account, numbering, &left, &joined)
 }
 
@@ -118,12 +124,23 @@ pub(in crate::store) fn walk<'t>(
 
 /// Makes sure every posting is kept: on a file written before them, indexes every
 /// account once; on one written before `d:`, adds those; on one written before the
-/// condition sets, numbers the accounts and fills the sets.
+/// condition sets, numbers the accounts and fills the sets; on one written before the
+/// sets of positioned trigrams, fills those. The sets' blocks are written directly,
+/// not through `Tx`: this runs when the store opens, in a transaction of its own.
 pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
     let kept = reader::meta(tx, KEPT_KEY)?;
-    if kept.is_some_and(|kept| kept >= KEPT) {
-        return Ok(());
+    match kept {
+        Some(kept) if kept >= KEPT => return Ok(()),
+        Some(3) => condition_sets::fill_positions(tx)?,
+        _ => index_all(tx, kept)?,
     }
+    tx.open_table(tables::META)?.insert(KEPT_KEY, KEPT)?;
+    Ok(())
+}
+
+/// Adds the postings a file marked `kept` lacks, numbers its accounts and fills every
+/// set.
+fn index_all(tx: &WriteTransaction, kept: Option<u64>) -> Result<(), Error> {
     // One account at a time, from the records beside the lists: nothing held in memory
     // grows with the number of accounts.
     let accounts = tx.open_table(tables::ACCOUNTS)?;
@@ -151,8 +168,5 @@ pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
         }
         sets.add(&scope, &account)?;
     }
-    sets.finish()?;
-    drop((accounts, scopes, lists));
-    tx.open_table(tables::META)?.insert(KEPT_KEY, KEPT)?;
-    Ok(())
+    sets.finish()
 }
