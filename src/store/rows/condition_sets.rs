@@ -16,7 +16,6 @@
 //! `u32`: creating more than about four billion accounts in one file is refused as a
 //! fault. Kept in the same transaction as the posting lists (`rows::postings`).
 
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use redb::{ReadTransaction, ReadableTable, Table, WriteTransaction};
@@ -71,14 +70,19 @@ pub(in crate::store) fn update(
             .ok_or_else(|| Error::internal(format!("account {id} has no number")))?,
     };
     let stored = tx.open_table(tables::CONDITION_SETS)?;
-    let mut changes = tx.set_changes();
+    let mut changed = tx.changed_blocks();
+    let at = number >> BLOCK_BITS;
     for term in left {
-        changes.mark(&stored, scope, term, number, false)?;
+        changed
+            .block(&stored, (scope.key(), term, at))?
+            .remove(number);
     }
     for term in joined {
-        changes.mark(&stored, scope, term, number, true)?;
+        changed
+            .block(&stored, (scope.key(), term, at))?
+            .insert(number);
     }
-    drop((stored, changes));
+    drop((stored, changed));
     if numbering == Numbering::GiveUp {
         tx.open_table(tables::ACCOUNT_NUMBERS)?
             .remove(id.as_u128())?;
@@ -122,66 +126,6 @@ fn set_next_number(tx: &WriteTransaction, given: u32) -> Result<(), Error> {
     tx.open_table(tables::META)?
         .insert(NEXT_KEY, u64::from(given) + 1)?;
     Ok(())
-}
-
-/// The blocks of sets that a transaction's writes changed, as they are now: read from
-/// the table when first changed, and written back once, when it commits (`Tx`).
-#[derive(Default)]
-pub(in crate::store) struct SetChanges {
-    blocks: BTreeMap<(String, String, u32), RoaringBitmap>,
-}
-
-impl SetChanges {
-    /// Puts `number` into the set of `term` in `scope`, or takes it out.
-    fn mark(
-        &mut self,
-        stored: &Blocks,
-        scope: &Scope,
-        term: &str,
-        number: u32,
-        present: bool,
-    ) -> Result<(), Error> {
-        let key = (
-            scope.key().to_owned(),
-            term.to_owned(),
-            number >> BLOCK_BITS,
-        );
-        let block = match self.blocks.entry(key) {
-            Entry::Occupied(changed) => changed.into_mut(),
-            Entry::Vacant(first) => {
-                let (scope, term, at) = first.key();
-                let block = match stored.get((scope.as_str(), term.as_str(), *at))? {
-                    Some(bytes) => codec::decode_bitmap(bytes.value())?,
-                    None => RoaringBitmap::new(),
-                };
-                first.insert(block)
-            }
-        };
-        if present {
-            block.insert(number);
-        } else {
-            block.remove(number);
-        }
-        Ok(())
-    }
-
-    /// Writes every changed block (an empty one is removed).
-    pub(in crate::store) fn write(self, tx: &WriteTransaction) -> Result<(), Error> {
-        if self.blocks.is_empty() {
-            return Ok(());
-        }
-        let mut blocks = tx.open_table(tables::CONDITION_SETS)?;
-        for ((scope, term, at), mut block) in self.blocks {
-            let key = (scope.as_str(), term.as_str(), at);
-            if block.is_empty() {
-                blocks.remove(key)?;
-            } else {
-                block.optimize();
-                blocks.insert(key, codec::encode_bitmap(&block)?.as_slice())?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// The numbers of the accounts of `scope` that hold every one of `terms`: conditions,
