@@ -38,7 +38,10 @@ impl Tx {
 
     /// Writes the changed blocks, then commits durably.
     pub(super) fn commit(self) -> Result<(), Error> {
-        self.sets.into_inner().write(&self.inner)?;
+        let mut sets = self.sets.into_inner();
+        if !sets.blocks.is_empty() {
+            sets.write(&mut self.inner.open_table(tables::CONDITION_SETS)?)?;
+        }
         Ok(self.inner.commit()?)
     }
 }
@@ -61,6 +64,9 @@ impl Reader for Tx {
         self.inner.table(def)
     }
 }
+
+/// Changed blocks held at most: a batch of creates changes some hundreds.
+const MAX_HELD: usize = 4_096;
 
 /// A block's key in the sets table: (scope, term, block of numbers).
 type BlockKey<'a> = (&'a str, &'a str, u32);
@@ -93,13 +99,9 @@ impl ChangedBlocks {
         )
     }
 
-    /// Writes every changed block (an empty one is removed).
-    fn write(self, tx: &WriteTransaction) -> Result<(), Error> {
-        if self.blocks.is_empty() {
-            return Ok(());
-        }
-        let mut stored = tx.open_table(tables::CONDITION_SETS)?;
-        for ((scope, term, at), mut block) in self.blocks {
+    /// Writes every changed block (an empty one is removed) and forgets them.
+    fn write(&mut self, stored: &mut Table<BlockKey<'static>, &'static [u8]>) -> Result<(), Error> {
+        for ((scope, term, at), mut block) in std::mem::take(&mut self.blocks) {
             let key = (scope.as_str(), term.as_str(), at);
             if block.is_empty() {
                 stored.remove(key)?;
@@ -109,5 +111,75 @@ impl ChangedBlocks {
             }
         }
         Ok(())
+    }
+
+    /// Writes the changed blocks out early when they are many (a write that removes a
+    /// whole project's accounts), so that what is held stays small.
+    pub(super) fn bound(
+        &mut self,
+        stored: &mut Table<BlockKey<'static>, &'static [u8]>,
+    ) -> Result<(), Error> {
+        if self.blocks.len() > MAX_HELD {
+            self.write(stored)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use redb::{Database, ReadableDatabase, ReadableTableMetadata};
+
+    use super::*;
+
+    /// Changed blocks are written at the commit, or earlier once they are many; the
+    /// sets then hold what they would have held written one by one.
+    #[test]
+    fn changed_blocks_are_written_at_commit_or_once_they_are_many() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::create(dir.path().join("t.redb")).unwrap();
+        let tx = Tx::new(db.begin_write().unwrap());
+        let mut stored = tx.open_table(tables::CONDITION_SETS).unwrap();
+        let mut changed = tx.changed_blocks();
+        changed
+            .block(&stored, ("", "s:active", 0))
+            .unwrap()
+            .insert(1);
+        changed
+            .block(&stored, ("", "s:active", 0))
+            .unwrap()
+            .insert(2);
+        changed.bound(&mut stored).unwrap();
+        assert!(stored.is_empty().unwrap(), "a few are held");
+        for at in 0..=MAX_HELD as u32 {
+            changed
+                .block(&stored, ("p", "s:active", at))
+                .unwrap()
+                .insert(at << 12);
+        }
+        changed.bound(&mut stored).unwrap();
+        assert_eq!(stored.len().unwrap(), MAX_HELD as u64 + 2, "written early");
+        assert!(changed.blocks.is_empty());
+        changed
+            .block(&stored, ("", "s:active", 0))
+            .unwrap()
+            .remove(1);
+        changed
+            .block(&stored, ("p", "s:active", 1))
+            .unwrap()
+            .remove(1 << 12);
+        drop((stored, changed));
+        tx.commit().unwrap();
+
+        let read = db.begin_read().unwrap();
+        let stored = read.open_table(tables::CONDITION_SETS).unwrap();
+        let root = stored.get(("", "s:active", 0)).unwrap().unwrap();
+        let root: Vec<u32> = codec::decode_bitmap(root.value()).unwrap().iter().collect();
+        assert_eq!(root, [2]);
+        assert!(
+            stored.get(("p", "s:active", 1)).unwrap().is_none(),
+            "an emptied block is removed"
+        );
+        assert_eq!(stored.len().unwrap(), MAX_HELD as u64 + 1);
     }
 }

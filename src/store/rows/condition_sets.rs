@@ -69,7 +69,7 @@ pub(in crate::store) fn update(
             .map(|n| n.value())
             .ok_or_else(|| Error::internal(format!("account {id} has no number")))?,
     };
-    let stored = tx.open_table(tables::CONDITION_SETS)?;
+    let mut stored = tx.open_table(tables::CONDITION_SETS)?;
     let mut changed = tx.changed_blocks();
     let at = number >> BLOCK_BITS;
     for term in left {
@@ -82,6 +82,7 @@ pub(in crate::store) fn update(
             .block(&stored, (scope.key(), term, at))?
             .insert(number);
     }
+    changed.bound(&mut stored)?;
     drop((stored, changed));
     if numbering == Numbering::GiveUp {
         tx.open_table(tables::ACCOUNT_NUMBERS)?
