@@ -9,12 +9,13 @@
 //! fewer than [`MIN_INDEXED_QUERY`] characters has no trigram and matches names that
 //! start with it.
 //!
-//! Sets of account numbers are kept for the conditions' terms and for trigrams at
-//! their positions: `p:<trigram>@<position>` for the name, `q:<trigram>@<position>`
-//! for a display name of its own (positions count characters of the lower-cased
-//! text). A text holds a query of n characters at position p just when it holds the
-//! query's i-th trigram at p + i for every i, so these sets count a query's matches
-//! exactly, without reading a name.
+//! Sets of account numbers are kept for the conditions' terms, for trigrams at their
+//! positions (`p:<trigram>@<position>` for the name, `q:<trigram>@<position>` for a
+//! display name of its own; positions count characters of the lower-cased text), and
+//! for the name's first one and two characters (`f:<start>`). A text holds a query of
+//! n characters at position p just when it holds the query's i-th trigram at p + i for
+//! every i, so these sets count a query's matches exactly, without reading a name; a
+//! short query's are the set of its start.
 
 use std::collections::BTreeSet;
 
@@ -77,6 +78,12 @@ impl Text {
     }
 }
 
+/// The `f:` term of `start`: the accounts whose name starts with it (one or two
+/// characters).
+fn start_term(start: &str) -> String {
+    format!("f:{start}")
+}
+
 /// The `t:` term of `trigram`: the accounts whose name or display name holds it.
 pub fn trigram_term(trigram: &str) -> String {
     format!("t:{trigram}")
@@ -117,28 +124,38 @@ impl ServiceAccount {
         terms
     }
 
-    /// The terms of its sets of numbers: its conditions and its positioned trigrams.
+    /// The terms of its sets of numbers: its conditions and its text's.
     pub fn set_terms(&self) -> BTreeSet<String> {
         let mut terms = self.condition_terms();
-        terms.extend(self.position_terms());
+        terms.extend(self.text_set_terms());
         terms
     }
 
-    /// The trigrams of its name and of a display name of its own, each at its
-    /// position.
-    pub fn position_terms(&self) -> BTreeSet<String> {
+    /// The terms of its text's sets: the trigrams of its name and of a display name of
+    /// its own, each at its position, and the first one and two characters of its name.
+    pub fn text_set_terms(&self) -> BTreeSet<String> {
         let mut texts = vec![(Text::Name, self.name.as_str())];
         if self.has_own_display_name() {
             texts.push((Text::OwnDisplayName, &self.display_name));
         }
-        texts
+        let mut terms: BTreeSet<String> = texts
             .into_iter()
             .flat_map(|(text, value)| {
                 positioned_trigrams(value)
                     .into_iter()
                     .map(move |(at, trigram)| text.position_term(&trigram, at))
             })
-            .collect()
+            .collect();
+        let name = self.name.as_str();
+        terms.extend(
+            name.char_indices()
+                .skip(1)
+                .map(|(end, _)| &name[..end])
+                .chain([name])
+                .take(MIN_INDEXED_QUERY - 1)
+                .map(start_term),
+        );
+        terms
     }
 
     /// Its `d:` terms: the trigrams of a display name that is not just the name.
@@ -216,6 +233,12 @@ impl AccountFilter {
             .is_some_and(|q| q.chars().count() == MIN_INDEXED_QUERY)
     }
 
+    /// The term of the set of the names that start with the query, when it is shorter
+    /// than a trigram.
+    pub fn start_term(&self) -> Option<String> {
+        self.name_prefix().map(start_term)
+    }
+
     /// The query, when it is a name prefix (shorter than a trigram).
     pub fn name_prefix(&self) -> Option<&str> {
         self.query
@@ -267,6 +290,9 @@ mod tests {
             ["ci-", "i-b"],
             "in the query's order"
         );
+        assert_eq!(query.start_term(), None);
+        let short = AccountFilter::new(Some("Ci".into()), None, None, None);
+        assert_eq!(short.start_term().as_deref(), Some("f:ci"));
     }
 
     #[test]
@@ -339,16 +365,17 @@ mod tests {
             ])
         );
         assert!(own.display_terms().is_subset(&own.index_terms()));
-        let positions = own.position_terms();
-        assert!(positions.contains("p:ci-@000") && positions.contains("p:bot@003"));
-        assert!(positions.contains("q:ci @000") && positions.contains("q:bot@003"));
-        assert_eq!(positions.len(), 8);
+        let texts = own.text_set_terms();
+        assert!(texts.contains("p:ci-@000") && texts.contains("p:bot@003"));
+        assert!(texts.contains("q:ci @000") && texts.contains("q:bot@003"));
+        assert!(texts.contains("f:c") && texts.contains("f:ci"));
+        assert_eq!(texts.len(), 10);
         assert_eq!(
-            account(Some("CI-Bot")).position_terms().len(),
-            4,
+            account(Some("CI-Bot")).text_set_terms().len(),
+            6,
             "no display name of its own"
         );
-        assert!(own.set_terms().contains("s:active") && own.set_terms().is_superset(&positions));
+        assert!(own.set_terms().contains("s:active") && own.set_terms().is_superset(&texts));
         let filter = AccountFilter::new(Some("i bot".into()), None, None, None);
         assert_eq!(filter.display_terms(), ["d: bo", "d:bot", "d:i b"]);
         let short = AccountFilter::new(Some("ci".into()), None, None, None);

@@ -1,5 +1,6 @@
-//! The accounts holding each condition term (`s:`, `r:`, `g:`; see `domain::search`)
-//! and each trigram of a name or display name at its position (`p:`, `q:`) as
+//! The accounts holding each condition term (`s:`, `r:`, `g:`; see `domain::search`),
+//! each trigram of a name or display name at its position (`p:`, `q:`) and each start
+//! of a name (`f:`) as
 //! compressed bitmaps of account numbers, so that a filter counts its matches by
 //! intersecting bitmaps instead of walking posting lists: at a million accounts, a
 //! role of 47,000 and a group of 20,000 intersect in well under a millisecond, where
@@ -275,10 +276,10 @@ impl<'tx> Builder<'tx> {
     }
 }
 
-/// Fills the sets of positioned trigrams, for a file whose accounts are numbered and
-/// whose condition sets are kept but which was written before those: one walk of the
-/// accounts in the order of their numbers.
-pub(in crate::store) fn fill_positions(tx: &WriteTransaction) -> Result<(), Error> {
+/// Fills the sets of the accounts' text (positioned trigrams, starts of names), for a
+/// file whose accounts are numbered and whose condition sets are kept but which was
+/// written before those: one walk of the accounts in the order of their numbers.
+pub(in crate::store) fn fill_text_sets(tx: &WriteTransaction) -> Result<(), Error> {
     let numbered = tx.open_table(tables::NUMBERED_ACCOUNTS)?;
     let accounts = tx.open_table(tables::ACCOUNTS)?;
     let scopes = tx.open_table(tables::ACCOUNT_SCOPES)?;
@@ -298,7 +299,7 @@ pub(in crate::store) fn fill_positions(tx: &WriteTransaction) -> Result<(), Erro
         gathered.add(
             &mut blocks,
             &scope,
-            account.position_terms(),
+            account.text_set_terms(),
             number.value(),
         )?;
     }

@@ -18,8 +18,9 @@ use crate::store::{codec, tables};
 
 /// The `meta` entry that says which postings are kept: 1, every term but `d:`; 2,
 /// every term; 3, every term and the condition sets (`rows::condition_sets`); 4, and
-/// the sets of positioned trigrams. A file written before them, or before `d:` or the
-/// sets, gets what it lacks from one walk of the accounts when it is first opened.
+/// the sets of the text (positioned trigrams, starts of names). A file written before
+/// them, or before `d:` or the sets, gets what it lacks from one walk of the accounts
+/// when it is first opened.
 const KEPT_KEY: &str = "account_postings";
 const KEPT: u64 = 4;
 
@@ -125,13 +126,13 @@ pub(in crate::store) fn walk<'t>(
 /// Makes sure every posting is kept: on a file written before them, indexes every
 /// account once; on one written before `d:`, adds those; on one written before the
 /// condition sets, numbers the accounts and fills the sets; on one written before the
-/// sets of positioned trigrams, fills those. The sets' blocks are written directly,
-/// not through `Tx`: this runs when the store opens, in a transaction of its own.
+/// sets of the text, fills those. The sets' blocks are written directly, not through
+/// `Tx`: this runs when the store opens, in a transaction of its own.
 pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
     let kept = reader::meta(tx, KEPT_KEY)?;
     match kept {
         Some(kept) if kept >= KEPT => return Ok(()),
-        Some(3) => condition_sets::fill_positions(tx)?,
+        Some(3) => condition_sets::fill_text_sets(tx)?,
         _ => index_all(tx, kept)?,
     }
     tx.open_table(tables::META)?.insert(KEPT_KEY, KEPT)?;
