@@ -92,8 +92,9 @@ pub(super) const NUMBERED_ACCOUNTS: TableDefinition<u32, (u128, &str)> =
     TableDefinition::new("numbered_accounts_v1");
 
 /// (scope, term, block of 2^12 account numbers) → encoded bitmap of the numbers of that
-/// block whose accounts hold the term: a condition (`s:`, `r:`, `g:`) or a trigram at
-/// its position in a name or display name (`p:`, `q:`; `domain::search`).
+/// block whose accounts hold the term: a condition (`s:`, `r:`, `g:`), a trigram at its
+/// position in a name or display name (`p:`, `q:`), or the first one or two characters
+/// of a name (`f:`; `domain::search`).
 pub(super) const CONDITION_SETS: TableDefinition<(&str, &str, u32), &[u8]> =
     TableDefinition::new("condition_sets_v1");
 

@@ -24,9 +24,8 @@
 use std::ops::Bound;
 
 use redb::{ReadOnlyTable, ReadTransaction};
-use uuid::Uuid;
-
 use roaring::RoaringBitmap;
+use uuid::Uuid;
 
 use crate::domain::{
     AccountFilter, Etag, Page, PageRequest, Scope, ServiceAccount, is_text_term, trigram_term,
