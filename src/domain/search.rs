@@ -28,21 +28,16 @@ pub const MIN_INDEXED_QUERY: usize = 3;
 
 /// Every run of three characters of `text`, lower-cased.
 pub fn trigrams(text: &str) -> BTreeSet<String> {
-    let chars: Vec<char> = text.to_lowercase().chars().collect();
-    chars
-        .windows(MIN_INDEXED_QUERY)
-        .map(|w| w.iter().collect())
-        .collect()
+    trigram_runs(text).into_iter().collect()
 }
 
-/// Every run of three characters of `text`, lower-cased, with the position of its first
-/// character, in characters.
-pub fn positioned_trigrams(text: &str) -> Vec<(usize, String)> {
+/// Every run of three characters of `text`, lower-cased, in order: the i-th starts at
+/// its i-th character.
+pub fn trigram_runs(text: &str) -> Vec<String> {
     let chars: Vec<char> = text.to_lowercase().chars().collect();
     chars
         .windows(MIN_INDEXED_QUERY)
         .map(|w| w.iter().collect())
-        .enumerate()
         .collect()
 }
 
@@ -141,8 +136,9 @@ impl ServiceAccount {
         let mut terms: BTreeSet<String> = texts
             .into_iter()
             .flat_map(|(text, value)| {
-                positioned_trigrams(value)
+                trigram_runs(value)
                     .into_iter()
+                    .enumerate()
                     .map(move |(at, trigram)| text.position_term(&trigram, at))
             })
             .collect();
@@ -208,14 +204,7 @@ impl AccountFilter {
 
     /// The trigrams of the query, in order: the i-th starts at its i-th character.
     pub fn query_trigrams(&self) -> Vec<String> {
-        self.indexed_query()
-            .map(|query| {
-                positioned_trigrams(query)
-                    .into_iter()
-                    .map(|(_, t)| t)
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.indexed_query().map(trigram_runs).unwrap_or_default()
     }
 
     /// The query, when it is long enough to be looked up by trigrams.
@@ -274,11 +263,8 @@ mod tests {
     }
 
     #[test]
-    fn positioned_trigrams_count_characters_of_the_lower_cased_text() {
-        assert_eq!(
-            positioned_trigrams("AbÉab"),
-            [(0, "abé".into()), (1, "béa".into()), (2, "éab".into())]
-        );
+    fn trigram_runs_count_characters_of_the_lower_cased_text() {
+        assert_eq!(trigram_runs("AbÉab"), ["abé", "béa", "éab"]);
         let term = Text::OwnDisplayName.position_term("a:b", 7);
         assert_eq!(term, "q:a:b@007");
         assert_eq!(Text::OwnDisplayName.position_of("a:b", &term), Some(7));

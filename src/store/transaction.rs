@@ -100,7 +100,10 @@ impl ChangedBlocks {
     }
 
     /// Writes every changed block (an empty one is removed) and forgets them.
-    fn write(&mut self, stored: &mut Table<BlockKey<'static>, &'static [u8]>) -> Result<(), Error> {
+    pub(super) fn write(
+        &mut self,
+        stored: &mut Table<BlockKey<'static>, &'static [u8]>,
+    ) -> Result<(), Error> {
         for ((scope, term, at), mut block) in std::mem::take(&mut self.blocks) {
             let key = (scope.as_str(), term.as_str(), at);
             if block.is_empty() {

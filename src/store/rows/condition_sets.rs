@@ -17,7 +17,7 @@
 //! `u32`: creating more than about four billion accounts in one file is refused as a
 //! fault. Kept in the same transaction as the posting lists (`rows::postings`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use redb::{ReadTransaction, ReadableTable, Table, WriteTransaction};
 use roaring::RoaringBitmap;
@@ -26,7 +26,7 @@ use uuid::Uuid;
 use crate::domain::{Scope, ServiceAccount};
 use crate::error::Error;
 use crate::store::reader::{self, Reader};
-use crate::store::transaction::Tx;
+use crate::store::transaction::{ChangedBlocks, Tx};
 use crate::store::{codec, tables};
 
 /// The `meta` entry holding the number the next account gets.
@@ -184,7 +184,7 @@ pub(in crate::store) fn numbered(
 #[derive(Default)]
 struct Gathered {
     block: Option<u32>,
-    sets: BTreeMap<(String, String), RoaringBitmap>,
+    sets: ChangedBlocks,
 }
 
 impl Gathered {
@@ -199,29 +199,13 @@ impl Gathered {
     ) -> Result<(), Error> {
         let block = number >> BLOCK_BITS;
         if self.block.is_some_and(|gathered| gathered != block) {
-            self.write(blocks)?;
+            self.sets.write(blocks)?;
         }
         self.block = Some(block);
         for term in terms {
             self.sets
-                .entry((scope.key().to_owned(), term))
-                .or_default()
+                .block(blocks, (scope.key(), &term, block))?
                 .insert(number);
-        }
-        Ok(())
-    }
-
-    /// Writes out the block gathered, where nothing was kept before.
-    fn write(&mut self, blocks: &mut Blocks) -> Result<(), Error> {
-        let Some(block) = self.block else {
-            return Ok(());
-        };
-        for ((scope, term), mut set) in std::mem::take(&mut self.sets) {
-            set.optimize();
-            blocks.insert(
-                (scope.as_str(), term.as_str(), block),
-                codec::encode_bitmap(&set)?.as_slice(),
-            )?;
         }
         Ok(())
     }
@@ -269,7 +253,7 @@ impl<'tx> Builder<'tx> {
         let Some(last) = self.next.checked_sub(1) else {
             return Ok(());
         };
-        self.gathered.write(&mut self.blocks)?;
+        self.gathered.sets.write(&mut self.blocks)?;
         let tx = self.tx;
         drop(self);
         set_next_number(tx, last)
@@ -303,7 +287,7 @@ pub(in crate::store) fn fill_text_sets(tx: &WriteTransaction) -> Result<(), Erro
             number.value(),
         )?;
     }
-    gathered.write(&mut blocks)
+    gathered.sets.write(&mut blocks)
 }
 
 #[cfg(test)]
