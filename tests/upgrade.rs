@@ -2,9 +2,10 @@
 //! `tests/fixtures/make_fixture.py`) open with this build, and every kind of object in
 //! them reads and works: keyhouse 0.1 (`release-0.1`, before projects and the filters'
 //! indexes), commit e2986d1 (`postings-1`, before the `d:` postings of display names),
-//! commit e1195e4 (`postings-2`, before the condition sets) and commit da0b0ee
-//! (`postings-3`, before the sets of positioned trigrams). The fixtures hold the same
-//! objects.
+//! commit e1195e4 (`postings-2`, before the condition sets), commit da0b0ee
+//! (`postings-3`, before the sets of positioned trigrams) and commit 10586dd
+//! (`postings-4`, the last to keep posting lists of trigrams). The fixtures hold the
+//! same objects.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
 mod common;
@@ -21,6 +22,7 @@ const RELEASE_0_1: &str = "release-0.1";
 const POSTINGS_1: &str = "postings-1";
 const POSTINGS_2: &str = "postings-2";
 const POSTINGS_3: &str = "postings-3";
+const POSTINGS_4: &str = "postings-4";
 
 fn fixture(release: &str, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -249,4 +251,15 @@ fn a_database_kept_without_positioned_trigrams_opens_and_works() {
 #[test]
 fn a_backup_kept_without_positioned_trigrams_restores_and_works() {
     check_fixture_data(&serve_restored(POSTINGS_3), POSTINGS_3);
+}
+
+#[test]
+fn a_database_kept_with_lists_of_trigrams_opens_and_works() {
+    let s = serve_copy_of(&fixture(POSTINGS_4, "keyhouse.redb"));
+    check_fixture_data(&s, POSTINGS_4);
+}
+
+#[test]
+fn a_backup_kept_with_lists_of_trigrams_restores_and_works() {
+    check_fixture_data(&serve_restored(POSTINGS_4), POSTINGS_4);
 }

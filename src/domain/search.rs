@@ -1,21 +1,16 @@
-//! The index terms behind the filters of account lists. An account is indexed under
-//! one term per filterable value it has: `s:<status>`, `r:<role>` for each role bound
-//! directly, `g:<group id>` for each group, and `t:<trigram>` for each run of three
-//! characters of its lower-cased name and display name. A display name that is more
-//! than the name in other letter case also gives `d:<trigram>` for each of its own
-//! trigrams: a candidate whose name does not hold the query can only match by its
-//! display name, and these lists say which can (most accounts keep their name as
-//! display name, and are in none). A filter requires one term per condition; a query of
-//! fewer than [`MIN_INDEXED_QUERY`] characters has no trigram and matches names that
-//! start with it.
+//! The index terms behind the filters of account lists. An account is in one posting
+//! list per condition it meets: `s:<status>`, `r:<role>` for each role bound directly,
+//! `g:<group id>` for each group. A filter requires one term per condition.
 //!
-//! Sets of account numbers are kept for the conditions' terms, for trigrams at their
-//! positions (`p:<trigram>@<position>` for the name, `q:<trigram>@<position>` for a
-//! display name of its own; positions count characters of the lower-cased text), and
-//! for the name's first one and two characters (`f:<start>`). A text holds a query of
-//! n characters at position p just when it holds the query's i-th trigram at p + i for
-//! every i, so these sets count a query's matches exactly, without reading a name; a
-//! short query's are the set of its start.
+//! Its text is in sets of account numbers: each trigram (run of three characters) of
+//! its lower-cased name at its position (`p:<trigram>@<position>`), of a display name
+//! that is more than the name in other letter case (`q:<trigram>@<position>`;
+//! positions count characters), and the name's first one and two characters
+//! (`f:<start>`). The conditions have sets too. A text holds a query of n characters
+//! at position p just when it holds the query's i-th trigram at p + i for every i, so
+//! these sets give a query's matches exactly, without reading a name; a query of fewer
+//! than [`MIN_INDEXED_QUERY`] characters matches the names that start with it, the set
+//! of that start.
 
 use std::collections::BTreeSet;
 
@@ -25,11 +20,6 @@ use super::{AccountFilter, ServiceAccount};
 
 /// The shortest query looked up by trigrams.
 pub const MIN_INDEXED_QUERY: usize = 3;
-
-/// Every run of three characters of `text`, lower-cased.
-pub fn trigrams(text: &str) -> BTreeSet<String> {
-    trigram_runs(text).into_iter().collect()
-}
 
 /// Every run of three characters of `text`, lower-cased, in order: the i-th starts at
 /// its i-th character.
@@ -79,18 +69,10 @@ fn start_term(start: &str) -> String {
     format!("f:{start}")
 }
 
-/// The `t:` term of `trigram`: the accounts whose name or display name holds it.
-pub fn trigram_term(trigram: &str) -> String {
-    format!("t:{trigram}")
-}
-
-fn display_term(trigram: &str) -> String {
-    format!("d:{trigram}")
-}
-
-/// Whether `term` is a trigram of a name or display name, not a condition's term.
-pub fn is_text_term(term: &str) -> bool {
-    term.starts_with("t:") || term.starts_with("d:")
+/// Whether `term` is a condition's (`s:`, `r:`, `g:`), which has a posting list as
+/// well as a set.
+pub fn is_condition_term(term: &str) -> bool {
+    ["s:", "r:", "g:"].iter().any(|tag| term.starts_with(tag))
 }
 
 fn group_term(id: Uuid) -> String {
@@ -98,19 +80,6 @@ fn group_term(id: Uuid) -> String {
 }
 
 impl ServiceAccount {
-    /// The terms this account is indexed under.
-    pub fn index_terms(&self) -> BTreeSet<String> {
-        let mut terms = self.condition_terms();
-        let display = trigrams(&self.display_name);
-        if self.has_own_display_name() {
-            terms.extend(display.iter().map(|t| display_term(t)));
-        }
-        let mut text = trigrams(self.name.as_str());
-        text.extend(display);
-        terms.extend(text.iter().map(|t| trigram_term(t)));
-        terms
-    }
-
     /// Its terms of conditions: its status, roles and groups.
     pub fn condition_terms(&self) -> BTreeSet<String> {
         let mut terms = BTreeSet::from([format!("s:{}", self.status.as_str())]);
@@ -154,17 +123,6 @@ impl ServiceAccount {
         terms
     }
 
-    /// Its `d:` terms: the trigrams of a display name that is not just the name.
-    pub fn display_terms(&self) -> BTreeSet<String> {
-        if !self.has_own_display_name() {
-            return BTreeSet::new();
-        }
-        trigrams(&self.display_name)
-            .iter()
-            .map(|t| display_term(t))
-            .collect()
-    }
-
     /// Whether its display name is more than its name in other letter case.
     fn has_own_display_name(&self) -> bool {
         self.display_name.to_lowercase() != self.name.as_str()
@@ -172,10 +130,9 @@ impl ServiceAccount {
 }
 
 impl AccountFilter {
-    /// The terms an account must hold to match in a scope where the filter's group is
-    /// the group `group` (`None`: the scope has no group of that name, and nothing
-    /// matches there). A query's trigrams are necessary, not sufficient: a match is
-    /// confirmed by [`AccountFilter::matches_query`].
+    /// The condition terms an account must hold to match in a scope where the filter's
+    /// group is the group `group` (`None`: the scope has no group of that name, and
+    /// nothing matches there). The query is not among them.
     pub fn required_terms(&self, group: Option<Uuid>) -> Option<Vec<String>> {
         let mut terms = Vec::new();
         if let Some(status) = self.status {
@@ -187,19 +144,7 @@ impl AccountFilter {
         if self.group.is_some() {
             terms.push(group_term(group?));
         }
-        if let Some(query) = self.indexed_query() {
-            terms.extend(trigrams(query).iter().map(|t| trigram_term(t)));
-        }
         Some(terms)
-    }
-
-    /// The `d:` terms an account whose name does not hold the query must hold to
-    /// match it by its display name: one per trigram of the query (none for a short
-    /// query, which only names match).
-    pub fn display_terms(&self) -> Vec<String> {
-        self.indexed_query()
-            .map(|query| trigrams(query).iter().map(|t| display_term(t)).collect())
-            .unwrap_or_default()
     }
 
     /// The trigrams of the query, in order: the i-th starts at its i-th character.
@@ -212,14 +157,6 @@ impl AccountFilter {
         self.query
             .as_deref()
             .filter(|q| q.chars().count() >= MIN_INDEXED_QUERY)
-    }
-
-    /// Whether the query is one trigram, and so matches exactly the accounts indexed
-    /// under its `t:` term: a name or display name holds three characters in a row
-    /// just when they are one of its trigrams.
-    pub fn query_is_its_trigram(&self) -> bool {
-        self.indexed_query()
-            .is_some_and(|q| q.chars().count() == MIN_INDEXED_QUERY)
     }
 
     /// The term of the set of the names that start with the query, when it is shorter
@@ -238,11 +175,19 @@ impl AccountFilter {
     /// Whether the query (if any) matches an account of `name` and `display_name`: a
     /// part of either, or for a short query the start of the name.
     pub fn matches_query(&self, name: &str, display_name: impl FnOnce() -> String) -> bool {
+        self.matches_name(name)
+            || self
+                .indexed_query()
+                .is_some_and(|query| display_name().to_lowercase().contains(query))
+    }
+
+    /// Whether the query (if any) matches `name` itself: a part of it, or for a short
+    /// query its start. An account whose name does not may still match by its display
+    /// name.
+    pub fn matches_name(&self, name: &str) -> bool {
         match (self.name_prefix(), self.indexed_query()) {
             (Some(prefix), _) => name.starts_with(prefix),
-            (None, Some(query)) => {
-                name.contains(query) || display_name().to_lowercase().contains(query)
-            }
+            (None, Some(query)) => name.contains(query),
             (None, None) => true,
         }
     }
@@ -253,18 +198,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn trigrams_are_runs_of_three_lower_cased_characters() {
-        assert_eq!(
-            trigrams("CI-Bot"),
-            BTreeSet::from(["ci-".into(), "i-b".into(), "-bo".into(), "bot".into()])
-        );
-        assert!(trigrams("ab").is_empty());
-        assert_eq!(trigrams("Äöü").len(), 1);
-    }
-
-    #[test]
     fn trigram_runs_count_characters_of_the_lower_cased_text() {
         assert_eq!(trigram_runs("AbÉab"), ["abé", "béa", "éab"]);
+        assert!(trigram_runs("ab").is_empty());
+        assert_eq!(trigram_runs("Äöü"), ["äöü"]);
         let term = Text::OwnDisplayName.position_term("a:b", 7);
         assert_eq!(term, "q:a:b@007");
         assert_eq!(Text::OwnDisplayName.position_of("a:b", &term), Some(7));
@@ -297,9 +234,10 @@ mod tests {
                 "s:disabled".to_owned(),
                 "r:viewer".to_owned(),
                 format!("g:{}", group.simple()),
-                "t:bot".to_owned()
             ]
         );
+        assert!(terms.iter().all(|term| is_condition_term(term)));
+        assert!(!is_condition_term("p:bot@000") && !is_condition_term("f:b"));
         assert_eq!(filter.required_terms(None), None, "no such group here");
         let short = AccountFilter::new(Some("ci".into()), None, None, None);
         assert_eq!(short.required_terms(None), Some(Vec::new()));
@@ -311,13 +249,12 @@ mod tests {
         let long = AccountFilter::new(Some("bot".into()), None, None, None);
         assert!(long.matches_query("x", || "Robot".into()));
         assert!(!long.matches_query("x", || "bo t".into()));
-        assert!(long.query_is_its_trigram());
-        let longer = AccountFilter::new(Some("bbbb".into()), None, None, None);
-        assert!(!longer.query_is_its_trigram() && !short.query_is_its_trigram());
+        assert!(long.matches_name("robot") && !long.matches_name("x"));
+        assert!(short.matches_name("ci-bot") && !short.matches_name("my-ci"));
     }
 
     #[test]
-    fn only_a_display_name_that_is_more_than_the_name_has_display_terms() {
+    fn only_a_display_name_that_is_more_than_the_name_has_sets() {
         let account = |display: Option<&str>| {
             super::super::NewAccount {
                 name: super::super::Name::parse("n", "ci-bot").unwrap(),
@@ -335,22 +272,7 @@ mod tests {
                 chrono::DateTime::UNIX_EPOCH,
             )
         };
-        assert!(account(None).display_terms().is_empty(), "the name");
-        assert!(
-            account(Some("CI-Bot")).display_terms().is_empty(),
-            "its case"
-        );
         let own = account(Some("CI bot"));
-        assert_eq!(
-            own.display_terms(),
-            BTreeSet::from([
-                "d:ci ".into(),
-                "d:i b".into(),
-                "d: bo".into(),
-                "d:bot".into()
-            ])
-        );
-        assert!(own.display_terms().is_subset(&own.index_terms()));
         let texts = own.text_set_terms();
         assert!(texts.contains("p:ci-@000") && texts.contains("p:bot@003"));
         assert!(texts.contains("q:ci @000") && texts.contains("q:bot@003"));
@@ -361,10 +283,11 @@ mod tests {
             6,
             "no display name of its own"
         );
+        assert_eq!(
+            account(None).text_set_terms(),
+            account(Some("CI-Bot")).text_set_terms(),
+            "the name itself"
+        );
         assert!(own.set_terms().contains("s:active") && own.set_terms().is_superset(&texts));
-        let filter = AccountFilter::new(Some("i bot".into()), None, None, None);
-        assert_eq!(filter.display_terms(), ["d: bo", "d:bot", "d:i b"]);
-        let short = AccountFilter::new(Some("ci".into()), None, None, None);
-        assert!(short.display_terms().is_empty());
     }
 }

@@ -1,25 +1,25 @@
-//! A filtered page of one scope's accounts, read from the posting lists
-//! (`rows::postings`) rather than from every account: the rarest required term leads,
-//! in name order, and each candidate is checked against the other terms by a `Cursor`
-//! on each of their lists, which walks on or enters the list afresh as the candidates
-//! are close together in it or far apart. The name decides the query at no cost; a
-//! candidate whose name does not hold it is checked against the `d:` lists of the
-//! query's trigrams (display names that are more than the name), usually empty, before
-//! its display name is read. An unfiltered page is no concern of this module (the name
-//! index serves it).
+//! A filtered page of one scope's accounts, read from the indexes rather than from
+//! every account. A page walks a lead in name order: the posting list of the rarest
+//! condition (`rows::postings`), or with no condition the scope's names (those that
+//! start with a short query). Each candidate is checked against the other conditions by
+//! a `Cursor` on each of their lists, which walks on or enters the list afresh as the
+//! candidates are close together in it or far apart. The name decides the query at no
+//! cost; a candidate whose name does not hold it can match only by a display name of
+//! its own, which the query's sets settle (by its number), and only when some match
+//! that way. An unfiltered page is no concern of this module (the name index serves
+//! it).
 //!
-//! Any other filter than one term (several conditions, a query longer than one
-//! trigram, a short query) is first answered as sets of account numbers: the
-//! conditions' sets (`rows::condition_sets`), and the query's positioned trigrams
-//! (`rows::text_sets`) or the set of the names' start, intersected. That gives
-//! `total_count`, and when a long lead holds few of the matches, the page looks them up
-//! by number instead of walking the lead.
+//! Any other filter than one condition (several conditions, a query) is first answered
+//! as sets of account numbers: the conditions' sets (`rows::condition_sets`), and the
+//! query's positioned trigrams (`rows::text_sets`) or the set of the names' start,
+//! intersected. That gives `total_count`, and when a long lead holds few of the
+//! matches, the page looks them up by number instead of walking the lead.
 //!
-//! Cost: a page walks the lead list (or, for a short query alone, the range of names)
-//! until it is full. `total_count` is the lead's kept count when the filter is that one
-//! term (a condition, or a query of three characters), and the size of the
-//! intersection of the sets otherwise: it costs the blocks of the rarest condition and
-//! of the query's rarest trigram, never the number of matches.
+//! Cost: a page walks the lead until it is full, or looks its matches up.
+//! `total_count` is the lead's kept count when the filter is one condition, and the
+//! size of the intersection of the sets otherwise: it costs the blocks of the rarest
+//! condition and of the query's trigram with the fewest blocks, never the number of
+//! matches.
 
 use std::ops::Bound;
 
@@ -27,12 +27,11 @@ use redb::{ReadOnlyTable, ReadTransaction};
 use roaring::RoaringBitmap;
 use uuid::Uuid;
 
-use crate::domain::{
-    AccountFilter, Etag, Page, PageRequest, Scope, ServiceAccount, is_text_term, trigram_term,
-};
+use crate::domain::{AccountFilter, Etag, Page, PageRequest, Scope, ServiceAccount, Text};
 use crate::error::Error;
 use crate::store::paging;
 use crate::store::reader::Reader;
+use crate::store::rows::counts::{self, Index};
 use crate::store::rows::{accounts, condition_sets, groups, postings, text_sets};
 use crate::store::tables;
 
@@ -130,43 +129,44 @@ fn by_number(matches: u64, lead: u64, request: &PageRequest) -> bool {
     matches.saturating_mul(STEPS as u64) < walk
 }
 
-/// The numbers of the accounts of `scope` that match `filter`, a filter of the terms
-/// `counted` (with their kept counts): the sets of its query, led by its rarest
-/// trigram, or of the start of the names for a short query, intersected with those of
-/// its conditions.
+/// The accounts a filter matches, by number (`rows::condition_sets`).
+struct Matching {
+    numbers: RoaringBitmap,
+    /// Whether some of them hold the query only in a display name of their own, so that
+    /// a name without it does not settle a candidate.
+    by_display: bool,
+}
+
+/// The accounts of `scope` that match `filter`, whose conditions' terms are
+/// `conditions` (the rarest first, since only its blocks are visited): the sets of its
+/// query in names and display names of their own, or of the start of the names for a
+/// short query, intersected with those of its conditions.
 fn matching(
     tx: &ReadTransaction,
     scope: &Scope,
     filter: &AccountFilter,
-    counted: &[(u64, String)],
-) -> Result<RoaringBitmap, Error> {
-    let start = filter.start_term();
-    // The rarest first, since only its blocks are visited; the start has no kept count.
-    let conditions: Vec<&str> = counted
-        .iter()
-        .map(|(_, term)| term.as_str())
-        .filter(|term| !is_text_term(term))
-        .chain(start.as_deref())
-        .collect();
+    conditions: &[&str],
+) -> Result<Matching, Error> {
     let trigrams = filter.query_trigrams();
     if trigrams.is_empty() {
-        return condition_sets::holding_all(tx, scope, &conditions);
+        let start = filter.start_term();
+        let terms: Vec<&str> = conditions.iter().copied().chain(start.as_deref()).collect();
+        let numbers = condition_sets::holding_all(tx, scope, &terms)?;
+        return Ok(Matching {
+            numbers,
+            by_display: false,
+        });
     }
-    let kept = |trigram: &String| {
-        let term = trigram_term(trigram);
-        counted
-            .iter()
-            .find(|(_, counted)| *counted == term)
-            .map_or(0, |(count, _)| *count)
-    };
-    let lead = (0..trigrams.len())
-        .min_by_key(|i| kept(&trigrams[*i]))
-        .unwrap_or(0);
-    let mut found = text_sets::holding_query(tx, scope, &trigrams, lead)?;
-    if !conditions.is_empty() && !found.is_empty() {
-        found &= condition_sets::holding_all(tx, scope, &conditions)?;
+    let display = text_sets::holding_query(tx, scope, Text::OwnDisplayName, &trigrams)?;
+    let mut numbers = text_sets::holding_query(tx, scope, Text::Name, &trigrams)? | &display;
+    if !conditions.is_empty() && !numbers.is_empty() {
+        numbers &= condition_sets::holding_all(tx, scope, conditions)?;
     }
-    Ok(found)
+    let by_display = !numbers.is_disjoint(&display);
+    Ok(Matching {
+        numbers,
+        by_display,
+    })
 }
 
 /// One page of the accounts of `scope` that match `filter` (which is not empty), in
@@ -197,32 +197,31 @@ fn page_by(
         return Ok(request.from_window(Vec::new(), 0));
     };
     let counted = rarest_first(tx, scope, terms)?;
-    let lead = counted.first().cloned();
-    let one_term = counted.len() == 1 && (filter.query.is_none() || filter.query_is_its_trigram());
-    // Anything but one term: the sets say which accounts match.
-    let matching = match one_term {
-        true => None,
-        false => Some(matching(tx, scope, filter, &counted)?),
+    let conditions: Vec<&str> = counted.iter().map(|(_, term)| term.as_str()).collect();
+    // One condition alone: its list is the page and its kept count the total. Anything
+    // else: the sets say which accounts match.
+    let matching = match (conditions.len(), &filter.query) {
+        (1, None) => None,
+        _ => Some(matching(tx, scope, filter, &conditions)?),
     };
-    let listed = match (&matching, &lead) {
-        (Some(numbers), Some((lead_count, _))) => by_number(numbers.len(), *lead_count, request)
-            .then(|| condition_sets::numbered(tx, numbers))
-            .transpose()?,
+    // The walk's lead: the rarest condition's list, or else the scope's names (those
+    // that start with a short query, which all match).
+    let lead_length = match (counted.first(), &matching, filter.name_prefix()) {
+        (Some((count, _)), _, _) => *count,
+        (None, Some(matching), Some(_)) => matching.numbers.len(),
+        (None, _, _) => counts::of(tx, Index::Accounts, scope)?,
+    };
+    let listed = match &matching {
+        Some(matching) if by_number(matching.numbers.len(), lead_length, request) => {
+            Some(condition_sets::numbered(tx, &matching.numbers)?)
+        }
         _ => None,
     };
-    // The query's own trigrams need no check: a candidate's name holds the query or not,
-    // and one that does not can only match by its display name (`display`).
-    let conditions: Vec<&String> = counted
-        .iter()
-        .skip(1)
-        .map(|(_, term)| term)
-        .filter(|term| !is_text_term(term))
-        .collect();
-    let display = rarest_first(tx, scope, filter.display_terms())?;
-    let display: Vec<&String> = display.iter().map(|(_, term)| term).collect();
+    let others: Vec<&String> = counted.iter().skip(1).map(|(_, term)| term).collect();
+    let by_display = matching.as_ref().filter(|matching| matching.by_display);
     let posting_table = tx.table(tables::ACCOUNT_POSTINGS)?;
     let names = tx.table(tables::ACCOUNT_NAMES)?;
-    let prefix = filter.name_prefix();
+    let numbers = tx.table(tables::ACCOUNT_NUMBERS)?;
 
     let load = |id: Uuid| accounts::get_listed(tx, id, "a posting names a missing account");
     let entries = |after: Option<&str>| -> Result<Candidates<'_>, Error> {
@@ -232,45 +231,39 @@ fn page_by(
             });
             return Ok(Box::new(listed[from..].iter().cloned().map(Ok)));
         }
-        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
-        let candidates: Candidates<'_> = match &lead {
-            Some((_, term)) => Box::new(postings::walk(&posting_table, scope, term, start)?),
+        let candidates: Candidates<'_> = match counted.first() {
+            Some((_, term)) => {
+                let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+                Box::new(postings::walk(&posting_table, scope, term, start)?)
+            }
             None => Box::new(paging::with_prefix(
                 &names,
                 scope,
-                prefix.unwrap_or(""),
+                filter.name_prefix().unwrap_or(""),
                 after,
             )?),
         };
-        let (mut display, mut conditions) = (
-            cursors(&posting_table, scope, &display),
-            cursors(&posting_table, scope, &conditions),
-        );
+        let mut conditions = cursors(&posting_table, scope, &others);
+        let numbers = &numbers;
         let mut keep = move |name: &str, id: Uuid| -> Result<bool, Error> {
-            // A name that holds the query decides it at no cost; another may still
-            // hold it in a display name of its own, which then holds every trigram of
-            // it, rarest first.
-            let in_name = filter.matches_query(name, String::new);
-            if !in_name {
-                if filter.indexed_query().is_none() {
+            // A name decides the query at no cost. One without it can only match by a
+            // display name of its own, and the sets say whether it does, its conditions
+            // included.
+            if !filter.matches_name(name) {
+                let Some(matching) = by_display else {
                     return Ok(false);
-                }
-                for cursor in &mut display {
-                    if !cursor.holds(name)? {
-                        return Ok(false);
-                    }
-                }
+                };
+                let number = numbers
+                    .get(id.as_u128())?
+                    .ok_or_else(|| Error::internal(format!("account {id} has no number")))?;
+                return Ok(matching.numbers.contains(number.value()));
             }
             for cursor in &mut conditions {
                 if !cursor.holds(name)? {
                     return Ok(false);
                 }
             }
-            if in_name {
-                return Ok(true);
-            }
-            let (account, _) = load(id)?;
-            Ok(filter.matches_query(name, || account.display_name))
+            Ok(true)
         };
         Ok(Box::new(candidates.filter_map(move |entry| match entry {
             Ok((name, id)) => match keep(&name, id) {
@@ -281,8 +274,8 @@ fn page_by(
             Err(e) => Some(Err(e)),
         })))
     };
-    let total = || match (&matching, &lead) {
-        (Some(numbers), _) => Ok(numbers.len()),
+    let total = || match (&matching, counted.first()) {
+        (Some(matching), _) => Ok(matching.numbers.len()),
         (None, Some((count, _))) => Ok(*count),
         (None, None) => Err(Error::internal("a filter of no terms")),
     };

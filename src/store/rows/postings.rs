@@ -1,14 +1,14 @@
-//! The posting lists behind account filters: for each scope and index term (see
+//! The posting lists behind account filters: for each scope and condition term (see
 //! `domain::search`), the accounts that hold it in name order, and how many they are.
-//! Kept in the transaction of every write of an account.
+//! Kept in the transaction of every write of an account, with the sets of numbers
+//! (`rows::condition_sets`).
 
-use std::collections::BTreeSet;
 use std::ops::Bound;
 
 use redb::{ReadableTable, Table, WriteTransaction};
 use uuid::Uuid;
 
-use crate::domain::{Scope, ServiceAccount};
+use crate::domain::{Scope, ServiceAccount, is_condition_term};
 use crate::error::Error;
 use crate::store::reader::{self, Reader};
 use crate::store::rows::condition_sets::{self, Numbering};
@@ -16,16 +16,18 @@ use crate::store::rows::counts;
 use crate::store::transaction::Tx;
 use crate::store::{codec, tables};
 
-/// The `meta` entry that says which postings are kept: 1, every term but `d:`; 2,
-/// every term; 3, every term and the condition sets (`rows::condition_sets`); 4, and
-/// the sets of the text (positioned trigrams, starts of names). A file written before
-/// them, or before `d:` or the sets, gets what it lacks from one walk of the accounts
-/// when it is first opened.
+/// The `meta` entry that says which postings are kept: 1, every term of `domain::search`
+/// then but `d:`; 2, every term; 3, every term and the condition sets
+/// (`rows::condition_sets`); 4, and the sets of the text (positioned trigrams, starts
+/// of names); 5, the conditions' lists and every set, the lists of the text (`t:`,
+/// `d:`) dropped. A file written before them gets what it lacks from one walk of the
+/// accounts when it is first opened, and loses the lists it no longer needs.
 const KEPT_KEY: &str = "account_postings";
-const KEPT: u64 = 4;
+const KEPT: u64 = 5;
 
 /// Indexes `account` (of `scope`) as `new` says, where `old` was its record before
-/// (`None` for a new account, and `new` is `None` for a removed one).
+/// (`None` for a new account, and `new` is `None` for a removed one): the posting lists
+/// of its conditions, and the sets of its conditions and text.
 pub(in crate::store) fn update(
     tx: &Tx,
     scope: &Scope,
@@ -36,15 +38,15 @@ pub(in crate::store) fn update(
         return Ok(());
     };
     let terms =
-        |account: Option<&ServiceAccount>| account.map(|a| a.index_terms()).unwrap_or_default();
+        |account: Option<&ServiceAccount>| account.map(|a| a.set_terms()).unwrap_or_default();
     let (before, after) = (terms(old), terms(new));
     let left: Vec<&String> = before.difference(&after).collect();
     let joined: Vec<&String> = after.difference(&before).collect();
     let mut lists = Lists::open(tx)?;
-    for term in &left {
+    for term in left.iter().filter(|term| is_condition_term(term)) {
         lists.remove(scope, term, account)?;
     }
-    for term in &joined {
+    for term in joined.iter().filter(|term| is_condition_term(term)) {
         lists.add(scope, term, account)?;
     }
     drop(lists);
@@ -53,11 +55,6 @@ pub(in crate::store) fn update(
         (Some(_), None) => Numbering::GiveUp,
         (Some(_), Some(_)) => Numbering::Keep,
     };
-    let terms =
-        |account: Option<&ServiceAccount>| account.map(|a| a.set_terms()).unwrap_or_default();
-    let (before, after) = (terms(old), terms(new));
-    let left: Vec<&String> = before.difference(&after).collect();
-    let joined: Vec<&String> = after.difference(&before).collect();
     condition_sets::update(tx, scope, account, numbering, &left, &joined)
 }
 
@@ -123,25 +120,30 @@ pub(in crate::store) fn walk<'t>(
         .map_while(|entry: Result<Option<_>, Error>| entry.transpose()))
 }
 
-/// Makes sure every posting is kept: on a file written before them, indexes every
-/// account once; on one written before `d:`, adds those; on one written before the
-/// condition sets, numbers the accounts and fills the sets; on one written before the
-/// sets of the text, fills those. The sets' blocks are written directly, not through
-/// `Tx`: this runs when the store opens, in a transaction of its own.
+/// Makes sure every posting is kept: on a file written before them, lists the
+/// conditions of every account once, numbers the accounts and fills every set; on one
+/// written before the condition sets, the same but the lists; on one written before the
+/// sets of the text, fills those; and drops the lists of the text from a file that has
+/// them. The sets' blocks are written directly, not through `Tx`: this runs when the
+/// store opens, in a transaction of its own.
 pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
     let kept = reader::meta(tx, KEPT_KEY)?;
     match kept {
         Some(kept) if kept >= KEPT => return Ok(()),
+        Some(4) => {}
         Some(3) => condition_sets::fill_text_sets(tx)?,
-        _ => index_all(tx, kept)?,
+        _ => index_all(tx, kept.is_none())?,
+    }
+    if kept.is_some() {
+        drop_text_lists(tx)?;
     }
     tx.open_table(tables::META)?.insert(KEPT_KEY, KEPT)?;
     Ok(())
 }
 
-/// Adds the postings a file marked `kept` lacks, numbers its accounts and fills every
-/// set.
-fn index_all(tx: &WriteTransaction, kept: Option<u64>) -> Result<(), Error> {
+/// Numbers every account and fills every set, and first lists the conditions of each
+/// when `unlisted` (a file written before the posting lists).
+fn index_all(tx: &WriteTransaction, unlisted: bool) -> Result<(), Error> {
     // One account at a time, from the records beside the lists: nothing held in memory
     // grows with the number of accounts.
     let accounts = tx.open_table(tables::ACCOUNTS)?;
@@ -159,15 +161,83 @@ fn index_all(tx: &WriteTransaction, kept: Option<u64>) -> Result<(), Error> {
             Some(project) => Scope::from_key(project.value())?,
             None => Scope::Root,
         };
-        let missing = match kept {
-            None => account.index_terms(),
-            Some(1) => account.display_terms(),
-            Some(_) => BTreeSet::new(),
-        };
-        for term in &missing {
-            lists.add(&scope, term, &account)?;
+        if unlisted {
+            for term in &account.condition_terms() {
+                lists.add(&scope, term, &account)?;
+            }
         }
         sets.add(&scope, &account)?;
     }
     sets.finish()
+}
+
+/// Removes the posting lists, and their counts, of the terms of text that files kept at
+/// 4 or less hold (`t:<trigram>` of a name or display name, `d:<trigram>` of a display
+/// name of its own): the sets answer queries now.
+fn drop_text_lists(tx: &WriteTransaction) -> Result<(), Error> {
+    let of_text = |term: &str| term.starts_with("t:") || term.starts_with("d:");
+    let mut lists = Lists::open(tx)?;
+    lists.postings.retain(|(_, term, _), _| !of_text(term))?;
+    lists.counts.retain(|(_, term), _| !of_text(term))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    use redb::{Database, ReadableDatabase};
+
+    use super::*;
+    use crate::store::Store;
+
+    /// The terms of text (`t:`, `d:`) in the posting lists and their counts.
+    fn text_terms(tx: &impl Reader) -> BTreeSet<String> {
+        let of_text = |term: &str| term.starts_with("t:") || term.starts_with("d:");
+        let mut terms = BTreeSet::new();
+        for entry in tx.table(tables::ACCOUNT_POSTINGS).unwrap().iter().unwrap() {
+            let (key, _) = entry.unwrap();
+            let (_, term, _) = key.value();
+            terms.extend(of_text(term).then(|| format!("list {term}")));
+        }
+        for entry in tx.table(tables::POSTING_COUNTS).unwrap().iter().unwrap() {
+            let (key, _) = entry.unwrap();
+            let (_, term) = key.value();
+            terms.extend(of_text(term).then(|| format!("count {term}")));
+        }
+        terms
+    }
+
+    #[test]
+    fn a_file_kept_at_4_loses_the_lists_of_its_text_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/postings-4/keyhouse.redb");
+        std::fs::copy(fixture, &path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let before = {
+            let file = Database::open(&path).unwrap();
+            let tx = file.begin_read().unwrap();
+            assert_eq!(reader::meta(&tx, KEPT_KEY).unwrap(), Some(4));
+            text_terms(&tx)
+        };
+        assert!(before.contains("list t:bot") && before.contains("count d:i b"));
+
+        let store = Store::open(&path).unwrap();
+        store
+            .read(|tx| {
+                assert_eq!(text_terms(tx), BTreeSet::new());
+                assert_eq!(reader::meta(tx, KEPT_KEY)?, Some(KEPT));
+                assert_eq!(
+                    count(tx, &Scope::Root, "s:disabled")?,
+                    1,
+                    "the conditions stay"
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
 }

@@ -2,9 +2,9 @@
 //! read from the sets of positioned trigrams (`rows::condition_sets`), not from the
 //! names: a text holds the query at position p just when it holds the query's i-th
 //! trigram at p + i for every i. So the count is exact, and costs the blocks of one
-//! trigram's sets, whatever the number of matches.
+//! trigram's sets (the one with fewest), whatever the number of matches.
 
-use redb::ReadTransaction;
+use redb::{ReadOnlyTable, ReadTransaction};
 use roaring::RoaringBitmap;
 
 use crate::domain::{Scope, Text};
@@ -12,54 +12,81 @@ use crate::error::Error;
 use crate::store::reader::Reader;
 use crate::store::{codec, tables};
 
-/// The numbers of the accounts of `scope` whose name, or display name of its own,
-/// holds the text whose trigrams are `trigrams` (in order). The sets of the trigram at
-/// `lead` (the rarest) are visited at every position and block; each block is
-/// intersected with the same block of the others' sets at their positions.
+/// The numbers of the accounts of `scope` whose `text` holds the text whose trigrams
+/// are `trigrams` (in order). The sets of the trigram with the fewest blocks (the lead)
+/// are visited at every position and block; each block is intersected with the same
+/// block of the others' sets at their positions.
 pub(in crate::store) fn holding_query(
     tx: &ReadTransaction,
     scope: &Scope,
+    text: Text,
     trigrams: &[String],
-    lead: usize,
 ) -> Result<RoaringBitmap, Error> {
-    let Some(leader) = trigrams.get(lead) else {
-        return Err(Error::internal("a query's lead is none of its trigrams"));
-    };
     let blocks = tx.table(tables::CONDITION_SETS)?;
     let key = scope.key();
+    let lead = fewest_blocks(&blocks, key, text, trigrams)?;
+    let Some(leader) = trigrams.get(lead) else {
+        return Err(Error::internal("a query without trigrams"));
+    };
+    let prefix = text.trigram_prefix(leader);
     let mut all = RoaringBitmap::new();
-    for text in [Text::Name, Text::OwnDisplayName] {
-        let prefix = text.trigram_prefix(leader);
-        for entry in blocks.range((key, prefix.as_str(), 0)..)? {
-            let (found, bytes) = entry?;
-            let (in_scope, term, block) = found.value();
-            if in_scope != key || !term.starts_with(&prefix) {
+    for entry in blocks.range((key, prefix.as_str(), 0)..)? {
+        let (found, bytes) = entry?;
+        let (in_scope, term, block) = found.value();
+        if in_scope != key || !term.starts_with(&prefix) {
+            break;
+        }
+        let at = text
+            .position_of(leader, term)
+            .ok_or_else(|| Error::internal(format!("the set term {term:?} has no position")))?;
+        // Where the query would start; a lead seen before the query could start there
+        // matches nothing.
+        let Some(start) = at.checked_sub(lead) else {
+            continue;
+        };
+        let mut common = codec::decode_bitmap(bytes.value())?;
+        for (i, trigram) in trigrams.iter().enumerate() {
+            if i == lead {
+                continue;
+            }
+            if common.is_empty() {
                 break;
             }
-            let at = text
-                .position_of(leader, term)
-                .ok_or_else(|| Error::internal(format!("the set term {term:?} has no position")))?;
-            // Where the query would start; a lead seen before the query could start
-            // there matches nothing.
-            let Some(start) = at.checked_sub(lead) else {
-                continue;
-            };
-            let mut common = codec::decode_bitmap(bytes.value())?;
-            for (i, trigram) in trigrams.iter().enumerate() {
-                if i == lead {
-                    continue;
-                }
-                if common.is_empty() {
-                    break;
-                }
-                let term = text.position_term(trigram, start + i);
-                match blocks.get((key, term.as_str(), block))? {
-                    Some(bytes) => common &= codec::decode_bitmap(bytes.value())?,
-                    None => common.clear(),
-                }
+            let term = text.position_term(trigram, start + i);
+            match blocks.get((key, term.as_str(), block))? {
+                Some(bytes) => common &= codec::decode_bitmap(bytes.value())?,
+                None => common.clear(),
             }
-            all |= common;
         }
+        all |= common;
     }
     Ok(all)
+}
+
+/// Which of `trigrams` has the fewest blocks of sets in `text`, over all its positions:
+/// the query costs the lead's blocks, each looked up in the others' sets. Each is
+/// counted only up to the fewest found before it.
+fn fewest_blocks(
+    blocks: &ReadOnlyTable<(&'static str, &'static str, u32), &'static [u8]>,
+    key: &str,
+    text: Text,
+    trigrams: &[String],
+) -> Result<usize, Error> {
+    let (mut fewest, mut lead) = (usize::MAX, 0);
+    for (i, trigram) in trigrams.iter().enumerate() {
+        let prefix = text.trigram_prefix(trigram);
+        let mut count = 0;
+        for entry in blocks.range((key, prefix.as_str(), 0)..)? {
+            let (found, _) = entry?;
+            let (in_scope, term, _) = found.value();
+            if in_scope != key || !term.starts_with(&prefix) || count >= fewest {
+                break;
+            }
+            count += 1;
+        }
+        if count < fewest {
+            (fewest, lead) = (count, i);
+        }
+    }
+    Ok(lead)
 }
