@@ -171,11 +171,15 @@ fn index_all(tx: &WriteTransaction, unlisted: bool) -> Result<(), Error> {
     sets.finish()
 }
 
-/// Removes the posting lists, and their counts, of the terms of text that files kept at
-/// 4 or less hold (`t:<trigram>` of a name or display name, `d:<trigram>` of a display
-/// name of its own): the sets answer queries now.
+/// Whether `term` is of the text, as files kept at 4 or less list them: `t:<trigram>`
+/// of a name or display name, `d:<trigram>` of a display name of its own.
+fn of_text(term: &str) -> bool {
+    term.starts_with("t:") || term.starts_with("d:")
+}
+
+/// Removes the posting lists of the text, and their counts: the sets answer queries
+/// now.
 fn drop_text_lists(tx: &WriteTransaction) -> Result<(), Error> {
-    let of_text = |term: &str| term.starts_with("t:") || term.starts_with("d:");
     let mut lists = Lists::open(tx)?;
     lists.postings.retain(|(_, term, _), _| !of_text(term))?;
     lists.counts.retain(|(_, term), _| !of_text(term))?;
@@ -195,7 +199,6 @@ mod tests {
 
     /// The terms of text (`t:`, `d:`) in the posting lists and their counts.
     fn text_terms(tx: &impl Reader) -> BTreeSet<String> {
-        let of_text = |term: &str| term.starts_with("t:") || term.starts_with("d:");
         let mut terms = BTreeSet::new();
         for entry in tx.table(tables::ACCOUNT_POSTINGS).unwrap().iter().unwrap() {
             let (key, _) = entry.unwrap();
