@@ -342,7 +342,7 @@ pub async fn revoke(
                     .reach
                     .includes(claims.account_id()?, &claims.owner_scope()?) =>
             {
-                web::block(move || tokens.revoke(&store, &ctx, &claims)).await?
+                tokens.revoke(&store, &ctx, &claims).await
             }
             _ => Ok(()),
         }

@@ -30,7 +30,7 @@ pub async fn rotate_signing_key(
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::ADMIN)?;
     let ctx = caller.write_context();
-    let key = web::block(move || tokens.rotate(&store, &ctx)).await??;
+    let key = tokens.rotate(&store, &ctx).await?;
     Ok(HttpResponse::Created().json(SigningKeyView {
         kid: key.kid,
         created_at: key.created_at,

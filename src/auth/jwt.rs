@@ -313,7 +313,7 @@ impl Tokens {
     }
 
     /// Denies a token until it expires, here and in the database.
-    pub fn revoke(
+    pub async fn revoke(
         &self,
         store: &Store,
         ctx: &WriteContext,
@@ -323,7 +323,7 @@ impl Tokens {
         let target = Target::new(Kind::ServiceAccount, account, claims.client_id.clone());
         store
             .revoke_token(ctx, &claims.jti, claims.expires_at(), target)
-            .wait()?;
+            .await?;
         let mut revoked = self.revoked.write().map_err(|_| poisoned())?;
         revoked.retain(|_, exp| *exp > ctx.now);
         revoked.insert(claims.jti.clone(), claims.expires_at());
@@ -345,10 +345,10 @@ impl Tokens {
 
     /// Makes a new key current; the old one stays published as long as a token it
     /// signed can live.
-    pub fn rotate(&self, store: &Store, ctx: &WriteContext) -> Result<SigningKey, Error> {
+    pub async fn rotate(&self, store: &Store, ctx: &WriteContext) -> Result<SigningKey, Error> {
         let key = store
             .rotate_signing_key(ctx, generate_signing_key(ctx.now)?, self.settings.ttl)
-            .wait()?;
+            .await?;
         let fresh = key_set(store.signing_keys(ctx.now)?)?;
         *self.keys.write().map_err(|_| poisoned())? = fresh;
         Ok(key)
