@@ -4,13 +4,17 @@
 //! trigram at p + i for every i. So the count is exact, and costs the blocks of one
 //! trigram's sets (the one with fewest), whatever the number of matches.
 
-use redb::{ReadOnlyTable, ReadTransaction};
+use redb::{AccessGuard, ReadOnlyTable, ReadTransaction};
 use roaring::RoaringBitmap;
 
 use crate::domain::{Scope, Text};
 use crate::error::Error;
 use crate::store::reader::Reader;
 use crate::store::{codec, tables};
+
+type SetKey = (&'static str, &'static str, u32);
+type Blocks = ReadOnlyTable<SetKey, &'static [u8]>;
+type Entry<'t> = (AccessGuard<'t, SetKey>, AccessGuard<'t, &'static [u8]>);
 
 /// The numbers of the accounts of `scope` whose `text` holds the text whose trigrams
 /// are `trigrams` (in order). The sets of the trigram with the fewest blocks (the lead)
@@ -30,12 +34,9 @@ pub(in crate::store) fn holding_query(
     };
     let prefix = text.trigram_prefix(leader);
     let mut all = RoaringBitmap::new();
-    for entry in blocks.range((key, prefix.as_str(), 0)..)? {
+    for entry in entries_of(&blocks, key, &prefix)? {
         let (found, bytes) = entry?;
-        let (in_scope, term, block) = found.value();
-        if in_scope != key || !term.starts_with(&prefix) {
-            break;
-        }
+        let (_, term, block) = found.value();
         let at = text
             .position_of(leader, term)
             .ok_or_else(|| Error::internal(format!("the set term {term:?} has no position")))?;
@@ -67,7 +68,7 @@ pub(in crate::store) fn holding_query(
 /// the query costs the lead's blocks, each looked up in the others' sets. Each is
 /// counted only up to the fewest found before it.
 fn fewest_blocks(
-    blocks: &ReadOnlyTable<(&'static str, &'static str, u32), &'static [u8]>,
+    blocks: &Blocks,
     key: &str,
     text: Text,
     trigrams: &[String],
@@ -76,12 +77,8 @@ fn fewest_blocks(
     for (i, trigram) in trigrams.iter().enumerate() {
         let prefix = text.trigram_prefix(trigram);
         let mut count = 0;
-        for entry in blocks.range((key, prefix.as_str(), 0)..)? {
-            let (found, _) = entry?;
-            let (in_scope, term, _) = found.value();
-            if in_scope != key || !term.starts_with(&prefix) || count >= fewest {
-                break;
-            }
+        for entry in entries_of(blocks, key, &prefix)?.take(fewest) {
+            entry?;
             count += 1;
         }
         if count < fewest {
@@ -89,4 +86,22 @@ fn fewest_blocks(
         }
     }
     Ok(lead)
+}
+
+/// The sets' entries of the terms that start with `prefix` in the scope `key`: one
+/// trigram of one text, at every position and block, in key order.
+fn entries_of<'t>(
+    blocks: &'t Blocks,
+    key: &'t str,
+    prefix: &'t str,
+) -> Result<impl Iterator<Item = Result<Entry<'t>, Error>> + 't, Error> {
+    Ok(blocks
+        .range((key, prefix, 0)..)?
+        .map(|entry| entry.map_err(Error::from))
+        .take_while(move |entry| {
+            entry.as_ref().map_or(true, |(found, _)| {
+                let (in_scope, term, _) = found.value();
+                in_scope == key && term.starts_with(prefix)
+            })
+        }))
 }
