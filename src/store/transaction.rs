@@ -71,10 +71,14 @@ const MAX_HELD: usize = 4_096;
 /// A block's key in the sets table: (scope, term, block of numbers).
 type BlockKey<'a> = (&'a str, &'a str, u32);
 
-/// The blocks of the sets table (`condition_sets_v1`) that a transaction changed.
+/// The blocks of the sets table (`condition_sets_v1`) that a transaction changed, by
+/// scope, then term, then block: maps nested so that finding a held block borrows the
+/// caller's strings (a batch of creates looks blocks up some thousands of times), and
+/// ordered so that they are written in the table's order.
 #[derive(Default)]
 pub(super) struct ChangedBlocks {
-    blocks: BTreeMap<(String, String, u32), RoaringBitmap>,
+    blocks: BTreeMap<String, BTreeMap<String, BTreeMap<u32, RoaringBitmap>>>,
+    held: usize,
 }
 
 impl ChangedBlocks {
@@ -85,34 +89,40 @@ impl ChangedBlocks {
         stored: &Table<BlockKey<'static>, &'static [u8]>,
         (scope, term, at): BlockKey,
     ) -> Result<&mut RoaringBitmap, Error> {
-        Ok(
-            match self.blocks.entry((scope.to_owned(), term.to_owned(), at)) {
-                Entry::Occupied(changed) => changed.into_mut(),
-                Entry::Vacant(first) => {
-                    let block = match stored.get((scope, term, at))? {
-                        Some(bytes) => codec::decode_bitmap(bytes.value())?,
-                        None => RoaringBitmap::new(),
-                    };
-                    first.insert(block)
-                }
-            },
-        )
+        let terms = entry_of(&mut self.blocks, scope)?;
+        Ok(match entry_of(terms, term)?.entry(at) {
+            Entry::Occupied(changed) => changed.into_mut(),
+            Entry::Vacant(first) => {
+                let block = match stored.get((scope, term, at))? {
+                    Some(bytes) => codec::decode_bitmap(bytes.value())?,
+                    None => RoaringBitmap::new(),
+                };
+                self.held += 1;
+                first.insert(block)
+            }
+        })
     }
 
-    /// Writes every changed block (an empty one is removed) and forgets them.
+    /// Writes every changed block (an empty one is removed), in the table's order, and
+    /// forgets them.
     pub(super) fn write(
         &mut self,
         stored: &mut Table<BlockKey<'static>, &'static [u8]>,
     ) -> Result<(), Error> {
-        for ((scope, term, at), mut block) in std::mem::take(&mut self.blocks) {
-            let key = (scope.as_str(), term.as_str(), at);
-            if block.is_empty() {
-                stored.remove(key)?;
-            } else {
-                block.optimize();
-                stored.insert(key, codec::encode_bitmap(&block)?.as_slice())?;
+        for (scope, terms) in std::mem::take(&mut self.blocks) {
+            for (term, held) in terms {
+                for (at, mut block) in held {
+                    let key = (scope.as_str(), term.as_str(), at);
+                    if block.is_empty() {
+                        stored.remove(key)?;
+                    } else {
+                        block.optimize();
+                        stored.insert(key, codec::encode_bitmap(&block)?.as_slice())?;
+                    }
+                }
             }
         }
+        self.held = 0;
         Ok(())
     }
 
@@ -122,11 +132,24 @@ impl ChangedBlocks {
         &mut self,
         stored: &mut Table<BlockKey<'static>, &'static [u8]>,
     ) -> Result<(), Error> {
-        if self.blocks.len() > MAX_HELD {
+        if self.held > MAX_HELD {
             self.write(stored)?;
         }
         Ok(())
     }
+}
+
+/// The entry of `map` under `key`, made empty first if there is none: found by the
+/// borrowed key, so that only its first use allocates the key.
+fn entry_of<'m, V: Default>(
+    map: &'m mut BTreeMap<String, V>,
+    key: &str,
+) -> Result<&'m mut V, Error> {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), V::default());
+    }
+    map.get_mut(key)
+        .ok_or_else(|| Error::internal("a changed block of the sets was lost"))
 }
 
 #[cfg(test)]
@@ -162,7 +185,7 @@ mod tests {
         }
         changed.bound(&mut stored).unwrap();
         assert_eq!(stored.len().unwrap(), MAX_HELD as u64 + 2, "written early");
-        assert!(changed.blocks.is_empty());
+        assert!(changed.blocks.is_empty() && changed.held == 0);
         changed
             .block(&stored, ("", "s:active", 0))
             .unwrap()
