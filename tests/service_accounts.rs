@@ -54,6 +54,38 @@ fn create_returns_every_field_and_an_etag() {
     assert_eq!(read.header("etag"), reply.header("etag"));
 }
 
+/// A create answers with what a read of the account shows right after it (its secret
+/// and token aside): the scope, credentials, groups and admin flag it reports are not
+/// read back by the create, so this holds them to the read's.
+#[test]
+fn a_create_answers_what_a_read_shows() {
+    let s = TestServer::start();
+    s.post("/api/v1/projects", json!({"name": "p1"}))
+        .assert_status(201);
+    for base in [SA, "/api/v1/projects/p1/service-accounts"] {
+        let groups = base.replace("service-accounts", "groups");
+        s.post(&groups, json!({"name": "g1", "roles": ["viewer"]}))
+            .assert_status(201);
+        let later = (keyhouse::clock::now() + chrono::Duration::days(3)).to_rfc3339();
+        for body in [
+            json!({"name": "plain"}),
+            json!({"name": "admin-2", "roles": ["admin"], "initial_secret": false}),
+            json!({"name": "grouped", "groups": ["g1"], "token_expires_at": later}),
+            json!({"name": "never", "initial_secret": {"name": "ci", "expires_at": null}}),
+        ] {
+            let name = body["name"].as_str().unwrap().to_owned();
+            let mut created = s.post(base, body).body;
+            assert_eq!(created["name"], name.as_str(), "{base}: {created}");
+            let object = created.as_object_mut().unwrap();
+            object.remove("secret");
+            object.remove("token");
+            let read = s.get(&format!("{base}/{name}"));
+            read.assert_status(200);
+            assert_eq!(created, read.body, "{base}/{name}");
+        }
+    }
+}
+
 #[test]
 fn names_must_be_unique_and_well_formed() {
     let s = TestServer::start();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use redb::{ReadTransaction, ReadableTableMetadata};
 use uuid::Uuid;
 
-use super::details::account_details;
+use super::details::{account_details, new_account_details};
 use super::filtered;
 use crate::domain::{
     AccountDetails, AccountFilter, AccountPatch, Action, Change, Created, Credential, Etag,
@@ -238,5 +238,6 @@ pub(in crate::store) fn create(
     };
     let target = Target::of_account(&account);
     audit::append(tx, ctx, Action::ServiceAccountCreate, target, changes)?;
-    Ok((account_details(tx, account, etag, ctx.now)?, credential))
+    let details = new_account_details(tx, account, etag, scope, credential.as_ref(), ctx.now)?;
+    Ok((details, credential))
 }

@@ -132,16 +132,45 @@ pub(in crate::store) fn shown(
     tx: &impl Reader,
     account_id: Uuid,
     now: Timestamp,
-) -> Result<(u32, Option<Timestamp>, bool), Error> {
-    let mut entries = indexed(tx, account_id)?;
+) -> Result<Shown, Error> {
+    shown_among(indexed(tx, account_id)?, now, |id| {
+        let credential =
+            get(tx, id)?.ok_or_else(|| Error::internal("an account lists a missing credential"))?;
+        Ok((credential.kind.is_secret(), credential.expires_at))
+    })
+}
+
+/// What [`shown`] answers for an account whose only credential is `credential` (a new
+/// account's), without reading it back.
+pub(in crate::store) fn shown_of_only(
+    credential: Option<&Credential>,
+    now: Timestamp,
+) -> Result<Shown, Error> {
+    let entries = credential.map(|only| (only.id, expiry_seconds(only.expires_at)));
+    shown_among(entries.into_iter().collect(), now, |_| {
+        Ok(credential.map_or((false, None), |only| {
+            (only.kind.is_secret(), only.expires_at)
+        }))
+    })
+}
+
+/// A credential count and token expiry, as [`shown`] describes them.
+pub(in crate::store) type Shown = (u32, Option<Timestamp>, bool);
+
+/// [`shown`] over the index entries (credential id, expiry) of an account; `kind_of`
+/// tells whether a credential is a secret, and its expiry.
+fn shown_among(
+    mut entries: Vec<(Uuid, i64)>,
+    now: Timestamp,
+    mut kind_of: impl FnMut(Uuid) -> Result<(bool, Option<Timestamp>), Error>,
+) -> Result<Shown, Error> {
     let active = unexpired(entries.iter().map(|(_, at)| *at), now);
     entries.sort_by_key(|&(_, at)| std::cmp::Reverse(at));
     for (id, at) in entries {
-        let credential =
-            get(tx, id)?.ok_or_else(|| Error::internal("an account lists a missing credential"))?;
-        if credential.kind.is_secret() {
+        let (is_secret, expires_at) = kind_of(id)?;
+        if is_secret {
             return Ok(match at > now.timestamp() {
-                true => (active, credential.expires_at, false),
+                true => (active, expires_at, false),
                 false => (active, None, true),
             });
         }
