@@ -70,7 +70,10 @@ impl Secret {
         }
         let (body, check) = value.split_at(PREFIX.len() + RANDOM_LEN);
         // Base62's digits are exactly ASCII's letters and digits; a test holds them so.
-        if !body[PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if !body[PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric())
+        {
             return Err(malformed());
         }
         if check.as_bytes() != checksum(body) {
