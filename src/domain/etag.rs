@@ -11,11 +11,13 @@ pub struct Etag(String);
 
 impl Etag {
     pub fn of(stored: &[u8]) -> Etag {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let digest = digest::digest(&digest::SHA256, stored);
-        let hex: String = digest.as_ref()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let mut hex = String::with_capacity(16);
+        for byte in &digest.as_ref()[..8] {
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
         Etag(hex)
     }
 
@@ -71,6 +73,8 @@ mod tests {
         assert_eq!(Etag::of(b"a"), Etag::of(b"a"));
         assert_ne!(Etag::of(b"a"), Etag::of(b"b"));
         assert_eq!(Etag::of(b"a").as_str().len(), 16);
+        // The first 8 bytes of SHA-256("abc"), in lower-case hex.
+        assert_eq!(Etag::of(b"abc").as_str(), "ba7816bf8f01cfea");
     }
 
     #[test]

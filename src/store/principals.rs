@@ -21,12 +21,12 @@ use crate::error::Error;
 /// The role a binding in `scope` names: the scope's own role of that name, or else a
 /// root role, since built-in and root custom roles may be bound in every project.
 fn bound_role(tx: &impl Reader, scope: &Scope, name: &Name) -> Result<Option<Role>, Error> {
-    if let Some((role, _)) = roles::find(tx, scope, name)? {
+    if let Some(role) = roles::find(tx, scope, name)? {
         return Ok(Some(role));
     }
     match scope {
         Scope::Root => Ok(None),
-        Scope::Project(_) => Ok(roles::find(tx, &Scope::Root, name)?.map(|(role, _)| role)),
+        Scope::Project(_) => roles::find(tx, &Scope::Root, name),
     }
 }
 
@@ -102,7 +102,7 @@ pub(super) fn authority(
         roles: BTreeSet::new(),
         permissions: PermissionSet::default(),
     };
-    let Some((account, _)) = accounts::get(tx, grantor.account_id)? else {
+    let Some(account) = accounts::record(tx, grantor.account_id)? else {
         return Ok(nothing);
     };
     let home = accounts::scope_of(tx, account.id)?;

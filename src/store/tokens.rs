@@ -228,7 +228,7 @@ impl Store {
         self.write(move |tx| {
             let mut ctx = ctx.clone();
             let mut target = target.clone();
-            if let Some((account, _)) = accounts::get(tx, target.id)? {
+            if let Some(account) = accounts::record(tx, target.id)? {
                 ctx.scope = accounts::scope_of(tx, account.id)?;
                 let caller = principals::authority(tx, &ctx, &ctx.scope)?;
                 principals::require_may_act_on(tx, &caller, &account)?;

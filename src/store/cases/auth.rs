@@ -28,8 +28,8 @@ impl Store {
                     let unknown = || Error::Unauthenticated(AuthFailure::Unknown);
                     let id = credentials::id_by_hash(tx, hash)?.ok_or_else(unknown)?;
                     let credential = credentials::get(tx, id)?.ok_or_else(unknown)?;
-                    let (account, _) =
-                        accounts::get(tx, credential.account_id)?.ok_or_else(unknown)?;
+                    let account =
+                        accounts::record(tx, credential.account_id)?.ok_or_else(unknown)?;
                     Ok((
                         Arc::new(principals::principal(tx, account)?),
                         Arc::new(credential),
@@ -61,7 +61,7 @@ impl Store {
             Some(found) => found,
             None => {
                 let found = self.read(|tx| {
-                    let (account, _) = accounts::get(tx, account_id)?
+                    let account = accounts::record(tx, account_id)?
                         .ok_or(Error::Unauthenticated(AuthFailure::AccountGone))?;
                     principals::principal(tx, account).map(Arc::new)
                 })?;

@@ -233,7 +233,7 @@ impl Store {
                 scope,
                 ..ctx.clone()
             };
-            if let Some((account, _)) = accounts::get(tx, credential.account_id)? {
+            if let Some(account) = accounts::record(tx, credential.account_id)? {
                 require_may_act_on(tx, ctx, &account)?;
             }
             revoke(tx, ctx, &credential)

@@ -420,7 +420,7 @@ mod tests {
                 let mut found = Vec::new();
                 for entry in paging::in_name_order(&names, scope, None)? {
                     let (name, id) = entry?;
-                    let (account, _) = accounts::get_listed(tx, id, "missing")?;
+                    let account = accounts::record_listed(tx, id, "missing")?;
                     if filter.matches(&account) {
                         found.push(name);
                     }

@@ -153,8 +153,8 @@ impl Store {
             let members = memberships::members(tx, group.id)?;
             let mut removed_admin = false;
             for (_, account_id) in &members {
-                let (mut account, _) =
-                    accounts::get_listed(tx, *account_id, "a group lists a missing member")?;
+                let mut account =
+                    accounts::record_listed(tx, *account_id, "a group lists a missing member")?;
                 principals::require_may_act_on(tx, &caller, &account)?;
                 removed_admin |= principals::is_standing_admin(tx, &account)?;
                 memberships::leave(tx, &mut account, &mut group)?;

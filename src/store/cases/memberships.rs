@@ -24,9 +24,7 @@ fn member_page(
 ) -> Result<Page<ServiceAccount>, Error> {
     let members = tx.table(tables::GROUP_MEMBERS)?;
     let entries = |after: Option<&str>| memberships::members_after(&members, group.id, after);
-    let load = |id: Uuid| {
-        accounts::get_listed(tx, id, "a group lists a missing member").map(|(account, _)| account)
-    };
+    let load = |id: Uuid| accounts::record_listed(tx, id, "a group lists a missing member");
     paging::page(request, entries, load, || Ok(group.member_count), None)
 }
 
@@ -235,7 +233,7 @@ impl Store {
                 let id = current
                     .get(account_name)
                     .ok_or_else(|| Error::internal("planned a non-member"))?;
-                let (account, _) = accounts::get_listed(tx, *id, "a group lists a missing member")?;
+                let account = accounts::record_listed(tx, *id, "a group lists a missing member")?;
                 edits.leave(&account, &group);
             }
             let caller = principals::authority(tx, ctx, scope)?;

@@ -154,16 +154,16 @@ impl Store {
                     continue;
                 };
                 for (_, account_id) in memberships::members(tx, id)? {
-                    let (mut account, _) =
-                        accounts::get_listed(tx, account_id, "a group lists a missing member")?;
+                    let mut account =
+                        accounts::record_listed(tx, account_id, "a group lists a missing member")?;
                     memberships::leave(tx, &mut account, &mut details.group)?;
                     accounts::put(tx, &account)?;
                 }
                 groups::remove(tx, &scope, &details.group)?;
             }
             for id in ids_in(tx, tables::ACCOUNT_NAMES, &scope)? {
-                let (account, _) =
-                    accounts::get_listed(tx, id, "the name index names a missing account")?;
+                let account =
+                    accounts::record_listed(tx, id, "the name index names a missing account")?;
                 credentials::delete_all_of(tx, account.id)?;
                 accounts::remove(tx, &scope, &account)?;
             }

@@ -134,7 +134,7 @@ impl Store {
                 )));
             }
             for id in bound_accounts {
-                if let Some((mut account, _)) = accounts::get(tx, id)? {
+                if let Some(mut account) = accounts::record(tx, id)? {
                     account.roles.remove(&role.name);
                     account.updated_at = ctx.now;
                     accounts::put(tx, &account)?;

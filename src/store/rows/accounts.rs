@@ -12,16 +12,33 @@ use crate::store::rows::postings;
 use crate::store::tables;
 use crate::store::transaction::Tx;
 
+/// The account `id` with its etag, for an answer that carries one.
 pub(in crate::store) fn get(
     tx: &impl Reader,
     id: Uuid,
 ) -> Result<Option<(ServiceAccount, Etag)>, Error> {
+    stored(tx, id, |bytes| Ok((codec::decode(bytes)?, Etag::of(bytes))))
+}
+
+/// The account `id` without its etag: for checks and rewrites that answer none, so they
+/// skip hashing the record.
+pub(in crate::store) fn record(
+    tx: &impl Reader,
+    id: Uuid,
+) -> Result<Option<ServiceAccount>, Error> {
+    stored(tx, id, codec::decode)
+}
+
+fn stored<T>(
+    tx: &impl Reader,
+    id: Uuid,
+    read: impl FnOnce(&[u8]) -> Result<T, Error>,
+) -> Result<Option<T>, Error> {
     let table = tx.table(tables::ACCOUNTS)?;
     let Some(bytes) = table.get(id.as_u128())? else {
         return Ok(None);
     };
-    let bytes = bytes.value();
-    Ok(Some((codec::decode(bytes)?, Etag::of(bytes))))
+    read(bytes.value()).map(Some)
 }
 
 /// The account `id`, which an index or another record names: its absence is the fault
@@ -32,6 +49,15 @@ pub(in crate::store) fn get_listed(
     missing: &'static str,
 ) -> Result<(ServiceAccount, Etag), Error> {
     get(tx, id)?.ok_or_else(|| Error::internal(missing))
+}
+
+/// [`get_listed`] without the etag.
+pub(in crate::store) fn record_listed(
+    tx: &impl Reader,
+    id: Uuid,
+    missing: &'static str,
+) -> Result<ServiceAccount, Error> {
+    record(tx, id)?.ok_or_else(|| Error::internal(missing))
 }
 
 pub(in crate::store) fn find_id(
@@ -79,7 +105,7 @@ pub(in crate::store) fn insert(
 /// Writes the record of an account whose name is already indexed, and re-indexes what
 /// changed since the record it replaces.
 pub(in crate::store) fn put(tx: &Tx, account: &ServiceAccount) -> Result<Etag, Error> {
-    let old = get(tx, account.id)?.map(|(old, _)| old);
+    let old = record(tx, account.id)?;
     let scope = scope_of(tx, account.id)?;
     postings::update(tx, &scope, old.as_ref(), Some(account))?;
     write(tx, account)
@@ -98,7 +124,7 @@ pub(in crate::store) fn remove(
     scope: &Scope,
     account: &ServiceAccount,
 ) -> Result<(), Error> {
-    let stored = get(tx, account.id)?.map(|(stored, _)| stored);
+    let stored = record(tx, account.id)?;
     postings::update(tx, scope, stored.as_ref(), None)?;
     let removed = tx
         .open_table(tables::ACCOUNT_NAMES)?

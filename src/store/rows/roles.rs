@@ -10,26 +10,38 @@ use crate::store::reader::{self, Reader};
 use crate::store::rows::counts::{self, Index};
 use crate::store::tables;
 
+/// The role named `name` in `scope`, if any, without its etag.
 pub(in crate::store) fn find(
     tx: &impl Reader,
     scope: &Scope,
     name: &Name,
-) -> Result<Option<(Role, Etag)>, Error> {
-    let table = tx.table(tables::ROLES)?;
-    let Some(bytes) = table.get((scope.key(), name.as_str()))? else {
-        return Ok(None);
-    };
-    let bytes = bytes.value();
-    Ok(Some((codec::decode(bytes)?, Etag::of(bytes))))
+) -> Result<Option<Role>, Error> {
+    stored(tx, scope, name, codec::decode)
 }
 
-/// The role named `name` in `scope`, or 404 naming it.
+/// The role named `name` in `scope` with its etag, or 404 naming it.
 pub(in crate::store) fn get_by_name(
     tx: &impl Reader,
     scope: &Scope,
     name: &Name,
 ) -> Result<(Role, Etag), Error> {
-    find(tx, scope, name)?.ok_or_else(|| Error::not_found(Kind::Role, name.as_str()))
+    stored(tx, scope, name, |bytes| {
+        Ok((codec::decode(bytes)?, Etag::of(bytes)))
+    })?
+    .ok_or_else(|| Error::not_found(Kind::Role, name.as_str()))
+}
+
+fn stored<T>(
+    tx: &impl Reader,
+    scope: &Scope,
+    name: &Name,
+    read: impl FnOnce(&[u8]) -> Result<T, Error>,
+) -> Result<Option<T>, Error> {
+    let table = tx.table(tables::ROLES)?;
+    let Some(bytes) = table.get((scope.key(), name.as_str()))? else {
+        return Ok(None);
+    };
+    read(bytes.value()).map(Some)
 }
 
 pub(in crate::store) fn put(
