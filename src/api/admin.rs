@@ -1,5 +1,6 @@
 //! Administration: a backup of the live database, and its integrity check.
 
+use super::wire_time;
 use std::fs::File;
 use std::future::Future;
 use std::io::Read;
@@ -111,6 +112,7 @@ pub struct IntegrityCheckView {
     /// What was found.
     #[schema(example = "every page verified")]
     pub message: String,
+    #[serde(serialize_with = "wire_time::rfc3339")]
     pub checked_at: DateTime<Utc>,
     pub duration_ms: u64,
 }

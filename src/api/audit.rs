@@ -1,5 +1,6 @@
 //! The audit trail route.
 
+use super::wire_time;
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, web};
@@ -38,6 +39,7 @@ pub struct ChangeView {
 #[derive(Serialize, ToSchema)]
 pub struct AuditEventView {
     pub seq: u64,
+    #[serde(serialize_with = "wire_time::rfc3339")]
     pub at: DateTime<Utc>,
     pub actor: ActorView,
     #[schema(example = "service_account.create")]

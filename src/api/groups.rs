@@ -1,5 +1,6 @@
 //! Group routes. No storage access beyond one `Store` call each.
 
+use super::wire_time;
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
@@ -34,7 +35,9 @@ pub struct GroupView {
     /// Members, exact at every moment.
     pub sa_count: u64,
     pub role_count: u64,
+    #[serde(serialize_with = "wire_time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "wire_time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     pub etag: String,
     /// Its stable resource name.

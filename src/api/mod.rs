@@ -25,6 +25,7 @@ mod service_accounts;
 mod signing_keys;
 mod views;
 mod well_known;
+mod wire_time;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -1,6 +1,7 @@
 //! Project routes: the scopes teams get for their own accounts, groups and roles.
 //! Server-wide: `projects:read` and `projects:write` are meaningful at the root.
 
+use super::wire_time;
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
@@ -70,7 +71,9 @@ pub struct ProjectView {
     pub role_count: u64,
     #[schema(example = "lrn:keyhouse::project/payments")]
     pub lrn: String,
+    #[serde(serialize_with = "wire_time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "wire_time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     pub etag: String,
 }

@@ -1,5 +1,6 @@
 //! Role routes. No storage access beyond one `Store` call each.
 
+use super::wire_time;
 use std::collections::BTreeSet;
 
 use actix_web::http::StatusCode;
@@ -34,7 +35,9 @@ pub struct RoleView {
     pub permissions: Vec<String>,
     /// Built-in roles cannot be changed or deleted.
     pub builtin: bool,
+    #[serde(serialize_with = "wire_time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "wire_time::rfc3339")]
     pub updated_at: DateTime<Utc>,
     pub etag: String,
     /// Its stable resource name.

@@ -1,5 +1,6 @@
 //! Signing-key rotation.
 
+use super::wire_time;
 use actix_web::{HttpResponse, post, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -16,6 +17,7 @@ use crate::store::Store;
 pub struct SigningKeyView {
     /// The `kid` new tokens carry.
     pub kid: String,
+    #[serde(serialize_with = "wire_time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -1,6 +1,7 @@
 //! Wire types of responses, built from domain types. Stored records never derive
 //! `ToSchema`, so the wire format and the file format change independently.
 
+use super::wire_time;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -83,6 +84,7 @@ pub struct GroupRefView {
     #[schema(example = "lrn:keyhouse::group/deployers")]
     pub lrn: String,
     pub description: String,
+    #[serde(serialize_with = "wire_time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// Always 0: keyhouse holds no human users.
     pub user_count: u64,
@@ -133,11 +135,15 @@ pub struct ServiceAccountView {
     #[schema(example = "ci-bot")]
     pub client_id: String,
     pub external_id: Option<String>,
+    #[serde(serialize_with = "wire_time::rfc3339_or_null")]
     pub expires_at: Option<DateTime<Utc>>,
     pub expired: bool,
+    #[serde(serialize_with = "wire_time::rfc3339")]
     pub created_at: DateTime<Utc>,
     pub created_by: ActorView,
+    #[serde(serialize_with = "wire_time::rfc3339")]
     pub updated_at: DateTime<Utc>,
+    #[serde(serialize_with = "wire_time::rfc3339_or_null")]
     pub last_seen_at: Option<DateTime<Utc>>,
     /// Credentials that have not expired.
     pub active_credential_count: u32,
@@ -151,6 +157,7 @@ pub struct ServiceAccountView {
     pub is_admin: bool,
     /// The expiry of its unexpired secret that expires last; null when it has none, or
     /// when that secret never expires.
+    #[serde(serialize_with = "wire_time::rfc3339_or_null")]
     pub token_expires_at: Option<DateTime<Utc>>,
     /// It has secrets and none is unexpired.
     pub token_expired: bool,
@@ -220,11 +227,14 @@ pub struct CredentialView {
     pub prefix: Option<String>,
     /// Lowercase hex SHA-256 of a public key's DER SubjectPublicKeyInfo.
     pub fingerprint: Option<String>,
+    #[serde(serialize_with = "wire_time::rfc3339")]
     pub created_at: DateTime<Utc>,
     pub created_by: ActorView,
     /// Null: it never expires (`credentials.default_lifetime_days = 0`).
+    #[serde(serialize_with = "wire_time::rfc3339_or_null")]
     pub expires_at: Option<DateTime<Utc>>,
     pub expired: bool,
+    #[serde(serialize_with = "wire_time::rfc3339_or_null")]
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
