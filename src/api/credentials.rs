@@ -263,7 +263,10 @@ pub async fn get_credential(
         &Name::in_path(Kind::ServiceAccount, &path)?,
         credential_id(&id)?,
     )?;
-    Ok(HttpResponse::Ok().json(CredentialView::new(&credential, caller.now)))
+    Ok(respond::json(
+        &mut HttpResponse::Ok(),
+        &CredentialView::new(&credential, caller.now),
+    ))
 }
 
 /// Revoke a credential at once: it stops working on the next request and is gone. Needs

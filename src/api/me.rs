@@ -28,9 +28,9 @@ pub struct AuthenticatedByView {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct MeView {
+pub struct MeView<'a> {
     #[serde(flatten)]
-    pub account: ServiceAccountView,
+    pub account: ServiceAccountView<'a>,
     /// Effective permissions, sorted.
     #[schema(example = json!(["*"]))]
     pub permissions: Vec<String>,

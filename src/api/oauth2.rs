@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::respond;
 use crate::auth::client::{AssertionReplay, ClientAuthForm, authenticate_client};
 use crate::auth::jwt::Tokens;
 use crate::auth::last_use::LastUse;
@@ -182,12 +183,15 @@ pub async fn issue_token(
         Error::oauth(OAuthError::InvalidScope, description)
     })?;
     let (access_token, claims) = tokens.issue(&principal, &scope, now)?;
-    Ok(no_store(HttpResponse::Ok().json(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: claims.exp - claims.iat,
-        scope: claims.scope,
-    })))
+    Ok(no_store(respond::json(
+        &mut HttpResponse::Ok(),
+        &TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: claims.exp - claims.iat,
+            scope: claims.scope,
+        },
+    )))
 }
 
 /// An authentication's refusal as `None`; any other error, a fault of the store above
@@ -296,7 +300,7 @@ pub async fn introspect(
         Some((owner, scope, answer)) if caller.reach.includes(owner, &scope) => answer,
         _ => IntrospectionResponse::default(),
     };
-    Ok(no_store(HttpResponse::Ok().json(answer)))
+    Ok(no_store(respond::json(&mut HttpResponse::Ok(), &answer)))
 }
 
 /// Revoke a `kh_` secret, or deny an access token until it expires (RFC 7009). A bearer

@@ -1,11 +1,16 @@
 //! Responses that carry one object: its etag in the `ETag` header, quoted, and for a
 //! create its path in `Location`.
 
-use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 use serde::Serialize;
 
 use crate::domain::{Etag, Scope};
+use crate::error::Error;
+
+/// Room for an account's JSON (about 800 bytes) before the buffer must grow: actix's
+/// `json` starts from an empty `String` and grows it some eight times for that.
+const BODY_CAPACITY: usize = 1024;
 
 /// The path of an object of `/api/v1` in `scope`: `rest` (such as `groups/ops`) under
 /// `/api/v1` at the root, under `/api/v1/projects/{project}` in a project.
@@ -17,9 +22,10 @@ pub fn api_path(scope: &Scope, rest: &str) -> String {
 }
 
 pub fn with_etag<T: Serialize>(status: StatusCode, etag: &Etag, body: &T) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::ETAG, quoted(etag)))
-        .json(body)
+    json(
+        HttpResponse::build(status).insert_header((header::ETAG, quoted(etag))),
+        body,
+    )
 }
 
 /// `201 Created` for the object at `location` (a path such as `/api/v1/groups/ops`), with
@@ -30,7 +36,19 @@ pub fn created<T: Serialize>(location: String, etag: Option<&Etag>, body: &T) ->
     if let Some(etag) = etag {
         response.insert_header((header::ETAG, quoted(etag)));
     }
-    response.json(body)
+    json(&mut response, body)
+}
+
+/// `body` as the response's JSON; a value that cannot be serialized is the contract's
+/// internal error.
+pub fn json<T: Serialize>(response: &mut HttpResponseBuilder, body: &T) -> HttpResponse {
+    let mut buf = Vec::with_capacity(BODY_CAPACITY);
+    match serde_json::to_writer(&mut buf, body) {
+        Ok(()) => response
+            .insert_header(header::ContentType::json())
+            .body(buf),
+        Err(err) => Error::internal(err).error_response(),
+    }
 }
 
 fn quoted(etag: &Etag) -> String {

@@ -178,9 +178,9 @@ impl CreateServiceAccount {
 /// The answer to a creation (and to `renew-token`): the account, and its new secret
 /// unless the create said `"initial_secret": false`, shown this once.
 #[derive(serde::Serialize, ToSchema)]
-pub struct CreatedServiceAccountView {
+pub struct CreatedServiceAccountView<'a> {
     #[serde(flatten)]
-    pub account: ServiceAccountView,
+    pub account: ServiceAccountView<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<NewSecretView>,
     /// The new secret's text, as `secret.secret` (the seed wire format's name for it).
@@ -189,9 +189,9 @@ pub struct CreatedServiceAccountView {
     pub token: Option<String>,
 }
 
-impl CreatedServiceAccountView {
+impl<'a> CreatedServiceAccountView<'a> {
     pub fn new(
-        details: &AccountDetails,
+        details: &'a AccountDetails,
         issued: Option<(Credential, &Secret)>,
         now: DateTime<Utc>,
     ) -> Self {
@@ -331,8 +331,8 @@ pub async fn list_service_accounts(
     let request = paging.parse()?;
     let filter = filter.into_inner().parse()?;
     let page = store.list_service_accounts(&listing, &filter, &request, caller.now)?;
-    let view = PageView::from_page(page, |d| ServiceAccountView::new(&d, caller.now));
-    Ok(HttpResponse::Ok().json(view))
+    let view = PageView::of(&page, |d| ServiceAccountView::new(d, caller.now));
+    Ok(respond::json(&mut HttpResponse::Ok(), &view))
 }
 
 /// Read a service account. Needs `service_accounts:read`.

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::auth::secret::Secret;
 use crate::domain::{
-    AccountDetails, ActorRef, ClientId, CredentialDetails, CredentialKind, GroupRef, LrnKind, Page,
-    Scope, ServiceAccount, Status, lrn,
+    AccountDetails, ActorRef, ClientId, CredentialDetails, CredentialKind, GroupRef, LrnKind, Name,
+    Page, Scope, ServiceAccount, Status, lrn,
 };
 
 /// A page of a list.
@@ -37,6 +37,17 @@ impl<T: ToSchema> PageView<T> {
             page: page.page,
             per_page: page.per_page,
             next_page_token: page.next_page_token,
+        }
+    }
+
+    /// A page of views that borrow from its items.
+    pub fn of<'a, U>(page: &'a Page<U>, view: impl FnMut(&'a U) -> T) -> Self {
+        PageView {
+            items: page.items.iter().map(view).collect(),
+            total_count: page.total_count,
+            page: page.page,
+            per_page: page.per_page,
+            next_page_token: page.next_page_token.clone(),
         }
     }
 }
@@ -76,14 +87,14 @@ impl From<&ActorRef> for ActorView {
 
 /// A group an account belongs to: the full group summary of the seed wire format.
 #[derive(Serialize, ToSchema)]
-pub struct GroupRefView {
+pub struct GroupRefView<'a> {
     pub id: Uuid,
     #[schema(example = "deployers")]
-    pub name: String,
-    pub display_name: String,
+    pub name: &'a str,
+    pub display_name: &'a str,
     #[schema(example = "lrn:keyhouse::group/deployers")]
     pub lrn: String,
-    pub description: String,
+    pub description: &'a str,
     #[serde(serialize_with = "wire_time::rfc3339")]
     pub created_at: DateTime<Utc>,
     /// Always 0: keyhouse holds no human users.
@@ -91,50 +102,51 @@ pub struct GroupRefView {
     /// Its members.
     pub sa_count: u64,
     pub role_count: u64,
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: &'a BTreeMap<String, String>,
 }
 
-impl GroupRefView {
+impl<'a> GroupRefView<'a> {
     /// A group of an account in `scope` (memberships stay within a scope).
-    fn new(group: &GroupRef, scope: &Scope) -> Self {
+    fn new(group: &'a GroupRef, scope: &Scope) -> Self {
         GroupRefView {
             id: group.id,
-            name: group.name.to_string(),
-            display_name: group.display_name.clone(),
+            name: group.name.as_str(),
+            display_name: &group.display_name,
             lrn: lrn(scope.project(), LrnKind::Group, group.name.as_str()),
-            description: group.description.clone(),
+            description: &group.description,
             created_at: group.created_at,
             user_count: 0,
             sa_count: group.member_count,
             role_count: group.role_count,
-            metadata: group.metadata.clone(),
+            metadata: &group.metadata,
         }
     }
 }
 
 /// A service account.
+// Borrowed from the account's details, not copied: a list page builds a hundred.
 #[derive(Serialize, ToSchema)]
-pub struct ServiceAccountView {
+pub struct ServiceAccountView<'a> {
     pub id: Uuid,
     #[schema(example = "ci-bot")]
-    pub name: String,
+    pub name: &'a str,
     #[schema(example = "CI bot")]
-    pub display_name: String,
-    pub description: String,
+    pub display_name: &'a str,
+    pub description: &'a str,
     #[schema(example = json!({"team": "platform"}))]
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: &'a BTreeMap<String, String>,
     pub status: StatusView,
     /// The project the account lives in; null at the root.
     #[schema(example = json!(null))]
-    pub project: Option<String>,
+    pub project: Option<&'a str>,
     /// Role names bound directly, sorted.
     #[schema(example = json!(["viewer"]))]
-    pub roles: Vec<String>,
-    pub groups: Vec<GroupRefView>,
+    pub roles: Vec<&'a str>,
+    pub groups: Vec<GroupRefView<'a>>,
     /// The OAuth client id: the account's name at the root, `name@project` in a project.
     #[schema(example = "ci-bot")]
     pub client_id: String,
-    pub external_id: Option<String>,
+    pub external_id: Option<&'a str>,
     #[serde(serialize_with = "wire_time::rfc3339_or_null")]
     pub expires_at: Option<DateTime<Utc>>,
     pub expired: bool,
@@ -147,7 +159,7 @@ pub struct ServiceAccountView {
     pub last_seen_at: Option<DateTime<Utc>>,
     /// Credentials that have not expired.
     pub active_credential_count: u32,
-    pub etag: String,
+    pub etag: &'a str,
     #[schema(example = "/api/v1/service-accounts/ci-bot")]
     pub self_link: String,
     /// Its stable resource name.
@@ -163,18 +175,18 @@ pub struct ServiceAccountView {
     pub token_expired: bool,
 }
 
-impl ServiceAccountView {
-    pub fn new(details: &AccountDetails, now: DateTime<Utc>) -> Self {
+impl<'a> ServiceAccountView<'a> {
+    pub fn new(details: &'a AccountDetails, now: DateTime<Utc>) -> Self {
         let a = &details.account;
         ServiceAccountView {
             id: a.id,
-            name: a.name.to_string(),
-            display_name: a.display_name.clone(),
-            description: a.description.clone(),
-            metadata: a.metadata.clone(),
+            name: a.name.as_str(),
+            display_name: &a.display_name,
+            description: &a.description,
+            metadata: &a.metadata,
             status: a.status.into(),
-            project: details.scope.project().map(str::to_owned),
-            roles: a.roles.iter().map(ToString::to_string).collect(),
+            project: details.scope.project(),
+            roles: a.roles.iter().map(Name::as_str).collect(),
             groups: details
                 .groups
                 .iter()
@@ -185,7 +197,7 @@ impl ServiceAccountView {
                 name: a.name.clone(),
             }
             .to_string(),
-            external_id: a.external_id.clone(),
+            external_id: a.external_id.as_deref(),
             expires_at: a.expires_at,
             expired: a.is_expired(now),
             created_at: a.created_at,
@@ -193,7 +205,7 @@ impl ServiceAccountView {
             updated_at: a.updated_at,
             last_seen_at: details.last_seen_at,
             active_credential_count: details.active_credential_count,
-            etag: details.etag.as_str().to_owned(),
+            etag: details.etag.as_str(),
             self_link: format!("{}/service-accounts/{}", details.scope.api_base(), a.name),
             lrn: lrn(
                 details.scope.project(),
