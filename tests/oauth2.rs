@@ -450,11 +450,17 @@ fn introspection_answers_only_what_is_valid_now() {
     assert_eq!(nobody.status().as_u16(), 403);
     // The signature's last character changed, never to itself.
     let last = if jwt.ends_with('x') { 'y' } else { 'x' };
+    // A character of the payload changed under the same signature: verified tokens are
+    // remembered by the end of their text, and this one shares it with `jwt`.
+    let at = jwt.find('.').unwrap() + 5;
+    let other_char = if &jwt[at..=at] == "A" { "B" } else { "A" };
+    let forged = format!("{}{other_char}{}", &jwt[..at], &jwt[at + 1..]);
     for junk in [
         "junk",
         "kh_junk",
         "a.b.c",
         &format!("{}{last}", &jwt[..jwt.len() - 1]),
+        &forged,
     ] {
         let reply = s.form(
             "/oauth2/introspect",

@@ -199,9 +199,26 @@ pub struct Tokens {
     keys: RwLock<KeySet>,
     /// Revoked `jti` → expiry, mirrored from the database.
     revoked: RwLock<HashMap<String, Timestamp>>,
-    /// Tokens already verified, by their exact text: a signature is checked once per
-    /// token, not once per request. Expiry and revocation are checked on every use.
-    verified: Mutex<HashMap<String, Arc<AccessClaims>>>,
+    /// Tokens already verified: a signature is checked once per token, not once per
+    /// request. Expiry and revocation are checked on every use.
+    verified: Mutex<HashMap<TokenTail, Verified>>,
+}
+
+/// The key of a verified token: its last bytes, which end its signature, with its whole
+/// text kept beside the claims and compared on every hit. Hashing a token's 700 bytes
+/// at each request cost more than the rest of the lookup; the end of a signature this
+/// server made is as good as random, and a token that only shares it is not a hit.
+type TokenTail = [u8; 32];
+
+/// A verified token's whole text and its claims.
+type Verified = (Box<str>, Arc<AccessClaims>);
+
+fn tail(token: &str) -> TokenTail {
+    let bytes = token.as_bytes();
+    let end = &bytes[bytes.len().saturating_sub(32)..];
+    let mut tail = [0; 32];
+    tail[..end.len()].copy_from_slice(end);
+    tail
 }
 
 fn poisoned() -> Error {
@@ -252,23 +269,23 @@ impl Tokens {
 
     /// The claims of a token this server signed, if it is valid now and not revoked.
     pub fn verify(&self, token: &str, now: Timestamp) -> Result<Arc<AccessClaims>, Error> {
-        let known = self
-            .verified
-            .lock()
-            .ok()
-            .and_then(|v| v.get(token).cloned());
+        let known = self.verified.lock().ok().and_then(|v| {
+            v.get(&tail(token))
+                .filter(|(text, _)| &**text == token)
+                .map(|(_, claims)| claims.clone())
+        });
         let claims = match known {
             Some(claims) => claims,
             None => {
                 let claims = Arc::new(self.verify_signed(token, now)?);
                 if let Ok(mut verified) = self.verified.lock() {
                     if verified.len() >= VERIFIED_CAPACITY {
-                        verified.retain(|_, c| c.exp > now.timestamp());
+                        verified.retain(|_, (_, c)| c.exp > now.timestamp());
                         if verified.len() >= VERIFIED_CAPACITY {
                             verified.clear();
                         }
                     }
-                    verified.insert(token.to_owned(), claims.clone());
+                    verified.insert(tail(token), (token.into(), claims.clone()));
                 }
                 claims
             }
