@@ -13,6 +13,7 @@ mod files;
 mod group_commit;
 mod integrity;
 mod open;
+mod page_reads;
 mod paging;
 mod principals;
 mod reader;

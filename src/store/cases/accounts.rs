@@ -14,6 +14,7 @@ use crate::domain::{
 };
 use crate::error::Error;
 use crate::store::Answer;
+use crate::store::page_reads::PageReads;
 use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
 use crate::store::rows::counts::{self, Index};
@@ -156,8 +157,10 @@ impl Store {
         };
         self.read_in(scope, |tx| {
             let names = tx.table(tables::ACCOUNT_NAMES)?;
-            let load =
-                |id: Uuid| accounts::get_listed(tx, id, "the name index names a missing account");
+            let reads = &PageReads::new(tx);
+            let load = |id: Uuid| {
+                accounts::get_listed(reads, id, "the name index names a missing account")
+            };
             let page = match listing {
                 Listing::In(scope) if !filter.is_empty() => {
                     filtered::page(tx, scope, filter, request)?
@@ -169,7 +172,7 @@ impl Store {
                 }
                 Listing::Everywhere => everywhere(tx, filter, request)?,
             };
-            page.try_map(|(account, etag)| account_details(tx, account, etag, now))
+            page.try_map(|(account, etag)| account_details(reads, account, etag, now))
         })
     }
 }
