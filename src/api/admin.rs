@@ -1,6 +1,5 @@
 //! Administration: a backup of the live database, and its integrity check.
 
-use super::wire_time;
 use std::fs::File;
 use std::future::Future;
 use std::io::Read;
@@ -17,6 +16,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::wire_time;
 use crate::auth::Caller;
 use crate::domain::permissions;
 use crate::error::Error;

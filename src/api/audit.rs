@@ -1,6 +1,5 @@
 //! The audit trail route.
 
-use super::wire_time;
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, get, web};
@@ -13,6 +12,7 @@ use uuid::Uuid;
 
 use super::params::PageParams;
 use super::views::{ActorView, PageView};
+use super::wire_time;
 use crate::auth::Caller;
 use crate::domain::{AuditEvent, AuditFilter, Scope, permissions};
 use crate::error::Error;

@@ -1,6 +1,5 @@
 //! Group routes. No storage access beyond one `Store` call each.
 
-use super::wire_time;
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
@@ -15,6 +14,7 @@ use super::json_object::JsonObject;
 use super::params::{IfMatchHeader, ListingParam, Named, PageParams, QueryParam};
 use super::respond;
 use super::views::{AccountSummaryView, PageView};
+use super::wire_time;
 use crate::auth::Caller;
 use crate::domain::{self, GroupDetails, GroupPatch, Kind, Name, NewGroup, Scope, permissions};
 use crate::error::{Error, ErrorBody};

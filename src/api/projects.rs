@@ -1,7 +1,6 @@
 //! Project routes: the scopes teams get for their own accounts, groups and roles.
 //! Server-wide: `projects:read` and `projects:write` are meaningful at the root.
 
-use super::wire_time;
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
@@ -16,6 +15,7 @@ use super::json_object::JsonObject;
 use super::params::{IfMatchHeader, PageParams, QueryParam};
 use super::respond;
 use super::views::PageView;
+use super::wire_time;
 use crate::auth::{Caller, lacking};
 use crate::config::Config;
 use crate::domain::{

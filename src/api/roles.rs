@@ -1,6 +1,5 @@
 //! Role routes. No storage access beyond one `Store` call each.
 
-use super::wire_time;
 use std::collections::BTreeSet;
 
 use actix_web::http::StatusCode;
@@ -15,6 +14,7 @@ use super::json_object::JsonObject;
 use super::params::{IfMatchHeader, Named, PageParams, QueryParam};
 use super::respond;
 use super::views::PageView;
+use super::wire_time;
 use crate::auth::Caller;
 use crate::domain::{
     self, Etag, Kind, Name, NewRole, Permission, Role, RolePatch, Scope, permissions,

@@ -1,12 +1,12 @@
 //! Signing-key rotation.
 
-use super::wire_time;
 use actix_web::{HttpResponse, post, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::wire_time;
 use crate::auth::Caller;
 use crate::auth::jwt::Tokens;
 use crate::domain::permissions;

@@ -1,7 +1,6 @@
 //! Wire types of responses, built from domain types. Stored records never derive
 //! `ToSchema`, so the wire format and the file format change independently.
 
-use super::wire_time;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -9,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::wire_time;
 use crate::auth::secret::Secret;
 use crate::domain::{
     AccountDetails, ActorRef, ClientId, CredentialDetails, CredentialKind, GroupRef, LrnKind, Name,
