@@ -6,6 +6,7 @@ use roaring::RoaringBitmap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::domain::Etag;
 use crate::error::Error;
 
 /// The format byte in front of every stored value.
@@ -28,6 +29,11 @@ pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         .next()
         .unwrap_or("value");
     decode_as(bytes).map_err(|why| Error::internal(format!("a stored {kind} {why}")))
+}
+
+/// Decodes a stored object with its etag, for an answer that carries one.
+pub(super) fn decode_with_etag<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, Etag), Error> {
+    Ok((decode(bytes)?, Etag::of(bytes)))
 }
 
 /// Decodes the stored object `kind` under `key`; an error names both.

@@ -17,7 +17,7 @@ pub(in crate::store) fn get(
     tx: &impl Reader,
     id: Uuid,
 ) -> Result<Option<(ServiceAccount, Etag)>, Error> {
-    stored(tx, id, |bytes| Ok((codec::decode(bytes)?, Etag::of(bytes))))
+    stored(tx, id, codec::decode_with_etag)
 }
 
 /// The account `id` without its etag: for checks and rewrites that answer none, so they

@@ -20,8 +20,7 @@ pub(in crate::store) fn find(
     let Some(bytes) = table.get(name.as_str())? else {
         return Ok(None);
     };
-    let bytes = bytes.value();
-    Ok(Some((codec::decode(bytes)?, Etag::of(bytes))))
+    codec::decode_with_etag(bytes.value()).map(Some)
 }
 
 /// The project named `name`, or 404 naming it.
@@ -80,10 +79,9 @@ pub(in crate::store) fn in_name_order<'t, T: ReadableTable<&'static str, &'stati
         .range::<&str>((start, Bound::Unbounded))?
         .map(|entry| {
             let (name, bytes) = entry?;
-            let bytes = bytes.value();
             Ok((
                 name.value().to_owned(),
-                (codec::decode(bytes)?, Etag::of(bytes)),
+                codec::decode_with_etag(bytes.value())?,
             ))
         }))
 }

@@ -25,10 +25,8 @@ pub(in crate::store) fn get_by_name(
     scope: &Scope,
     name: &Name,
 ) -> Result<(Role, Etag), Error> {
-    stored(tx, scope, name, |bytes| {
-        Ok((codec::decode(bytes)?, Etag::of(bytes)))
-    })?
-    .ok_or_else(|| Error::not_found(Kind::Role, name.as_str()))
+    stored(tx, scope, name, codec::decode_with_etag)?
+        .ok_or_else(|| Error::not_found(Kind::Role, name.as_str()))
 }
 
 fn stored<T>(
@@ -86,8 +84,8 @@ pub(in crate::store) fn all(
         let (key, bytes) = entry?;
         let (key, name) = key.value();
         if key == scope.key() {
-            let bytes = bytes.value();
-            found.push((name.to_owned(), codec::decode(bytes)?, Etag::of(bytes)));
+            let (role, etag) = codec::decode_with_etag(bytes.value())?;
+            found.push((name.to_owned(), role, etag));
         }
     }
     Ok(found)
