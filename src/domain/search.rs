@@ -24,10 +24,15 @@ pub const MIN_INDEXED_QUERY: usize = 3;
 /// Every run of three characters of `text`, lower-cased, in order: the i-th starts at
 /// its i-th character.
 pub fn trigram_runs(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text.to_lowercase().chars().collect();
-    chars
-        .windows(MIN_INDEXED_QUERY)
-        .map(|w| w.iter().collect())
+    let lower = text.to_lowercase();
+    let starts: Vec<usize> = lower
+        .char_indices()
+        .map(|(at, _)| at)
+        .chain([lower.len()])
+        .collect();
+    starts
+        .windows(MIN_INDEXED_QUERY + 1)
+        .map(|w| lower[w[0]..w[MIN_INDEXED_QUERY]].to_owned())
         .collect()
 }
 
@@ -43,16 +48,26 @@ impl Text {
     /// The start of the terms of its positioned trigrams: every term of `trigram` in
     /// this text begins with it, and no other does.
     pub fn trigram_prefix(self, trigram: &str) -> String {
-        let tag = match self {
-            Text::Name => 'p',
-            Text::OwnDisplayName => 'q',
-        };
-        format!("{tag}:{trigram}@")
+        let mut prefix = String::with_capacity(trigram.len() + 8);
+        prefix.push_str(match self {
+            Text::Name => "p:",
+            Text::OwnDisplayName => "q:",
+        });
+        prefix.push_str(trigram);
+        prefix.push('@');
+        prefix
     }
 
-    /// The term of `trigram` at `position` of this text.
+    /// The term of `trigram` at `position` of this text. Built without `format!`: a
+    /// create makes one per character of its name.
     pub fn position_term(self, trigram: &str, position: usize) -> String {
-        format!("{}{position:03}", self.trigram_prefix(trigram))
+        let mut term = self.trigram_prefix(trigram);
+        let digits = position.to_string();
+        for _ in digits.len()..3 {
+            term.push('0');
+        }
+        term.push_str(&digits);
+        term
     }
 
     /// The position in a term of this text's `trigram` (its prefix included).
@@ -204,6 +219,11 @@ mod tests {
         assert_eq!(trigram_runs("Äöü"), ["äöü"]);
         let term = Text::OwnDisplayName.position_term("a:b", 7);
         assert_eq!(term, "q:a:b@007");
+        // The terms are stored: they must stay what `format!` wrote.
+        for position in [0, 7, 42, 999, 1_000, 12_345] {
+            let term = Text::Name.position_term("abc", position);
+            assert_eq!(term, format!("p:abc@{position:03}"));
+        }
         assert_eq!(Text::OwnDisplayName.position_of("a:b", &term), Some(7));
         assert_eq!(Text::Name.position_of("a:b", &term), None, "another text");
         assert_eq!(Text::OwnDisplayName.position_of("a:c", &term), None);
