@@ -12,13 +12,12 @@ use std::path::{Path, PathBuf};
 
 use redb::backends::FileBackend;
 use redb::{
-    Database, DatabaseError, Key, ReadTransaction, ReadableDatabase, ReadableTable,
-    TableDefinition, Value, WriteTransaction,
+    Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
 };
 
 use super::open::panic_text;
 use super::reader::{self, SCHEMA_VERSION_KEY};
-use super::tables::{self, TableVisitor};
+use super::tables::{self, KnownTable, TableVisitor};
 use super::{OpenError, SCHEMA_VERSION, Store, files};
 use crate::error::Error;
 
@@ -29,12 +28,9 @@ struct Copy<'a> {
 }
 
 impl TableVisitor for Copy<'_> {
-    fn visit<K: Key + 'static, V: Value + 'static>(
-        &mut self,
-        def: TableDefinition<K, V>,
-    ) -> Result<(), Error> {
-        let source = self.from.open_table(def)?;
-        let mut target = self.to.open_table(def)?;
+    fn visit<T: KnownTable>(&mut self, table: T) -> Result<(), Error> {
+        let source = self.from.open_table(table.def())?;
+        let mut target = self.to.open_table(table.def())?;
         for entry in source.iter()? {
             let (key, value) = entry?;
             target.insert(key.value(), value.value())?;
@@ -97,11 +93,8 @@ struct Check<'a> {
 }
 
 impl TableVisitor for Check<'_> {
-    fn visit<K: Key + 'static, V: Value + 'static>(
-        &mut self,
-        def: TableDefinition<K, V>,
-    ) -> Result<(), Error> {
-        let table = match self.tx.open_table(def) {
+    fn visit<T: KnownTable>(&mut self, table: T) -> Result<(), Error> {
+        let table = match self.tx.open_table(table.def()) {
             Ok(table) => table,
             // A table a later release added: the backup's release had none, and the
             // store creates it when it opens the restored file.
@@ -195,7 +188,7 @@ mod tests {
         assert_eq!(mode(&std::fs::metadata(&db).unwrap()), 0o600);
         store
             .write(|tx| {
-                tx.open_table(tables::META)?
+                tx.write(tables::META)?
                     .insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
                 Ok(())
             })

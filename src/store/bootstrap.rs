@@ -39,7 +39,7 @@ impl Store {
         self.write(move |tx| {
             let is_fresh = reader::meta(tx, SCHEMA_VERSION_KEY)?.is_none();
             if is_fresh {
-                let mut meta = tx.open_table(tables::META)?;
+                let mut meta = tx.write(tables::META)?;
                 meta.insert(SCHEMA_VERSION_KEY, SCHEMA_VERSION)?;
                 meta.insert(CREATED_AT_KEY, now.timestamp().max(0) as u64)?;
             }

@@ -211,8 +211,8 @@ impl Writer {
         mut pending: VecDeque<Box<dyn Job>>,
         rerun: bool,
     ) -> VecDeque<Box<dyn Job>> {
-        let tx = match unpanicked(|| Ok(db.begin_write()?)) {
-            Ok(tx) => Tx::new(tx),
+        let write = match unpanicked(|| Ok(db.begin_write()?)) {
+            Ok(write) => write,
             Err(err) => {
                 if let Some(first) = pending.pop_front() {
                     first.answer(Err(err));
@@ -220,6 +220,7 @@ impl Writer {
                 return pending;
             }
         };
+        let tx = Tx::new(&write);
         let mut done = Vec::new();
         loop {
             let mut job = match pending.pop_front() {
@@ -234,13 +235,15 @@ impl Writer {
                 job.answer(Err(err));
                 // Dropping an uncommitted transaction aborts it.
                 drop(tx);
+                drop(write);
                 done.extend(pending);
                 return done.into();
             }
             done.push(job);
         }
         let count = done.len();
-        let committed = unpanicked(|| tx.commit());
+        let committed =
+            unpanicked(|| tx.finish()).and_then(|()| unpanicked(|| Ok(write.commit()?)));
         match &committed {
             Ok(()) => {
                 self.durable.inc();
@@ -266,11 +269,13 @@ fn writer_gone() -> Error {
 mod tests {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-    use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+    use redb::{ReadableDatabase, ReadableTable};
 
     use super::*;
+    use crate::store::tables::{self, KnownTable};
 
-    const T: TableDefinition<u64, u64> = TableDefinition::new("t");
+    /// The table the writes of these tests write to: any table of the store would do.
+    const T: tables::AuditProjects = tables::AUDIT_PROJECTS;
 
     struct Fixture {
         _dir: tempfile::TempDir,
@@ -297,7 +302,7 @@ mod tests {
     impl Fixture {
         fn stored(&self) -> Vec<u64> {
             let tx = self.db.read().unwrap().begin_read().unwrap();
-            match tx.open_table(T) {
+            match tx.open_table(T.def()) {
                 Ok(table) => table
                     .iter()
                     .unwrap()
@@ -314,7 +319,7 @@ mod tests {
 
     /// Writes `key`; a `fails` write writes it too, then fails.
     fn put(tx: &Tx, key: u64, fails: bool) -> Result<u64, Error> {
-        tx.open_table(T)?.insert(key, key)?;
+        tx.write(T)?.insert(key, "")?;
         match fails {
             true => Err(Error::internal("refused after writing")),
             false => Ok(key),

@@ -20,20 +20,19 @@ use std::time::{Duration, Instant};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 
-use redb::WriteTransaction;
-
 use super::open::panic_text;
 use super::{Store, reader, tables};
 use crate::domain::Timestamp;
 use crate::error::Error;
+use crate::store::transaction::Tx;
 
 /// The meta key of the last check that passed, in Unix seconds.
 const LAST_PASS_KEY: &str = "integrity_check_passed_at";
 
 /// Records in `tx` that a check passed at `now`.
-pub(super) fn record_pass(tx: &WriteTransaction, now: Timestamp) -> Result<(), Error> {
+pub(super) fn record_pass(tx: &Tx, now: Timestamp) -> Result<(), Error> {
     let secs = u64::try_from(now.timestamp()).unwrap_or(0);
-    tx.open_table(tables::META)?.insert(LAST_PASS_KEY, secs)?;
+    tx.write(tables::META)?.insert(LAST_PASS_KEY, secs)?;
     Ok(())
 }
 

@@ -374,7 +374,7 @@ mod tests {
         let store = Store::open(&path).unwrap();
         store
             .write(|tx| {
-                tx.open_table(tables::META)?
+                tx.write(tables::META)?
                     .insert(reader::SCHEMA_VERSION_KEY, SCHEMA_VERSION + 1)?;
                 Ok(())
             })

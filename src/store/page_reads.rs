@@ -6,23 +6,19 @@
 //! opened again: a quarter of the page's instructions.
 
 use std::any::Any;
-use std::borrow::Borrow;
 use std::cell::RefCell;
-use std::ops::{Bound, RangeBounds};
 use std::rc::Rc;
 
-use redb::{
-    AccessGuard, Key, Range, ReadOnlyTable, ReadTransaction, ReadableTable, ReadableTableMetadata,
-    TableDefinition, TableHandle, TableStats, Value,
-};
+use redb::{Key, ReadOnlyTable, ReadTransaction, TableHandle, Value};
 
-use super::reader::Reader;
+use super::reader::{Opened, Reader};
+use super::tables::KnownTable;
 use crate::error::Error;
 
 /// `tx` with the tables opened so far, by name.
 pub(super) struct PageReads<'tx> {
     tx: &'tx ReadTransaction,
-    open: RefCell<Vec<(String, Rc<dyn Any>)>>,
+    open: RefCell<Vec<(&'static str, Rc<dyn Any>)>>,
 }
 
 impl<'tx> PageReads<'tx> {
@@ -36,78 +32,23 @@ impl<'tx> PageReads<'tx> {
 
 impl Reader for PageReads<'_> {
     type Table<'t, K: Key + 'static, V: Value + 'static>
-        = Shared<K, V>
+        = Opened<Rc<ReadOnlyTable<K, V>>>
     where
         Self: 't;
 
-    fn table<K: Key + 'static, V: Value + 'static>(
-        &self,
-        def: TableDefinition<K, V>,
-    ) -> Result<Shared<K, V>, Error> {
+    fn table<T: KnownTable>(&self, table: T) -> Result<Self::Table<'_, T::K, T::V>, Error> {
+        let name = T::DEF.name();
         let opened = self
             .open
             .borrow()
             .iter()
-            .find(|(name, _)| name == def.name())
-            .and_then(|(_, table)| table.clone().downcast::<ReadOnlyTable<K, V>>().ok());
-        if let Some(table) = opened {
-            return Ok(Shared(table));
+            .find(|(open, _)| *open == name)
+            .and_then(|(_, open)| open.clone().downcast::<ReadOnlyTable<T::K, T::V>>().ok());
+        if let Some(open) = opened {
+            return Ok(Opened(open));
         }
-        let table = Rc::new(self.tx.table(def)?);
-        self.open
-            .borrow_mut()
-            .push((def.name().to_owned(), table.clone()));
-        Ok(Shared(table))
-    }
-}
-
-/// A table of [`PageReads`], shared by the reads of one answer.
-pub(super) struct Shared<K: Key + 'static, V: Value + 'static>(Rc<ReadOnlyTable<K, V>>);
-
-impl<K: Key + 'static, V: Value + 'static> ReadableTableMetadata for Shared<K, V> {
-    fn stats(&self) -> redb::Result<TableStats> {
-        self.0.stats()
-    }
-
-    fn len(&self) -> redb::Result<u64> {
-        self.0.len()
-    }
-}
-
-impl<K: Key + 'static, V: Value + 'static> ReadableTable<K, V> for Shared<K, V> {
-    fn get<'a>(
-        &self,
-        key: impl Borrow<K::SelfType<'a>>,
-    ) -> redb::Result<Option<AccessGuard<'_, V>>> {
-        self.0.get(key)
-    }
-
-    fn range<'a, KR>(&self, range: impl RangeBounds<KR> + 'a) -> redb::Result<Range<'_, K, V>>
-    where
-        KR: Borrow<K::SelfType<'a>> + 'a,
-    {
-        self.0.range(range)
-    }
-
-    fn first(&self) -> redb::Result<Option<(AccessGuard<'_, K>, AccessGuard<'_, V>)>> {
-        self.0.first()
-    }
-
-    fn last(&self) -> redb::Result<Option<(AccessGuard<'_, K>, AccessGuard<'_, V>)>> {
-        self.0.last()
-    }
-
-    fn lower_bound<'a>(
-        &self,
-        bound: Bound<impl Borrow<K::SelfType<'a>>>,
-    ) -> redb::Result<redb::Cursor<'_, K, V>> {
-        self.0.lower_bound(bound)
-    }
-
-    fn upper_bound<'a>(
-        &self,
-        bound: Bound<impl Borrow<K::SelfType<'a>>>,
-    ) -> redb::Result<redb::Cursor<'_, K, V>> {
-        self.0.upper_bound(bound)
+        let open = Rc::new(self.tx.table(table)?);
+        self.open.borrow_mut().push((name, open.clone()));
+        Ok(Opened(open))
     }
 }

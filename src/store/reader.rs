@@ -1,15 +1,15 @@
 //! Reads written once for both transaction kinds, as kanidm's `BackendTransaction` does.
 
-use redb::{
-    Key, ReadOnlyTable, ReadTransaction, ReadableTable, Table, TableDefinition, Value,
-    WriteTransaction,
-};
+use std::borrow::Borrow;
+use std::ops::{Bound, Deref, RangeBounds};
 
-#[cfg(test)]
-use redb::TableHandle;
+use redb::{
+    AccessGuard, Key, Range, ReadOnlyTable, ReadTransaction, ReadableTable, ReadableTableMetadata,
+    TableStats, Value,
+};
 use uuid::Uuid;
 
-use super::tables::{self, NameKey};
+use super::tables::{self, KnownTable, NameKey};
 use crate::domain::{Scope, Timestamp};
 use crate::error::Error;
 
@@ -22,43 +22,80 @@ pub(super) trait Reader {
     where
         Self: 't;
 
-    /// Opens `def`; every table exists once `Store::open` has returned.
-    fn table<'t, K: Key + 'static, V: Value + 'static>(
-        &'t self,
-        def: TableDefinition<K, V>,
-    ) -> Result<Self::Table<'t, K, V>, Error>;
+    /// Opens `table`; every table exists once `Store::open` has returned.
+    fn table<T: KnownTable>(&self, table: T) -> Result<Self::Table<'_, T::K, T::V>, Error>;
 }
 
 impl Reader for ReadTransaction {
     type Table<'t, K: Key + 'static, V: Value + 'static> = ReadOnlyTable<K, V>;
 
-    fn table<K: Key + 'static, V: Value + 'static>(
-        &self,
-        def: TableDefinition<K, V>,
-    ) -> Result<ReadOnlyTable<K, V>, Error> {
+    fn table<T: KnownTable>(&self, table: T) -> Result<ReadOnlyTable<T::K, T::V>, Error> {
         #[cfg(test)]
-        super::faults::check_table(def.name())?;
-        Ok(self.open_table(def)?)
+        super::faults::check_table(redb::TableHandle::name(&table.def()))?;
+        Ok(self.open_table(table.def())?)
     }
 }
 
-impl Reader for WriteTransaction {
-    type Table<'t, K: Key + 'static, V: Value + 'static> = Table<'t, K, V>;
+/// A table held open by a transaction that hands it to several reads (a write
+/// transaction's, [`super::page_reads::PageReads`]'), readable through the handle.
+pub(super) struct Opened<D>(pub(super) D);
 
-    fn table<'t, K: Key + 'static, V: Value + 'static>(
-        &'t self,
-        def: TableDefinition<K, V>,
-    ) -> Result<Table<'t, K, V>, Error> {
-        #[cfg(test)]
-        super::faults::check_table(def.name())?;
-        Ok(self.open_table(def)?)
+impl<D: Deref<Target: ReadableTableMetadata>> ReadableTableMetadata for Opened<D> {
+    fn stats(&self) -> redb::Result<TableStats> {
+        self.0.stats()
+    }
+
+    fn len(&self) -> redb::Result<u64> {
+        self.0.len()
+    }
+}
+
+/// Every method delegates, `lower_bound` and `upper_bound` included, which keyhouse
+/// does not call, so that redb's default `unimplemented!` is never reached through it.
+impl<K: Key + 'static, V: Value + 'static, D: Deref<Target: ReadableTable<K, V>>>
+    ReadableTable<K, V> for Opened<D>
+{
+    fn get<'a>(
+        &self,
+        key: impl Borrow<K::SelfType<'a>>,
+    ) -> redb::Result<Option<AccessGuard<'_, V>>> {
+        self.0.get(key)
+    }
+
+    fn range<'a, KR>(&self, range: impl RangeBounds<KR> + 'a) -> redb::Result<Range<'_, K, V>>
+    where
+        KR: Borrow<K::SelfType<'a>> + 'a,
+    {
+        self.0.range(range)
+    }
+
+    fn first(&self) -> redb::Result<Option<(AccessGuard<'_, K>, AccessGuard<'_, V>)>> {
+        self.0.first()
+    }
+
+    fn last(&self) -> redb::Result<Option<(AccessGuard<'_, K>, AccessGuard<'_, V>)>> {
+        self.0.last()
+    }
+
+    fn lower_bound<'a>(
+        &self,
+        bound: Bound<impl Borrow<K::SelfType<'a>>>,
+    ) -> redb::Result<redb::Cursor<'_, K, V>> {
+        self.0.lower_bound(bound)
+    }
+
+    fn upper_bound<'a>(
+        &self,
+        bound: Bound<impl Borrow<K::SelfType<'a>>>,
+    ) -> redb::Result<redb::Cursor<'_, K, V>> {
+        self.0.upper_bound(bound)
     }
 }
 
 /// The id a `(scope, name) → id` index gives `name` in `scope`.
 pub(super) fn id_by_name(
     tx: &impl Reader,
-    index: TableDefinition<NameKey, u128>,
+    index: impl KnownTable<K = NameKey, V = u128>,
     scope: &Scope,
     name: &str,
 ) -> Result<Option<Uuid>, Error> {
@@ -71,7 +108,7 @@ pub(super) fn id_by_name(
 /// A time kept as unix seconds under an id (last use).
 pub(super) fn unix_time(
     tx: &impl Reader,
-    table: TableDefinition<u128, i64>,
+    table: impl KnownTable<K = u128, V = i64>,
     id: Uuid,
 ) -> Result<Option<Timestamp>, Error> {
     let at = tx.table(table)?.get(id.as_u128())?.map(|v| v.value());

@@ -5,7 +5,7 @@
 //! [`super::seal`]); without it, it is stored as it is, in a file only its owner reads.
 
 use chrono::Duration;
-use redb::{ReadableTable, WriteTransaction};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -15,6 +15,7 @@ use super::seal::{self, SealKey};
 use super::{Answer, OpenError, Store, WriteContext, codec, principals, tables};
 use crate::domain::{Action, Change, Kind, SigningKey, Target, Timestamp};
 use crate::error::Error;
+use crate::store::transaction::Tx;
 
 /// A signing key as stored: the field layout of `SigningKey`, so files written before
 /// sealing existed read as they are; `private` is PKCS#8 DER or a sealed value.
@@ -77,7 +78,7 @@ impl Store {
             .collect()
     }
 
-    fn put_key(&self, tx: &WriteTransaction, key: &SigningKey) -> Result<(), Error> {
+    fn put_key(&self, tx: &Tx, key: &SigningKey) -> Result<(), Error> {
         let private = match self.seal_key.as_deref() {
             Some(kek) => kek
                 .seal(&key.kid, &key.pkcs8)
@@ -92,7 +93,7 @@ impl Store {
             retired_at: key.retired_at,
             drop_at: key.drop_at,
         };
-        tx.open_table(tables::SIGNING_KEYS)?
+        tx.write(tables::SIGNING_KEYS)?
             .insert(key.kid.as_str(), codec::encode(&stored)?.as_slice())?;
         Ok(())
     }
@@ -198,8 +199,7 @@ impl Store {
             let mut retired = Vec::new();
             for mut old in store.all_keys(tx)? {
                 if !old.is_published(ctx.now) {
-                    tx.open_table(tables::SIGNING_KEYS)?
-                        .remove(old.kid.as_str())?;
+                    tx.write(tables::SIGNING_KEYS)?.remove(old.kid.as_str())?;
                 } else if old.is_current() {
                     old.retired_at = Some(ctx.now);
                     old.drop_at = Some(ctx.now + keep_for);
@@ -234,7 +234,7 @@ impl Store {
                 principals::require_may_act_on(tx, &caller, &account)?;
                 target = Target::of_account(&account);
             }
-            let mut revoked = tx.open_table(tables::REVOKED_TOKENS)?;
+            let mut revoked = tx.write(tables::REVOKED_TOKENS)?;
             let now = ctx.now.timestamp();
             revoked.retain(|_, exp| exp > now)?;
             if revoked

@@ -1,34 +1,65 @@
-//! The store's write transaction: redb's, with what its writes changed in the sets of
-//! account numbers (`rows::condition_sets`), held in memory and written once, when it
-//! commits. The creates of a batch (`group_commit`) change mostly the same few blocks
-//! (the newest numbers' block of each term they hold), so a batch writes each of those
-//! once instead of once per create. Everything else a write does goes to redb at once.
+//! The store's write transaction: redb's, with the tables it has opened (each opened
+//! once, and kept open until it ends: see [`OpenTables`]), and what its writes changed
+//! in the sets of account numbers (`rows::condition_sets`), held in memory and written
+//! once, when it finishes. The creates of a batch (`group_commit`) change mostly the
+//! same few blocks (the newest numbers' block of each term they hold), so a batch
+//! writes each of those once instead of once per create. Everything else a write does
+//! goes to redb at once.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::{Ref, RefCell, RefMut};
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
-use std::ops::Deref;
 
-use redb::{Key, ReadableTable, Table, TableDefinition, Value, WriteTransaction};
+use redb::{ReadableTable, Table, TableHandle, WriteTransaction};
 use roaring::RoaringBitmap;
 
-use super::reader::Reader;
-use super::{codec, tables};
+use super::codec;
+use super::reader::{Opened, Reader};
+use super::tables::{self, KnownTable, Open, OpenTables};
 use crate::error::Error;
 
-/// A write transaction; it derefs to redb's for every table but the sets' blocks, which
-/// go through [`Tx::changed_blocks`].
-pub(super) struct Tx {
-    inner: WriteTransaction,
+/// A write transaction: every table is read and written through it, each opened once.
+pub(super) struct Tx<'w> {
+    inner: &'w WriteTransaction,
+    open: OpenTables<'w>,
     sets: RefCell<ChangedBlocks>,
 }
 
-impl Tx {
-    pub(super) fn new(inner: WriteTransaction) -> Self {
+impl<'w> Tx<'w> {
+    pub(super) fn new(inner: &'w WriteTransaction) -> Self {
         Tx {
             inner,
+            open: OpenTables::default(),
             sets: RefCell::default(),
         }
+    }
+
+    /// `table`, to write: opened at its first use in this transaction. A table is
+    /// written through one handle at a time, as redb has it.
+    pub(super) fn write<T: KnownTable>(&self, table: T) -> Result<RefMut<'_, Open<'w, T>>, Error> {
+        let mut slot = borrowed(T::slot(&self.open).try_borrow_mut(), table)?;
+        let open = match slot.take() {
+            Some(open) => open,
+            None => self.open_table(table)?,
+        };
+        Ok(RefMut::map(slot, |slot| slot.insert(open)))
+    }
+
+    /// `table`, to read: as [`Tx::write`], but any number of reads may hold it at once.
+    fn read<T: KnownTable>(&self, table: T) -> Result<Ref<'_, Open<'w, T>>, Error> {
+        let slot = T::slot(&self.open);
+        if borrowed(slot.try_borrow(), table)?.is_none() {
+            drop(self.write(table)?);
+        }
+        let opened = borrowed(slot.try_borrow(), table)?;
+        Ref::filter_map(opened, Option::as_ref)
+            .map_err(|_| Error::internal(format!("the table {} was closed", T::DEF.name())))
+    }
+
+    fn open_table<T: KnownTable>(&self, _: T) -> Result<Open<'w, T>, Error> {
+        #[cfg(test)]
+        super::faults::check_table(T::DEF.name())?;
+        Ok(self.inner.open_table(T::DEF)?)
     }
 
     /// The blocks of sets this transaction changed, as they are now.
@@ -36,32 +67,30 @@ impl Tx {
         self.sets.borrow_mut()
     }
 
-    /// Writes the changed blocks, then commits durably.
-    pub(super) fn commit(self) -> Result<(), Error> {
-        let mut sets = self.sets.into_inner();
+    /// Writes the changed blocks and closes the tables: the transaction can commit.
+    pub(super) fn finish(self) -> Result<(), Error> {
+        let mut sets = self.sets.take();
         if !sets.blocks.is_empty() {
-            sets.write(&mut self.inner.open_table(tables::CONDITION_SETS)?)?;
+            sets.write(&mut *self.write(tables::CONDITION_SETS)?)?;
         }
-        Ok(self.inner.commit()?)
+        Ok(())
     }
 }
 
-impl Deref for Tx {
-    type Target = WriteTransaction;
-
-    fn deref(&self) -> &WriteTransaction {
-        &self.inner
-    }
+/// A slot's borrow, or the error of a table already lent out in a way this use cannot
+/// share: to a writer, or, for a write, to readers.
+fn borrowed<B, E, T: KnownTable>(borrow: Result<B, E>, _: T) -> Result<B, Error> {
+    borrow.map_err(|_| Error::internal(format!("the table {} is in use", T::DEF.name())))
 }
 
-impl Reader for Tx {
-    type Table<'t, K: Key + 'static, V: Value + 'static> = Table<'t, K, V>;
+impl<'w> Reader for Tx<'w> {
+    type Table<'t, K: redb::Key + 'static, V: redb::Value + 'static>
+        = Opened<Ref<'t, Table<'w, K, V>>>
+    where
+        Self: 't;
 
-    fn table<'t, K: Key + 'static, V: Value + 'static>(
-        &'t self,
-        def: TableDefinition<K, V>,
-    ) -> Result<Table<'t, K, V>, Error> {
-        self.inner.table(def)
+    fn table<T: KnownTable>(&self, table: T) -> Result<Self::Table<'_, T::K, T::V>, Error> {
+        Ok(Opened(self.read(table)?))
     }
 }
 
@@ -158,14 +187,38 @@ mod tests {
 
     use super::*;
 
+    /// A table is opened once per transaction and lent to one writer, or to any number
+    /// of readers; a use that would break that is an error, not a panic.
+    #[test]
+    fn an_open_table_is_lent_to_one_writer_or_to_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::create(dir.path().join("t.redb")).unwrap();
+        let write = db.begin_write().unwrap();
+        let tx = Tx::new(&write);
+        let readers = (
+            tx.table(tables::META).unwrap(),
+            tx.table(tables::META).unwrap(),
+        );
+        assert!(tx.write(tables::META).is_err(), "written while read");
+        drop(readers);
+        let mut meta = tx.write(tables::META).unwrap();
+        meta.insert("k", 1).unwrap();
+        assert!(tx.table(tables::META).is_err(), "read while written");
+        drop(meta);
+        assert_eq!(super::super::reader::meta(&tx, "k").unwrap(), Some(1));
+        tx.finish().unwrap();
+        write.commit().unwrap();
+    }
+
     /// Changed blocks are written at the commit, or earlier once they are many; the
     /// sets then hold what they would have held written one by one.
     #[test]
     fn changed_blocks_are_written_at_commit_or_once_they_are_many() {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::create(dir.path().join("t.redb")).unwrap();
-        let tx = Tx::new(db.begin_write().unwrap());
-        let mut stored = tx.open_table(tables::CONDITION_SETS).unwrap();
+        let write = db.begin_write().unwrap();
+        let tx = Tx::new(&write);
+        let mut stored = tx.write(tables::CONDITION_SETS).unwrap();
         let mut changed = tx.changed_blocks();
         changed
             .block(&stored, ("", "s:active", 0))
@@ -195,10 +248,11 @@ mod tests {
             .unwrap()
             .remove(1 << 12);
         drop((stored, changed));
-        tx.commit().unwrap();
+        tx.finish().unwrap();
+        write.commit().unwrap();
 
         let read = db.begin_read().unwrap();
-        let stored = read.open_table(tables::CONDITION_SETS).unwrap();
+        let stored = read.open_table(tables::CONDITION_SETS.def()).unwrap();
         let root = stored.get(("", "s:active", 0)).unwrap().unwrap();
         let root: Vec<u32> = codec::decode_bitmap(root.value()).unwrap().iter().collect();
         assert_eq!(root, [2]);

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use redb::WriteTransaction;
 use uuid::Uuid;
 
 use super::details::account_details;
@@ -15,6 +14,7 @@ use crate::error::Error;
 use crate::store::Answer;
 use crate::store::reader::Reader;
 use crate::store::rows::{accounts, audit, credentials};
+use crate::store::transaction::Tx;
 use crate::store::{Store, WriteContext, principals};
 
 fn details(tx: &impl Reader, credential: Credential) -> Result<CredentialDetails, Error> {
@@ -40,7 +40,7 @@ fn get_of(
 }
 
 /// Removes a credential at once; the audit trail keeps the revocation.
-fn revoke(tx: &WriteTransaction, ctx: &WriteContext, credential: &Credential) -> Result<(), Error> {
+fn revoke(tx: &Tx, ctx: &WriteContext, credential: &Credential) -> Result<(), Error> {
     credentials::remove(tx, credential)?;
     let target = Target::of_credential(credential);
     audit::append(tx, ctx, Action::CredentialRevoke, target, Vec::new())?;
@@ -50,11 +50,7 @@ fn revoke(tx: &WriteTransaction, ctx: &WriteContext, credential: &Credential) ->
 /// Issuing, rotating or revoking a credential acts on its account, and a new one lets
 /// its holder act as the account: the caller's effective permissions, narrowed by its
 /// token, must hold every permission of the account, its own included.
-fn require_may_act_on(
-    tx: &WriteTransaction,
-    ctx: &WriteContext,
-    account: &ServiceAccount,
-) -> Result<(), Error> {
+fn require_may_act_on(tx: &Tx, ctx: &WriteContext, account: &ServiceAccount) -> Result<(), Error> {
     let scope = accounts::scope_of(tx, account.id)?;
     principals::require_may_act_on(tx, &principals::authority(tx, ctx, &scope)?, account)
 }

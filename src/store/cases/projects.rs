@@ -187,7 +187,7 @@ impl Store {
 /// The ids a `(scope, name) → id` index holds for `scope`.
 fn ids_in(
     tx: &impl Reader,
-    index: redb::TableDefinition<tables::NameKey, u128>,
+    index: impl tables::KnownTable<K = tables::NameKey, V = u128>,
     scope: &Scope,
 ) -> Result<Vec<Uuid>, Error> {
     let names = tx.table(index)?;

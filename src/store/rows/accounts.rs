@@ -1,6 +1,6 @@
 //! Service-account rows: the record by id and the (scope, name) index that orders lists.
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::ReadableTable;
 use uuid::Uuid;
 
 use crate::domain::{Etag, Kind, Name, Scope, ServiceAccount};
@@ -85,7 +85,7 @@ pub(in crate::store) fn insert(
     scope: &Scope,
     account: &ServiceAccount,
 ) -> Result<Etag, Error> {
-    let mut names = tx.open_table(tables::ACCOUNT_NAMES)?;
+    let mut names = tx.write(tables::ACCOUNT_NAMES)?;
     if names.get((scope.key(), account.name.as_str()))?.is_some() {
         return Err(Error::AlreadyExists {
             kind: Kind::ServiceAccount,
@@ -95,7 +95,7 @@ pub(in crate::store) fn insert(
     names.insert((scope.key(), account.name.as_str()), account.id.as_u128())?;
     counts::change(tx, Index::Accounts, scope, true)?;
     if let Scope::Project(project) = scope {
-        tx.open_table(tables::ACCOUNT_SCOPES)?
+        tx.write(tables::ACCOUNT_SCOPES)?
             .insert(account.id.as_u128(), project.as_str())?;
     }
     postings::update(tx, scope, None, Some(account))?;
@@ -111,9 +111,9 @@ pub(in crate::store) fn put(tx: &Tx, account: &ServiceAccount) -> Result<Etag, E
     write(tx, account)
 }
 
-fn write(tx: &WriteTransaction, account: &ServiceAccount) -> Result<Etag, Error> {
+fn write(tx: &Tx, account: &ServiceAccount) -> Result<Etag, Error> {
     let bytes = codec::encode(account)?;
-    tx.open_table(tables::ACCOUNTS)?
+    tx.write(tables::ACCOUNTS)?
         .insert(account.id.as_u128(), bytes.as_slice())?;
     Ok(Etag::of(&bytes))
 }
@@ -127,17 +127,15 @@ pub(in crate::store) fn remove(
     let stored = record(tx, account.id)?;
     postings::update(tx, scope, stored.as_ref(), None)?;
     let removed = tx
-        .open_table(tables::ACCOUNT_NAMES)?
+        .write(tables::ACCOUNT_NAMES)?
         .remove((scope.key(), account.name.as_str()))?
         .is_some();
     if removed {
         counts::change(tx, Index::Accounts, scope, false)?;
     }
-    tx.open_table(tables::ACCOUNTS)?
-        .remove(account.id.as_u128())?;
-    tx.open_table(tables::LAST_SEEN)?
-        .remove(account.id.as_u128())?;
-    tx.open_table(tables::ACCOUNT_SCOPES)?
+    tx.write(tables::ACCOUNTS)?.remove(account.id.as_u128())?;
+    tx.write(tables::LAST_SEEN)?.remove(account.id.as_u128())?;
+    tx.write(tables::ACCOUNT_SCOPES)?
         .remove(account.id.as_u128())?;
     Ok(())
 }

@@ -3,23 +3,24 @@
 
 use std::ops::Bound;
 
-use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
+use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::domain::{Action, AuditEvent, Change, Scope, Target, audit_key};
 use crate::error::Error;
 use crate::store::reader::Reader;
 use crate::store::rows::projects;
+use crate::store::transaction::Tx;
 use crate::store::{WriteContext, codec, tables};
 
 /// Appends one event for a successful change; the sequence numbers have no gaps.
 pub(in crate::store) fn append(
-    tx: &WriteTransaction,
+    tx: &Tx,
     ctx: &WriteContext,
     action: Action,
     target: Target,
     changes: Vec<Change>,
 ) -> Result<u64, Error> {
-    let mut table = tx.open_table(tables::AUDIT)?;
+    let mut table = tx.write(tables::AUDIT)?;
     let seq = table.last()?.map_or(1, |(seq, _)| seq.value() + 1);
     let event = AuditEvent {
         seq,
@@ -35,9 +36,9 @@ pub(in crate::store) fn append(
     if let Scope::Project(name) = &ctx.scope
         && let Some((project, _)) = projects::find(tx, name)?
     {
-        tx.open_table(tables::AUDIT_SCOPES)?
+        tx.write(tables::AUDIT_SCOPES)?
             .insert((project.id.as_u128(), seq), ())?;
-        tx.open_table(tables::AUDIT_PROJECTS)?
+        tx.write(tables::AUDIT_PROJECTS)?
             .insert(seq, name.as_str())?;
     }
     Ok(seq)

@@ -19,7 +19,9 @@
 
 use std::collections::BTreeSet;
 
-use redb::{ReadTransaction, ReadableTable, Table, WriteTransaction};
+use std::cell::RefMut;
+
+use redb::{ReadTransaction, ReadableTable, Table};
 use roaring::RoaringBitmap;
 use uuid::Uuid;
 
@@ -65,12 +67,12 @@ pub(in crate::store) fn update(
     let number = match numbering {
         Numbering::Give => allocate(tx, account)?,
         Numbering::Keep | Numbering::GiveUp => tx
-            .open_table(tables::ACCOUNT_NUMBERS)?
+            .write(tables::ACCOUNT_NUMBERS)?
             .get(id.as_u128())?
             .map(|n| n.value())
             .ok_or_else(|| Error::internal(format!("account {id} has no number")))?,
     };
-    let mut stored = tx.open_table(tables::CONDITION_SETS)?;
+    let mut stored = tx.write(tables::CONDITION_SETS)?;
     let mut changed = tx.changed_blocks();
     let at = number >> BLOCK_BITS;
     for term in left {
@@ -86,20 +88,19 @@ pub(in crate::store) fn update(
     changed.bound(&mut stored)?;
     drop((stored, changed));
     if numbering == Numbering::GiveUp {
-        tx.open_table(tables::ACCOUNT_NUMBERS)?
-            .remove(id.as_u128())?;
-        tx.open_table(tables::NUMBERED_ACCOUNTS)?.remove(number)?;
+        tx.write(tables::ACCOUNT_NUMBERS)?.remove(id.as_u128())?;
+        tx.write(tables::NUMBERED_ACCOUNTS)?.remove(number)?;
     }
     Ok(())
 }
 
 /// The next number, now given to `account`.
-fn allocate(tx: &WriteTransaction, account: &ServiceAccount) -> Result<u32, Error> {
+fn allocate(tx: &Tx, account: &ServiceAccount) -> Result<u32, Error> {
     let number = next_number(tx)?;
     set_next_number(tx, number)?;
     number_account(
-        &mut tx.open_table(tables::ACCOUNT_NUMBERS)?,
-        &mut tx.open_table(tables::NUMBERED_ACCOUNTS)?,
+        &mut *tx.write(tables::ACCOUNT_NUMBERS)?,
+        &mut *tx.write(tables::NUMBERED_ACCOUNTS)?,
         account,
         number,
     )?;
@@ -118,14 +119,14 @@ fn number_account(
     Ok(())
 }
 
-fn next_number(tx: &WriteTransaction) -> Result<u32, Error> {
+fn next_number(tx: &Tx) -> Result<u32, Error> {
     let next = reader::meta(tx, NEXT_KEY)?.unwrap_or(0);
     u32::try_from(next).map_err(|_| Error::internal("every account number has been given"))
 }
 
 /// Records that `given` is the last number given.
-fn set_next_number(tx: &WriteTransaction, given: u32) -> Result<(), Error> {
-    tx.open_table(tables::META)?
+fn set_next_number(tx: &Tx, given: u32) -> Result<(), Error> {
+    tx.write(tables::META)?
         .insert(NEXT_KEY, u64::from(given) + 1)?;
     Ok(())
 }
@@ -213,22 +214,22 @@ impl Gathered {
 
 /// Numbers every account and fills every set, for a file written before the sets: fed
 /// the accounts one at a time, it numbers them in that order.
-pub(in crate::store) struct Builder<'tx> {
-    tx: &'tx WriteTransaction,
-    numbers: Table<'tx, u128, u32>,
-    numbered: Table<'tx, u32, (u128, &'static str)>,
-    blocks: Blocks<'tx>,
+pub(in crate::store) struct Builder<'a, 'w> {
+    tx: &'a Tx<'w>,
+    numbers: RefMut<'a, Table<'w, u128, u32>>,
+    numbered: RefMut<'a, Table<'w, u32, (u128, &'static str)>>,
+    blocks: RefMut<'a, Blocks<'w>>,
     next: u32,
     gathered: Gathered,
 }
 
-impl<'tx> Builder<'tx> {
-    pub(in crate::store) fn new(tx: &'tx WriteTransaction) -> Result<Self, Error> {
+impl<'a, 'w> Builder<'a, 'w> {
+    pub(in crate::store) fn new(tx: &'a Tx<'w>) -> Result<Self, Error> {
         Ok(Builder {
             next: next_number(tx)?,
-            numbers: tx.open_table(tables::ACCOUNT_NUMBERS)?,
-            numbered: tx.open_table(tables::NUMBERED_ACCOUNTS)?,
-            blocks: tx.open_table(tables::CONDITION_SETS)?,
+            numbers: tx.write(tables::ACCOUNT_NUMBERS)?,
+            numbered: tx.write(tables::NUMBERED_ACCOUNTS)?,
+            blocks: tx.write(tables::CONDITION_SETS)?,
             gathered: Gathered::default(),
             tx,
         })
@@ -263,11 +264,11 @@ impl<'tx> Builder<'tx> {
 /// Fills the sets of the accounts' text (positioned trigrams, starts of names), for a
 /// file whose accounts are numbered and whose condition sets are kept but which was
 /// written before those: one walk of the accounts in the order of their numbers.
-pub(in crate::store) fn fill_text_sets(tx: &WriteTransaction) -> Result<(), Error> {
-    let numbered = tx.open_table(tables::NUMBERED_ACCOUNTS)?;
-    let accounts = tx.open_table(tables::ACCOUNTS)?;
-    let scopes = tx.open_table(tables::ACCOUNT_SCOPES)?;
-    let mut blocks = tx.open_table(tables::CONDITION_SETS)?;
+pub(in crate::store) fn fill_text_sets(tx: &Tx) -> Result<(), Error> {
+    let numbered = tx.write(tables::NUMBERED_ACCOUNTS)?;
+    let accounts = tx.write(tables::ACCOUNTS)?;
+    let scopes = tx.write(tables::ACCOUNT_SCOPES)?;
+    let mut blocks = tx.write(tables::CONDITION_SETS)?;
     let mut gathered = Gathered::default();
     for entry in numbered.iter()? {
         let (number, numbered) = entry?;

@@ -2,12 +2,13 @@
 //! insert and removal, so that a list's `total_count` and a project's counts are one
 //! read, whatever the number of objects.
 
-use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
+use redb::{ReadableTable, Table};
 
 use crate::domain::Scope;
 use crate::error::Error;
 use crate::store::reader::{self, Reader};
-use crate::store::tables::{self, NameKey};
+use crate::store::tables::{self, KnownTable, NameKey};
+use crate::store::transaction::Tx;
 
 /// A counted name index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,12 +34,12 @@ const KEPT_KEY: &str = "name_counts";
 
 /// Counts one more (`added`) or one fewer entry of `index` in `scope`.
 pub(in crate::store) fn change(
-    tx: &WriteTransaction,
+    tx: &Tx,
     index: Index,
     scope: &Scope,
     added: bool,
 ) -> Result<(), Error> {
-    let mut counts = tx.open_table(tables::NAME_COUNTS)?;
+    let mut counts = tx.write(tables::NAME_COUNTS)?;
     step(&mut counts, (index.key(), scope.key()), added)
 }
 
@@ -74,24 +75,20 @@ pub(in crate::store) fn of(tx: &impl Reader, index: Index, scope: &Scope) -> Res
 
 /// Makes sure the counts are kept: on a file written before them, counts every index
 /// once, by scope.
-pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
+pub(in crate::store) fn ensure(tx: &Tx) -> Result<(), Error> {
     if reader::meta(tx, KEPT_KEY)?.is_some() {
         return Ok(());
     }
     count_all(tx, Index::Accounts, tables::ACCOUNT_NAMES)?;
     count_all(tx, Index::Groups, tables::GROUP_NAMES)?;
     count_all(tx, Index::Roles, tables::ROLES)?;
-    tx.open_table(tables::META)?.insert(KEPT_KEY, 1)?;
+    tx.write(tables::META)?.insert(KEPT_KEY, 1)?;
     Ok(())
 }
 
-fn count_all<V: redb::Value + 'static>(
-    tx: &WriteTransaction,
-    index: Index,
-    def: TableDefinition<NameKey, V>,
-) -> Result<(), Error> {
+fn count_all(tx: &Tx, index: Index, names: impl KnownTable<K = NameKey>) -> Result<(), Error> {
     let mut found: Vec<(String, u64)> = Vec::new();
-    for entry in tx.open_table(def)?.iter()? {
+    for entry in tx.table(names)?.iter()? {
         let (key, _) = entry?;
         let scope = key.value().0;
         match found.last_mut() {
@@ -99,7 +96,7 @@ fn count_all<V: redb::Value + 'static>(
             _ => found.push((scope.to_owned(), 1)),
         }
     }
-    let mut counts = tx.open_table(tables::NAME_COUNTS)?;
+    let mut counts = tx.write(tables::NAME_COUNTS)?;
     for (scope, count) in found {
         counts.insert((index.key(), scope.as_str()), count)?;
     }
@@ -112,25 +109,30 @@ mod tests {
     use crate::store::test_objects::{name, new_account, new_group, new_project};
     use crate::store::{Store, WriteContext};
 
+    /// The entries of `scope` in the name index `names`, counted one by one.
+    fn walk(
+        tx: &impl Reader,
+        names: impl KnownTable<K = NameKey, V = u128>,
+        scope: &Scope,
+    ) -> Result<u64, Error> {
+        let mut n = 0;
+        for entry in tx.table(names)?.iter()? {
+            n += u64::from(entry?.0.value().0 == scope.key());
+        }
+        Ok(n)
+    }
+
     /// Every count as kept, and as a walk of the indexes finds it.
     fn kept_and_walked(store: &Store) -> (Vec<u64>, Vec<u64>) {
         store
             .read(|tx| {
-                let walk = |def: TableDefinition<NameKey, u128>, scope: &Scope| {
-                    let table = tx.table(def)?;
-                    let mut n = 0;
-                    for entry in table.iter()? {
-                        n += u64::from(entry?.0.value().0 == scope.key());
-                    }
-                    Ok::<_, Error>(n)
-                };
                 let mut kept = Vec::new();
                 let mut walked = Vec::new();
                 for scope in [Scope::Root, Scope::Project(name("p"))] {
                     kept.push(of(tx, Index::Accounts, &scope)?);
                     kept.push(of(tx, Index::Groups, &scope)?);
-                    walked.push(walk(tables::ACCOUNT_NAMES, &scope)?);
-                    walked.push(walk(tables::GROUP_NAMES, &scope)?);
+                    walked.push(walk(tx, tables::ACCOUNT_NAMES, &scope)?);
+                    walked.push(walk(tx, tables::GROUP_NAMES, &scope)?);
                 }
                 Ok((kept, walked))
             })
@@ -173,8 +175,8 @@ mod tests {
         // A file written before the counts: none kept, and no mark.
         store
             .write(|tx| {
-                tx.delete_table(tables::NAME_COUNTS)?;
-                tx.open_table(tables::META)?.remove(KEPT_KEY)?;
+                tx.write(tables::NAME_COUNTS)?.retain(|_, _| false)?;
+                tx.write(tables::META)?.remove(KEPT_KEY)?;
                 Ok(())
             })
             .wait()

@@ -2,12 +2,13 @@
 //! each credential listed under its account with its expiry, and last-use times kept
 //! apart from the records.
 
-use redb::{ReadableTable, Table, WriteTransaction};
+use redb::{ReadableTable, Table};
 use uuid::Uuid;
 
 use crate::domain::{Credential, CredentialKind, NewCredential, Timestamp, expiry_seconds, new_id};
 use crate::error::Error;
 use crate::store::reader::{self, Reader};
+use crate::store::transaction::Tx;
 use crate::store::{WriteContext, codec, tables};
 
 pub(in crate::store) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<Credential>, Error> {
@@ -30,11 +31,11 @@ pub(in crate::store) fn id_by_hash(
 }
 
 /// Writes the record and its entry under its account.
-pub(in crate::store) fn put(tx: &WriteTransaction, credential: &Credential) -> Result<(), Error> {
+pub(in crate::store) fn put(tx: &Tx, credential: &Credential) -> Result<(), Error> {
     let id = credential.id.as_u128();
-    tx.open_table(tables::CREDENTIALS)?
+    tx.write(tables::CREDENTIALS)?
         .insert(id, codec::encode(credential)?.as_slice())?;
-    tx.open_table(tables::ACCOUNT_CREDENTIALS)?.insert(
+    tx.write(tables::ACCOUNT_CREDENTIALS)?.insert(
         (credential.account_id.as_u128(), id),
         expiry_seconds(credential.expires_at),
     )?;
@@ -43,7 +44,7 @@ pub(in crate::store) fn put(tx: &WriteTransaction, credential: &Credential) -> R
 
 /// Issues `new` to the account `account_id`, by the writer of `ctx`.
 pub(in crate::store) fn issue(
-    tx: &WriteTransaction,
+    tx: &Tx,
     ctx: &WriteContext,
     account_id: Uuid,
     new: NewCredential,
@@ -54,10 +55,10 @@ pub(in crate::store) fn issue(
 }
 
 /// Stores a new credential; a secret is indexed by its hash.
-fn insert(tx: &WriteTransaction, credential: &Credential) -> Result<(), Error> {
+fn insert(tx: &Tx, credential: &Credential) -> Result<(), Error> {
     if let CredentialKind::Secret { hash, .. } = &credential.kind {
         // A failed write leaves nothing, so the insert itself can tell a collision.
-        let mut hashes = tx.open_table(tables::SECRET_HASHES)?;
+        let mut hashes = tx.write(tables::SECRET_HASHES)?;
         if hashes.insert(hash, credential.id.as_u128())?.is_some() {
             return Err(Error::internal(
                 "a generated secret collided with a stored one",
@@ -68,17 +69,14 @@ fn insert(tx: &WriteTransaction, credential: &Credential) -> Result<(), Error> {
 }
 
 /// Removes one credential with its index entries and last use.
-pub(in crate::store) fn remove(
-    tx: &WriteTransaction,
-    credential: &Credential,
-) -> Result<(), Error> {
+pub(in crate::store) fn remove(tx: &Tx, credential: &Credential) -> Result<(), Error> {
     let id = credential.id.as_u128();
-    tx.open_table(tables::CREDENTIALS)?.remove(id)?;
-    tx.open_table(tables::ACCOUNT_CREDENTIALS)?
+    tx.write(tables::CREDENTIALS)?.remove(id)?;
+    tx.write(tables::ACCOUNT_CREDENTIALS)?
         .remove((credential.account_id.as_u128(), id))?;
-    tx.open_table(tables::LAST_USED)?.remove(id)?;
+    tx.write(tables::LAST_USED)?.remove(id)?;
     if let CredentialKind::Secret { hash, .. } = &credential.kind {
-        tx.open_table(tables::SECRET_HASHES)?.remove(hash)?;
+        tx.write(tables::SECRET_HASHES)?.remove(hash)?;
     }
     Ok(())
 }
@@ -207,10 +205,7 @@ fn unexpired(expiries: impl Iterator<Item = i64>, now: Timestamp) -> u32 {
 }
 
 /// Removes every credential of an account; answers what it removed.
-pub(in crate::store) fn delete_all_of(
-    tx: &WriteTransaction,
-    account_id: Uuid,
-) -> Result<Vec<Credential>, Error> {
+pub(in crate::store) fn delete_all_of(tx: &Tx, account_id: Uuid) -> Result<Vec<Credential>, Error> {
     let all = all_of(tx, account_id)?;
     for credential in &all {
         remove(tx, credential)?;
@@ -226,13 +221,13 @@ pub(in crate::store) fn last_used(tx: &impl Reader, id: Uuid) -> Result<Option<T
 /// Writes last uses, (credential, account, when); credentials or accounts deleted since
 /// are skipped, and times only move forward.
 pub(in crate::store) fn record_uses(
-    tx: &WriteTransaction,
+    tx: &Tx,
     uses: &[(Uuid, Uuid, Timestamp)],
 ) -> Result<(), Error> {
-    let credentials = tx.open_table(tables::CREDENTIALS)?;
-    let accounts = tx.open_table(tables::ACCOUNTS)?;
-    let mut used = tx.open_table(tables::LAST_USED)?;
-    let mut seen = tx.open_table(tables::LAST_SEEN)?;
+    let credentials = tx.write(tables::CREDENTIALS)?;
+    let accounts = tx.write(tables::ACCOUNTS)?;
+    let mut used = tx.write(tables::LAST_USED)?;
+    let mut seen = tx.write(tables::LAST_SEEN)?;
     for (credential, account, at) in uses {
         if credentials.get(credential.as_u128())?.is_some() {
             keep_latest(&mut used, *credential, *at)?;

@@ -1,6 +1,6 @@
 //! Group rows: the record by id and the (scope, name) index.
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::ReadableTable;
 use uuid::Uuid;
 
 use crate::domain::{Etag, Group, GroupDetails, Kind, Name, Scope};
@@ -9,6 +9,7 @@ use crate::store::codec;
 use crate::store::reader::{self, Reader};
 use crate::store::rows::counts::{self, Index};
 use crate::store::tables;
+use crate::store::transaction::Tx;
 
 pub(in crate::store) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<GroupDetails>, Error> {
     let table = tx.table(tables::GROUPS)?;
@@ -51,20 +52,16 @@ pub(in crate::store) fn get_by_name(
     find_by_name(tx, scope, name)?.ok_or_else(|| Error::not_found(Kind::Group, name.as_str()))
 }
 
-pub(in crate::store) fn put(tx: &WriteTransaction, group: &Group) -> Result<Etag, Error> {
+pub(in crate::store) fn put(tx: &Tx, group: &Group) -> Result<Etag, Error> {
     let bytes = codec::encode(group)?;
-    tx.open_table(tables::GROUPS)?
+    tx.write(tables::GROUPS)?
         .insert(group.id.as_u128(), bytes.as_slice())?;
     Ok(Etag::of(&bytes))
 }
 
 /// Inserts a new group in `scope`; its name must be free there (409 otherwise).
-pub(in crate::store) fn insert(
-    tx: &WriteTransaction,
-    scope: &Scope,
-    group: &Group,
-) -> Result<Etag, Error> {
-    let mut names = tx.open_table(tables::GROUP_NAMES)?;
+pub(in crate::store) fn insert(tx: &Tx, scope: &Scope, group: &Group) -> Result<Etag, Error> {
+    let mut names = tx.write(tables::GROUP_NAMES)?;
     if names.get((scope.key(), group.name.as_str()))?.is_some() {
         return Err(Error::AlreadyExists {
             kind: Kind::Group,
@@ -77,19 +74,15 @@ pub(in crate::store) fn insert(
 }
 
 /// Removes the record and its name.
-pub(in crate::store) fn remove(
-    tx: &WriteTransaction,
-    scope: &Scope,
-    group: &Group,
-) -> Result<(), Error> {
+pub(in crate::store) fn remove(tx: &Tx, scope: &Scope, group: &Group) -> Result<(), Error> {
     let removed = tx
-        .open_table(tables::GROUP_NAMES)?
+        .write(tables::GROUP_NAMES)?
         .remove((scope.key(), group.name.as_str()))?
         .is_some();
     if removed {
         counts::change(tx, Index::Groups, scope, false)?;
     }
-    tx.open_table(tables::GROUPS)?.remove(group.id.as_u128())?;
+    tx.write(tables::GROUPS)?.remove(group.id.as_u128())?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::ReadableTable;
 use uuid::Uuid;
 
 use super::groups;
@@ -14,16 +14,17 @@ use crate::domain::{Group, Name, ServiceAccount};
 use crate::error::Error;
 use crate::store::reader::Reader;
 use crate::store::tables;
+use crate::store::transaction::Tx;
 
 /// Adds `account` to `group` on both sides; the caller writes both records.
 pub(in crate::store) fn join(
-    tx: &WriteTransaction,
+    tx: &Tx,
     account: &mut ServiceAccount,
     group: &mut Group,
 ) -> Result<(), Error> {
     if account.groups.insert(group.id) {
         group.member_count += 1;
-        tx.open_table(tables::GROUP_MEMBERS)?.insert(
+        tx.write(tables::GROUP_MEMBERS)?.insert(
             (group.id.as_u128(), account.name.as_str()),
             account.id.as_u128(),
         )?;
@@ -33,13 +34,13 @@ pub(in crate::store) fn join(
 
 /// Removes `account` from `group` on both sides; the caller writes both records.
 pub(in crate::store) fn leave(
-    tx: &WriteTransaction,
+    tx: &Tx,
     account: &mut ServiceAccount,
     group: &mut Group,
 ) -> Result<(), Error> {
     if account.groups.remove(&group.id) {
         group.member_count = group.member_count.saturating_sub(1);
-        tx.open_table(tables::GROUP_MEMBERS)?
+        tx.write(tables::GROUP_MEMBERS)?
             .remove((group.id.as_u128(), account.name.as_str()))?;
     }
     Ok(())

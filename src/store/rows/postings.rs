@@ -3,9 +3,10 @@
 //! Kept in the transaction of every write of an account, with the sets of numbers
 //! (`rows::condition_sets`).
 
+use std::cell::RefMut;
 use std::ops::Bound;
 
-use redb::{ReadableTable, Table, WriteTransaction};
+use redb::{ReadableTable, Table};
 use uuid::Uuid;
 
 use crate::domain::{Scope, ServiceAccount, is_condition_term};
@@ -59,16 +60,16 @@ pub(in crate::store) fn update(
 }
 
 /// The posting table and its counts, open for writing.
-struct Lists<'tx> {
-    postings: Table<'tx, (&'static str, &'static str, &'static str), u128>,
-    counts: Table<'tx, (&'static str, &'static str), u64>,
+struct Lists<'a, 'w> {
+    postings: RefMut<'a, Table<'w, (&'static str, &'static str, &'static str), u128>>,
+    counts: RefMut<'a, Table<'w, (&'static str, &'static str), u64>>,
 }
 
-impl<'tx> Lists<'tx> {
-    fn open(tx: &'tx WriteTransaction) -> Result<Self, Error> {
+impl<'a, 'w> Lists<'a, 'w> {
+    fn open(tx: &'a Tx<'w>) -> Result<Self, Error> {
         Ok(Lists {
-            postings: tx.open_table(tables::ACCOUNT_POSTINGS)?,
-            counts: tx.open_table(tables::POSTING_COUNTS)?,
+            postings: tx.write(tables::ACCOUNT_POSTINGS)?,
+            counts: tx.write(tables::POSTING_COUNTS)?,
         })
     }
 
@@ -126,7 +127,7 @@ pub(in crate::store) fn walk<'t>(
 /// sets of the text, fills those; and drops the lists of the text from a file that has
 /// them. The sets' blocks are written directly, not through `Tx`: this runs when the
 /// store opens, in a transaction of its own.
-pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
+pub(in crate::store) fn ensure(tx: &Tx) -> Result<(), Error> {
     let kept = reader::meta(tx, KEPT_KEY)?;
     match kept {
         Some(kept) if kept >= KEPT => return Ok(()),
@@ -137,17 +138,17 @@ pub(in crate::store) fn ensure(tx: &WriteTransaction) -> Result<(), Error> {
     if kept.is_some() {
         drop_text_lists(tx)?;
     }
-    tx.open_table(tables::META)?.insert(KEPT_KEY, KEPT)?;
+    tx.write(tables::META)?.insert(KEPT_KEY, KEPT)?;
     Ok(())
 }
 
 /// Numbers every account and fills every set, and first lists the conditions of each
 /// when `unlisted` (a file written before the posting lists).
-fn index_all(tx: &WriteTransaction, unlisted: bool) -> Result<(), Error> {
+fn index_all(tx: &Tx, unlisted: bool) -> Result<(), Error> {
     // One account at a time, from the records beside the lists: nothing held in memory
     // grows with the number of accounts.
-    let accounts = tx.open_table(tables::ACCOUNTS)?;
-    let scopes = tx.open_table(tables::ACCOUNT_SCOPES)?;
+    let accounts = tx.write(tables::ACCOUNTS)?;
+    let scopes = tx.write(tables::ACCOUNT_SCOPES)?;
     let mut lists = Lists::open(tx)?;
     let mut sets = condition_sets::Builder::new(tx)?;
     for entry in accounts.iter()? {
@@ -179,7 +180,7 @@ fn of_text(term: &str) -> bool {
 
 /// Removes the posting lists of the text, and their counts: the sets answer queries
 /// now.
-fn drop_text_lists(tx: &WriteTransaction) -> Result<(), Error> {
+fn drop_text_lists(tx: &Tx) -> Result<(), Error> {
     let mut lists = Lists::open(tx)?;
     lists.postings.retain(|(_, term, _), _| !of_text(term))?;
     lists.counts.retain(|(_, term), _| !of_text(term))?;

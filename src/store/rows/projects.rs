@@ -3,7 +3,7 @@
 
 use std::ops::Bound;
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::ReadableTable;
 
 use crate::domain::{Etag, Kind, Name, Project, ProjectCounts, Scope};
 use crate::error::Error;
@@ -11,6 +11,7 @@ use crate::store::codec;
 use crate::store::reader::Reader;
 use crate::store::rows::counts::{self, Index};
 use crate::store::tables;
+use crate::store::transaction::Tx;
 
 pub(in crate::store) fn find(
     tx: &impl Reader,
@@ -39,15 +40,15 @@ pub(in crate::store) fn require_scope(tx: &impl Reader, scope: &Scope) -> Result
     }
 }
 
-pub(in crate::store) fn put(tx: &WriteTransaction, project: &Project) -> Result<Etag, Error> {
+pub(in crate::store) fn put(tx: &Tx, project: &Project) -> Result<Etag, Error> {
     let bytes = codec::encode(project)?;
-    tx.open_table(tables::PROJECTS)?
+    tx.write(tables::PROJECTS)?
         .insert(project.name.as_str(), bytes.as_slice())?;
     Ok(Etag::of(&bytes))
 }
 
 /// Inserts a new project; its name must be free (409 otherwise).
-pub(in crate::store) fn insert(tx: &WriteTransaction, project: &Project) -> Result<Etag, Error> {
+pub(in crate::store) fn insert(tx: &Tx, project: &Project) -> Result<Etag, Error> {
     if find(tx, &project.name)?.is_some() {
         return Err(Error::AlreadyExists {
             kind: Kind::Project,
@@ -57,9 +58,8 @@ pub(in crate::store) fn insert(tx: &WriteTransaction, project: &Project) -> Resu
     put(tx, project)
 }
 
-pub(in crate::store) fn remove(tx: &WriteTransaction, project: &Project) -> Result<(), Error> {
-    tx.open_table(tables::PROJECTS)?
-        .remove(project.name.as_str())?;
+pub(in crate::store) fn remove(tx: &Tx, project: &Project) -> Result<(), Error> {
+    tx.write(tables::PROJECTS)?.remove(project.name.as_str())?;
     Ok(())
 }
 

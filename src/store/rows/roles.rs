@@ -1,7 +1,7 @@
 //! Role rows, keyed by (scope, name): the built-ins kept in step with the code, and
 //! custom roles.
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::ReadableTable;
 
 use crate::domain::{Etag, Kind, Name, Role, Scope, Timestamp};
 use crate::error::Error;
@@ -9,6 +9,7 @@ use crate::store::codec;
 use crate::store::reader::{self, Reader};
 use crate::store::rows::counts::{self, Index};
 use crate::store::tables;
+use crate::store::transaction::Tx;
 
 /// The role named `name` in `scope`, if any, without its etag.
 pub(in crate::store) fn find(
@@ -42,14 +43,10 @@ fn stored<T>(
     read(bytes.value()).map(Some)
 }
 
-pub(in crate::store) fn put(
-    tx: &WriteTransaction,
-    scope: &Scope,
-    role: &Role,
-) -> Result<Etag, Error> {
+pub(in crate::store) fn put(tx: &Tx, scope: &Scope, role: &Role) -> Result<Etag, Error> {
     let bytes = codec::encode(role)?;
     let added = tx
-        .open_table(tables::ROLES)?
+        .write(tables::ROLES)?
         .insert((scope.key(), role.name.as_str()), bytes.as_slice())?
         .is_none();
     if added {
@@ -58,13 +55,9 @@ pub(in crate::store) fn put(
     Ok(Etag::of(&bytes))
 }
 
-pub(in crate::store) fn remove(
-    tx: &WriteTransaction,
-    scope: &Scope,
-    role: &Role,
-) -> Result<(), Error> {
+pub(in crate::store) fn remove(tx: &Tx, scope: &Scope, role: &Role) -> Result<(), Error> {
     let removed = tx
-        .open_table(tables::ROLES)?
+        .write(tables::ROLES)?
         .remove((scope.key(), role.name.as_str()))?
         .is_some();
     if removed {
@@ -92,7 +85,7 @@ pub(in crate::store) fn all(
 }
 
 /// Writes the built-in roles as this version defines them, keeping their creation time.
-pub(in crate::store) fn upsert_builtins(tx: &WriteTransaction) -> Result<(), Error> {
+pub(in crate::store) fn upsert_builtins(tx: &Tx) -> Result<(), Error> {
     let created_at = reader::meta(tx, reader::CREATED_AT_KEY)?
         .and_then(|secs| Timestamp::from_timestamp(secs as i64, 0))
         .unwrap_or_default();
