@@ -33,7 +33,7 @@ pub struct MeView<'a> {
     pub account: ServiceAccountView<'a>,
     /// Effective permissions, sorted.
     #[schema(example = json!(["*"]))]
-    pub permissions: Vec<String>,
+    pub permissions: Vec<&'a str>,
     pub authenticated_by: AuthenticatedByView,
 }
 
@@ -57,7 +57,7 @@ pub async fn get_me(store: web::Data<Store>, caller: Caller) -> Result<HttpRespo
     };
     let view = MeView {
         account: ServiceAccountView::new(&details, caller.now),
-        permissions: caller.held.to_sorted_vec(),
+        permissions: caller.held.iter().collect(),
         authenticated_by,
     };
     Ok(respond::with_etag(StatusCode::OK, &details.etag, &view))

@@ -1,6 +1,7 @@
 //! Permissions: the server's own, opaque custom ones, and a caller's effective set.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -72,13 +73,13 @@ impl Permission {
 }
 
 /// What a caller may do: the union of its roles' permissions, possibly narrowed to a
-/// token's scope. `*` allows everything.
+/// token's scope. `*` allows everything. Shared: every request copies its caller's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PermissionSet(BTreeSet<String>);
+pub struct PermissionSet(Arc<BTreeSet<String>>);
 
 impl PermissionSet {
     pub fn new(items: impl IntoIterator<Item = String>) -> Self {
-        PermissionSet(items.into_iter().collect())
+        PermissionSet(Arc::new(items.into_iter().collect()))
     }
 
     /// Holds nothing at all, custom permissions included.
@@ -96,7 +97,12 @@ impl PermissionSet {
 
     /// Sorted, as `/api/v1/me` and token scopes show them.
     pub fn to_sorted_vec(&self) -> Vec<String> {
-        self.0.iter().cloned().collect()
+        self.iter().map(str::to_owned).collect()
+    }
+
+    /// In sorted order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
     }
 }
 
