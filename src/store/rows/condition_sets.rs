@@ -67,7 +67,7 @@ pub(in crate::store) fn update(
     let number = match numbering {
         Numbering::Give => allocate(tx, account)?,
         Numbering::Keep | Numbering::GiveUp => tx
-            .write(tables::ACCOUNT_NUMBERS)?
+            .table(tables::ACCOUNT_NUMBERS)?
             .get(id.as_u128())?
             .map(|n| n.value())
             .ok_or_else(|| Error::internal(format!("account {id} has no number")))?,
@@ -265,9 +265,9 @@ impl<'a, 'w> Builder<'a, 'w> {
 /// file whose accounts are numbered and whose condition sets are kept but which was
 /// written before those: one walk of the accounts in the order of their numbers.
 pub(in crate::store) fn fill_text_sets(tx: &Tx) -> Result<(), Error> {
-    let numbered = tx.write(tables::NUMBERED_ACCOUNTS)?;
-    let accounts = tx.write(tables::ACCOUNTS)?;
-    let scopes = tx.write(tables::ACCOUNT_SCOPES)?;
+    let numbered = tx.table(tables::NUMBERED_ACCOUNTS)?;
+    let accounts = tx.table(tables::ACCOUNTS)?;
+    let scopes = tx.table(tables::ACCOUNT_SCOPES)?;
     let mut blocks = tx.write(tables::CONDITION_SETS)?;
     let mut gathered = Gathered::default();
     for entry in numbered.iter()? {

@@ -224,8 +224,8 @@ pub(in crate::store) fn record_uses(
     tx: &Tx,
     uses: &[(Uuid, Uuid, Timestamp)],
 ) -> Result<(), Error> {
-    let credentials = tx.write(tables::CREDENTIALS)?;
-    let accounts = tx.write(tables::ACCOUNTS)?;
+    let credentials = tx.table(tables::CREDENTIALS)?;
+    let accounts = tx.table(tables::ACCOUNTS)?;
     let mut used = tx.write(tables::LAST_USED)?;
     let mut seen = tx.write(tables::LAST_SEEN)?;
     for (credential, account, at) in uses {
