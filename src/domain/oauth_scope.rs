@@ -46,9 +46,10 @@ pub fn grant_scope(
 }
 
 /// What a token allows now: its scope, limited to what the account holds at the time
-/// of the request.
+/// of the request. A scope of all it holds (a token granted without `scope`, the roles
+/// unchanged since) shares the account's set instead of building a copy per request.
 pub fn narrow(current: &PermissionSet, scope: &[String]) -> PermissionSet {
-    if scope.iter().any(|p| p == ALL) {
+    if scope.iter().any(|p| p == ALL) || current.iter().eq(scope.iter().map(String::as_str)) {
         return current.clone();
     }
     PermissionSet::new(scope.iter().filter(|p| current.allows(p)).cloned())
@@ -108,5 +109,7 @@ mod tests {
             set(&["a", "c"])
         );
         assert_eq!(narrow(&set(&[]), &scope), set(&[]));
+        assert_eq!(narrow(&set(&["a", "b"]), &scope), set(&["a", "b"]));
+        assert_eq!(narrow(&set(&["a", "b", "c"]), &scope), set(&["a", "b"]));
     }
 }
