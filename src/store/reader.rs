@@ -3,6 +3,8 @@
 use std::borrow::Borrow;
 use std::ops::{Bound, Deref, RangeBounds};
 
+#[cfg(test)]
+use redb::TableHandle;
 use redb::{
     AccessGuard, Key, Range, ReadOnlyTable, ReadTransaction, ReadableTable, ReadableTableMetadata,
     TableStats, Value,
@@ -31,7 +33,7 @@ impl Reader for ReadTransaction {
 
     fn table<T: KnownTable>(&self, table: T) -> Result<ReadOnlyTable<T::K, T::V>, Error> {
         #[cfg(test)]
-        super::faults::check_table(redb::TableHandle::name(&table.def()))?;
+        super::faults::check_table(T::DEF.name())?;
         Ok(self.open_table(table.def())?)
     }
 }
