@@ -21,10 +21,10 @@ pub enum AuthenticationKind {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct AuthenticatedByView {
+pub struct AuthenticatedByView<'a> {
     pub kind: AuthenticationKind,
     pub credential_id: Option<Uuid>,
-    pub token_id: Option<String>,
+    pub token_id: Option<&'a str>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -34,7 +34,7 @@ pub struct MeView<'a> {
     /// Effective permissions, sorted.
     #[schema(example = json!(["*"]))]
     pub permissions: Vec<&'a str>,
-    pub authenticated_by: AuthenticatedByView,
+    pub authenticated_by: AuthenticatedByView<'a>,
 }
 
 /// The caller's own account, its effective permissions and how it authenticated. Any
@@ -43,16 +43,16 @@ pub struct MeView<'a> {
 #[get("/me")]
 pub async fn get_me(store: web::Data<Store>, caller: Caller) -> Result<HttpResponse, Error> {
     let details = store.get_service_account_by_id(caller.principal.account.id, caller.now)?;
-    let authenticated_by = match caller.authenticated_by {
+    let authenticated_by = match &caller.authenticated_by {
         AuthenticatedBy::Secret { credential_id } => AuthenticatedByView {
             kind: AuthenticationKind::Secret,
-            credential_id: Some(credential_id),
+            credential_id: Some(*credential_id),
             token_id: None,
         },
-        AuthenticatedBy::AccessToken { token_id, .. } => AuthenticatedByView {
+        AuthenticatedBy::AccessToken { claims } => AuthenticatedByView {
             kind: AuthenticationKind::AccessToken,
             credential_id: None,
-            token_id: Some(token_id),
+            token_id: Some(&claims.jti),
         },
     };
     let view = MeView {

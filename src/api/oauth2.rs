@@ -226,7 +226,7 @@ fn inspect(
             principal.scope.clone(),
             IntrospectionResponse {
                 active: true,
-                client_id: Some(principal.client_id().to_string()),
+                client_id: Some(principal.client_id()),
                 project: principal.scope.project().map(str::to_owned),
                 sub: Some(principal.account.id.to_string()),
                 scope: Some(scope.join(" ")),
@@ -247,18 +247,18 @@ fn inspect(
     else {
         return Ok(None);
     };
-    let effective = narrow(&principal.permissions, &claims.scopes());
+    let effective = narrow(&principal.permissions, claims.scopes());
     let scope = if effective.holds_all() {
         "*".to_owned()
     } else {
-        effective.to_sorted_vec().join(" ")
+        effective.iter().collect::<Vec<_>>().join(" ")
     };
     Ok(Some((
         account_id,
         principal.scope.clone(),
         IntrospectionResponse {
             active: true,
-            client_id: Some(principal.client_id().to_string()),
+            client_id: Some(principal.client_id()),
             project: principal.scope.project().map(str::to_owned),
             sub: Some(claims.sub.clone()),
             scope: Some(scope),

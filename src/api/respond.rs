@@ -52,5 +52,5 @@ pub fn json<T: Serialize>(response: &mut HttpResponseBuilder, body: &T) -> HttpR
 }
 
 fn quoted(etag: &Etag) -> String {
-    format!("\"{}\"", etag.as_str())
+    ["\"", etag.as_str(), "\""].concat()
 }

@@ -192,11 +192,7 @@ impl<'a> ServiceAccountView<'a> {
                 .iter()
                 .map(|g| GroupRefView::new(g, &details.scope))
                 .collect(),
-            client_id: ClientId {
-                scope: details.scope.clone(),
-                name: a.name.clone(),
-            }
-            .to_string(),
+            client_id: ClientId::text(&details.scope, a.name.as_str()),
             external_id: a.external_id.as_deref(),
             expires_at: a.expires_at,
             expired: a.is_expired(now),
@@ -206,7 +202,12 @@ impl<'a> ServiceAccountView<'a> {
             last_seen_at: details.last_seen_at,
             active_credential_count: details.active_credential_count,
             etag: details.etag.as_str(),
-            self_link: format!("{}/service-accounts/{}", details.scope.api_base(), a.name),
+            self_link: [
+                &details.scope.api_base(),
+                "/service-accounts/",
+                a.name.as_str(),
+            ]
+            .concat(),
             lrn: lrn(
                 details.scope.project(),
                 LrnKind::ServiceAccount,

@@ -5,12 +5,12 @@ use std::future::{Ready, ready};
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use uuid::Uuid;
 
 use super::attempts::guarded;
-use super::jwt::Tokens;
+use super::authorization::authorization;
+use super::jwt::{AccessClaims, Tokens};
 use super::last_use::LastUse;
 use super::secret::Secret;
 use crate::clock;
@@ -25,11 +25,9 @@ pub enum AuthenticatedBy {
     /// A credential of the account: a `kh_` secret, or at `/oauth2` a client
     /// authentication with a secret or a public key.
     Secret { credential_id: Uuid },
-    /// An access token, whose scope narrows what the caller may do.
-    AccessToken {
-        token_id: String,
-        scope: Vec<String>,
-    },
+    /// An access token, whose scope narrows what the caller may do: its claims, shared
+    /// with the cache of verified tokens.
+    AccessToken { claims: Arc<AccessClaims> },
 }
 
 /// An authenticated account, what it may do, and the request's time and id.
@@ -61,13 +59,9 @@ impl FromRequest for Caller {
 
 /// The token of an `Authorization: Bearer <token>` header.
 fn bearer_token(req: &HttpRequest) -> Result<&str, Error> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or(Error::Unauthenticated(AuthFailure::Missing))?;
-    let value = value
-        .to_str()
-        .map_err(|_| Error::Unauthenticated(AuthFailure::Malformed))?;
+    let value = authorization(req)
+        .ok_or(Error::Unauthenticated(AuthFailure::Missing))?
+        .ok_or(Error::Unauthenticated(AuthFailure::Malformed))?;
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
@@ -81,9 +75,8 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, Error> {
 /// Whether the request offers `Authorization: Bearer ...`, well-formed or not: the
 /// OAuth endpoints then authenticate it as the API does, not as a client.
 pub fn offers_bearer(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
+    authorization(req)
+        .flatten()
         .and_then(|value| value.split_once(' '))
         .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
 }
@@ -144,16 +137,12 @@ fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> 
         let claims = tokens.verify(token, now)?;
         let principal =
             store.authenticate_token_subject(claims.account_id()?, claims.issued_at(), now)?;
-        let scope = claims.scopes();
-        let held = narrow(&principal.permissions, &scope);
+        let held = narrow(&principal.permissions, claims.scopes());
         return Ok(Caller {
             permissions: held.clone(),
             held,
             principal,
-            authenticated_by: AuthenticatedBy::AccessToken {
-                token_id: claims.jti.clone(),
-                scope,
-            },
+            authenticated_by: AuthenticatedBy::AccessToken { claims },
             now,
             request_id: RequestId::of(req),
             scope: Scope::Root,

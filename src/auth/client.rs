@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use actix_web::HttpRequest;
-use actix_web::http::header;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -15,6 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::attempts::guarded;
+use super::authorization::authorization;
 use super::jwt::OAuthSettings;
 use super::secret::Secret;
 use crate::domain::{ClientId, CredentialKind, KeyAlgorithm, Principal, Timestamp};
@@ -71,6 +71,9 @@ fn refused_as(description: &'static str) -> impl Fn(Error) -> Error {
 
 /// A form-urlencoded component (`+` is a space).
 fn form_decode(text: &str) -> Option<String> {
+    if !text.as_bytes().contains(&b'+') && !text.as_bytes().contains(&b'%') {
+        return Some(text.to_owned());
+    }
     let spaced = text.replace('+', " ");
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8()
@@ -80,12 +83,10 @@ fn form_decode(text: &str) -> Option<String> {
 
 /// `Authorization: Basic` credentials, form-urlencoded inside as RFC 6749 2.3.1 says.
 fn basic(req: &HttpRequest) -> Result<Option<(String, String)>, Error> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+    let Some(value) = authorization(req) else {
         return Ok(None);
     };
-    let value = value
-        .to_str()
-        .map_err(|_| invalid_client("the Authorization header is malformed"))?;
+    let value = value.ok_or_else(|| invalid_client("the Authorization header is malformed"))?;
     let Some((scheme, encoded)) = value.split_once(' ') else {
         return Ok(None);
     };
@@ -311,7 +312,7 @@ fn authenticate_offer(
                 .map_err(refused_as("the client could not be authenticated"))?;
             // A bare `client_id` names a root account, `name@project` one of a project:
             // a secret authenticates only the client id of its own account.
-            if principal.client_id().to_string() != client_id {
+            if principal.client_id() != client_id {
                 return Err(invalid_client("the client could not be authenticated"));
             }
             Ok((principal, credential.id))

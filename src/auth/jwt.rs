@@ -32,7 +32,7 @@ impl OAuthSettings {
 }
 
 /// The claims of an access token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub iss: String,
     /// The account's id.
@@ -54,8 +54,9 @@ pub struct AccessClaims {
 }
 
 impl AccessClaims {
-    pub fn scopes(&self) -> Vec<String> {
-        self.scope.split_whitespace().map(str::to_owned).collect()
+    /// The permissions of its scope. keyhouse writes it with single spaces.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> + Clone {
+        self.scope.split(' ').filter(|p| !p.is_empty())
     }
 
     pub fn issued_at(&self) -> Timestamp {
@@ -251,7 +252,7 @@ impl Tokens {
         let claims = AccessClaims {
             iss: self.settings.issuer.clone(),
             sub: principal.account.id.to_string(),
-            client_id: principal.client_id().to_string(),
+            client_id: principal.client_id(),
             project: principal.scope.project().map(str::to_owned),
             aud: self.settings.audience.clone(),
             iat: now.timestamp(),

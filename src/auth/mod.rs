@@ -1,6 +1,7 @@
 //! Who is calling: the `kh_` secret format, the bearer extractor and permission checks.
 
 pub mod attempts;
+mod authorization;
 mod caller;
 pub mod client;
 pub mod jwt;

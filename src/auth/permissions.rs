@@ -91,7 +91,9 @@ impl Caller {
             grantor: Some(Grantor {
                 account_id: account.id,
                 scope: match &self.authenticated_by {
-                    AuthenticatedBy::AccessToken { scope, .. } => Some(scope.clone()),
+                    AuthenticatedBy::AccessToken { claims } => {
+                        Some(claims.scopes().map(str::to_owned).collect())
+                    }
                     AuthenticatedBy::Secret { .. } => None,
                 },
             }),

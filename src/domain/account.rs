@@ -240,11 +240,8 @@ pub struct Principal {
 
 impl Principal {
     /// The account's OAuth `client_id`.
-    pub fn client_id(&self) -> ClientId {
-        ClientId {
-            scope: self.scope.clone(),
-            name: self.account.name.clone(),
-        }
+    pub fn client_id(&self) -> String {
+        ClientId::text(&self.scope, self.account.name.as_str())
     }
 }
 

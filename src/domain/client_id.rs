@@ -16,6 +16,15 @@ pub struct ClientId {
 }
 
 impl ClientId {
+    /// The text of the client id of `name` in `scope`, built by copying, not through
+    /// `format!`: every read of an account shows it.
+    pub fn text(scope: &Scope, name: &str) -> String {
+        match scope {
+            Scope::Root => name.to_owned(),
+            Scope::Project(project) => [name, "@", project.as_str()].concat(),
+        }
+    }
+
     /// `None` when either part breaks the naming rule: such a client does not exist.
     pub fn parse(text: &str) -> Option<ClientId> {
         let (name, scope) = match text.split_once('@') {
@@ -34,10 +43,7 @@ impl ClientId {
 
 impl fmt::Display for ClientId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.scope {
-            Scope::Root => write!(f, "{}", self.name),
-            Scope::Project(project) => write!(f, "{}@{project}", self.name),
-        }
+        f.write_str(&ClientId::text(&self.scope, self.name.as_str()))
     }
 }
 

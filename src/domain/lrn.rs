@@ -24,11 +24,15 @@ impl LrnKind {
 /// The `lrn` of the object `name` of `kind` in `project` (`None`: the root). A project
 /// itself lives at the root.
 pub fn lrn(project: Option<&str>, kind: LrnKind, name: &str) -> String {
-    format!(
-        "lrn:keyhouse:{}:{}/{name}",
+    [
+        "lrn:keyhouse:",
         project.unwrap_or_default(),
-        kind.as_str()
-    )
+        ":",
+        kind.as_str(),
+        "/",
+        name,
+    ]
+    .concat()
 }
 
 #[cfg(test)]

@@ -48,11 +48,16 @@ pub fn grant_scope(
 /// What a token allows now: its scope, limited to what the account holds at the time
 /// of the request. A scope of all it holds (a token granted without `scope`, the roles
 /// unchanged since) shares the account's set instead of building a copy per request.
-pub fn narrow(current: &PermissionSet, scope: &[String]) -> PermissionSet {
-    if scope.iter().any(|p| p == ALL) || current.iter().eq(scope.iter().map(String::as_str)) {
+pub fn narrow<'s, I>(current: &PermissionSet, scope: I) -> PermissionSet
+where
+    I: IntoIterator<Item = &'s str>,
+    I::IntoIter: Clone,
+{
+    let scope = scope.into_iter();
+    if current.iter().eq(scope.clone()) || scope.clone().any(|p| p == ALL) {
         return current.clone();
     }
-    PermissionSet::new(scope.iter().filter(|p| current.allows(p)).cloned())
+    PermissionSet::new(scope.filter(|p| current.allows(p)).map(str::to_owned))
 }
 
 #[cfg(test)]
@@ -101,15 +106,12 @@ mod tests {
 
     #[test]
     fn narrowing_follows_current_permissions() {
-        let scope = vec!["a".to_owned(), "b".to_owned()];
-        assert_eq!(narrow(&set(&["a"]), &scope), set(&["a"]));
-        assert_eq!(narrow(&set(&["*"]), &scope), set(&["a", "b"]));
-        assert_eq!(
-            narrow(&set(&["a", "c"]), &["*".to_owned()]),
-            set(&["a", "c"])
-        );
-        assert_eq!(narrow(&set(&[]), &scope), set(&[]));
-        assert_eq!(narrow(&set(&["a", "b"]), &scope), set(&["a", "b"]));
-        assert_eq!(narrow(&set(&["a", "b", "c"]), &scope), set(&["a", "b"]));
+        let scope = ["a", "b"];
+        assert_eq!(narrow(&set(&["a"]), scope), set(&["a"]));
+        assert_eq!(narrow(&set(&["*"]), scope), set(&["a", "b"]));
+        assert_eq!(narrow(&set(&["a", "c"]), ["*"]), set(&["a", "c"]));
+        assert_eq!(narrow(&set(&[]), scope), set(&[]));
+        assert_eq!(narrow(&set(&["a", "b"]), scope), set(&["a", "b"]));
+        assert_eq!(narrow(&set(&["a", "b", "c"]), scope), set(&["a", "b"]));
     }
 }

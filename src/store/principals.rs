@@ -112,7 +112,7 @@ pub(super) fn authority(
     let roles = held_by(tx, &account)?;
     let held = permissions_of(tx, &home, &roles)?;
     let permissions = match &grantor.scope {
-        Some(scope) => narrow(&held, scope),
+        Some(scope) => narrow(&held, scope.iter().map(String::as_str)),
         None => held,
     };
     Ok(Authority { roles, permissions })
