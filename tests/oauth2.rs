@@ -278,6 +278,44 @@ fn token_requests_fail_as_rfc_6749_says() {
     assert_oauth_error(&token(&s, "ci", &secret, None), 401, "invalid_client");
 }
 
+/// `POST /oauth2/token` with `body` as it is, of media type `content_type`.
+fn raw_token_request(s: &TestServer, content_type: &str, body: String) -> Reply {
+    Reply::from(
+        s.client
+            .post(s.url("/oauth2/token"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn token_forms_are_read_encoded_or_not_in_utf_8_only() {
+    let s = TestServer::start();
+    let secret = s.create_account("ci", &[]);
+    let form = "application/x-www-form-urlencoded";
+    let plain = format!("grant_type=client_credentials&client_id=ci&client_secret={secret}");
+    let encoded = format!("grant_type=client%5Fcredentials&client_id=%63i&client_secret={secret}");
+    for (content_type, body) in [
+        (form.to_owned(), plain.clone()),
+        (form.to_owned(), encoded),
+        (format!("{form}; charset=UTF-8"), plain.clone()),
+        (form.to_uppercase(), format!("&{plain}&&x")),
+    ] {
+        let reply = raw_token_request(&s, &content_type, body.clone());
+        assert_eq!(reply.status, 200, "{content_type} {body}: {}", reply.body);
+    }
+    let latin1 = raw_token_request(&s, &format!("{form}; charset=latin1"), plain.clone());
+    assert_eq!(latin1.status, 415, "{}", latin1.body);
+    assert_eq!(latin1.body["error"]["code"], "UNSUPPORTED_MEDIA_TYPE");
+    let repeated = raw_token_request(&s, form, format!("{plain}&grant_type=client_credentials"));
+    assert_oauth_error(&repeated, 400, "invalid_request");
+    let large = raw_token_request(&s, form, format!("{plain}&x={}", "y".repeat(70 * 1024)));
+    assert_eq!(large.status, 413, "{}", large.body);
+    assert_eq!(large.body["error"]["code"], "PAYLOAD_TOO_LARGE");
+}
+
 #[test]
 fn private_key_jwt_accepts_each_assertion_once() {
     let s = TestServer::start();

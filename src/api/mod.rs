@@ -10,6 +10,7 @@ mod doc_links;
 mod docs;
 mod error_response;
 mod fallback;
+mod form;
 mod groups;
 mod json_object;
 mod me;

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use super::form::Form;
 use super::respond;
 use crate::auth::client::{AssertionReplay, ClientAuthForm, authenticate_client};
 use crate::auth::jwt::Tokens;
@@ -144,7 +145,7 @@ pub async fn issue_token(
     tokens: web::Data<Tokens>,
     replay: web::Data<AssertionReplay>,
     last_use: web::Data<LastUse>,
-    form: web::Form<TokenRequest>,
+    Form(form): Form<TokenRequest>,
 ) -> Result<HttpResponse, Error> {
     let now = clock::now();
     match form.grant_type.as_deref() {
@@ -283,7 +284,7 @@ pub async fn introspect(
     store: web::Data<Store>,
     tokens: web::Data<Tokens>,
     replay: web::Data<AssertionReplay>,
-    form: web::Form<TokenForm>,
+    Form(form): Form<TokenForm>,
 ) -> Result<HttpResponse, Error> {
     let now = clock::now();
     let caller = token_caller(
@@ -317,7 +318,7 @@ pub async fn revoke(
     store: web::Data<Store>,
     tokens: web::Data<Tokens>,
     replay: web::Data<AssertionReplay>,
-    form: web::Form<TokenForm>,
+    Form(form): Form<TokenForm>,
 ) -> Result<HttpResponse, Error> {
     let now = clock::now();
     let caller = token_caller(

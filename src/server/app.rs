@@ -1,14 +1,14 @@
 //! The actix app of one worker: shared state, the extractors' error handlers,
 //! middleware, routes, Swagger UI and the fallback.
 
-use actix_web::error::{JsonPayloadError, PayloadError, QueryPayloadError, UrlencodedError};
+use actix_web::error::{JsonPayloadError, PayloadError, QueryPayloadError};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, web};
 use utoipa_actix_web::AppExt;
 
 use super::prepare::Prepared;
 use crate::api;
-use crate::error::{Error, OAuthError};
+use crate::error::Error;
 use crate::{access_log, http_limits, metrics, request_id};
 
 fn json_error(err: JsonPayloadError) -> Error {
@@ -23,20 +23,6 @@ fn json_error(err: JsonPayloadError) -> Error {
             Error::invalid("body", err.to_string())
         }
         other => Error::invalid("body", format!("not valid JSON: {other}")),
-    }
-}
-
-/// OAuth forms: a body that is not form-encoded is 415; a bad one `invalid_request`.
-fn form_error(err: UrlencodedError) -> Error {
-    match err {
-        UrlencodedError::ContentType => Error::UnsupportedMediaType(
-            "the body must be application/x-www-form-urlencoded".to_owned(),
-        ),
-        UrlencodedError::Overflow { limit, .. } => Error::PayloadTooLarge { limit },
-        other => Error::oauth(
-            OAuthError::InvalidRequest,
-            format!("the form is malformed: {other}"),
-        ),
     }
 }
 
@@ -73,11 +59,6 @@ pub(super) fn app(
                 .error_handler(|err, _| json_error(err).into()),
         )
         .app_data(web::QueryConfig::default().error_handler(|err, _| query_error(err).into()))
-        .app_data(
-            web::FormConfig::default()
-                .limit(limit)
-                .error_handler(|err, _| form_error(err).into()),
-        )
         .into_utoipa_app()
         .configure(api::routes)
         .into_app()

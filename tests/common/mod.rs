@@ -45,7 +45,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn from(resp: Response) -> Reply {
+    pub fn from(resp: Response) -> Reply {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().unwrap_or_default();
