@@ -113,11 +113,15 @@ pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
 /// (`/api/v1/projects/{project}`) are server-wide: they act at the root. A name that
 /// breaks the naming rule names no project (404).
 pub fn request_scope(req: &HttpRequest) -> Result<Scope, Error> {
-    let in_project = req
-        .match_pattern()
-        .is_some_and(|pattern| pattern.starts_with(PROJECT_ROUTES));
+    // `match_pattern` builds the route's pattern anew: asked only when it may matter.
     match req.match_info().get("project") {
-        Some(raw) if in_project => Ok(Scope::Project(Name::in_path(Kind::Project, raw)?)),
+        Some(raw)
+            if req
+                .match_pattern()
+                .is_some_and(|pattern| pattern.starts_with(PROJECT_ROUTES)) =>
+        {
+            Ok(Scope::Project(Name::in_path(Kind::Project, raw)?))
+        }
         _ => Ok(Scope::Root),
     }
 }
