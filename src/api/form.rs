@@ -18,6 +18,7 @@ use serde::de::value::{Error as FieldError, MapDeserializer};
 use serde::de::{DeserializeOwned, Deserializer, IntoDeserializer, Visitor};
 use serde::forward_to_deserialize_any;
 
+use crate::auth::client::decodes_to_itself;
 use crate::config::{Config, ServerConfig};
 use crate::error::{Error, OAuthError};
 
@@ -79,12 +80,8 @@ fn read<T: DeserializeOwned>(body: &[u8], encoding: &'static Encoding) -> Result
             .ok_or_else(|| malformed(format_args!("it is not in {}", encoding.name())))?;
         return serde_urlencoded::from_str(&text).map_err(malformed);
     }
-    // One pass without an early exit, which the compiler vectorizes.
-    let encoded = body
-        .iter()
-        .fold(false, |any, &b| any | (b == b'+') | (b == b'%'));
     let read = match std::str::from_utf8(body) {
-        Ok(text) if !encoded => T::deserialize(MapDeserializer::new(pairs(text))),
+        Ok(text) if decodes_to_itself(body) => T::deserialize(MapDeserializer::new(pairs(text))),
         _ => serde_urlencoded::from_bytes(body),
     };
     read.map_err(malformed)
