@@ -62,6 +62,12 @@ const BUILTINS: [(u128, &str, &str, &[&str]); 3] = [
 ];
 
 impl Role {
+    /// Whether `name` is a built-in role's: such a name is reserved in every scope, and
+    /// a binding of it always names the built-in role.
+    pub fn is_builtin_name(name: &str) -> bool {
+        BUILTINS.iter().any(|(_, builtin, _, _)| *builtin == name)
+    }
+
     /// The built-in roles as this version of keyhouse defines them.
     pub fn builtins(created_at: Timestamp) -> Vec<Role> {
         BUILTINS
@@ -150,6 +156,12 @@ mod tests {
     #[test]
     fn builtins_are_the_contracts() {
         let roles = Role::builtins(chrono::DateTime::UNIX_EPOCH);
+        assert!(
+            roles
+                .iter()
+                .all(|role| Role::is_builtin_name(role.name.as_str()))
+        );
+        assert!(!Role::is_builtin_name("deployer") && !Role::is_builtin_name("admins"));
         let admin = roles.iter().find(|r| r.name.as_str() == "admin").unwrap();
         assert_eq!(admin.permissions, BTreeSet::from(["*".to_owned()]));
         let viewer = roles.iter().find(|r| r.name.as_str() == "viewer").unwrap();

@@ -18,9 +18,15 @@ use crate::domain::{
 };
 use crate::error::Error;
 
-/// The role a binding in `scope` names: the scope's own role of that name, or else a
-/// root role, since built-in and root custom roles may be bound in every project.
+/// The role a binding in `scope` names. A built-in role's name always names the
+/// built-in role, in every scope (a project may not take it, and one that did before
+/// this rule names nothing); any other name names the scope's own role of that name,
+/// or else a root custom role, since root roles may be bound in every project. So a
+/// name resolves to one role in each scope, whatever roles other scopes create.
 fn bound_role(tx: &impl Reader, scope: &Scope, name: &Name) -> Result<Option<Role>, Error> {
+    if Role::is_builtin_name(name.as_str()) {
+        return roles::find(tx, &Scope::Root, name);
+    }
     if let Some(role) = roles::find(tx, scope, name)? {
         return Ok(Some(role));
     }
@@ -28,6 +34,12 @@ fn bound_role(tx: &impl Reader, scope: &Scope, name: &Name) -> Result<Option<Rol
         Scope::Root => Ok(None),
         Scope::Project(_) => roles::find(tx, &Scope::Root, name),
     }
+}
+
+/// Whether a binding of `role`'s name made in `scope` (by an account or group living
+/// there) names `role` itself, and not another scope's role of the same name.
+pub(super) fn binds(tx: &impl Reader, scope: &Scope, role: &Role) -> Result<bool, Error> {
+    Ok(bound_role(tx, scope, &role.name)?.is_some_and(|bound| bound.id == role.id))
 }
 
 /// The union of the permissions of `roles` bound in `scope`; names of roles that no

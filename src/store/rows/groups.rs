@@ -86,6 +86,25 @@ pub(in crate::store) fn remove(tx: &Tx, scope: &Scope, group: &Group) -> Result<
     Ok(())
 }
 
+/// Every group that satisfies `wanted`, with the scope it lives in, by a scan of the
+/// name index.
+pub(in crate::store) fn scoped_where(
+    tx: &impl Reader,
+    wanted: impl Fn(&Group) -> bool,
+) -> Result<Vec<(Scope, Group)>, Error> {
+    let mut found = Vec::new();
+    for entry in tx.table(tables::GROUP_NAMES)?.iter()? {
+        let (key, id) = entry?;
+        let Some(details) = get(tx, Uuid::from_u128(id.value()))? else {
+            continue;
+        };
+        if wanted(&details.group) {
+            found.push((Scope::from_key(key.value().0)?, details.group));
+        }
+    }
+    Ok(found)
+}
+
 /// The ids of every group that satisfies `wanted`, by a scan.
 pub(in crate::store) fn ids_where(
     tx: &impl Reader,
