@@ -145,13 +145,13 @@ pub struct DeleteProjectParams {
 }
 
 /// The project `raw` names, if the caller may read it: `projects:read` at the root, or
-/// in the project for an account of the project. A caller that holds nothing in it gets
-/// 404, as for a missing project; one that holds something there but not
-/// `projects:read`, 403 (404 if it is missing).
+/// in the project for an account of the project. A caller that may read nothing in it
+/// gets 404, as for a missing project; one that may read something there but not
+/// projects, 403 (404 if it is missing).
 fn readable_project(caller: &Caller, store: &Store, raw: &str) -> Result<Name, Error> {
     let name = Name::in_path(Kind::Project, raw)?;
     let scope = Scope::Project(name.clone());
-    if !caller.holds_anything_in(&scope) {
+    if !caller.reads_anything_in(&scope) {
         return Err(Error::not_found(Kind::Project, name.as_str()));
     }
     if !caller.holds_in(&scope, permissions::PROJECTS_READ) {
@@ -202,8 +202,9 @@ pub async fn create_project(
 }
 
 /// List, in name order, the projects the caller may read anything in: every project
-/// for a root account that holds any permission (its permissions hold in each), its
-/// own for a project's account. 403 for a caller that holds no permission at all.
+/// for a root account that may read some kind of object (its permissions hold in
+/// each), its own for a project's account. 403 for a caller that may read nothing
+/// anywhere (custom permissions, or only permissions to write).
 #[utoipa::path(tag = "projects", params(PageParams, QueryParam),
     responses((status = 200, body = PageView<ProjectView>)))]
 #[get("/projects")]
@@ -213,9 +214,9 @@ pub async fn list_projects(
     paging: web::Query<PageParams>,
     query: web::Query<QueryParam>,
 ) -> Result<HttpResponse, Error> {
-    if caller.held.is_empty() {
+    if !caller.held.reads_something() {
         return Err(Error::PermissionDenied(
-            "this needs a permission in some scope".to_owned(),
+            "this needs a permission to read something in some scope".to_owned(),
         ));
     }
     let only = caller.principal.scope.project_name();

@@ -95,13 +95,14 @@ pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
     caller.permissions = caller.held_in(&scope);
     caller.scope = scope.clone();
     if let Scope::Project(project) = &scope {
-        // A project the caller holds nothing in answers as one that does not exist,
+        // A project the caller holds nothing in (custom permissions are opaque to
+        // keyhouse, so they count as nothing) answers as one that does not exist,
         // after the same read, so that timing does not tell them apart either.
         let store = req
             .app_data::<web::Data<Store>>()
             .ok_or_else(|| Error::internal("the store is not configured"))?;
         let exists = store.project_exists(project)?;
-        if caller.permissions.is_empty() || !exists {
+        if !caller.permissions.holds_any_known() || !exists {
             return Err(Error::not_found(Kind::Project, project.as_str()));
         }
     }

@@ -39,9 +39,9 @@ impl Caller {
         }
     }
 
-    /// Whether the caller holds any permission in `scope`.
-    pub fn holds_anything_in(&self, scope: &Scope) -> bool {
-        self.principal.scope.reaches(scope) && !self.held.is_empty()
+    /// Whether the caller may read anything in `scope`: some kind of object there.
+    pub fn reads_anything_in(&self, scope: &Scope) -> bool {
+        self.principal.scope.reaches(scope) && self.held.reads_something()
     }
 
     /// Whether the caller holds `permission` in `scope`: a root account's permissions

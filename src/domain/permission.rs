@@ -26,6 +26,16 @@ pub mod permissions {
     /// Every permission, the server's and custom ones alike.
     pub const ALL: &str = "*";
 
+    /// The permissions that read some kind of object (`*` aside).
+    pub const READS: &[&str] = &[
+        SERVICE_ACCOUNTS_READ,
+        CREDENTIALS_READ,
+        GROUPS_READ,
+        ROLES_READ,
+        AUDIT_READ,
+        PROJECTS_READ,
+    ];
+
     /// Every permission keyhouse itself checks, `*` last: the scopes a token may ask
     /// for by name, as the OAuth metadata lists them.
     pub const KNOWN: &[&str] = &[
@@ -87,6 +97,17 @@ impl PermissionSet {
         self.0.is_empty()
     }
 
+    /// Holds a permission keyhouse itself checks (or `*`): custom permissions are opaque
+    /// to keyhouse and let their holder do nothing in it.
+    pub fn holds_any_known(&self) -> bool {
+        self.iter().any(|held| permissions::KNOWN.contains(&held))
+    }
+
+    /// May read some kind of object: holds `*` or a `:read` permission of keyhouse's.
+    pub fn reads_something(&self) -> bool {
+        self.holds_all() || self.iter().any(|held| permissions::READS.contains(&held))
+    }
+
     pub fn holds_all(&self) -> bool {
         self.0.contains(permissions::ALL)
     }
@@ -115,6 +136,18 @@ mod tests {
         let set = PermissionSet::new(["*".to_owned()]);
         assert!(set.allows("service_accounts:write"));
         assert!(set.allows("billing.invoices:read"));
+    }
+
+    #[test]
+    fn custom_permissions_grant_nothing_in_keyhouse() {
+        let custom = PermissionSet::new(["deploy:run".to_owned()]);
+        assert!(!custom.is_empty() && !custom.holds_any_known() && !custom.reads_something());
+        let writer = PermissionSet::new(["credentials:write".to_owned()]);
+        assert!(writer.holds_any_known() && !writer.reads_something());
+        let auditor = PermissionSet::new(["audit:read".to_owned()]);
+        assert!(auditor.holds_any_known() && auditor.reads_something());
+        let all = PermissionSet::new(["*".to_owned()]);
+        assert!(all.holds_any_known() && all.reads_something());
     }
 
     #[test]
