@@ -125,3 +125,45 @@ fn reading_the_trail_needs_audit_read() {
         .assert_error(403, "PERMISSION_DENIED");
     s.get(AUDIT).assert_status(200);
 }
+
+/// A project deleted and made anew under its old name: the root's `?project=` filter
+/// names the project that bears the name now, so it lists that project's events only,
+/// as its own trail does; with no project of that name, the events recorded under it.
+#[test]
+fn a_project_made_anew_under_an_old_name_does_not_mix_trails() {
+    let s = TestServer::start();
+    let targets = |query: &str| -> Vec<String> {
+        events(&s, query)
+            .iter()
+            .map(|e| e["target"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    s.post("/api/v1/projects", json!({"name": "pay"}))
+        .assert_status(201);
+    s.post(
+        "/api/v1/projects/pay/service-accounts",
+        json!({"name": "old-bot", "initial_secret": false}),
+    )
+    .assert_status(201);
+    s.delete("/api/v1/projects/pay?force=true")
+        .assert_status(204);
+    assert_eq!(targets("project=pay"), ["old-bot"]);
+    s.post("/api/v1/projects", json!({"name": "pay"}))
+        .assert_status(201);
+    s.post(
+        "/api/v1/projects/pay/service-accounts",
+        json!({"name": "new-bot", "initial_secret": false}),
+    )
+    .assert_status(201);
+    assert_eq!(targets("project=pay"), ["new-bot"]);
+    let own: Vec<String> = s.get("/api/v1/projects/pay/audit-events").body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["target"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(own, ["new-bot"]);
+    // Every event is still in the unfiltered trail.
+    let all = targets("");
+    assert!(all.contains(&"old-bot".to_owned()) && all.contains(&"new-bot".to_owned()));
+}

@@ -2,7 +2,7 @@
 
 use std::ops::Bound;
 
-use crate::domain::{AuditEvent, AuditFilter, Page, PageRequest, Scope};
+use crate::domain::{AuditEvent, AuditFilter, Name, Page, PageRequest, Scope};
 use crate::error::Error;
 use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
@@ -21,6 +21,23 @@ fn start_after(after: Option<&str>) -> Result<Bound<u64>, Error> {
     }
 }
 
+/// The project whose own trail a listing reads, if any: the scope's project, or at the
+/// root the project that now bears the name the `project` filter asks for. Its trail
+/// holds its events only, not those of a deleted project of the same name; a name no
+/// project bears now lists the events recorded under it, by a scan.
+fn trail_of(tx: &impl Reader, scope: &Scope, filter: &AuditFilter) -> Result<Option<Name>, Error> {
+    if let Scope::Project(name) = scope {
+        return Ok(Some(name.clone()));
+    }
+    let Some(name) = filter.project.as_deref() else {
+        return Ok(None);
+    };
+    let Ok(name) = Name::parse("project", name) else {
+        return Ok(None);
+    };
+    Ok(projects::find(tx, &name)?.map(|_| name))
+}
+
 impl Store {
     /// One page of audit events in ascending `seq`: at the root every event, each with
     /// the project its change was made in, in a project the events of changes made in
@@ -36,13 +53,14 @@ impl Store {
             let table = tx.table(tables::AUDIT)?;
             let matches = |event: &AuditEvent| filter.matches(event);
             let matches: Filter<'_, AuditEvent> = (!filter.is_empty()).then_some(&matches as _);
-            let Scope::Project(name) = scope else {
+            let Some(name) = trail_of(tx, scope, filter)? else {
                 let projects = tx.table(tables::AUDIT_PROJECTS)?;
                 let entries = |after: Option<&str>| {
                     audit::events_from(&table, &projects, start_after(after)?)
                 };
                 return paging::page(request, entries, Ok, || audit::count(tx), matches);
             };
+            let name = &name;
             let (project, _) = projects::get_by_name(tx, name)?;
             let id = project.id.as_u128();
             let scoped = tx.table(tables::AUDIT_SCOPES)?;
