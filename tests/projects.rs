@@ -91,6 +91,45 @@ fn a_policy_is_never_looser_than_the_server() {
     .assert_error(400, "INVALID_ARGUMENT");
 }
 
+/// On a server whose credentials never expire and have no maximum (both lifetimes 0),
+/// a project policy that sets only a default lifetime gives its new credentials that
+/// default and bounds nothing else: the maximum it left out is the server's, none, so an
+/// explicit expiry a hundred years ahead is taken. A project that wants a bound sets
+/// `max_lifetime_days`, which then refuses it (docs/credentials.md).
+#[test]
+fn a_default_lifetime_alone_bounds_nothing_on_a_server_without_a_maximum() {
+    let s = TestServer::start_with(|config| {
+        config.credentials.default_lifetime_days = 0;
+        config.credentials.max_lifetime_days = 0;
+    });
+    let policy = json!({"default_lifetime_days": 30});
+    s.post(PROJECTS, json!({"name": "p", "credential_policy": policy}))
+        .assert_status(201);
+    let accounts = format!("{PROJECTS}/p/service-accounts");
+    s.post(&accounts, json!({"name": "bot", "initial_secret": false}))
+        .assert_status(201);
+    let credentials = format!("{accounts}/bot/credentials");
+    let now = chrono::Utc::now();
+    let by_default = s.post(&credentials, json!({}));
+    by_default.assert_status(201);
+    let expires: chrono::DateTime<chrono::Utc> = by_default.body["expires_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let days = (expires - now).num_hours() as f64 / 24.0;
+    assert!((29.9..30.1).contains(&days), "{}", by_default.body);
+    let century = (now + chrono::Duration::days(36_525)).to_rfc3339();
+    s.post(&credentials, json!({"expires_at": century}))
+        .assert_status(201);
+    let bounded =
+        json!({"credential_policy": {"default_lifetime_days": 30, "max_lifetime_days": 60}});
+    s.patch(&format!("{PROJECTS}/p"), bounded)
+        .assert_status(200);
+    s.post(&credentials, json!({"expires_at": century}))
+        .assert_error(400, "INVALID_ARGUMENT");
+}
+
 #[test]
 fn lists_page_and_filter_in_name_order() {
     let s = TestServer::start();
