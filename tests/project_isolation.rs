@@ -198,7 +198,9 @@ fn roles_of(s: &TestServer, base: &str, account: &str) -> Value {
 /// is `base` (the root's trail lists every scope's: only the root's own are kept).
 fn events_of_request(s: &TestServer, base: &str, id: &str) -> Vec<(String, String)> {
     let page = s.get(&format!("{base}/audit-events?per_page=1000")).body;
-    let project = base.strip_prefix("/api/v1/projects/").map_or(Value::Null, |p| json!(p));
+    let project = base
+        .strip_prefix("/api/v1/projects/")
+        .map_or(Value::Null, |p| json!(p));
     page["items"]
         .as_array()
         .unwrap()
