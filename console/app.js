@@ -11,7 +11,7 @@ import { renderGroup, renderGroups } from './groups.js';
 import { renderRole, renderRoles } from './roles.js';
 import { renderAudit } from './audit.js';
 import { projectLabel, renderProjects } from './projects.js';
-import { href, parseHash } from './scope.js';
+import { decode, href, isName, parseHash } from './scope.js';
 
 const sections = [
   { path: '/accounts', label: 'Service accounts', permission: 'service_accounts:read' },
@@ -20,13 +20,14 @@ const sections = [
   { path: '/audit', label: 'Audit trail', permission: 'audit:read' },
 ];
 
+// `names`: what the address's parts taken by `pattern` name (each must be a name).
 const routes = [
   { pattern: /^\/accounts$/, view: renderAccounts },
-  { pattern: /^\/accounts\/([^/?]+)$/, view: renderAccount },
+  { pattern: /^\/accounts\/([^/?]+)$/, view: renderAccount, names: ['service-account'] },
   { pattern: /^\/groups$/, view: renderGroups },
-  { pattern: /^\/groups\/([^/?]+)$/, view: renderGroup },
+  { pattern: /^\/groups\/([^/?]+)$/, view: renderGroup, names: ['group'] },
   { pattern: /^\/roles$/, view: renderRoles },
-  { pattern: /^\/roles\/([^/?]+)$/, view: renderRole },
+  { pattern: /^\/roles\/([^/?]+)$/, view: renderRole, names: ['role'] },
   { pattern: /^\/audit$/, view: renderAudit },
 ];
 // Server-wide pages: at the root only.
@@ -56,16 +57,17 @@ function readProjects() {
     (err) => keep(err.status === 403 ? { forbidden: true } : { items: [], more: 0 }));
 }
 
-function renderHeader() {
+// The header in `project` (null: the root) on `path`; `readList`: false to draw the
+// switcher from the list as last read, without asking the server.
+function renderHeader(project = null, path = '', readList = true) {
   const me = account();
   if (!me) {
     mount(top(), h('span', { class: 'brand' }, 'keyhouse'));
     return;
   }
-  const { project, path } = parseHash();
   mount(top(),
     h('span', { class: 'brand' }, 'keyhouse'),
-    me.project ? projectBadge(me.project) : switcher(project, path),
+    me.project ? projectBadge(me.project) : switcher(project, path, readList),
     h('nav', { 'aria-label': 'Sections' }, h('ul', {},
       sections.filter((s) => can(s.permission)).map((s) => h('li', {},
         h('a', { href: href(s.path, project), 'aria-current': path.startsWith(s.path) ? 'page' : null }, s.label))))),
@@ -81,7 +83,7 @@ function projectBadge(project) {
 // A root account acts at the root and in every project: "Root" and the projects it
 // may list, switched by "Switch" (the same section in the chosen scope); "All
 // projects" searches and pages them all.
-function switcher(project, path) {
+function switcher(project, path, readList) {
   const select = h('select', { id: 'scope-select', name: 'project' },
     h('option', { value: '', selected: !project }, 'Root'),
     project ? h('option', { value: project, selected: true }, project) : null);
@@ -107,7 +109,7 @@ function switcher(project, path) {
     select.value = chosen;
   };
   if (projectsSeen) fill(projectsSeen);
-  readProjects().then(fill);
+  if (readList) readProjects().then(fill);
   return form;
 }
 
@@ -141,6 +143,7 @@ function settle(me) {
     path = '';
     query = '';
   }
+  if (project !== null && !isName(project)) return { project, path }; // refused as written, by route
   if (path === '' || path === '/' || (project && rootRoutes.some((r) => r.pattern.test(path)))) path = home();
   const hash = `${href(path, project)}${query ? `?${query}` : ''}`;
   if (location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
@@ -167,19 +170,40 @@ async function route() {
     return;
   }
   const { project, path } = settle(me);
-  renderHeader();
-  mount(main(), view);
+  if (project !== null && !isName(project)) {
+    renderHeader(null, '', false);
+    mount(main(), view);
+    document.title = 'keyhouse console';
+    notAName(view, 'project', project, null);
+    return;
+  }
   document.title = project ? `${project} · keyhouse console` : 'keyhouse console';
   for (const r of project ? routes : [...routes, ...rootRoutes]) {
     const m = path.match(r.pattern);
-    if (m) {
-      const params = m.slice(1).map(decodeURIComponent);
-      await r.view(view, ...params);
-      return;
-    }
+    if (!m) continue;
+    const params = m.slice(1).map(decode);
+    const wrong = (r.names || []).findIndex((_, i) => !isName(params[i]));
+    renderHeader(project, path, wrong < 0);
+    mount(main(), view);
+    if (wrong < 0) await r.view(view, ...params);
+    else notAName(view, r.names[wrong], params[wrong], project);
+    return;
   }
+  renderHeader(project, path);
+  mount(main(), view);
   mount(view, h('h1', {}, 'Nothing to show'),
     h('p', {}, 'This account may not read any section of the console.'));
+}
+
+// An address naming a `kind` of object (in `project`; null: the root) by `text`, which
+// is no name: said on the page, and nothing is asked of the server (see isName).
+function notAName(view, kind, text, project) {
+  mount(view, h('h1', {}, 'Not a valid address'),
+    h('div', { class: 'error', role: 'alert' },
+      h('p', {}, h('strong', {}, `Not a ${kind} name: `), text ? h('code', { class: 'name' }, text) : '(empty)'),
+      h('p', {}, 'A name is 1 to 63 lowercase letters (a to z), digits and hyphens, not starting or ending with a hyphen. ',
+        'Nothing was asked of the server.')),
+    h('p', {}, h('a', { href: href(home(), project) }, project ? `Back to ${project}` : 'Back to the root')));
 }
 
 onUnauthorized(() => {

@@ -719,6 +719,57 @@ async function run(context, page, watch) {
     expect(!urls.some((u) => u.includes(paySecret) || u.includes(second)), 'a secret in a URL');
   });
 
+  await check('an address naming no valid project, account, group or role: an error on the page, and no request', async () => {
+    // Each as written in the address, what it names, and the text shown. Before the
+    // rule, `..` reached the root (or the project itself) once the browser resolved
+    // the API path, and `%E0` broke the page.
+    const bad = [
+      ['#/p/%2E%2E/accounts', 'project', '..'],
+      ['#/p/..%2F/accounts', 'project', '../'],
+      ['#/p/Payments/accounts', 'project', 'Payments'],
+      [`#/p/${'a'.repeat(64)}/accounts`, 'project', 'a'.repeat(64)],
+      ['#/p//accounts', 'project', ''],
+      ['#/p/-payments/groups', 'project', '-payments'],
+      ['#/p/payments/accounts/%2E%2E', 'service-account', '..'],
+      ['#/p/payments/groups/pay%20ops', 'group', 'pay ops'],
+      ['#/roles/%2E', 'role', '.'],
+      ['#/accounts/%E0%A4%A', 'service-account', '%E0%A4%A'],
+    ];
+    const requests = [];
+    const onReq = (req) => requests.push(new URL(req.url()));
+    page.on('request', onReq);
+    for (const [hash, kind, text] of bad) {
+      requests.length = 0;
+      await page.evaluate((x) => { location.hash = x; }, hash);
+      await page.getByRole('heading', { name: 'Not a valid address' }).waitFor();
+      const alert = page.getByRole('alert');
+      await alert.getByText(`Not a ${kind} name:`).waitFor();
+      const shown = text ? await alert.locator('code').innerText() : '';
+      expect(shown === text, `${hash}: shown ${JSON.stringify(shown)}, not ${JSON.stringify(text)}`);
+      expect(page.url().endsWith(hash), `${hash}: the address became ${page.url()}`);
+      if (kind === 'project') expect(await page.title() === 'keyhouse console', `${hash}: title ${await page.title()}`);
+      if (hash === '#/p/%2E%2E/accounts') {
+        await axeCheck(page, 'an address naming no project');
+        await shot(page, 'not-a-name');
+      }
+      // A valid address after it, whose two calls (the switcher's list and the roles)
+      // come after any the error view made: no more than those two were made.
+      await page.evaluate(() => { location.hash = '#/p/payments/roles'; });
+      await page.getByRole('link', { name: 'pay-reader' }).waitFor();
+      const made = requests.map((u) => u.pathname).sort().join(', ');
+      expect(made === '/api/v1/projects, /api/v1/projects/payments/roles', `${hash}: requests ${made}`);
+    }
+    // A valid project's address still works, every call in its scope.
+    requests.length = 0;
+    await page.evaluate(() => { location.hash = '#/p/payments/accounts/shared-bot'; });
+    await page.getByRole('heading', { name: /Payments shared bot/ }).waitFor();
+    await page.getByRole('heading', { name: 'Credentials' }).waitFor();
+    page.off('request', onReq);
+    const api = requests.filter((u) => u.pathname.startsWith('/api/'));
+    expect(api.length && api.every((u) => u.pathname.startsWith('/api/v1/projects/payments/service-accounts/shared-bot') || u.pathname === '/api/v1/projects'),
+      `a valid project's calls: ${api.map((u) => u.pathname).join(', ')}`);
+  });
+
   await check('a tenant admin lands in its project, acts there, and is offered no root', async () => {
     const other = await context.newPage();
     watch(other);
@@ -733,8 +784,8 @@ async function run(context, page, watch) {
     expect(await header.getByText('Root').count() === 0, 'a tenant admin is offered the root');
     await axeCheck(other, 'service-account list of a tenant admin');
     await shot(other, 'tenant-admin');
-    // An address at the root, or of another project, lands in its project.
-    for (const hash of ['#/accounts', '#/projects', '#/p/analytics/groups']) {
+    // An address at the root, of another project or of no valid one lands in its project.
+    for (const hash of ['#/accounts', '#/projects', '#/p/analytics/groups', '#/p/%2E%2E/accounts']) {
       await other.getByRole('link', { name: 'Roles' }).click();
       await other.waitForURL(/#\/p\/payments\/roles$/);
       await other.getByRole('link', { name: 'pay-reader' }).waitFor();
