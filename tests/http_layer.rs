@@ -1,14 +1,15 @@
-//! The HTTP layer under abuse: stalled bodies, many connections, and request heads too
-//! large or malformed for the framework.
+//! The HTTP layer under abuse: stalled bodies, late heads, many connections, and request
+//! heads too large or malformed for the framework.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::TestServer;
+use keyhouse::connections::HEAD_DEADLINE;
 use reqwest::blocking::Client;
 use serde_json::Value;
 
@@ -74,7 +75,11 @@ impl Raw {
 
 #[test]
 fn stalled_bodies_neither_starve_clients_nor_stay_open() {
-    let s = TestServer::start_with(|c| c.server.body_read_timeout_seconds = 1);
+    // All from one address: its share is raised to the whole cap, this test is the body's.
+    let s = TestServer::start_with(|c| {
+        c.server.body_read_timeout_seconds = 1;
+        c.server.max_connections_per_address = Some(c.server.max_connections);
+    });
     let mut stalled: Vec<TcpStream> = (0..300).map(|_| stall(s.addr())).collect();
     let client = Client::builder()
         .timeout(Duration::from_secs(10))
@@ -106,6 +111,7 @@ fn stalled_bodies_neither_starve_clients_nor_stay_open() {
 fn connections_beyond_the_cap_wait_for_a_free_one() {
     let s = TestServer::start_with(|c| {
         c.server.max_connections = 2;
+        c.server.max_connections_per_address = Some(2);
         c.server.body_read_timeout_seconds = 3;
     });
     let _stalled: Vec<TcpStream> = (0..2).map(|_| stall(s.addr())).collect();
@@ -123,6 +129,167 @@ fn connections_beyond_the_cap_wait_for_a_free_one() {
         "served before a stalled connection was let go: {:?}",
         started.elapsed()
     );
+}
+
+const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: k\r\n\r\n";
+
+/// Reads one answer of a kept-alive connection (head and `Content-Length` body); its
+/// status.
+fn answer(conn: &mut TcpStream) -> u16 {
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = conn.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed before answering: {bytes:?}");
+        bytes.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&bytes).to_lowercase();
+        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .map_or(0, |n| n.trim().parse().unwrap());
+        if body.len() >= length {
+            return head.split(' ').nth(1).unwrap().parse().unwrap();
+        }
+    }
+}
+
+/// Asserts that the server closes `conn` without answering anything more, within
+/// `within`.
+#[track_caller]
+fn assert_closed(conn: &mut TcpStream, within: Duration) {
+    conn.set_read_timeout(Some(within)).unwrap();
+    let mut byte = [0u8; 1];
+    match conn.read(&mut byte) {
+        Ok(0) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("not closed within {within:?}: {other:?}"),
+    }
+}
+
+/// A kept-alive connection that had one request answered, then sent half a head.
+fn late_second_head(addr: SocketAddr) -> TcpStream {
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.write_all(HEALTHZ).unwrap();
+    assert_eq!(answer(&mut conn), 200);
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: k\r\n")
+        .unwrap();
+    conn
+}
+
+// The deadline is the server's constant (HEAD_DEADLINE, 10 s), in real network time:
+// this test waits it out once.
+#[test]
+fn late_second_heads_neither_starve_clients_nor_stay_open() {
+    let s = TestServer::start_with(|c| {
+        c.server.max_connections = 8;
+        c.server.max_connections_per_address = Some(8);
+    });
+    let started = Instant::now();
+    let mut late: Vec<TcpStream> = (0..8).map(|_| late_second_head(s.addr())).collect();
+    // They hold every place: a new client waits for the deadline to free one.
+    let health = Client::builder()
+        .timeout(HEAD_DEADLINE * 3)
+        .build()
+        .unwrap()
+        .get(s.url("/healthz"))
+        .send()
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    for conn in &mut late {
+        assert_closed(conn, HEAD_DEADLINE);
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited >= HEAD_DEADLINE && waited < HEAD_DEADLINE + Duration::from_secs(5),
+        "closed after {waited:?}"
+    );
+}
+
+// A request under way has no head deadline, however long: this one's body takes longer
+// than HEAD_DEADLINE (10 s) to arrive, in real time, on a kept-alive connection.
+#[test]
+fn a_slow_request_on_a_kept_alive_connection_is_not_cut() {
+    let s = TestServer::start_with(|c| c.server.body_read_timeout_seconds = 60);
+    let mut conn = TcpStream::connect(s.addr()).unwrap();
+    conn.write_all(HEALTHZ).unwrap();
+    assert_eq!(answer(&mut conn), 200);
+    let body = b"grant_type=password";
+    let head = format!(
+        "POST /oauth2/token HTTP/1.1\r\nHost: k\r\nContent-Type: \
+         application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).unwrap();
+    let started = Instant::now();
+    let pause = (HEAD_DEADLINE + Duration::from_secs(2)) / body.len() as u32;
+    for byte in body {
+        std::thread::sleep(pause);
+        conn.write_all(&[*byte]).unwrap();
+    }
+    assert!(started.elapsed() > HEAD_DEADLINE);
+    assert_eq!(answer(&mut conn), 400, "answered, not cut");
+    conn.write_all(HEALTHZ).unwrap();
+    assert_eq!(answer(&mut conn), 200, "and kept alive");
+}
+
+#[test]
+fn one_address_holds_at_most_its_share_of_the_connections() {
+    let s = TestServer::start_with(|c| {
+        c.server.max_connections = 8;
+        c.server.max_connections_per_address = Some(2);
+    });
+    // Answered, so counted before the next ones connect.
+    let mut held: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut conn = TcpStream::connect(s.addr()).unwrap();
+            conn.write_all(HEALTHZ).unwrap();
+            assert_eq!(answer(&mut conn), 200);
+            conn
+        })
+        .collect();
+    let started = Instant::now();
+    for _ in 0..20 {
+        let mut beyond = TcpStream::connect(s.addr()).unwrap();
+        // The server may close it before this is written.
+        let _ = beyond.write_all(HEALTHZ);
+        assert_closed(&mut beyond, Duration::from_secs(5));
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "closed at once: {:?}",
+        started.elapsed()
+    );
+    let other_address = Client::builder()
+        .local_address(IpAddr::from([127, 0, 0, 2]))
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let health = other_address.get(s.url("/healthz")).send().unwrap();
+        assert_eq!(health.status().as_u16(), 200);
+    }
+    // A place given back is taken again, once the server has seen the close.
+    drop(held.pop());
+    let freed = Instant::now();
+    loop {
+        let mut conn = TcpStream::connect(s.addr()).unwrap();
+        let _ = conn.write_all(HEALTHZ);
+        let mut first = [0u8; 1];
+        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        if conn.read(&mut first).is_ok_and(|n| n == 1) {
+            break;
+        }
+        assert!(
+            freed.elapsed() < Duration::from_secs(2),
+            "the place stayed taken"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]

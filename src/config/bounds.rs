@@ -57,6 +57,17 @@ impl Config {
             1,
             MAX_CONNECTIONS,
         )?;
+        if let Some(per_address) = s.max_connections_per_address
+            && !(1..=s.max_connections).contains(&per_address)
+        {
+            return Err(invalid(
+                "server.max_connections_per_address",
+                format!(
+                    "must be from 1 to server.max_connections ({})",
+                    s.max_connections
+                ),
+            ));
+        }
         within(
             "server.body_read_timeout_seconds",
             s.body_read_timeout_seconds,

@@ -13,6 +13,7 @@ pub const SETTINGS: &[&str] = &[
     "server.listen",
     "server.max_body_bytes",
     "server.max_connections",
+    "server.max_connections_per_address",
     "server.body_read_timeout_seconds",
     "server.tls.cert_file",
     "server.tls.key_file",
@@ -33,6 +34,10 @@ pub const SETTINGS: &[&str] = &[
     "security.max_auth_failures",
     "security.auth_failure_window_seconds",
 ];
+
+/// The settings holding a number that are unset by default, so that no default tells
+/// their type.
+const NUMBERS_UNSET_BY_DEFAULT: &[&str] = &["server.max_connections_per_address"];
 
 /// Sets every setting `env` names. A name with `__` that is no setting is an error,
 /// as a misspelt setting must not pass unnoticed; the names without one are returned.
@@ -77,12 +82,16 @@ fn set(
             .as_table_mut()
             .ok_or_else(unknown)?;
     }
-    let typed = match table.get(last) {
-        Some(toml::Value::Integer(_)) => value
+    let number = || {
+        value
             .trim()
             .parse::<i64>()
             .map(toml::Value::Integer)
-            .map_err(|_| invalid(&name, format!("{variable} must be a whole number")))?,
+            .map_err(|_| invalid(&name, format!("{variable} must be a whole number")))
+    };
+    let typed = match table.get(last) {
+        Some(toml::Value::Integer(_)) => number()?,
+        None if NUMBERS_UNSET_BY_DEFAULT.contains(&name.as_str()) => number()?,
         Some(toml::Value::Boolean(_)) => value
             .trim()
             .parse::<bool>()

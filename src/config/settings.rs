@@ -27,6 +27,9 @@ pub struct ServerConfig {
     /// Open connections served at once; more wait in the listen queue. Kept below the
     /// open-file limit at start.
     pub max_connections: usize,
+    /// Of those, the most one client address (an IPv6 /64) may hold; beyond it its new
+    /// connections are closed at once. Unset: a quarter of `max_connections`.
+    pub max_connections_per_address: Option<usize>,
     /// Time from a request's head to the end of its body; a slower body gets 408.
     pub body_read_timeout_seconds: u64,
 }
@@ -38,6 +41,7 @@ impl Default for ServerConfig {
             max_body_bytes: 64 * 1024,
             tls: None,
             max_connections: 768,
+            max_connections_per_address: None,
             body_read_timeout_seconds: 10,
         }
     }

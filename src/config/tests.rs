@@ -84,13 +84,45 @@ fn bad_settings_are_named() {
 fn connection_settings_are_bounded() {
     let c = Config::load(None, env(&[])).unwrap();
     assert_eq!(c.server.max_connections, 768);
+    assert_eq!(c.server.max_connections_per_address, None);
     assert_eq!(c.server.body_read_timeout_seconds, 10);
+    let c = Config::load(
+        None,
+        env(&[
+            ("KEYHOUSE_SERVER__MAX_CONNECTIONS", "8"),
+            ("KEYHOUSE_SERVER__MAX_CONNECTIONS_PER_ADDRESS", "8"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.server.max_connections_per_address, Some(8));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("k.toml");
+    std::fs::write(&file, "[server]\nmax_connections_per_address = 4\n").unwrap();
+    let c = Config::load(Some(&file), env(&[])).unwrap();
+    assert_eq!(c.server.max_connections_per_address, Some(4));
+    let err = Config::load(
+        None,
+        env(&[("KEYHOUSE_SERVER__MAX_CONNECTIONS_PER_ADDRESS", "some")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("must be a whole number"), "{err}");
     for (var, value, named) in [
         ("KEYHOUSE_SERVER__MAX_CONNECTIONS", "0", "from 1 to 1000000"),
         (
             "KEYHOUSE_SERVER__MAX_CONNECTIONS",
             "1000001",
             "from 1 to 1000000",
+        ),
+        (
+            "KEYHOUSE_SERVER__MAX_CONNECTIONS_PER_ADDRESS",
+            "0",
+            "from 1 to server.max_connections (768)",
+        ),
+        (
+            "KEYHOUSE_SERVER__MAX_CONNECTIONS_PER_ADDRESS",
+            "769",
+            "from 1 to server.max_connections (768)",
         ),
         (
             "KEYHOUSE_SERVER__BODY_READ_TIMEOUT_SECONDS",
@@ -314,6 +346,7 @@ fn the_environment_knows_every_setting() {
         cert_file: Some("c".into()),
         key_file: Some("k".into()),
     });
+    c.server.max_connections_per_address = Some(1);
     c.storage.key_file = Some("k".into());
     c.bootstrap.admin_token = Some("t".into());
     c.bootstrap.admin_token_file = Some("f".into());

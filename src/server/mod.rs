@@ -1,7 +1,9 @@
 //! Assembles keyhouse: opens the store, bootstraps the first admin (`prepare`), builds
-//! the app (`app`), with TLS when set (`tls`), and binds, runs and stops it (`run`).
+//! the app (`app`), serves it on its listener (`listen`), with TLS when set (`tls`),
+//! and binds, runs and stops it (`run`).
 
 mod app;
+mod listen;
 mod prepare;
 mod run;
 mod tls;

@@ -5,18 +5,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
 
 use super::StartError;
-use super::app::app;
+use super::listen;
 use super::prepare::prepare;
 use super::tls::tls_config;
 use crate::auth::jwt::OAuthSettings;
 use crate::auth::last_use::{Flusher, LastUse};
 use crate::clock;
 use crate::config::Config;
-use crate::connections::{self, DISCONNECT_TIMEOUT, HEADER_TIMEOUT, KEEP_ALIVE};
+use crate::connections;
 use crate::error::Error;
 use crate::store::{CloseWatch, IntegrityTimer};
 
@@ -73,6 +72,7 @@ pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
     };
     let plan = connections::plan(
         config.server.max_connections,
+        config.server.max_connections_per_address,
         connections::open_file_limit(),
         std::thread::available_parallelism().map_or(2, |n| n.get()),
     );
@@ -90,24 +90,9 @@ pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
     let last_use: Arc<LastUse> = prepared.last_use.clone().into_inner();
     let flusher = Flusher::start(prepared.store.get_ref().clone(), last_use, flush_every);
     let checker = IntegrityTimer::start(prepared.store.get_ref().clone(), check_every, clock::now);
-    let factory = move || app(prepared.clone());
-    let mut server = HttpServer::new(factory)
-        .shutdown_timeout(30)
-        .workers(plan.workers)
-        .max_connections(plan.per_worker)
-        .client_request_timeout(HEADER_TIMEOUT)
-        .keep_alive(KEEP_ALIVE)
-        .client_disconnect_timeout(DISCONNECT_TIMEOUT);
-    if !handle_signals {
-        server = server.disable_signals();
-    }
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let server = match tls {
-        Some(tls) => server.listen_rustls_0_23(listener, tls),
-        None => server.listen(listener),
-    }
-    .map_err(bind_error)?
-    .run();
+    let server =
+        listen::serve(listener, tls, &plan, handle_signals, prepared).map_err(bind_error)?;
     log::info!("serving on {scheme}://{addr}");
     Ok(Bound {
         server,

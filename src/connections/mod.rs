@@ -1,7 +1,14 @@
-//! How many connections keyhouse holds open, and for how long a client may keep one
-//! without progress, so that idle or stalled clients cannot use up its file descriptors.
+//! How many connections keyhouse holds open, how many of them one address may hold
+//! (`addresses`), and for how long a client may keep one without progress
+//! (`head_deadline`), so that idle or stalled clients cannot use up its file descriptors.
+
+mod addresses;
+mod head_deadline;
 
 use std::time::Duration;
+
+pub use addresses::{Addresses, Slot};
+pub use head_deadline::{Activity, Guarded, Tracked};
 
 /// Time a new connection has to send the head of its first request (actix answers a
 /// bare 408 and closes it after).
@@ -10,6 +17,9 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// After a response that closes the connection, how long the client has to close it.
 pub const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// Time from a connection's accept, or from the end of a response, to the end of the
+/// next request head: the keep-alive wait, then the time for a head.
+pub const HEAD_DEADLINE: Duration = KEEP_ALIVE.saturating_add(HEADER_TIMEOUT);
 
 /// File descriptors kept for everything but client connections: the listener, the
 /// database, backups being written, logs and the runtime's own.
@@ -18,18 +28,27 @@ pub const RESERVED_FILES: usize = 64;
 /// The most workers actix-server starts (it panics beyond).
 const MAX_WORKERS: usize = 512;
 
-/// The workers and the connections each may hold (actix's cap is per worker).
+/// The workers and the connections each may hold (actix's cap is per worker), and the
+/// connections one address may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
     pub workers: usize,
     pub per_worker: usize,
+    /// `server.max_connections_per_address` (a quarter of the cap when unset), at most
+    /// the cap in force.
+    pub per_address: usize,
     /// The cap in force, when the open-file limit lowered `server.max_connections`.
     pub lowered_to: Option<usize>,
 }
 
 /// Splits `max_connections` over up to `parallelism` workers, first lowering it to
 /// `RESERVED_FILES` below the soft open-file limit, when there is one.
-pub fn plan(max_connections: usize, open_files: Option<u64>, parallelism: usize) -> Plan {
+pub fn plan(
+    max_connections: usize,
+    per_address: Option<usize>,
+    open_files: Option<u64>,
+    parallelism: usize,
+) -> Plan {
     let room = open_files.map(|limit| {
         usize::try_from(limit)
             .unwrap_or(usize::MAX)
@@ -40,10 +59,12 @@ pub fn plan(max_connections: usize, open_files: Option<u64>, parallelism: usize)
         Some(room) if room < max_connections => (room, Some(room)),
         _ => (max_connections, None),
     };
-    let workers = parallelism.min(MAX_WORKERS).clamp(1, total.max(1));
+    let total = total.max(1);
+    let workers = parallelism.min(MAX_WORKERS).clamp(1, total);
     Plan {
         workers,
         per_worker: (total / workers).max(1),
+        per_address: per_address.unwrap_or(total / 4).clamp(1, total),
         lowered_to,
     }
 }
@@ -85,23 +106,32 @@ mod tests {
 
     #[test]
     fn the_cap_is_split_over_the_workers() {
-        let p = plan(768, Some(4096), 4);
+        let p = plan(768, None, Some(4096), 4);
         assert_eq!((p.workers, p.per_worker, p.lowered_to), (4, 192, None));
-        let p = plan(768, None, 3);
+        let p = plan(768, None, None, 3);
         assert_eq!((p.workers, p.per_worker), (3, 256));
         assert!(p.workers * p.per_worker <= 768);
-        let p = plan(1, None, 8);
+        let p = plan(1, None, None, 8);
         assert_eq!((p.workers, p.per_worker), (1, 1));
-        assert_eq!(plan(100_000, None, 1000).workers, MAX_WORKERS);
+        assert_eq!(plan(100_000, None, None, 1000).workers, MAX_WORKERS);
+    }
+
+    #[test]
+    fn an_address_may_hold_a_quarter_of_the_cap_unless_set() {
+        assert_eq!(plan(768, None, None, 2).per_address, 192);
+        assert_eq!(plan(768, Some(500), None, 2).per_address, 500);
+        assert_eq!(plan(3, None, None, 2).per_address, 1);
+        assert_eq!(plan(5000, None, Some(1024), 2).per_address, 240);
+        assert_eq!(plan(5000, Some(5000), Some(1024), 2).per_address, 960);
     }
 
     #[test]
     fn the_cap_stays_below_the_open_file_limit() {
-        let p = plan(5000, Some(1024), 2);
+        let p = plan(5000, None, Some(1024), 2);
         assert_eq!(p.lowered_to, Some(1024 - RESERVED_FILES));
         assert_eq!(p.workers * p.per_worker, 1024 - RESERVED_FILES);
-        let p = plan(5000, Some(10), 2);
+        let p = plan(5000, None, Some(10), 2);
         assert_eq!((p.workers, p.per_worker, p.lowered_to), (1, 1, Some(1)));
-        assert_eq!(plan(768, Some(832), 2).lowered_to, None);
+        assert_eq!(plan(768, None, Some(832), 2).lowered_to, None);
     }
 }
