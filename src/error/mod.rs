@@ -174,7 +174,7 @@ impl Error {
         Error::Internal(cause.into())
     }
 
-    /// The bad fields of a 400, for the error body.
+    /// The bad fields of a 400, as built; [`Error::body`] sends them redacted.
     pub fn details(&self) -> &[FieldViolation] {
         match self {
             Error::InvalidArgument { details, .. } => details,
