@@ -1,10 +1,13 @@
 //! Prometheus metrics at `/metrics`, encoded by prometheus-client, and the middleware
-//! that counts and times every request by its route pattern (never a raw path).
+//! that counts and times every request by its route pattern (never a raw path) and its
+//! method (one of a fixed set). Every label takes a bounded set of values, so no client
+//! can make the families grow.
 
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -21,7 +24,7 @@ use crate::store::Store;
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     route: String,
-    method: String,
+    method: &'static str,
     status: u16,
 }
 
@@ -134,7 +137,7 @@ impl Metrics {
         Ok(text)
     }
 
-    fn observe(&self, route: String, method: String, status: u16, seconds: f64) {
+    fn observe(&self, route: String, method: &'static str, status: u16, seconds: f64) {
         self.durations
             .get_or_create(&RouteLabels {
                 route: route.clone(),
@@ -157,9 +160,10 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let res = next.call(req).await?;
     if let Some(metrics) = metrics {
+        // A pattern registered with the app, never the path itself.
         let route = res
             .request()
             .match_pattern()
@@ -172,4 +176,38 @@ pub async fn middleware(
         );
     }
     Ok(res)
+}
+
+/// The methods HTTP defines (RFC 9110 and RFC 5789), each its own `method` label.
+const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT",
+];
+
+/// The `method` label: the method if HTTP defines it, else `other`. actix takes any
+/// token as a method, so a label per method seen would grow with every new one a
+/// client sends.
+fn method_label(method: &Method) -> &'static str {
+    METHODS
+        .into_iter()
+        .find(|known| *known == method.as_str())
+        .unwrap_or("other")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn methods_outside_the_fixed_set_are_other() {
+        for known in METHODS {
+            assert_eq!(
+                method_label(&Method::from_bytes(known.as_bytes()).unwrap()),
+                known
+            );
+        }
+        for made_up in ["FOO1", "get", "PROPFIND", "BREW"] {
+            let method = Method::from_bytes(made_up.as_bytes()).unwrap();
+            assert_eq!(method_label(&method), "other", "{made_up}");
+        }
+    }
 }

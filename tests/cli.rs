@@ -291,6 +291,67 @@ fn no_log_line_holds_a_secret() {
     }
 }
 
+/// actix logs each error response's `Debug` at debug level ("Error in response: ..."),
+/// and error messages quote what the client sent (a path, a name, a key, a scope): a
+/// secret put there reaches neither the log nor the answer.
+#[test]
+fn a_secret_in_a_request_reaches_no_debug_log_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = Served::start(&dir.path().join("k.redb"), &[("RUST_LOG", "debug")]);
+    let secret = served.printed_secret().unwrap();
+    let client = reqwest::blocking::Client::new();
+    let url = |path: &str| format!("{}{path}", served.base);
+    let account = url(&format!("/api/v1/service-accounts/{secret}"));
+    let encoded = url(&format!("/api/v1/service-accounts/kh%5F{}", &secret[3..]));
+    let replies = [
+        client.get(&account).bearer_auth(&secret),
+        client.get(&encoded).bearer_auth(&secret),
+        client.put(&account).bearer_auth(&secret),
+        client
+            .get(url(&format!("/api/v1/{secret}/x")))
+            .bearer_auth(&secret),
+        client
+            .patch(url("/api/v1/service-accounts/admin"))
+            .bearer_auth(&secret)
+            .header("content-type", "application/json")
+            .body(format!(
+                r#"{{"metadata": {{"{secret}": "a", "{secret}": "b"}}}}"#
+            )),
+        client
+            .patch(url("/api/v1/service-accounts/admin"))
+            .bearer_auth(&secret)
+            .json(&serde_json::json!({ &secret: 1 })),
+        client
+            .post(url("/oauth2/token"))
+            .basic_auth("admin", Some(&secret))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", &format!("groups:read {secret}")),
+            ]),
+    ]
+    .map(|request| {
+        let reply = request.send().unwrap();
+        (reply.status().as_u16(), reply.text().unwrap())
+    });
+    let log = served.stop();
+    let errors = log.iter().filter(|l| l.contains("Error in response"));
+    assert!(
+        errors.count() >= replies.len(),
+        "debug lines are logged: {log:?}"
+    );
+    for line in &log {
+        assert!(!line.contains(&secret[3..]), "a secret in the log: {line}");
+    }
+    for (status, body) in &replies {
+        assert!((400..500).contains(status), "{status} {body}");
+        assert!(
+            !body.contains(&secret[3..]),
+            "a secret in an answer: {body}"
+        );
+    }
+    assert!(replies[0].1.contains("kh_[redacted]"), "{}", replies[0].1);
+}
+
 /// 16 writers at once, so that commits are grouped: a write is acknowledged only once
 /// the durable commit that carries it has ended, and a SIGKILL loses none of them.
 #[test]

@@ -331,3 +331,45 @@ fn heads_the_codec_refuses_are_refused() {
     let no_host = b"GET /healthz HTTP/1.1\r\n\r\n";
     assert_eq!(Raw::send(s.addr(), no_host).status, 400);
 }
+
+/// The samples of `keyhouse_http_requests_total` in the server's `/metrics`.
+fn request_series(s: &TestServer) -> Vec<String> {
+    let text = reqwest::blocking::get(s.url("/metrics"))
+        .unwrap()
+        .text()
+        .unwrap();
+    text.lines()
+        .filter(|line| line.starts_with("keyhouse_http_requests_total{"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Any token is a method to actix, and any path reaches the fallback: neither becomes a
+/// label, so `/metrics` keeps a bounded number of series whatever clients send.
+#[test]
+fn made_up_methods_and_paths_add_no_series() {
+    let s = TestServer::start();
+    let rounds = 100;
+    for i in 0..rounds {
+        for target in ["/healthz".to_owned(), format!("/made-up/{i}")] {
+            let request =
+                format!("FOO{i} {target} HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n");
+            let status = Raw::send(s.addr(), request.as_bytes()).status;
+            assert!(status == 404 || status == 405, "{status}");
+        }
+    }
+    let series = request_series(&s);
+    assert!(series.len() <= 4, "{series:#?}");
+    assert!(
+        !series
+            .iter()
+            .any(|line| line.contains("FOO") || line.contains("made-up")),
+        "{series:#?}"
+    );
+    let other: u64 = series
+        .iter()
+        .filter(|line| line.contains("method=\"other\""))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert_eq!(other, 2 * rounds);
+}

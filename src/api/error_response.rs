@@ -6,7 +6,7 @@ use actix_web::error::BlockingError;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::error::{Code, Error, ErrorBody, ErrorDetail, OAuthError, OAuthErrorBody};
+use crate::error::{Code, Error, OAuthError, OAuthErrorBody};
 
 /// The one HTTP status of each of the contract's codes.
 pub fn status(code: Code) -> StatusCode {
@@ -41,7 +41,7 @@ impl ResponseError for Error {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
-        if let Error::OAuth { error, description } = self {
+        if let Error::OAuth { error, .. } = self {
             if *error == OAuthError::InvalidClient {
                 response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"keyhouse\""));
             }
@@ -49,7 +49,7 @@ impl ResponseError for Error {
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .json(OAuthErrorBody {
                     error: *error,
-                    error_description: description.clone(),
+                    error_description: self.to_string(),
                 });
         }
         match self {
@@ -67,13 +67,7 @@ impl ResponseError for Error {
             }
             _ => {}
         }
-        response.json(ErrorBody {
-            error: ErrorDetail {
-                code: self.code(),
-                message: self.to_string(),
-                details: self.details().to_vec(),
-            },
-        })
+        response.json(self.body())
     }
 }
 

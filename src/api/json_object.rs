@@ -1,7 +1,7 @@
 //! A JSON body that must be an object. `web::Json` alone also takes an array for a
 //! struct (serde's derived `Deserialize` reads a struct from the sequence of its fields,
 //! in order), so `[null, null]` was a valid `PATCH`; the contract and the OpenAPI
-//! document say object.
+//! document say object. Nor may any object in a body repeat a key ([`unique_keys`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,9 +9,13 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::Error;
+
+mod unique_keys;
+
+use unique_keys::UniqueKeys;
 
 pub struct JsonObject<T>(T);
 
@@ -27,13 +31,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonObject<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         // Size, media type and syntax are checked as for any JSON body (`JsonConfig`).
-        let object = web::Json::<Map<String, Value>>::from_request(req, payload);
+        let object = web::Json::<UniqueKeys>::from_request(req, payload);
         Box::pin(async move { from_object(object.await?.into_inner()).map(JsonObject) })
     }
 }
 
-fn from_object<T: DeserializeOwned>(object: Map<String, Value>) -> Result<T, actix_web::Error> {
-    serde_json::from_value(Value::Object(object))
+/// `T` from a body whose objects repeat no key: where two parsers may keep different
+/// ones of two equal keys, a proxy or an audit tool in front would see another request.
+fn from_object<T: DeserializeOwned>(body: UniqueKeys) -> Result<T, actix_web::Error> {
+    if let Some(key) = body.duplicate {
+        return Err(Error::invalid(key, "a key may appear only once in its object").into());
+    }
+    serde_json::from_value(Value::Object(body.object))
         .map_err(|e| Error::invalid("body", e.to_string()).into())
 }
 
@@ -64,7 +73,7 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJsonObject
         if no_body {
             return Box::pin(async { Ok(OptionalJsonObject(T::default())) });
         }
-        let object = web::Json::<Option<Map<String, Value>>>::from_request(req, payload);
+        let object = web::Json::<Option<UniqueKeys>>::from_request(req, payload);
         Box::pin(async move {
             match object.await?.into_inner() {
                 None => Ok(OptionalJsonObject(T::default())),
