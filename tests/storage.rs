@@ -57,6 +57,31 @@ fn the_database_is_0600_and_readyz_warns_when_others_may_read_it() {
     );
 }
 
+/// A key file others may read draws the warning the database file does: logged at start
+/// and listed by `/readyz`, which stays 200 (a systemd credential's mode may show the
+/// group bits of its access list).
+#[test]
+fn a_key_file_others_may_read_is_listed_in_readyz_warnings() {
+    let keys = tempfile::tempdir().unwrap();
+    let kek = key_file(keys.path(), "kek", 3);
+    let mut s = TestServer::start_with(|c| c.storage.key_file = Some(kek.clone()));
+    let ready = s.get("/readyz");
+    ready.assert_status(200);
+    assert!(ready.body.get("warnings").is_none(), "{}", ready.body);
+
+    std::fs::set_permissions(&kek, std::fs::Permissions::from_mode(0o644)).unwrap();
+    s.restart();
+    let ready = s.get("/readyz");
+    ready.assert_status(200);
+    let warning = ready.body["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("storage.key_file")
+            && warning.contains(&kek.display().to_string())
+            && warning.contains("is readable by other users (mode 0644)"),
+        "{warning}"
+    );
+}
+
 #[test]
 fn tokens_signed_with_a_sealed_key_verify_after_a_restart() {
     let keys = tempfile::tempdir().unwrap();

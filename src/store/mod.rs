@@ -169,7 +169,13 @@ impl Store {
         options: OpenOptions,
     ) -> Result<Store, OpenError> {
         let db = open_database(path, options)?;
-        let health = integrity::Health::new(files::mode_warnings(path));
+        let mut warnings = files::mode_warnings("the database file", path);
+        warnings.extend(
+            seal_key
+                .iter()
+                .flat_map(|key| key.warnings().iter().cloned()),
+        );
+        let health = integrity::Health::new(warnings);
         for warning in health.file_warnings() {
             log::warn!("{warning}");
         }
