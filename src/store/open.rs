@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use redb::backends::FileBackend;
 use redb::{Database, DatabaseError};
 
+use super::damage::damaged;
 use super::{OpenOptions, SCHEMA_VERSION, files};
 use crate::error::Error;
 
@@ -66,10 +67,11 @@ pub(super) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic".to_owned())
 }
 
-/// Runs `f`, turning a panic (redb asserts on some damaged pages) into an error.
+/// Runs `f`, turning a panic (redb asserts on some damaged pages) into an error that
+/// tells of damage.
 pub(super) fn unpanicked<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        Err(Error::internal(format!(
+        Err(damaged(format!(
             "the database failed while reading: {}",
             panic_text(payload.as_ref())
         )))
