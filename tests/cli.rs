@@ -614,6 +614,44 @@ fn a_damaged_database_exits_with_a_message_not_a_panic() {
     assert!(stderr.contains("keyhouse restore"), "{stderr}");
 }
 
+/// An empty file where the database should be is refused, not made a new installation
+/// with a new admin secret, and is left as it is.
+#[test]
+fn an_empty_database_file_is_refused_and_left_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.redb");
+    std::fs::File::create(&db).unwrap();
+    let (code, stderr) = refused_start(&db, &[]);
+    assert_eq!(code, Some(1), "exit 101 is a panic: {stderr}");
+    assert!(
+        stderr.contains(&format!("the database {} is an empty file", db.display())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("delete it") && stderr.contains("keyhouse restore"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("kh_") && !stderr.contains("secret"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::metadata(&db).unwrap().len(), 0);
+}
+
+/// A file that is not a redb database is refused and left as it is.
+#[test]
+fn a_file_that_is_no_database_is_refused_and_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.redb");
+    let notes = b"these are not keyhouse's bytes\n";
+    std::fs::write(&db, notes).unwrap();
+    let (code, stderr) = refused_start(&db, &[]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("Not a redb database"), "{stderr}");
+    assert!(!stderr.contains("kh_"), "{stderr}");
+    assert_eq!(std::fs::read(&db).unwrap(), notes);
+}
+
 #[test]
 fn a_secret_in_the_url_is_redacted_from_the_access_log() {
     let dir = tempfile::tempdir().unwrap();

@@ -57,6 +57,31 @@ fn the_database_is_0600_and_readyz_warns_when_others_may_read_it() {
     );
 }
 
+/// A key file others may read draws the warning the database file does: logged at start
+/// and listed by `/readyz`, which stays 200 (a systemd credential's mode may show the
+/// group bits of its access list).
+#[test]
+fn a_key_file_others_may_read_is_listed_in_readyz_warnings() {
+    let keys = tempfile::tempdir().unwrap();
+    let kek = key_file(keys.path(), "kek", 3);
+    let mut s = TestServer::start_with(|c| c.storage.key_file = Some(kek.clone()));
+    let ready = s.get("/readyz");
+    ready.assert_status(200);
+    assert!(ready.body.get("warnings").is_none(), "{}", ready.body);
+
+    std::fs::set_permissions(&kek, std::fs::Permissions::from_mode(0o644)).unwrap();
+    s.restart();
+    let ready = s.get("/readyz");
+    ready.assert_status(200);
+    let warning = ready.body["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("storage.key_file")
+            && warning.contains(&kek.display().to_string())
+            && warning.contains("is readable by other users (mode 0644)"),
+        "{warning}"
+    );
+}
+
 #[test]
 fn tokens_signed_with_a_sealed_key_verify_after_a_restart() {
     let keys = tempfile::tempdir().unwrap();
@@ -229,4 +254,65 @@ fn damage_under_a_running_server_is_found_by_the_check_readyz_and_metrics() {
         "{text}"
     );
     assert!(text.contains("keyhouse_integrity_check_ok 0"), "{text}");
+}
+
+/// With default settings (no start check, a daily schedule), damage at rest that a
+/// request meets makes `/readyz` 503 at once, and the check it starts in the background
+/// finds and records the damage; the request itself is an ordinary 500.
+#[test]
+fn damage_a_request_meets_makes_readyz_503_at_once_and_starts_the_check() {
+    let needle = "met-needle-0123456789";
+    let mut s = TestServer::start();
+    s.post(
+        "/api/v1/service-accounts",
+        json!({"name": "met", "display_name": needle, }),
+    )
+    .assert_status(201);
+    s.restart_with(|c| {
+        let mut bytes = std::fs::read(&c.storage.path).unwrap();
+        // The length in front of the display name: the record no longer decodes.
+        let at = offsets(&bytes, needle.as_bytes())[0] - 1;
+        assert_eq!(usize::from(bytes[at]), needle.len(), "a length byte");
+        bytes[at] ^= 0x5a;
+        std::fs::write(&c.storage.path, &bytes).unwrap();
+    })
+    .unwrap();
+    s.get("/readyz").assert_status(200);
+
+    s.get("/api/v1/service-accounts")
+        .assert_error(500, "INTERNAL");
+    let ready = s.get("/readyz");
+    ready.assert_status(503);
+    assert_eq!(ready.body["status"], "unavailable");
+    let warnings = ready.body["warnings"].to_string();
+    assert!(
+        warnings.contains("a request met damage") || warnings.contains("integrity check at"),
+        "{warnings}"
+    );
+    assert!(
+        !warnings.contains("decode"),
+        "the cause stays in the log: {warnings}"
+    );
+
+    // The check runs on the timer's thread: wait for its outcome (it reads a file of a
+    // few hundred KiB, so this takes milliseconds, not the day of the schedule).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let failed = loop {
+        let ready = s.get("/readyz");
+        let warnings = ready.body["warnings"].to_string();
+        if warnings.contains("integrity check at") {
+            break ready;
+        }
+        assert!(std::time::Instant::now() < deadline, "no check: {warnings}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    failed.assert_status(503);
+    let metrics = s.get("/metrics").body;
+    let text = metrics.as_str().unwrap();
+    assert!(
+        text.contains("keyhouse_integrity_check_failures_total 1"),
+        "{text}"
+    );
+    // The other accounts' routes still answer.
+    s.get("/api/v1/service-accounts/admin").assert_status(200);
 }

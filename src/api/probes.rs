@@ -12,8 +12,9 @@ pub struct ProbeView {
     /// `ok`, `ready` or `unavailable`.
     #[schema(example = "ok")]
     pub status: &'static str,
-    /// `/readyz` only: what an operator should act on, e.g. a database file readable by
-    /// other users, or a failed integrity check. Absent when there is nothing.
+    /// `/readyz` only: what an operator should act on, e.g. a database or key file
+    /// readable by other users, damage a request met in the database file, or a failed
+    /// integrity check. Absent when there is nothing.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(example = json!(["the database file /var/lib/keyhouse/keyhouse.redb is readable by other users (mode 0644); run chmod 600 on it"]))]
     pub warnings: Vec<String>,
@@ -30,12 +31,15 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// 200 when the database answers a read, with `warnings` about its file if any; 503 when
-/// it does not answer or its last integrity check failed.
+/// it does not answer, a request met damage in it that no integrity check has answered
+/// yet (the check then runs in the background), or its last integrity check failed.
 #[utoipa::path(tag = "probes", responses((status = 200, body = ProbeView), (status = 503, body = ProbeView)))]
 #[get("/readyz")]
 pub async fn readyz(store: web::Data<Store>) -> HttpResponse {
+    // Readiness first: its read may meet damage, which the warnings then list.
+    let ready = store.is_ready();
     let warnings = store.warnings();
-    if store.is_ready() && store.last_failed_check().is_none() {
+    if ready {
         HttpResponse::Ok().json(ProbeView {
             status: "ready",
             warnings,

@@ -28,8 +28,9 @@ pub struct Bound {
     pub addr: SocketAddr,
     /// Writes last-use times; stop it after the server, before the database closes.
     pub flusher: Flusher,
-    /// Runs the scheduled integrity check; stopped with the flusher.
-    pub checker: Option<IntegrityTimer>,
+    /// Runs the integrity check on its schedule and for damage met; stopped with the
+    /// flusher.
+    pub checker: IntegrityTimer,
     /// Tells when the workers have let go of the database after the server stops.
     pub closed: CloseWatch,
 }
@@ -37,10 +38,8 @@ pub struct Bound {
 impl Bound {
     /// After the server has stopped: stops the integrity check, writes the last uses,
     /// then waits for the database to close.
-    fn finish(flusher: Flusher, checker: Option<IntegrityTimer>, closed: &CloseWatch) -> bool {
-        if let Some(checker) = checker {
-            checker.stop();
-        }
+    fn finish(flusher: Flusher, checker: IntegrityTimer, closed: &CloseWatch) -> bool {
+        checker.stop();
         flusher.stop();
         closed.wait(CLOSE_TIMEOUT)
     }
@@ -126,7 +125,7 @@ pub struct Spawned {
     pub addr: SocketAddr,
     pub handle: ServerHandle,
     flusher: Flusher,
-    checker: Option<IntegrityTimer>,
+    checker: IntegrityTimer,
     closed: CloseWatch,
     thread: std::thread::JoinHandle<()>,
 }

@@ -1,11 +1,13 @@
 //! Every encode and decode of a stored value: bincode 2 (serde) behind one format byte,
 //! so the stored format can change here and nowhere else. Sets of account numbers are
-//! roaring bitmaps in their portable format, behind the same byte.
+//! roaring bitmaps in their portable format, behind the same byte. A stored value that
+//! does not decode is damage (see `damage`).
 
 use roaring::RoaringBitmap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::damage::damaged;
 use crate::domain::Etag;
 use crate::error::Error;
 
@@ -28,7 +30,7 @@ pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
         .rsplit("::")
         .next()
         .unwrap_or("value");
-    decode_as(bytes).map_err(|why| Error::internal(format!("a stored {kind} {why}")))
+    decode_as(bytes).map_err(|why| damaged(format!("a stored {kind} {why}")))
 }
 
 /// Decodes a stored object with its etag, for an answer that carries one.
@@ -42,7 +44,7 @@ pub(super) fn decode_object<T: DeserializeOwned>(
     kind: &str,
     key: impl std::fmt::Display,
 ) -> Result<T, Error> {
-    decode_as(bytes).map_err(|why| Error::internal(format!("the stored {kind} {key} {why}")))
+    decode_as(bytes).map_err(|why| damaged(format!("the stored {kind} {key} {why}")))
 }
 
 pub(super) fn encode_bitmap(bitmap: &RoaringBitmap) -> Result<Vec<u8>, Error> {
@@ -62,7 +64,7 @@ pub(super) fn decode_bitmap(bytes: &[u8]) -> Result<RoaringBitmap, Error> {
         Some((format, _)) => format!("has unknown format {format}"),
         None => "is empty".to_owned(),
     };
-    Err(Error::internal(format!("a stored set of accounts {why}")))
+    Err(damaged(format!("a stored set of accounts {why}")))
 }
 
 fn decode_as<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {

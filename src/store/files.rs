@@ -43,8 +43,9 @@ pub(super) fn staging_path(db: &Path, purpose: &str) -> PathBuf {
     db.with_file_name(format!(".{name}.{purpose}-{}", Uuid::new_v4()))
 }
 
-/// What an operator should know about who else may read or write the database file.
-pub(super) fn mode_warnings(path: &Path) -> Vec<String> {
+/// What an operator should know about who else may read or write `path`, which is
+/// `what` (the database file, the key file).
+pub(super) fn mode_warnings(what: &str, path: &Path) -> Vec<String> {
     let Ok(meta) = std::fs::metadata(path) else {
         return Vec::new();
     };
@@ -52,15 +53,13 @@ pub(super) fn mode_warnings(path: &Path) -> Vec<String> {
     let mut warnings = Vec::new();
     if mode & 0o044 != 0 {
         warnings.push(format!(
-            "the database file {} is readable by other users (mode {mode:04o}); \
-             run chmod 600 on it",
+            "{what} {} is readable by other users (mode {mode:04o}); run chmod 600 on it",
             path.display()
         ));
     }
     if mode & 0o022 != 0 {
         warnings.push(format!(
-            "the database file {} is writable by other users (mode {mode:04o}); \
-             run chmod 600 on it",
+            "{what} {} is writable by other users (mode {mode:04o}); run chmod 600 on it",
             path.display()
         ));
     }
@@ -87,13 +86,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         create_private(&path).unwrap();
-        assert!(mode_warnings(&path).is_empty());
+        assert!(mode_warnings("the database file", &path).is_empty());
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let warnings = mode_warnings(&path);
+        let warnings = mode_warnings("the database file", &path);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].starts_with("the database file "));
         assert!(warnings[0].contains("readable by other users (mode 0644)"));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
-        assert_eq!(mode_warnings(&path).len(), 2);
+        assert_eq!(mode_warnings("the database file", &path).len(), 2);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert_eq!(mode_warnings("x", &path).len(), 1, "group access too");
     }
 
     #[test]

@@ -29,6 +29,7 @@ use prometheus_client::metrics::counter::Counter;
 use redb::Database;
 use tokio::sync::oneshot;
 
+use super::integrity::Health;
 use super::open::unpanicked;
 use super::transaction::Tx;
 use crate::error::Error;
@@ -46,8 +47,13 @@ pub(super) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer of `db`; `writes` counts every committed write.
-    pub(super) fn start(db: Arc<RwLock<Database>>, writes: Counter) -> std::io::Result<Self> {
+    /// Starts the writer of `db`; `writes` counts every committed write, and `health`
+    /// hears of every failure, so that damage a write meets is noted.
+    pub(super) fn start(
+        db: Arc<RwLock<Database>>,
+        writes: Counter,
+        health: Arc<Health>,
+    ) -> std::io::Result<Self> {
         let (jobs, received) = mpsc::channel();
         let durable = Counter::default();
         let writer = Writer {
@@ -55,6 +61,7 @@ impl GroupCommit {
             received,
             durable: durable.clone(),
             writes,
+            health,
         };
         let writer = std::thread::Builder::new()
             .name("keyhouse-writer".to_owned())
@@ -183,6 +190,7 @@ struct Writer {
     received: Receiver<Box<dyn Job>>,
     durable: Counter,
     writes: Counter,
+    health: Arc<Health>,
 }
 
 impl Writer {
@@ -204,7 +212,8 @@ impl Writer {
 
     /// Runs `pending` in one transaction, and then, unless they run again after a
     /// rollback, the writes waiting, up to [`MAX_BATCH`] in all; commits and answers
-    /// them. Returns the writes to run again when one failed.
+    /// them. Returns the writes to run again when one failed. Every failure is noted
+    /// while the batch still holds the database, before any check could answer it.
     fn batch(
         &self,
         db: &Database,
@@ -214,6 +223,7 @@ impl Writer {
         let write = match unpanicked(|| Ok(db.begin_write()?)) {
             Ok(write) => write,
             Err(err) => {
+                self.health.note(&err);
                 if let Some(first) = pending.pop_front() {
                     first.answer(Err(err));
                 }
@@ -232,6 +242,7 @@ impl Writer {
                 },
             };
             if let Err(err) = job.run(&tx) {
+                self.health.note(&err);
                 job.answer(Err(err));
                 // Dropping an uncommitted transaction aborts it.
                 drop(tx);
@@ -249,7 +260,10 @@ impl Writer {
                 self.durable.inc();
                 self.writes.inc_by(count as u64);
             }
-            Err(err) => log::error!("a commit of {count} writes failed: {err}"),
+            Err(err) => {
+                self.health.note(err);
+                log::error!("a commit of {count} writes failed: {err}");
+            }
         }
         for job in done {
             job.answer(match &committed {
@@ -290,7 +304,8 @@ mod tests {
             Database::create(dir.path().join("g.redb")).unwrap(),
         ));
         let writes = Counter::default();
-        let group = GroupCommit::start(db.clone(), writes.clone()).unwrap();
+        let health = Arc::new(Health::new(Vec::new()));
+        let group = GroupCommit::start(db.clone(), writes.clone(), health).unwrap();
         Fixture {
             _dir: dir,
             db,

@@ -1,25 +1,29 @@
-//! redb's integrity check while serving: on a schedule and on demand, and at start when
-//! `storage.integrity_check_at_start` asks (see `open_database`). redb verifies page
-//! checksums only in this check and in its recovery after an unclean shutdown, never on
-//! an ordinary read, so this is what finds a file altered at rest or under a running
-//! server.
+//! redb's integrity check while serving: on a schedule, on demand, soon after a request
+//! meets damage, and at start when `storage.integrity_check_at_start` asks (see
+//! `open_database`). redb verifies page checksums only in this check and in its recovery
+//! after an unclean shutdown, never on an ordinary read, so this is what finds a file
+//! altered at rest or under a running server.
 //!
 //! The schedule counts from the last check that passed, kept in the file, so that
 //! restarts do not put the check off: a server restarted every day with a daily check
 //! still checks once a day.
 //!
+//! A request that meets damage (see `damage`) makes the store unready at once and wakes
+//! the timer's thread (`integrity_timer`), which checks the file in the background. A
+//! check that passes makes the store ready again.
+//!
 //! The check needs the database to itself: it waits for running transactions to end and
 //! holds new ones back while it reads the file.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
-use std::sync::{Mutex, PoisonError};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::sync::mpsc::SyncSender;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 
+use super::damage::damage_in;
 use super::open::panic_text;
 use super::{Store, reader, tables};
 use crate::domain::Timestamp;
@@ -51,8 +55,16 @@ pub struct IntegrityReport {
 pub(super) struct Health {
     file_warnings: Vec<String>,
     last: Mutex<Option<IntegrityReport>>,
+    /// When a request first met damage that no check has answered since.
+    damage_met: Mutex<Option<Timestamp>>,
+    /// Wakes the timer's thread to check; set while it runs.
+    wake: Mutex<Option<SyncSender<()>>>,
     failures: Counter,
     last_ok: Gauge,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Health {
@@ -63,8 +75,47 @@ impl Health {
         Health {
             file_warnings,
             last: Mutex::new(None),
+            damage_met: Mutex::new(None),
+            wake: Mutex::new(None),
             failures: Counter::default(),
             last_ok,
+        }
+    }
+
+    /// Called with the error of every transaction: one that tells of damage makes the
+    /// store unready and wakes the timer's thread to check the file.
+    pub(super) fn note(&self, err: &Error) {
+        let Some(what) = damage_in(err) else {
+            return;
+        };
+        let first = {
+            let mut met = locked(&self.damage_met);
+            let first = met.is_none();
+            met.get_or_insert_with(crate::clock::now);
+            first
+        };
+        if first {
+            log::error!(
+                "a request met damage in the database file: {what}; not ready until an \
+                 integrity check passes"
+            );
+        }
+        self.wake();
+    }
+
+    /// Wakes the timer's thread, if it runs; a wake already waiting is enough.
+    fn wake(&self) {
+        if let Some(wake) = locked(&self.wake).as_ref() {
+            let _ = wake.try_send(());
+        }
+    }
+
+    /// Where [`Health::note`] wakes the timer's thread: set when it starts, taken when it
+    /// stops (which ends it). Damage met before it started wakes it at once.
+    pub(super) fn set_wake(&self, wake: Option<SyncSender<()>>) {
+        *locked(&self.wake) = wake;
+        if locked(&self.damage_met).is_some() {
+            self.wake();
         }
     }
 
@@ -79,17 +130,21 @@ impl Health {
             self.failures.inc();
             self.last_ok.set(0);
         }
-        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(report.clone());
+        *locked(&self.last) = Some(report.clone());
     }
 }
 
 impl Store {
-    /// Runs redb's integrity check now, records it and logs it.
+    /// Runs redb's integrity check now, records it and logs it. It answers any damage a
+    /// request met before it began: when it passes, the store is ready again.
     pub fn check_integrity(&self, now: Timestamp) -> IntegrityReport {
         let started = Instant::now();
         let outcome = {
             let mut db = self.db.db.write().unwrap_or_else(PoisonError::into_inner);
-            catch_unwind(AssertUnwindSafe(|| db.check_integrity()))
+            let outcome = catch_unwind(AssertUnwindSafe(|| db.check_integrity()));
+            // Taken while no transaction runs: damage met after this is checked again.
+            locked(&self.health.damage_met).take();
+            outcome
         };
         let (ok, message) = match outcome {
             Ok(Ok(true)) => (true, "every page verified".to_owned()),
@@ -128,9 +183,19 @@ impl Store {
         report
     }
 
-    /// What an operator should act on: file-mode warnings and a failed integrity check.
+    /// What an operator should act on: file-mode warnings, damage a request met and a
+    /// failed integrity check. Damage is told without its cause: `/readyz` needs no
+    /// token, and the cause is in the log.
     pub fn warnings(&self) -> Vec<String> {
         let mut warnings = self.health.file_warnings.clone();
+        if let Some(at) = self.damage_met() {
+            warnings.push(format!(
+                "a request met damage in the database file {} at {} (the log has the \
+                 cause); not ready until an integrity check passes",
+                self.path.display(),
+                at.to_rfc3339()
+            ));
+        }
         if let Some(report) = self.last_failed_check() {
             warnings.push(format!(
                 "the integrity check at {} failed: {}",
@@ -139,6 +204,11 @@ impl Store {
             ));
         }
         warnings
+    }
+
+    /// When a request first met damage that no integrity check has answered since.
+    pub(super) fn damage_met(&self) -> Option<Timestamp> {
+        *locked(&self.health.damage_met)
     }
 
     /// When the last integrity check that this file remembers passed.
@@ -151,12 +221,10 @@ impl Store {
 
     /// The last integrity check, if it failed.
     pub fn last_failed_check(&self) -> Option<IntegrityReport> {
-        let last = self
-            .health
-            .last
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        last.as_ref().filter(|r| !r.ok).cloned()
+        locked(&self.health.last)
+            .as_ref()
+            .filter(|r| !r.ok)
+            .cloned()
     }
 
     /// Failed integrity checks since start, and whether the last one passed (1) or not.
@@ -165,73 +233,9 @@ impl Store {
     }
 }
 
-/// Runs the check every `interval` on its own thread until stopped.
-pub struct IntegrityTimer {
-    stop: Sender<()>,
-    thread: JoinHandle<()>,
-}
-
-impl IntegrityTimer {
-    /// Starts the timer; `None` when `interval` is zero (off). The first check is due
-    /// `interval` after the last that passed (now, if that is longer ago).
-    pub fn start(
-        store: Store,
-        interval: Duration,
-        now: fn() -> Timestamp,
-    ) -> Option<IntegrityTimer> {
-        if interval.is_zero() {
-            return None;
-        }
-        let last = store.last_integrity_pass().unwrap_or_else(|err| {
-            log::error!("cannot read when the last integrity check passed: {err}");
-            None
-        });
-        let mut wait = first_wait(last, interval, now());
-        let (stop, stopped) = mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
-                store.check_integrity(now());
-                wait = interval;
-            }
-        });
-        Some(IntegrityTimer { stop, thread })
-    }
-
-    /// Stops the timer and lets go of the store.
-    pub fn stop(self) {
-        drop(self.stop);
-        let _ = self.thread.join();
-    }
-}
-
-/// How long until the first scheduled check: `interval` after the last that passed, or
-/// after `now` when none is remembered.
-fn first_wait(last: Option<Timestamp>, interval: Duration, now: Timestamp) -> Duration {
-    let Some(last) = last else {
-        return interval;
-    };
-    let since = (now - last).to_std().unwrap_or(Duration::ZERO);
-    interval.saturating_sub(since)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_schedule_counts_from_the_last_check_that_passed() {
-        let now = crate::clock::now();
-        let day = Duration::from_secs(86400);
-        let hours = |h: i64| chrono::Duration::hours(h);
-        assert_eq!(first_wait(None, day, now), day);
-        assert_eq!(
-            first_wait(Some(now - hours(20)), day, now),
-            Duration::from_secs(4 * 3600)
-        );
-        assert_eq!(first_wait(Some(now - hours(30)), day, now), Duration::ZERO);
-        // A clock set back: the check is due a whole interval on.
-        assert_eq!(first_wait(Some(now + hours(5)), day, now), day);
-    }
 
     #[test]
     fn a_passed_check_is_remembered_across_a_reopen() {

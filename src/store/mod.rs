@@ -7,11 +7,13 @@ mod backup;
 mod bootstrap;
 mod cases;
 mod codec;
+mod damage;
 #[cfg(test)]
 pub mod faults;
 mod files;
 mod group_commit;
 mod integrity;
+mod integrity_timer;
 mod open;
 mod page_reads;
 mod paging;
@@ -28,7 +30,8 @@ mod transaction;
 
 pub use backup::{RestoreError, restore};
 pub use bootstrap::Recovery;
-pub use integrity::{IntegrityReport, IntegrityTimer};
+pub use integrity::IntegrityReport;
+pub use integrity_timer::IntegrityTimer;
 pub use open::OpenError;
 pub use seal::{KeyFileError, SealKey, resolve as resolve_key_file};
 
@@ -129,7 +132,7 @@ pub struct Store {
     path: PathBuf,
     /// Seals the signing keys' private halves: `storage.key_file`.
     seal_key: Option<Arc<SealKey>>,
-    /// File-mode warnings and the last integrity check.
+    /// File-mode warnings, damage met while serving and the last integrity check.
     health: Arc<integrity::Health>,
     /// Committed writes (each request's, whether or not it shared a transaction), for
     /// `/metrics` and for tests of batching; also the generation that stales the
@@ -169,16 +172,24 @@ impl Store {
         options: OpenOptions,
     ) -> Result<Store, OpenError> {
         let db = open_database(path, options)?;
-        let health = integrity::Health::new(files::mode_warnings(path));
+        let mut warnings = files::mode_warnings("the database file", path);
+        warnings.extend(
+            seal_key
+                .iter()
+                .flat_map(|key| key.warnings().iter().cloned()),
+        );
+        let health = Arc::new(integrity::Health::new(warnings));
         for warning in health.file_warnings() {
             log::warn!("{warning}");
         }
         let db = Arc::new(RwLock::new(db));
         let writes = Counter::default();
         let commits =
-            GroupCommit::start(db.clone(), writes.clone()).map_err(|err| OpenError::Prepare {
-                path: path.to_owned(),
-                source: Error::internal(format!("cannot start the writer thread: {err}")),
+            GroupCommit::start(db.clone(), writes.clone(), health.clone()).map_err(|err| {
+                OpenError::Prepare {
+                    path: path.to_owned(),
+                    source: Error::internal(format!("cannot start the writer thread: {err}")),
+                }
             })?;
         let store = Store {
             db: Arc::new(Shared {
@@ -188,7 +199,7 @@ impl Store {
             }),
             path: path.to_owned(),
             seal_key,
-            health: Arc::new(health),
+            health,
             writes,
             secrets: Arc::new(AuthCache::new()),
             subjects: Arc::new(AuthCache::new()),
@@ -274,15 +285,22 @@ impl Store {
         self.writes.get()
     }
 
-    /// Runs `f` on one consistent snapshot; a panic becomes an error.
+    /// Runs `f` on one consistent snapshot; a panic becomes an error. An error that
+    /// tells of damage is noted before the snapshot ends, so before any check that
+    /// could answer it begins.
     fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T, Error>) -> Result<T, Error> {
         #[cfg(test)]
         faults::check(&self.path)?;
         let db = self.db();
-        unpanicked(|| {
+        let read = unpanicked(|| {
             let tx = db.begin_read()?;
             f(&tx)
-        })
+        });
+        if let Err(err) = &read {
+            self.health.note(err);
+        }
+        drop(db);
+        read
     }
 
     /// The count of committed writes.
@@ -318,10 +336,13 @@ impl Store {
         Ok(std::fs::metadata(&self.path)?.len())
     }
 
-    /// Whether the database answers a read: the readiness probe.
+    /// The readiness probe: whether the database answers a read, and no damage met
+    /// while serving or failed integrity check stands against it.
     pub fn is_ready(&self) -> bool {
-        self.read(|tx| reader::meta(tx, reader::SCHEMA_VERSION_KEY))
-            .is_ok()
+        let answers = self
+            .read(|tx| reader::meta(tx, reader::SCHEMA_VERSION_KEY))
+            .is_ok();
+        answers && self.damage_met().is_none() && self.last_failed_check().is_none()
     }
 }
 
@@ -389,6 +410,8 @@ mod tests {
         assert!(err.to_string().contains("newer"));
     }
 
+    /// A panic is an error, and as it may be redb's on a damaged page, the store is not
+    /// ready until a check passes; it goes on serving meanwhile.
     #[test]
     fn a_panic_in_a_store_operation_is_an_error_and_the_store_goes_on() {
         let dir = tempfile::tempdir().unwrap();
@@ -398,13 +421,36 @@ mod tests {
             panic!("not an internal error")
         };
         assert!(cause.to_string().contains("damaged page"), "{cause}");
+        assert!(!store.is_ready());
+        assert!(store.warnings()[0].contains("a request met damage"));
+        assert!(store.check_integrity(crate::clock::now()).ok);
+        assert!(store.is_ready() && store.warnings().is_empty());
         assert!(
             store
                 .write(|_| -> Result<(), Error> { panic!("x") })
                 .wait()
                 .is_err()
         );
+        assert!(!store.is_ready(), "a write's panic too");
+        assert!(store.object_counts().is_ok());
+    }
+
+    /// Damage found by redb, a stored value or an index is noted like a panic; other
+    /// errors are not.
+    #[test]
+    fn only_errors_that_tell_of_damage_make_the_store_unready() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("k.redb")).unwrap();
+        let _ = store.read(|_| -> Result<(), Error> { Err(Error::internal("disk full")) });
+        let _ = store.read(|_| -> Result<(), Error> { Err(Error::StaleEtag) });
         assert!(store.is_ready());
+        let _ = store.read(|_| -> Result<(), Error> {
+            Err(redb::StorageError::Corrupted("bad page".to_owned()).into())
+        });
+        assert!(!store.is_ready());
+        assert!(store.check_integrity(crate::clock::now()).ok);
+        let _ = store.write(|_| codec::decode::<u32>(&[9])).wait();
+        assert!(!store.is_ready(), "a write that meets damage");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Opening the database file: created 0600, checked whole before anything is served, and
-//! every way it can fail (including a panic of redb on a damaged file) told in words for
-//! the operator.
+//! Opening the database file: created 0600 when it does not exist, only opened when it
+//! does (an existing file is never initialized, not even an empty one), checked whole
+//! before anything is served when asked, and every way it can fail (including a panic of
+//! redb on a damaged file) told in words for the operator.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use std::path::{Path, PathBuf};
 use redb::backends::FileBackend;
 use redb::{Database, DatabaseError};
 
+use super::damage::damaged;
 use super::{OpenOptions, SCHEMA_VERSION, files};
 use crate::error::Error;
 
@@ -41,6 +43,17 @@ pub enum OpenError {
          with `keyhouse restore`"
     )]
     Damaged { path: PathBuf, reason: String },
+    /// An empty file where the database should be: a new installation is made only
+    /// where no file is, so that a file emptied by accident never becomes one (with a
+    /// new admin secret) unnoticed.
+    #[error(
+        "the database {} is an empty file, not a keyhouse database; to start a new \
+         installation, delete it; to go on with your data, restore a backup over it with \
+         `keyhouse restore --from BACKUP --db {}`",
+        .0.display(),
+        .0.display()
+    )]
+    Empty(PathBuf),
     #[error("cannot use the database {path} with storage.key_file: {reason}")]
     KeyFile { path: PathBuf, reason: String },
 }
@@ -54,17 +67,19 @@ pub(super) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic".to_owned())
 }
 
-/// Runs `f`, turning a panic (redb asserts on some damaged pages) into an error.
+/// Runs `f`, turning a panic (redb asserts on some damaged pages) into an error that
+/// tells of damage.
 pub(super) fn unpanicked<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        Err(Error::internal(format!(
+        Err(damaged(format!(
             "the database failed while reading: {}",
             panic_text(payload.as_ref())
         )))
     })
 }
 
-/// Opens `path`. After an unclean shutdown redb recovers the file and verifies every
+/// Opens `path`, or creates it when it does not exist; an empty file is refused. After
+/// an unclean shutdown redb recovers the file and verifies every
 /// page's checksum as it does; with `check_integrity` it does so after a clean one too,
 /// so a file damaged at rest is an error here and not a panic or altered data later.
 /// A panic of redb on a damaged file is an error too.
@@ -73,6 +88,15 @@ pub(super) fn open_database(path: &Path, options: OpenOptions) -> Result<Databas
         path: path.to_owned(),
         source,
     })?;
+    if created.is_none() {
+        let size = std::fs::metadata(path).map_err(|err| OpenError::Open {
+            path: path.to_owned(),
+            reason: err.to_string(),
+        })?;
+        if size.len() == 0 {
+            return Err(OpenError::Empty(path.to_owned()));
+        }
+    }
     let opened = catch_unwind(AssertUnwindSafe(|| {
         let mut builder = Database::builder();
         builder
@@ -80,7 +104,8 @@ pub(super) fn open_database(path: &Path, options: OpenOptions) -> Result<Databas
             .set_check_integrity_on_open(options.check_integrity);
         match created {
             Some(file) => builder.create_with_backend(FileBackend::new(file)?),
-            None => builder.create(path),
+            // `create` would initialize an empty file; `open` never writes a new one.
+            None => builder.open(path),
         }
     }));
     let damaged = |reason: String| OpenError::Damaged {
@@ -98,5 +123,35 @@ pub(super) fn open_database(path: &Path, options: OpenOptions) -> Result<Databas
             reason: source.to_string(),
         }),
         Err(payload) => Err(damaged(panic_text(payload.as_ref()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_is_refused_naming_it_and_left_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        std::fs::File::create(&path).unwrap();
+        let err = open_database(&path, OpenOptions::default()).err().unwrap();
+        assert!(matches!(err, OpenError::Empty(_)), "{err}");
+        let text = err.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("delete it") && text.contains("keyhouse restore"));
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_file_that_is_no_database_is_refused_and_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.redb");
+        for content in [&b"x"[..], b"not a database, but someone's notes\n"] {
+            std::fs::write(&path, content).unwrap();
+            let err = open_database(&path, OpenOptions::default()).err().unwrap();
+            assert!(matches!(err, OpenError::Open { .. }), "{err}");
+            assert_eq!(std::fs::read(&path).unwrap(), content);
+        }
     }
 }

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 
+use super::files;
+
 /// The first byte of a sealed private key. PKCS#8 DER starts with 0x30 (a SEQUENCE), so
 /// a sealed value and a plain one can never be mistaken for each other.
 const SEALED: u8 = 0;
@@ -15,7 +17,13 @@ const SEALED: u8 = 0;
 pub const KEY_LEN: usize = 32;
 
 /// A loaded key-encryption key. It is never printed.
-pub struct SealKey(LessSafeKey);
+pub struct SealKey {
+    key: LessSafeKey,
+    /// Who else may read or write its file, for the log and `/readyz`: a warning, not a
+    /// refusal, since the mode of a systemd credential may show the group bits of its
+    /// access list.
+    warnings: Vec<String>,
+}
 
 impl std::fmt::Debug for SealKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -55,13 +63,24 @@ impl SealKey {
                 bytes.len()
             )));
         }
-        SealKey::from_bytes(&bytes).ok_or_else(|| bad("is not a usable AES-256 key".to_owned()))
+        let mut key = SealKey::from_bytes(&bytes)
+            .ok_or_else(|| bad("is not a usable AES-256 key".to_owned()))?;
+        key.warnings = files::mode_warnings("storage.key_file", path);
+        Ok(key)
     }
 
     pub(super) fn from_bytes(bytes: &[u8]) -> Option<SealKey> {
         UnboundKey::new(&AES_256_GCM, bytes)
             .ok()
-            .map(|key| SealKey(LessSafeKey::new(key)))
+            .map(|key| SealKey {
+                key: LessSafeKey::new(key),
+                warnings: Vec::new(),
+            })
+    }
+
+    /// Who else may read or write the key file.
+    pub(super) fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// `private` sealed for the key id `kid`: the marker byte, the nonce, the ciphertext
@@ -70,7 +89,7 @@ impl SealKey {
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new().fill(&mut nonce).ok()?;
         let mut sealed = private.to_vec();
-        self.0
+        self.key
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(kid.as_bytes()),
@@ -95,7 +114,7 @@ impl SealKey {
         let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
         let mut buf = sealed.to_vec();
         let plain = self
-            .0
+            .key
             .open_in_place(nonce, Aad::from(kid.as_bytes()), &mut buf)
             .ok()?;
         Some(plain.to_vec())
@@ -109,6 +128,8 @@ pub(super) fn is_sealed(stored: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     fn key(byte: u8) -> SealKey {
@@ -143,7 +164,15 @@ mod tests {
         );
         assert!(!err.contains("short secret"));
         std::fs::write(&path, [7u8; 32]).unwrap();
-        assert!(SealKey::load(&path).is_ok());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(SealKey::load(&path).unwrap().warnings().is_empty());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let warnings = SealKey::load(&path).unwrap().warnings;
+        assert!(
+            warnings[0].starts_with("storage.key_file ")
+                && warnings[0].contains("readable by other users (mode 0644)"),
+            "{warnings:?}"
+        );
         let missing = SealKey::load(&dir.path().join("nope"))
             .unwrap_err()
             .to_string();

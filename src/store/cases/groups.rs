@@ -9,6 +9,7 @@ use crate::domain::{
 };
 use crate::error::Error;
 use crate::store::Answer;
+use crate::store::damage::damaged;
 use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
 use crate::store::rows::counts::{self, Index};
@@ -67,7 +68,7 @@ impl Store {
         self.read_in(scope, |tx| {
             let load = |(scope, id): (Scope, Uuid)| {
                 let group = groups::get(tx, id)?
-                    .ok_or_else(|| Error::internal("the name index names a missing group"))?;
+                    .ok_or_else(|| damaged("the name index names a missing group"))?;
                 Ok((scope, group))
             };
             let matches = |(_, d): &(Scope, GroupDetails)| {

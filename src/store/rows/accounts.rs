@@ -6,6 +6,7 @@ use uuid::Uuid;
 use crate::domain::{Etag, Kind, Name, Scope, ServiceAccount};
 use crate::error::Error;
 use crate::store::codec;
+use crate::store::damage::damaged;
 use crate::store::reader::{self, Reader};
 use crate::store::rows::counts::{self, Index};
 use crate::store::rows::postings;
@@ -48,7 +49,7 @@ pub(in crate::store) fn get_listed(
     id: Uuid,
     missing: &'static str,
 ) -> Result<(ServiceAccount, Etag), Error> {
-    get(tx, id)?.ok_or_else(|| Error::internal(missing))
+    get(tx, id)?.ok_or_else(|| damaged(missing))
 }
 
 /// [`get_listed`] without the etag.
@@ -57,7 +58,7 @@ pub(in crate::store) fn record_listed(
     id: Uuid,
     missing: &'static str,
 ) -> Result<ServiceAccount, Error> {
-    record(tx, id)?.ok_or_else(|| Error::internal(missing))
+    record(tx, id)?.ok_or_else(|| damaged(missing))
 }
 
 pub(in crate::store) fn find_id(

@@ -7,6 +7,7 @@ use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::domain::{Action, AuditEvent, Change, Scope, Target, audit_key};
 use crate::error::Error;
+use crate::store::damage::damaged;
 use crate::store::reader::Reader;
 use crate::store::rows::projects;
 use crate::store::transaction::Tx;
@@ -71,7 +72,7 @@ pub(in crate::store) fn get(
 ) -> Result<AuditEvent, Error> {
     let bytes = table
         .get(seq)?
-        .ok_or_else(|| Error::internal("a project's trail names a missing event"))?;
+        .ok_or_else(|| damaged("a project's trail names a missing event"))?;
     let mut event: AuditEvent = codec::decode(bytes.value())?;
     event.project = Some(project.to_owned());
     Ok(event)

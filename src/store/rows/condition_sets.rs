@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 use crate::domain::{Scope, ServiceAccount};
 use crate::error::Error;
+use crate::store::damage::damaged;
 use crate::store::reader::{self, Reader};
 use crate::store::transaction::{ChangedBlocks, Tx};
 use crate::store::{codec, tables};
@@ -172,7 +173,7 @@ pub(in crate::store) fn numbered(
     for number in numbers {
         let entry = table
             .get(number)?
-            .ok_or_else(|| Error::internal(format!("no account has number {number}")))?;
+            .ok_or_else(|| damaged(format!("no account has number {number}")))?;
         let (id, name) = entry.value();
         accounts.push((name.to_owned(), Uuid::from_u128(id)));
     }
@@ -273,9 +274,9 @@ pub(in crate::store) fn fill_text_sets(tx: &Tx) -> Result<(), Error> {
     for entry in numbered.iter()? {
         let (number, numbered) = entry?;
         let id = Uuid::from_u128(numbered.value().0);
-        let bytes = accounts.get(id.as_u128())?.ok_or_else(|| {
-            Error::internal(format!("account number {} is missing", number.value()))
-        })?;
+        let bytes = accounts
+            .get(id.as_u128())?
+            .ok_or_else(|| damaged(format!("account number {} is missing", number.value())))?;
         let account: ServiceAccount = codec::decode_object(bytes.value(), "service account", id)?;
         let scope = match scopes.get(id.as_u128())? {
             Some(project) => Scope::from_key(project.value())?,

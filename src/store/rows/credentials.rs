@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::{Credential, CredentialKind, NewCredential, Timestamp, expiry_seconds, new_id};
 use crate::error::Error;
+use crate::store::damage::damaged;
 use crate::store::reader::{self, Reader};
 use crate::store::transaction::Tx;
 use crate::store::{WriteContext, codec, tables};
@@ -93,7 +94,7 @@ pub(in crate::store) fn all_of(
         let credential_id = Uuid::from_u128(entry?.0.value().1);
         found.push(
             get(tx, credential_id)?
-                .ok_or_else(|| Error::internal("an account lists a missing credential"))?,
+                .ok_or_else(|| damaged("an account lists a missing credential"))?,
         );
     }
     Ok(found)
@@ -133,7 +134,7 @@ pub(in crate::store) fn shown(
 ) -> Result<Shown, Error> {
     shown_among(indexed(tx, account_id)?, now, |id| {
         let credential =
-            get(tx, id)?.ok_or_else(|| Error::internal("an account lists a missing credential"))?;
+            get(tx, id)?.ok_or_else(|| damaged("an account lists a missing credential"))?;
         Ok((credential.kind.is_secret(), credential.expires_at))
     })
 }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::groups;
 use crate::domain::{Group, Name, ServiceAccount};
 use crate::error::Error;
+use crate::store::damage::damaged;
 use crate::store::reader::Reader;
 use crate::store::tables;
 use crate::store::transaction::Tx;
@@ -53,8 +54,8 @@ pub(in crate::store) fn groups_of(
 ) -> Result<BTreeMap<Name, Group>, Error> {
     let mut found = BTreeMap::new();
     for id in &account.groups {
-        let details = groups::get(tx, *id)?
-            .ok_or_else(|| Error::internal("an account lists a missing group"))?;
+        let details =
+            groups::get(tx, *id)?.ok_or_else(|| damaged("an account lists a missing group"))?;
         found.insert(details.group.name.clone(), details.group);
     }
     Ok(found)
