@@ -120,7 +120,7 @@ pub struct IntegrityCheckView {
 /// Run redb's integrity check of the database file now: every page's checksum is
 /// verified. Requests wait while it runs. A failure is logged, counted in
 /// `keyhouse_integrity_check_failures_total` and makes `/readyz` answer 503 until a
-/// restart; restore a backup then. Needs `admin`.
+/// restart or a later check that passes; restore a backup then. Needs `admin`.
 #[utoipa::path(tag = "admin", responses((status = 200, body = IntegrityCheckView)))]
 #[post("/admin/integrity-check")]
 pub async fn integrity_check(
