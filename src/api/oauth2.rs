@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use super::form::Form;
 use super::respond;
-use crate::auth::client::{AssertionReplay, ClientAuthForm, authenticate_client};
+use crate::auth::assertion::ClientAssertions;
+use crate::auth::client::{ClientAuthForm, authenticate_client};
 use crate::auth::jwt::Tokens;
 use crate::auth::last_use::LastUse;
 use crate::auth::secret::Secret;
@@ -91,7 +92,7 @@ fn token_caller(
     permission: &str,
     store: &Store,
     tokens: &Tokens,
-    replay: &AssertionReplay,
+    assertions: &ClientAssertions,
     now: Timestamp,
 ) -> Result<TokenCaller, Error> {
     if offers_bearer(req) {
@@ -102,7 +103,7 @@ fn token_caller(
             caller,
         });
     }
-    match authenticate_client(req, client, store, tokens.settings(), replay, now)? {
+    match authenticate_client(req, client, store, tokens.settings(), assertions, now)? {
         Some((principal, credential_id)) => Ok(TokenCaller {
             reach: TokenReach::Own(principal.account.id),
             caller: Caller::by_credential(req, principal, credential_id, now),
@@ -143,7 +144,7 @@ pub async fn issue_token(
     req: HttpRequest,
     store: web::Data<Store>,
     tokens: web::Data<Tokens>,
-    replay: web::Data<AssertionReplay>,
+    assertions: web::Data<ClientAssertions>,
     last_use: web::Data<LastUse>,
     Form(form): Form<TokenRequest>,
 ) -> Result<HttpResponse, Error> {
@@ -163,14 +164,20 @@ pub async fn issue_token(
             ));
         }
     }
-    let (principal, credential_id) =
-        authenticate_client(&req, &form.client, &store, tokens.settings(), &replay, now)?
-            .ok_or_else(|| {
-                Error::oauth(
-                    OAuthError::InvalidClient,
-                    "no client authentication was given",
-                )
-            })?;
+    let (principal, credential_id) = authenticate_client(
+        &req,
+        &form.client,
+        &store,
+        tokens.settings(),
+        &assertions,
+        now,
+    )?
+    .ok_or_else(|| {
+        Error::oauth(
+            OAuthError::InvalidClient,
+            "no client authentication was given",
+        )
+    })?;
     last_use.record(credential_id, principal.account.id, now);
     let scope = grant_scope(&principal.permissions, form.scope.as_deref()).map_err(|refusal| {
         let description = match refusal {
@@ -283,7 +290,7 @@ pub async fn introspect(
     req: HttpRequest,
     store: web::Data<Store>,
     tokens: web::Data<Tokens>,
-    replay: web::Data<AssertionReplay>,
+    assertions: web::Data<ClientAssertions>,
     Form(form): Form<TokenForm>,
 ) -> Result<HttpResponse, Error> {
     let now = clock::now();
@@ -293,7 +300,7 @@ pub async fn introspect(
         permissions::CREDENTIALS_READ,
         &store,
         &tokens,
-        &replay,
+        &assertions,
         now,
     )?;
     let token = required_token(&form)?;
@@ -317,7 +324,7 @@ pub async fn revoke(
     req: HttpRequest,
     store: web::Data<Store>,
     tokens: web::Data<Tokens>,
-    replay: web::Data<AssertionReplay>,
+    assertions: web::Data<ClientAssertions>,
     Form(form): Form<TokenForm>,
 ) -> Result<HttpResponse, Error> {
     let now = clock::now();
@@ -327,7 +334,7 @@ pub async fn revoke(
         permissions::CREDENTIALS_WRITE,
         &store,
         &tokens,
-        &replay,
+        &assertions,
         now,
     )?;
     let token = required_token(&form)?.to_owned();
