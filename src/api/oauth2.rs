@@ -1,7 +1,6 @@
 //! OAuth 2.0: the client-credentials token endpoint (RFC 6749), introspection
 //! (RFC 7662) and revocation (RFC 7009). Errors follow RFC 6749 section 5.2.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -122,16 +121,6 @@ fn required_token(form: &TokenForm) -> Result<&str, Error> {
         .ok_or_else(|| Error::oauth(OAuthError::InvalidRequest, "token is required"))
 }
 
-fn no_store(mut response: HttpResponse) -> HttpResponse {
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    headers.insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
-    response
-}
-
 /// Issue an access token (`grant_type=client_credentials`). The client authenticates
 /// with `client_secret_basic`, `client_secret_post` or `private_key_jwt`.
 #[utoipa::path(tag = "oauth2",
@@ -191,7 +180,7 @@ pub async fn issue_token(
         Error::oauth(OAuthError::InvalidScope, description)
     })?;
     let (access_token, claims) = tokens.issue(&principal, &scope, now)?;
-    Ok(no_store(respond::json(
+    Ok(respond::no_store(respond::json(
         &mut HttpResponse::Ok(),
         &TokenResponse {
             access_token,
@@ -308,7 +297,10 @@ pub async fn introspect(
         Some((owner, scope, answer)) if caller.reach.includes(owner, &scope) => answer,
         _ => IntrospectionResponse::default(),
     };
-    Ok(no_store(respond::json(&mut HttpResponse::Ok(), &answer)))
+    Ok(respond::no_store(respond::json(
+        &mut HttpResponse::Ok(),
+        &answer,
+    )))
 }
 
 /// Revoke a `kh_` secret, or deny an access token until it expires (RFC 7009). A bearer
@@ -365,7 +357,7 @@ pub async fn revoke(
         Err(Error::PermissionDenied(_)) | Ok(()) => {}
         Err(e) => return Err(e),
     }
-    Ok(no_store(HttpResponse::Ok().finish()))
+    Ok(respond::no_store(HttpResponse::Ok().finish()))
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {
