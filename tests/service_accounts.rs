@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestServer, names};
+use common::{Reply, TestServer, names};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -535,4 +535,42 @@ fn data_survives_a_restart() {
         2,
         "no second admin at restart"
     );
+}
+
+/// The `Cache-Control` and `Pragma` headers of an answer.
+fn caching(reply: &Reply) -> (Option<&str>, Option<&str>) {
+    (reply.header("cache-control"), reply.header("pragma"))
+}
+
+const NO_STORE: (Option<&str>, Option<&str>) = (Some("no-store"), Some("no-cache"));
+
+/// A create that shows the first secret, and `renew-token`, answer what no cache may
+/// keep; a create without a secret and a read are ordinary answers. At the root and in
+/// a project.
+#[test]
+fn answers_showing_a_secret_are_not_cached() {
+    let s = TestServer::start();
+    s.post("/api/v1/projects", json!({"name": "p1"}))
+        .assert_status(201);
+    for base in [SA, "/api/v1/projects/p1/service-accounts"] {
+        let created = s.post(base, json!({"name": "bot"}));
+        created.assert_status(201);
+        assert!(created.body["token"].is_string(), "{}", created.body);
+        assert_eq!(caching(&created), NO_STORE, "{base} create");
+        let renewed = s.post(&format!("{base}/bot/renew-token"), json!({}));
+        renewed.assert_status(200);
+        assert!(renewed.body["token"].is_string(), "{}", renewed.body);
+        assert_eq!(caching(&renewed), NO_STORE, "{base} renew-token");
+        let bare = s.post(base, json!({"name": "bare", "initial_secret": false}));
+        bare.assert_status(201);
+        assert!(bare.body.get("token").is_none(), "{}", bare.body);
+        assert_eq!(
+            caching(&bare),
+            (None, None),
+            "{base} create without a secret"
+        );
+        let read = s.get(&format!("{base}/bot"));
+        read.assert_status(200);
+        assert_eq!(caching(&read), (None, None), "{base} read");
+    }
 }

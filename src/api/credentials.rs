@@ -219,7 +219,8 @@ pub async fn create_credential(
         secret: shown.map(|secret| secret.expose().to_owned()),
     };
     let location = format!("{location}/{}", view.credential.id);
-    Ok(respond::created(location, None, &view))
+    let response = respond::created(location, None, &view);
+    Ok(respond::no_store_if(view.secret.is_some(), response))
 }
 
 /// List an account's credentials, by name; never a secret. Needs `credentials:read`.
@@ -326,7 +327,7 @@ pub async fn rotate_secret(
         .await?;
     let view = NewSecretView::new(&created, &secret, caller.now);
     let location = format!("{location}/{}", view.credential.id);
-    Ok(respond::created(location, None, &view))
+    Ok(respond::no_store(respond::created(location, None, &view)))
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {

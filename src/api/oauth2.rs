@@ -1,7 +1,6 @@
 //! OAuth 2.0: the client-credentials token endpoint (RFC 6749), introspection
 //! (RFC 7662) and revocation (RFC 7009). Errors follow RFC 6749 section 5.2.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -10,7 +9,8 @@ use uuid::Uuid;
 
 use super::form::Form;
 use super::respond;
-use crate::auth::client::{AssertionReplay, ClientAuthForm, authenticate_client};
+use crate::auth::assertion::ClientAssertions;
+use crate::auth::client::{ClientAuthForm, authenticate_client};
 use crate::auth::jwt::Tokens;
 use crate::auth::last_use::LastUse;
 use crate::auth::secret::Secret;
@@ -91,7 +91,7 @@ fn token_caller(
     permission: &str,
     store: &Store,
     tokens: &Tokens,
-    replay: &AssertionReplay,
+    assertions: &ClientAssertions,
     now: Timestamp,
 ) -> Result<TokenCaller, Error> {
     if offers_bearer(req) {
@@ -102,7 +102,7 @@ fn token_caller(
             caller,
         });
     }
-    match authenticate_client(req, client, store, tokens.settings(), replay, now)? {
+    match authenticate_client(req, client, store, tokens.settings(), assertions, now)? {
         Some((principal, credential_id)) => Ok(TokenCaller {
             reach: TokenReach::Own(principal.account.id),
             caller: Caller::by_credential(req, principal, credential_id, now),
@@ -121,16 +121,6 @@ fn required_token(form: &TokenForm) -> Result<&str, Error> {
         .ok_or_else(|| Error::oauth(OAuthError::InvalidRequest, "token is required"))
 }
 
-fn no_store(mut response: HttpResponse) -> HttpResponse {
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    headers.insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
-    response
-}
-
 /// Issue an access token (`grant_type=client_credentials`). The client authenticates
 /// with `client_secret_basic`, `client_secret_post` or `private_key_jwt`.
 #[utoipa::path(tag = "oauth2",
@@ -143,7 +133,7 @@ pub async fn issue_token(
     req: HttpRequest,
     store: web::Data<Store>,
     tokens: web::Data<Tokens>,
-    replay: web::Data<AssertionReplay>,
+    assertions: web::Data<ClientAssertions>,
     last_use: web::Data<LastUse>,
     Form(form): Form<TokenRequest>,
 ) -> Result<HttpResponse, Error> {
@@ -163,14 +153,20 @@ pub async fn issue_token(
             ));
         }
     }
-    let (principal, credential_id) =
-        authenticate_client(&req, &form.client, &store, tokens.settings(), &replay, now)?
-            .ok_or_else(|| {
-                Error::oauth(
-                    OAuthError::InvalidClient,
-                    "no client authentication was given",
-                )
-            })?;
+    let (principal, credential_id) = authenticate_client(
+        &req,
+        &form.client,
+        &store,
+        tokens.settings(),
+        &assertions,
+        now,
+    )?
+    .ok_or_else(|| {
+        Error::oauth(
+            OAuthError::InvalidClient,
+            "no client authentication was given",
+        )
+    })?;
     last_use.record(credential_id, principal.account.id, now);
     let scope = grant_scope(&principal.permissions, form.scope.as_deref()).map_err(|refusal| {
         let description = match refusal {
@@ -184,7 +180,7 @@ pub async fn issue_token(
         Error::oauth(OAuthError::InvalidScope, description)
     })?;
     let (access_token, claims) = tokens.issue(&principal, &scope, now)?;
-    Ok(no_store(respond::json(
+    Ok(respond::no_store(respond::json(
         &mut HttpResponse::Ok(),
         &TokenResponse {
             access_token,
@@ -283,7 +279,7 @@ pub async fn introspect(
     req: HttpRequest,
     store: web::Data<Store>,
     tokens: web::Data<Tokens>,
-    replay: web::Data<AssertionReplay>,
+    assertions: web::Data<ClientAssertions>,
     Form(form): Form<TokenForm>,
 ) -> Result<HttpResponse, Error> {
     let now = clock::now();
@@ -293,7 +289,7 @@ pub async fn introspect(
         permissions::CREDENTIALS_READ,
         &store,
         &tokens,
-        &replay,
+        &assertions,
         now,
     )?;
     let token = required_token(&form)?;
@@ -301,7 +297,10 @@ pub async fn introspect(
         Some((owner, scope, answer)) if caller.reach.includes(owner, &scope) => answer,
         _ => IntrospectionResponse::default(),
     };
-    Ok(no_store(respond::json(&mut HttpResponse::Ok(), &answer)))
+    Ok(respond::no_store(respond::json(
+        &mut HttpResponse::Ok(),
+        &answer,
+    )))
 }
 
 /// Revoke a `kh_` secret, or deny an access token until it expires (RFC 7009). A bearer
@@ -317,7 +316,7 @@ pub async fn revoke(
     req: HttpRequest,
     store: web::Data<Store>,
     tokens: web::Data<Tokens>,
-    replay: web::Data<AssertionReplay>,
+    assertions: web::Data<ClientAssertions>,
     Form(form): Form<TokenForm>,
 ) -> Result<HttpResponse, Error> {
     let now = clock::now();
@@ -327,7 +326,7 @@ pub async fn revoke(
         permissions::CREDENTIALS_WRITE,
         &store,
         &tokens,
-        &replay,
+        &assertions,
         now,
     )?;
     let token = required_token(&form)?.to_owned();
@@ -358,7 +357,7 @@ pub async fn revoke(
         Err(Error::PermissionDenied(_)) | Ok(()) => {}
         Err(e) => return Err(e),
     }
-    Ok(no_store(HttpResponse::Ok().finish()))
+    Ok(respond::no_store(HttpResponse::Ok().finish()))
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {

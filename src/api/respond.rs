@@ -1,5 +1,5 @@
 //! Responses that carry one object: its etag in the `ETag` header, quoted, and for a
-//! create its path in `Location`.
+//! create its path in `Location`; an answer that shows a secret is kept by no cache.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
@@ -48,6 +48,29 @@ pub fn json<T: Serialize>(response: &mut HttpResponseBuilder, body: &T) -> HttpR
             .insert_header(header::ContentType::json())
             .body(buf),
         Err(err) => Error::internal(err).error_response(),
+    }
+}
+
+/// `response` with `Cache-Control: no-store` and `Pragma: no-cache`, as RFC 6749 5.1 asks
+/// of a token response: no cache, shared or the client's own, may keep it. For every
+/// answer that shows a new secret (shown that once), and for the OAuth endpoints.
+pub fn no_store(mut response: HttpResponse) -> HttpResponse {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// `no_store` for an answer that shows a new secret only sometimes, when it does: a new
+/// account without a first secret, or a new public key, is an ordinary answer.
+pub fn no_store_if(shows_secret: bool, response: HttpResponse) -> HttpResponse {
+    if shows_secret {
+        no_store(response)
+    } else {
+        response
     }
 }
 

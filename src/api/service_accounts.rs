@@ -312,7 +312,8 @@ pub async fn create_service_account(
     let issued = credential.zip(shown.as_ref());
     let view = CreatedServiceAccountView::new(&details, issued, caller.now);
     let location = respond::api_path(&scope, &format!("service-accounts/{}", view.account.name));
-    Ok(respond::created(location, Some(&details.etag), &view))
+    let response = respond::created(location, Some(&details.etag), &view);
+    Ok(respond::no_store_if(view.secret.is_some(), response))
 }
 
 /// List service accounts in name order. Needs `service_accounts:read`.
@@ -435,7 +436,8 @@ pub async fn renew_token(
     let ctx = caller.write_context();
     let (details, credential) = store.renew_token(&ctx, &path.scope, &name, new).await?;
     let view = CreatedServiceAccountView::new(&details, Some((credential, &secret)), caller.now);
-    Ok(respond::with_etag(StatusCode::OK, &details.etag, &view))
+    let response = respond::with_etag(StatusCode::OK, &details.etag, &view);
+    Ok(respond::no_store(response))
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {

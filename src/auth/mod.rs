@@ -1,5 +1,6 @@
 //! Who is calling: the `kh_` secret format, the bearer extractor and permission checks.
 
+pub mod assertion;
 pub mod attempts;
 mod authorization;
 mod caller;

@@ -1,11 +1,16 @@
 //! Public keys of `public_key` credentials: PEM SubjectPublicKeyInfo of EC P-256 or
-//! Ed25519, checked at upload. They sign OAuth client assertions (RFC 7523).
+//! Ed25519, checked at upload. They sign OAuth client assertions (RFC 7523), verified
+//! here, and keys nobody holds pad the keys an assertion is checked against.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ring::agreement;
 use ring::digest;
 use ring::rand::SystemRandom;
+use ring::signature::{
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ED25519, EcdsaKeyPair,
+    Ed25519KeyPair, KeyPair, UnparsedPublicKey, VerificationAlgorithm,
+};
 
 use crate::domain::{CredentialKind, KeyAlgorithm, NewCredential, Timestamp};
 use crate::error::Error;
@@ -105,6 +110,54 @@ impl PublicKey {
     }
 }
 
+/// Whether `signature` over `message` verifies with `key`: an uncompressed P-256 point
+/// and ES256's fixed-size `r‖s`, or an Ed25519 key and an EdDSA signature. ring parses
+/// the key anew on every call, so a stored key and a padding key cost the same.
+pub fn verifies(algorithm: KeyAlgorithm, key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    let algorithm: &dyn VerificationAlgorithm = match algorithm {
+        KeyAlgorithm::EcP256 => &ECDSA_P256_SHA256_FIXED,
+        KeyAlgorithm::Ed25519 => &ED25519,
+    };
+    UnparsedPublicKey::new(algorithm, key)
+        .verify(message, signature)
+        .is_ok()
+}
+
+/// One public key of each algorithm whose private half was dropped as soon as it was
+/// made: made once at start, they verify no assertion, and fill the keys an assertion
+/// is checked against up to the same number for every client.
+#[derive(Debug)]
+pub struct PaddingKeys {
+    ec_p256: Vec<u8>,
+    ed25519: Vec<u8>,
+}
+
+impl PaddingKeys {
+    pub fn generate() -> Result<PaddingKeys, Error> {
+        let failed = |_| Error::internal("the system random generator failed");
+        let rng = SystemRandom::new();
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(failed)?;
+        let ec = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .map_err(|_| Error::internal("a new P-256 key did not parse"))?;
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(failed)?;
+        let ed = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref())
+            .map_err(|_| Error::internal("a new Ed25519 key did not parse"))?;
+        Ok(PaddingKeys {
+            ec_p256: ec.public_key().as_ref().to_vec(),
+            ed25519: ed.public_key().as_ref().to_vec(),
+        })
+    }
+
+    /// The padding key of `algorithm`.
+    pub fn of(&self, algorithm: KeyAlgorithm) -> &[u8] {
+        match algorithm {
+            KeyAlgorithm::EcP256 => &self.ec_p256,
+            KeyAlgorithm::Ed25519 => &self.ed25519,
+        }
+    }
+}
+
 /// A P-256 point is checked by an ECDH agreement with a throwaway key: ring refuses a
 /// point that is not on the curve.
 fn check_p256_point(point: &[u8]) -> Result<(), Error> {
@@ -119,7 +172,6 @@ fn check_p256_point(point: &[u8]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 
     fn pem(der: &[u8]) -> String {
         format!(
@@ -145,6 +197,47 @@ mod tests {
         let der = [ED25519_PREFIX, pair.public_key().as_ref()].concat();
         let key = PublicKey::from_pem(&pem(&der)).unwrap();
         assert_eq!(key.algorithm, KeyAlgorithm::Ed25519);
+    }
+
+    #[test]
+    fn padding_keys_are_valid_keys_of_their_algorithm_that_verify_nothing() {
+        let padding = PaddingKeys::generate().unwrap();
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        let signature = pair.sign(&rng, b"h.p").unwrap();
+        let ec = KeyAlgorithm::EcP256;
+        assert!(verifies(
+            ec,
+            pair.public_key().as_ref(),
+            b"h.p",
+            signature.as_ref()
+        ));
+        assert!(!verifies(
+            ec,
+            pair.public_key().as_ref(),
+            b"h.q",
+            signature.as_ref()
+        ));
+        assert!(!verifies(ec, padding.of(ec), b"h.p", signature.as_ref()));
+        // A point ring accepts as a key, as upload would: padding costs a verification.
+        let der = [P256_PREFIX, padding.of(ec)].concat();
+        assert_eq!(PublicKey::from_der(der).unwrap().algorithm, ec);
+
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let signature = pair.sign(b"h.p");
+        let ed = KeyAlgorithm::Ed25519;
+        assert!(verifies(
+            ed,
+            pair.public_key().as_ref(),
+            b"h.p",
+            signature.as_ref()
+        ));
+        assert!(!verifies(ed, padding.of(ed), b"h.p", signature.as_ref()));
+        let der = [ED25519_PREFIX, padding.of(ed)].concat();
+        assert_eq!(PublicKey::from_der(der).unwrap().algorithm, ed);
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub(super) fn app(
         .app_data(prepared.store)
         .app_data(prepared.last_use)
         .app_data(prepared.tokens)
-        .app_data(prepared.replay)
+        .app_data(prepared.assertions)
         .app_data(prepared.attempts)
         .app_data(prepared.metrics)
         .app_data(prepared.openapi)

@@ -7,8 +7,8 @@ use actix_web::web;
 
 use super::StartError;
 use crate::api::{self, OpenApiJson, RouteTable};
+use crate::auth::assertion::ClientAssertions;
 use crate::auth::attempts::AuthAttempts;
-use crate::auth::client::AssertionReplay;
 use crate::auth::jwt::{OAuthSettings, Tokens};
 use crate::auth::last_use::LastUse;
 use crate::auth::secret::Secret;
@@ -24,7 +24,7 @@ pub(super) struct Prepared {
     pub(super) store: web::Data<Store>,
     pub(super) last_use: web::Data<LastUse>,
     pub(super) tokens: web::Data<Tokens>,
-    pub(super) replay: web::Data<AssertionReplay>,
+    pub(super) assertions: web::Data<ClientAssertions>,
     pub(super) attempts: web::Data<AuthAttempts>,
     pub(super) metrics: web::Data<Metrics>,
     pub(super) openapi: web::Data<OpenApiJson>,
@@ -69,6 +69,7 @@ pub(super) fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, 
         }
     }
     let tokens = Tokens::load(&store, oauth, now)?;
+    let assertions = ClientAssertions::new(config.credentials.max_active)?;
     let doc = api::openapi();
     let routes = RouteTable::from_openapi(&doc);
     let metrics = Metrics::new(&store);
@@ -81,7 +82,7 @@ pub(super) fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, 
     Ok(Prepared {
         attempts: web::Data::new(attempts),
         tokens: web::Data::new(tokens),
-        replay: web::Data::new(AssertionReplay::default()),
+        assertions: web::Data::new(assertions),
         config: web::Data::new(config),
         last_use: web::Data::new(LastUse::default()),
         metrics: web::Data::new(metrics),
