@@ -51,13 +51,20 @@ pub struct ClientAssertions {
     seen: Mutex<HashMap<(String, String), i64>>,
 }
 
+/// The most keys an assertion is padded to. `credentials.max_active` may be set in the
+/// thousands, and every assertion, good or bad, costs as many signature checks as it is
+/// padded to: past this, only a client holding more keys than this answers slower,
+/// which tells no more than that it holds that many.
+const MOST_TRIES: u32 = 16;
+
 impl ClientAssertions {
-    /// `tries` is `credentials.max_active`: no account holds more unexpired credentials,
-    /// so none more public keys, unless the setting was lowered after they were made.
-    pub fn new(tries: u32) -> Result<ClientAssertions, Error> {
+    /// `max_active` is `credentials.max_active`: no account holds more unexpired
+    /// credentials, so none more public keys, unless the setting was lowered after they
+    /// were made. Assertions are padded to it, or to `MOST_TRIES` if that is fewer.
+    pub fn new(max_active: u32) -> Result<ClientAssertions, Error> {
         Ok(ClientAssertions {
             padding: PaddingKeys::generate()?,
-            tries: tries as usize,
+            tries: max_active.min(MOST_TRIES) as usize,
             seen: Mutex::default(),
         })
     }
@@ -287,6 +294,13 @@ mod tests {
             key: PADDING,
         });
         expected
+    }
+
+    #[test]
+    fn assertions_are_padded_to_max_active_but_never_past_the_most_tries() {
+        let tries = |max_active| ClientAssertions::new(max_active).unwrap().tries;
+        assert_eq!((tries(1), tries(5)), (1, 5));
+        assert_eq!((tries(16), tries(17), tries(10_000)), (16, 16, 16));
     }
 
     #[test]
