@@ -109,7 +109,7 @@ fn a_default_lifetime_alone_bounds_nothing_on_a_server_without_a_maximum() {
     s.post(&accounts, json!({"name": "bot", "initial_secret": false}))
         .assert_status(201);
     let credentials = format!("{accounts}/bot/credentials");
-    let now = chrono::Utc::now();
+    let now = keyhouse::clock::now();
     let by_default = s.post(&credentials, json!({}));
     by_default.assert_status(201);
     let expires: chrono::DateTime<chrono::Utc> = by_default.body["expires_at"]
