@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::{Reply, TestServer, counter};
+use common::{NO_STORE, Reply, TestServer, counter};
 use reqwest::Method;
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
@@ -455,13 +455,6 @@ fn me_sees_a_credential_expire_without_any_write() {
     );
 }
 
-/// The `Cache-Control` and `Pragma` headers of an answer.
-fn caching(reply: &Reply) -> (Option<&str>, Option<&str>) {
-    (reply.header("cache-control"), reply.header("pragma"))
-}
-
-const NO_STORE: (Option<&str>, Option<&str>) = (Some("no-store"), Some("no-cache"));
-
 /// A new secret is shown once, in an answer no cache may keep; a new public key, a
 /// read and a list of credentials are ordinary answers. At the root and in a project.
 #[test]
@@ -476,21 +469,21 @@ fn answers_showing_a_secret_are_not_cached() {
         let secret = s.post(&creds, json!({"name": "deploy"}));
         secret.assert_status(201);
         assert!(secret.body["secret"].is_string(), "{}", secret.body);
-        assert_eq!(caching(&secret), NO_STORE, "{creds} secret");
+        assert_eq!(secret.caching(), NO_STORE, "{creds} secret");
         let key = s.post(
             &creds,
             json!({"type": "public_key", "public_key": pem(&ed25519_der())}),
         );
         key.assert_status(201);
-        assert_eq!(caching(&key), (None, None), "{creds} public key");
+        assert_eq!(key.caching(), (None, None), "{creds} public key");
         let rotated = s.post(&format!("{base}/bot/rotate-secret"), json!({}));
         rotated.assert_status(201);
         assert!(rotated.body["secret"].is_string(), "{}", rotated.body);
-        assert_eq!(caching(&rotated), NO_STORE, "{base} rotate-secret");
+        assert_eq!(rotated.caching(), NO_STORE, "{base} rotate-secret");
         let id = secret.body["id"].as_str().unwrap();
         for read in [s.get(&format!("{creds}/{id}")), s.get(&creds)] {
             read.assert_status(200);
-            assert_eq!(caching(&read), (None, None), "{creds} read");
+            assert_eq!(read.caching(), (None, None), "{creds} read");
         }
     }
 }

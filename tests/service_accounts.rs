@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Reply, TestServer, names};
+use common::{NO_STORE, TestServer, names};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -537,13 +537,6 @@ fn data_survives_a_restart() {
     );
 }
 
-/// The `Cache-Control` and `Pragma` headers of an answer.
-fn caching(reply: &Reply) -> (Option<&str>, Option<&str>) {
-    (reply.header("cache-control"), reply.header("pragma"))
-}
-
-const NO_STORE: (Option<&str>, Option<&str>) = (Some("no-store"), Some("no-cache"));
-
 /// A create that shows the first secret, and `renew-token`, answer what no cache may
 /// keep; a create without a secret and a read are ordinary answers. At the root and in
 /// a project.
@@ -556,21 +549,21 @@ fn answers_showing_a_secret_are_not_cached() {
         let created = s.post(base, json!({"name": "bot"}));
         created.assert_status(201);
         assert!(created.body["token"].is_string(), "{}", created.body);
-        assert_eq!(caching(&created), NO_STORE, "{base} create");
+        assert_eq!(created.caching(), NO_STORE, "{base} create");
         let renewed = s.post(&format!("{base}/bot/renew-token"), json!({}));
         renewed.assert_status(200);
         assert!(renewed.body["token"].is_string(), "{}", renewed.body);
-        assert_eq!(caching(&renewed), NO_STORE, "{base} renew-token");
+        assert_eq!(renewed.caching(), NO_STORE, "{base} renew-token");
         let bare = s.post(base, json!({"name": "bare", "initial_secret": false}));
         bare.assert_status(201);
         assert!(bare.body.get("token").is_none(), "{}", bare.body);
         assert_eq!(
-            caching(&bare),
+            bare.caching(),
             (None, None),
             "{base} create without a secret"
         );
         let read = s.get(&format!("{base}/bot"));
         read.assert_status(200);
-        assert_eq!(caching(&read), (None, None), "{base} read");
+        assert_eq!(read.caching(), (None, None), "{base} read");
     }
 }

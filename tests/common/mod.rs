@@ -38,6 +38,9 @@ pub fn names(page: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The caching headers of an answer that shows a new secret, as `/oauth2/token` sends.
+pub const NO_STORE: (Option<&str>, Option<&str>) = (Some("no-store"), Some("no-cache"));
+
 pub struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
@@ -63,6 +66,12 @@ impl Reply {
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `Cache-Control` and `Pragma` headers; [`NO_STORE`] for an answer that shows
+    /// a secret.
+    pub fn caching(&self) -> (Option<&str>, Option<&str>) {
+        (self.header("cache-control"), self.header("pragma"))
     }
 
     /// Asserts the contract's error body with this status and code.
