@@ -365,8 +365,8 @@ fn role_names_do_not_cross_scopes_in_either_direction() {
 }
 
 /// A forced delete takes the role from every account bound to it, so the caller must
-/// be allowed to act on each: a role writer cannot strip a role from an administrator
-/// by deleting it, and nothing changes.
+/// be allowed to act on each: a role writer, or an administrator's narrowed token,
+/// cannot strip a role from an administrator by deleting it, and nothing changes.
 #[test]
 fn a_forced_role_delete_needs_every_unbound_account_within_the_callers_reach() {
     let s = TestServer::start();
@@ -387,6 +387,27 @@ fn a_forced_role_delete_needs_every_unbound_account_within_the_callers_reach() {
         Method::DELETE,
         "/api/v1/roles/deploy?force=true",
         Some(&smith),
+        None,
+        &[],
+    )
+    .assert_error(403, "PERMISSION_DENIED");
+    assert_eq!(roles_of(&s, "/api/v1", "chief"), json!(["admin", "deploy"]));
+    // An administrator's token narrowed to what deleting the role needs is refused too:
+    // the rule counts the token's scope, not the account's `*`.
+    let narrowed = s.form(
+        "/oauth2/token",
+        Some(("admin", &s.token)),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "roles:read roles:write deploy:run"),
+        ],
+    );
+    narrowed.assert_status(200);
+    let narrowed = narrowed.body["access_token"].as_str().unwrap();
+    s.send(
+        Method::DELETE,
+        "/api/v1/roles/deploy?force=true",
+        Some(narrowed),
         None,
         &[],
     )
