@@ -7,6 +7,7 @@ import { attempt, field, go, h, hashParams, mount, table, when } from './dom.js'
 import { can } from './session.js';
 import { apiBase, currentProject, href } from './scope.js';
 import { showSecretOnce } from './credentials.js';
+import { totalText } from './pager.js';
 
 const PER_PAGE = 50;
 // The page tokens seen for the current scope and filters, in order, and the one
@@ -76,7 +77,7 @@ export async function renderAccounts(main) {
     h('td', {}, when(a.last_seen_at))));
   const prev = index > 0 ? trail.tokens[index - 1] : null;
   mount(results,
-    h('p', { class: 'count' }, `Showing ${shown} of ${page.total_count}`),
+    h('p', { class: 'count' }, `Showing ${shown} of ${totalText(page)}`),
     table('Service accounts', ['Name', 'Display name', 'Status', 'Roles', 'Credentials', 'Last seen'], rows),
     h('nav', { class: 'pager', 'aria-label': 'Pages' },
       index > 0 ? h('button', { type: 'button', onclick: () => go('/accounts', { ...filters, page_token: prev }, project) }, 'Previous page') : null,

@@ -19,8 +19,15 @@ use crate::domain::{
 #[derive(Serialize, ToSchema)]
 pub struct PageView<T: ToSchema> {
     pub items: Vec<T>,
-    /// How many items match, over all pages.
+    /// How many items match, over all pages; a lower bound when `total_count_exact` is
+    /// false.
     pub total_count: u64,
+    /// Present, and false, only when `total_count` is a lower bound: counting a filter's
+    /// matches exactly would have cost more than the page (a substring query matching
+    /// many thousands). Absent when the count is exact.
+    #[serde(skip_serializing_if = "is_true")]
+    #[schema(required = false)]
+    pub total_count_exact: bool,
     /// From 1 to 4294967295.
     #[schema(value_type = u64, minimum = 1, maximum = 4294967295_u64)]
     pub page: u32,
@@ -34,6 +41,7 @@ impl<T: ToSchema> PageView<T> {
         PageView {
             items: page.items.into_iter().map(view).collect(),
             total_count: page.total_count,
+            total_count_exact: page.total_count_exact,
             page: page.page,
             per_page: page.per_page,
             next_page_token: page.next_page_token,
@@ -45,11 +53,17 @@ impl<T: ToSchema> PageView<T> {
         PageView {
             items: page.items.iter().map(view).collect(),
             total_count: page.total_count,
+            total_count_exact: page.total_count_exact,
             page: page.page,
             per_page: page.per_page,
             next_page_token: page.next_page_token.clone(),
         }
     }
+}
+
+/// Whether a flag is set: an exact count's `total_count_exact` is left out of the answer.
+fn is_true(flag: &bool) -> bool {
+    *flag
 }
 
 #[derive(Serialize, ToSchema, Clone, Copy)]
@@ -316,5 +330,34 @@ impl AccountSummaryView {
             status: account.status.into(),
             expired: account.is_expired(now),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, ToSchema)]
+    struct Item {
+        n: u64,
+    }
+
+    fn answer(exact: bool) -> serde_json::Value {
+        let page = Page {
+            items: vec![1u64],
+            total_count: 7,
+            total_count_exact: exact,
+            page: 1,
+            per_page: 1,
+            next_page_token: None,
+        };
+        serde_json::to_value(PageView::from_page(page, |n| Item { n })).unwrap()
+    }
+
+    #[test]
+    fn a_page_says_total_count_exact_only_when_it_is_not() {
+        assert_eq!(answer(true).get("total_count_exact"), None);
+        assert_eq!(answer(false)["total_count_exact"], false);
+        assert_eq!(answer(false)["total_count"], 7);
     }
 }

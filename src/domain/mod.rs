@@ -56,7 +56,7 @@ pub use project::{
 };
 pub use role::{NewRole, Role, RolePatch, changed_roles};
 pub use scope::{Listing, Scope};
-pub use search::{MIN_INDEXED_QUERY, Text, is_condition_term};
+pub use search::{MIN_INDEXED_QUERY, Text, is_condition_term, name_start_term};
 pub use signing_key::SigningKey;
 
 use chrono::{DateTime, Utc};

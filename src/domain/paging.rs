@@ -22,6 +22,9 @@ pub struct PageRequest {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total_count: u64,
+    /// False when `total_count` is a lower bound of the matches: counting them exactly
+    /// would have cost more than the page (API.md's list rules).
+    pub total_count_exact: bool,
     pub page: u32,
     pub per_page: u32,
     pub next_page_token: Option<String>,
@@ -32,6 +35,7 @@ impl<T> Page<T> {
         Ok(Page {
             items: self.items.into_iter().map(f).collect::<Result<_, E>>()?,
             total_count: self.total_count,
+            total_count_exact: self.total_count_exact,
             page: self.page,
             per_page: self.per_page,
             next_page_token: self.next_page_token,
@@ -120,6 +124,21 @@ impl PageRequest {
         self.finish(window, has_more, total)
     }
 
+    /// `page`, whose `total_count` was counted only in part, as a lower bound: at least
+    /// the matches this page shows and, without a `page_token` (where the matches before
+    /// it are known to be its offset), those before it, and one more when another page
+    /// follows.
+    pub fn at_least<T>(&self, mut page: Page<T>) -> Page<T> {
+        let before = match self.after {
+            Some(_) => 0,
+            None => self.offset() as u64,
+        };
+        let seen = before + page.items.len() as u64 + u64::from(page.next_page_token.is_some());
+        page.total_count = page.total_count.max(seen);
+        page.total_count_exact = false;
+        page
+    }
+
     fn finish<T>(&self, window: Vec<(String, T)>, has_more: bool, total: u64) -> Page<T> {
         let next_page_token = match window.last() {
             Some((key, _)) if has_more => Some(encode_token(self.page.saturating_add(1), key)),
@@ -128,6 +147,7 @@ impl PageRequest {
         Page {
             items: window.into_iter().map(|(_, v)| v).collect(),
             total_count: total,
+            total_count_exact: true,
             page: self.page,
             per_page: self.per_page,
             next_page_token,
@@ -201,6 +221,24 @@ mod tests {
         assert!(page.next_page_token.is_some());
         let page = request.from_window(keys(2).map(Result::unwrap).collect(), 2);
         assert!(page.next_page_token.is_none());
+    }
+
+    #[test]
+    fn a_count_in_part_is_at_least_what_the_page_shows() {
+        let third = PageRequest::parse(Some("3"), Some("2"), None).unwrap();
+        let page = third.from_window(keys(3).map(Result::unwrap).collect(), 1);
+        assert!(page.total_count_exact);
+        let page = third.at_least(page);
+        assert!(!page.total_count_exact);
+        assert_eq!(
+            page.total_count,
+            4 + 2 + 1,
+            "four before, two shown, more after"
+        );
+        let by_token = PageRequest::parse(None, Some("2"), Some(&encode_token(3, "k"))).unwrap();
+        let page =
+            by_token.at_least(by_token.from_window(keys(2).map(Result::unwrap).collect(), 9));
+        assert_eq!(page.total_count, 9, "a larger partial count stands");
     }
 
     #[test]

@@ -84,6 +84,29 @@ fn start_term(start: &str) -> String {
     format!("f:{start}")
 }
 
+/// The term of the set that narrows the names that start with the first `len - 1`
+/// characters of `name` to those that start with its first `len` (from 1): the set of
+/// that start while it is shorter than a trigram, and then the name's trigram that ends
+/// at that character, at its position. So the accounts whose name starts with the first
+/// `len` characters of `name` are those in the sets of the terms of 1 to `len`.
+pub fn name_start_term(name: &str, len: usize) -> Option<String> {
+    let ends: Vec<usize> = name
+        .char_indices()
+        .map(|(at, _)| at)
+        .skip(1)
+        .chain([name.len()])
+        .collect();
+    let end = *ends.get(len.checked_sub(1)?)?;
+    if len < MIN_INDEXED_QUERY {
+        return Some(start_term(&name[..end]));
+    }
+    let start = match len - MIN_INDEXED_QUERY {
+        0 => 0,
+        at => ends[at - 1],
+    };
+    Some(Text::Name.position_term(&name[start..end].to_lowercase(), len - MIN_INDEXED_QUERY))
+}
+
 /// Whether `term` is a condition's (`s:`, `r:`, `g:`), which has a posting list as
 /// well as a set.
 pub fn is_condition_term(term: &str) -> bool {
@@ -236,6 +259,26 @@ mod tests {
         assert_eq!(query.start_term(), None);
         let short = AccountFilter::new(Some("Ci".into()), None, None, None);
         assert_eq!(short.start_term().as_deref(), Some("f:ci"));
+    }
+
+    #[test]
+    fn the_start_terms_of_a_name_are_among_its_set_terms() {
+        let terms: Vec<String> = (1..=6)
+            .map(|len| name_start_term("ci-bot", len).unwrap())
+            .collect();
+        assert_eq!(
+            terms,
+            [
+                "f:c",
+                "f:ci",
+                "p:ci-@000",
+                "p:i-b@001",
+                "p:-bo@002",
+                "p:bot@003"
+            ]
+        );
+        assert_eq!(name_start_term("ci-bot", 0), None);
+        assert_eq!(name_start_term("ci-bot", 7), None);
     }
 
     #[test]

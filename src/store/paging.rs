@@ -71,9 +71,25 @@ pub(super) fn with_prefix<'t, T: ReadableTable<NameKey, u128>>(
     prefix: &str,
     after: Option<&str>,
 ) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + use<'t, T>, Error> {
+    with_prefix_from(
+        names,
+        scope,
+        prefix,
+        after.map_or(Bound::Unbounded, Bound::Excluded),
+    )
+}
+
+/// [`with_prefix`] from the bound `start` on (a name, or the first).
+pub(super) fn with_prefix_from<'t, T: ReadableTable<NameKey, u128>>(
+    names: &'t T,
+    scope: &Scope,
+    prefix: &str,
+    start: Bound<&str>,
+) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + use<'t, T>, Error> {
     let key = scope.key();
-    let start = match after {
-        Some(after) if after >= prefix => Bound::Excluded((key, after)),
+    let start = match start {
+        Bound::Excluded(name) if name >= prefix => Bound::Excluded((key, name)),
+        Bound::Included(name) if name >= prefix => Bound::Included((key, name)),
         _ => Bound::Included((key, prefix)),
     };
     let (key, prefix) = (key.to_owned(), prefix.to_owned());

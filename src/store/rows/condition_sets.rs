@@ -163,6 +163,32 @@ pub(in crate::store) fn holding_all(
     Ok(all)
 }
 
+/// The numbers among `candidates` of the accounts of `scope` that hold `term`. Only the
+/// term's blocks from the first to the last of `candidates` are visited, and only those
+/// where `candidates` has numbers are read, so a narrow set of candidates costs a few
+/// blocks whatever the size of the term's set.
+pub(in crate::store) fn within(
+    blocks: &impl ReadableTable<(&'static str, &'static str, u32), &'static [u8]>,
+    scope: &Scope,
+    term: &str,
+    candidates: &RoaringBitmap,
+) -> Result<RoaringBitmap, Error> {
+    let (Some(first), Some(last)) = (candidates.min(), candidates.max()) else {
+        return Ok(RoaringBitmap::new());
+    };
+    let key = scope.key();
+    let mut found = RoaringBitmap::new();
+    for entry in blocks.range((key, term, first >> BLOCK_BITS)..=(key, term, last >> BLOCK_BITS))? {
+        let (at, bytes) = entry?;
+        let start = at.value().2 << BLOCK_BITS;
+        if candidates.range_cardinality(start..=start | ((1 << BLOCK_BITS) - 1)) == 0 {
+            continue;
+        }
+        found |= codec::decode_bitmap(bytes.value())? & candidates;
+    }
+    Ok(found)
+}
+
 /// The accounts of `numbers`, as (name, id) in name order.
 pub(in crate::store) fn numbered(
     tx: &ReadTransaction,

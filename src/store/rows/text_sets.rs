@@ -17,15 +17,18 @@ type Blocks = ReadOnlyTable<SetKey, &'static [u8]>;
 type Entry<'t> = (AccessGuard<'t, SetKey>, AccessGuard<'t, &'static [u8]>);
 
 /// The numbers of the accounts of `scope` whose `text` holds the text whose trigrams
-/// are `trigrams` (in order). The sets of the trigram with the fewest blocks (the lead)
-/// are visited at every position and block; each block is intersected with the same
-/// block of the others' sets at their positions.
+/// are `trigrams` (in order), and whether they are all of them. The sets of the trigram
+/// with the fewest blocks (the lead) are visited at every position and block; each
+/// block is intersected with the same block of the others' sets at their positions.
+/// At most `reads` blocks are read (and `reads` is lowered by those read): when more
+/// would be needed, the answer is the accounts found so far, a part of them.
 pub(in crate::store) fn holding_query(
     tx: &ReadTransaction,
     scope: &Scope,
     text: Text,
     trigrams: &[String],
-) -> Result<RoaringBitmap, Error> {
+    reads: &mut usize,
+) -> Result<(RoaringBitmap, bool), Error> {
     let blocks = tx.table(tables::CONDITION_SETS)?;
     let key = scope.key();
     let lead = fewest_blocks(&blocks, key, text, trigrams)?;
@@ -45,6 +48,10 @@ pub(in crate::store) fn holding_query(
         let Some(start) = at.checked_sub(lead) else {
             continue;
         };
+        if *reads < trigrams.len() {
+            return Ok((all, false));
+        }
+        *reads -= trigrams.len();
         let mut common = codec::decode_bitmap(bytes.value())?;
         for (i, trigram) in trigrams.iter().enumerate() {
             if i == lead {
@@ -61,7 +68,7 @@ pub(in crate::store) fn holding_query(
         }
         all |= common;
     }
-    Ok(all)
+    Ok((all, true))
 }
 
 /// Which of `trigrams` has the fewest blocks of sets in `text`, over all its positions:
