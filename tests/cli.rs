@@ -3,6 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)] // test support: a failure should stop the test
 
+// A binary of its own, apart from `tests/api`: its tests start, signal and kill the
+// built `keyhouse` process and read its exit status and standard error, rather than
+// serving the app inside the test process. It borrows one helper of the API tests.
+#[path = "api/common.rs"]
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};

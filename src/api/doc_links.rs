@@ -23,7 +23,7 @@ const BY_NAME: &[(&str, &str)] = &[("name", "$response.body#/name")];
 const CREDENTIAL: &[(&str, &str)] = &[("name", "$request.path.name"), ("id", "$response.body#/id")];
 
 /// Every create of `/api/v1` whose object has a path (a signing key has none: it is
-/// published in the JWKS); `tests/openapi.rs` checks the links of each.
+/// published in the JWKS); `tests/api/openapi.rs` checks the links of each.
 const CREATES: [Create; 6] = [
     Create {
         path: "/api/v1/projects",

@@ -4,9 +4,7 @@
 //! last administrator removed, and names probed through answers that differed.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
-use common::{Reply, TestServer};
+use crate::common::{Reply, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -3,11 +3,9 @@
 //! full group summaries, and never-expiring credentials under lifetimes of 0.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
+use crate::common::{Reply, TestServer};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::{Reply, TestServer};
 use reqwest::Method;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{Value, json};

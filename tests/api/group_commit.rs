@@ -2,11 +2,9 @@
 //! and each is answered exactly as if it had been alone.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{TestServer, counter, names};
+use crate::common::{TestServer, counter, names};
 use serde_json::{Value, json};
 
 const SA: &str = "/api/v1/service-accounts";

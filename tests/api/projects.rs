@@ -2,9 +2,7 @@
 //! credential policies within the server's settings, permissions and audit events.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
-use common::{TestServer, names};
+use crate::common::{TestServer, names};
 use reqwest::Method;
 use serde_json::json;
 

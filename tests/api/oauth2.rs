@@ -2,13 +2,11 @@
 //! access tokens on the API, introspection, revocation, discovery and key rotation.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{Reply, TestServer};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::{Reply, TestServer};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::Method;
 use ring::rand::SystemRandom;

@@ -3,9 +3,7 @@
 //! body may repeat a key, at any depth.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
-use common::{Reply, TestServer};
+use crate::common::{Reply, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -2,9 +2,7 @@
 //! bound, effective permissions on the very next request, and escalation attempts.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::Method;
 use serde_json::json;
 

@@ -2,8 +2,6 @@
 //! under concurrent writes.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::process::Command;
@@ -11,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 

@@ -2,11 +2,9 @@
 //! documented operation is served, and every route of `../shared/API.md` is documented.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::Method;
 use serde_json::Value;
 

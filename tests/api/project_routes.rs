@@ -2,9 +2,7 @@
 //! acting in the project the path names; a missing or deleted project is 404.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
-use common::{TestServer, names};
+use crate::common::{TestServer, names};
 use serde_json::json;
 
 const IN_P: &str = "/api/v1/projects/payments";

@@ -2,9 +2,7 @@
 //! and `X-Request-Id`; authentication failures carry `WWW-Authenticate: Bearer`.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::Method;
 use serde_json::json;
 

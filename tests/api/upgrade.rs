@@ -8,12 +8,10 @@
 //! same objects.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use common::{TestServer, names};
+use crate::common::{TestServer, names};
 use serde_json::{Value, json};
 
 const SA: &str = "/api/v1/service-accounts";

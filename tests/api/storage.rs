@@ -2,12 +2,10 @@
 //! file, against the real server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use common::TestServer;
+use crate::common::TestServer;
 use serde_json::json;
 
 /// A key file of 32 bytes of `byte`, 0600, in `dir`.

@@ -5,9 +5,7 @@
 //! role of one scope.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
-use common::{TestServer, names};
+use crate::common::{TestServer, names};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -3,9 +3,7 @@
 //! the contract's 404.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-mod common;
-
-use common::{Reply, TestServer};
+use crate::common::{Reply, TestServer};
 use reqwest::Method;
 
 fn get(server: &TestServer, path: &str) -> Reply {

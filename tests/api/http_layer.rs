@@ -2,13 +2,11 @@
 //! heads too large or malformed for the framework.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::TestServer;
+use crate::common::TestServer;
 use keyhouse::connections::HEAD_DEADLINE;
 use reqwest::blocking::Client;
 use serde_json::Value;

@@ -2,11 +2,9 @@
 //! semantics, atomicity, counts, and a concurrency run checked against the audit trail.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Reply, TestServer, names};
+use crate::common::{Reply, TestServer, names};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -2,13 +2,11 @@
 //! and without grace, revocation, last use written in batches, and no secret at rest.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common::{NO_STORE, Reply, TestServer, counter};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::{NO_STORE, Reply, TestServer, counter};
 use reqwest::Method;
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};

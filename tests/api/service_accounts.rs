@@ -2,9 +2,7 @@
 //! expiry, etags, permissions and persistence across a restart.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
-use common::{NO_STORE, TestServer, names};
+use crate::common::{NO_STORE, TestServer, names};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -3,9 +3,7 @@
 //! unrelated objects; tenant admins administer their project and nothing else.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
-use common::{TestServer, names};
+use crate::common::{TestServer, names};
 use serde_json::{Value, json};
 
 fn project(s: &TestServer, name: &str) {
@@ -313,7 +311,7 @@ fn a_project_lists_the_audit_events_of_its_own_changes() {
     );
     // A deleted project's events keep its name; a new project of the old name starts
     // with an empty trail, and the root's filter by the name then lists the new one's
-    // (tests/audit.rs follows both through).
+    // (tests/api/audit.rs follows both through).
     s.delete(&format!("{P1}?force=true")).assert_status(204);
     assert_eq!(
         projects_of(&format!("{ROOT}/audit-events?project=p1")),

@@ -2,9 +2,7 @@
 //! for a refused one, never a secret; filters and paging.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
-use common::TestServer;
+use crate::common::TestServer;
 use serde_json::{Value, json};
 
 const SA: &str = "/api/v1/service-accounts";

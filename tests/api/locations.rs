@@ -2,9 +2,7 @@
 //! reads back that very object.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
-mod common;
-
-use common::{Reply, TestServer};
+use crate::common::{Reply, TestServer};
 use serde_json::json;
 
 /// Asserts `Location` is `expected` and a read of it answers the created object.
