@@ -15,6 +15,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use common::{TestServer, names};
+use redb::{ReadableDatabase, TableDefinition, TableHandle};
 use serde_json::{Value, json};
 
 const SA: &str = "/api/v1/service-accounts";
@@ -419,4 +420,118 @@ fn a_backup_of_schema_1_with_projects_restores_and_works() {
     let s = serve_restored(SCHEMA_1);
     check_projects(&s, SCHEMA_1);
     check_fixture_data(&s, SCHEMA_1);
+}
+
+/// The schema version of the file at `path` and its tables' names, read with redb.
+fn schema_of(path: &Path) -> (u64, Vec<String>) {
+    let db = redb::Database::open(path).unwrap();
+    let read = db.begin_read().unwrap();
+    let meta: TableDefinition<&str, u64> = TableDefinition::new("meta_v1");
+    let version = read
+        .open_table(meta)
+        .unwrap()
+        .get("schema_version")
+        .unwrap()
+        .unwrap()
+        .value();
+    let tables = read
+        .list_tables()
+        .unwrap()
+        .map(|t| t.name().to_owned())
+        .collect();
+    (version, tables)
+}
+
+/// A server on the database in `dir`, which outlives it.
+fn serve_in(dir: &Path) -> TestServer {
+    TestServer::start_with(|config| config.storage.path = dir.join("keyhouse.redb"))
+}
+
+const SIDE_TABLES: [&str; 2] = ["account_scopes_v1", "audit_projects_v1"];
+
+/// Opens a copy of `release`'s database: before, it has schema 1 (with the side tables
+/// if it has projects); `first` checks it through the API at the first open, which
+/// migrates it to schema 2 without the side tables; `second` checks it again at a
+/// second open, which finds nothing to migrate.
+fn migrates_once(release: &str, first: fn(&TestServer), second: fn(&TestServer)) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyhouse.redb");
+    std::fs::copy(fixture(release, "keyhouse.redb"), &path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (before, tables) = schema_of(&path);
+    assert_eq!(before, 1);
+    let had_side_tables = SIDE_TABLES.iter().all(|t| tables.iter().any(|n| n == t));
+    assert_eq!(had_side_tables, release == SCHEMA_1, "{tables:?}");
+
+    first(&serve_in(dir.path()));
+    let (after, tables) = schema_of(&path);
+    assert_eq!(after, keyhouse::store::SCHEMA_VERSION);
+    assert!(
+        SIDE_TABLES.iter().all(|t| !tables.iter().any(|n| n == t)),
+        "{tables:?}"
+    );
+
+    second(&serve_in(dir.path()));
+    assert_eq!(
+        schema_of(&path),
+        (after, tables),
+        "the second open migrates nothing"
+    );
+}
+
+/// What a database upgraded and written by [`check_fixture_data`] holds at its next open.
+fn check_after_restart(s: &TestServer, release: &str) {
+    let secrets = secrets(release);
+    let admin = secrets["admin"].as_str().unwrap();
+    let both = s.get_as(admin, &format!("{SA}?role=deployer&group=builders"));
+    assert_eq!(names(&both.body), ["after-upgrade", "ci-bot"]);
+    let bot = s.get_as(admin, &format!("{SA}/ci-bot"));
+    assert_eq!(bot.body["description"], "Upgraded.");
+    assert_eq!(bot.body["project"], Value::Null);
+    let ci = secrets["ci_bot_rotated"].as_str().unwrap();
+    s.get_as(ci, "/api/v1/me").assert_status(200);
+    let audit = s.get_as(admin, "/api/v1/audit-events?per_page=1000");
+    let items = audit.body["items"].as_array().unwrap();
+    let at_root = |e: &&Value| e["action"] == "service_account.update" && e["project"].is_null();
+    let ci_bot = items.iter().rfind(|e| at_root(e)).unwrap();
+    assert_eq!(ci_bot["target"]["name"], "ci-bot");
+}
+
+#[test]
+fn a_database_of_release_0_1_migrates_once_and_works_before_and_after() {
+    migrates_once(
+        RELEASE_0_1,
+        |s| check_fixture_data(s, RELEASE_0_1),
+        |s| check_after_restart(s, RELEASE_0_1),
+    );
+}
+
+#[test]
+fn a_database_of_schema_1_migrates_once_and_works_before_and_after() {
+    migrates_once(
+        SCHEMA_1,
+        |s| {
+            check_projects(s, SCHEMA_1);
+            check_fixture_data(s, SCHEMA_1);
+            check_project_writes(s, SCHEMA_1);
+        },
+        |s| {
+            check_after_restart(s, SCHEMA_1);
+            let admin = secrets(SCHEMA_1)["admin"].as_str().unwrap().to_owned();
+            let pay = s.get_as(&admin, &format!("{PAY}/service-accounts"));
+            assert_eq!(names(&pay.body), ["after-upgrade", "ci-bot", "pay-reader"]);
+            let bot = s.get_as(&admin, &format!("{PAY}/service-accounts/ci-bot"));
+            assert_eq!(bot.body["description"], "Upgraded.");
+            assert_eq!(bot.body["project"], "payments");
+            let pay_bot = secrets(SCHEMA_1)["payments_ci_bot"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            s.get_as(&pay_bot, "/api/v1/me").assert_status(200);
+            let trail = s.get_as(&admin, &format!("{PAY}/audit-events?per_page=1000"));
+            let items = trail.body["items"].as_array().unwrap();
+            assert!(items.iter().all(|e| e["project"] == "payments"));
+            assert_eq!(items.last().unwrap()["target"]["name"], "after-upgrade");
+        },
+    );
 }
