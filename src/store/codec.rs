@@ -1,50 +1,54 @@
-//! Every encode and decode of a stored value: bincode 2 (serde) behind one format byte,
-//! so the stored format can change here and nowhere else. Sets of account numbers are
-//! roaring bitmaps in their portable format, behind the same byte. A stored value that
-//! does not decode is damage (see `damage`).
+//! The bytes of every stored value: a format byte, then bincode 2 (serde), so the stored
+//! format can change here and nowhere else. The byte names the version of the record
+//! (`records`): byte 1 is the first layout of every kind, as files have always held it;
+//! a kind that gains a field is written with the next byte and read beside the old.
+//! Sets of account numbers are roaring bitmaps in their portable format, behind the
+//! byte 1. A stored value that does not decode is damage (see `damage`).
 
 use roaring::RoaringBitmap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::damage::damaged;
-use crate::domain::Etag;
 use crate::error::Error;
 
-/// The format byte in front of every stored value.
-const FORMAT_V1: u8 = 1;
+/// The format byte of the first layout of every kind of stored value.
+pub(super) const FORMAT_V1: u8 = 1;
 
 fn config() -> bincode::config::Configuration {
     bincode::config::standard()
 }
 
-pub(super) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
-    let mut out = vec![FORMAT_V1];
+/// `value` behind the format byte `format`.
+pub(super) fn encode_as<T: Serialize>(format: u8, value: &T) -> Result<Vec<u8>, Error> {
+    let mut out = vec![format];
     bincode::serde::encode_into_std_write(value, &mut out, config()).map_err(Error::internal)?;
     Ok(out)
 }
 
-/// Decodes a stored value; an error names its type, never a changed value.
-pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    let kind = std::any::type_name::<T>()
-        .rsplit("::")
-        .next()
-        .unwrap_or("value");
-    decode_as(bytes).map_err(|why| damaged(format!("a stored {kind} {why}")))
+/// A stored value's format byte and the bytes after it; why not, if it is empty.
+pub(super) fn split(bytes: &[u8]) -> Result<(u8, &[u8]), String> {
+    match bytes.split_first() {
+        Some((&format, body)) => Ok((format, body)),
+        None => Err("is empty".to_owned()),
+    }
 }
 
-/// Decodes a stored object with its etag, for an answer that carries one.
-pub(super) fn decode_with_etag<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, Etag), Error> {
-    Ok((decode(bytes)?, Etag::of(bytes)))
+/// Why a value of format `format` is not read: no version of its kind has that byte.
+pub(super) fn unknown_format(format: u8) -> String {
+    format!("has unknown format {format}")
 }
 
-/// Decodes the stored object `kind` under `key`; an error names both.
-pub(super) fn decode_object<T: DeserializeOwned>(
-    bytes: &[u8],
-    kind: &str,
-    key: impl std::fmt::Display,
-) -> Result<T, Error> {
-    decode_as(bytes).map_err(|why| damaged(format!("the stored {kind} {key} {why}")))
+/// Decodes the bytes after the format byte, all of them.
+pub(super) fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    match bincode::serde::decode_from_slice(body, config()) {
+        Ok((value, read)) if read == body.len() => Ok(value),
+        Ok((_, read)) => Err(format!(
+            "does not decode: {} bytes left over after the value",
+            body.len() - read
+        )),
+        Err(err) => Err(format!("does not decode: {err}")),
+    }
 }
 
 pub(super) fn encode_bitmap(bitmap: &RoaringBitmap) -> Result<Vec<u8>, Error> {
@@ -56,30 +60,15 @@ pub(super) fn encode_bitmap(bitmap: &RoaringBitmap) -> Result<Vec<u8>, Error> {
 
 /// Decodes a stored set of account numbers.
 pub(super) fn decode_bitmap(bytes: &[u8]) -> Result<RoaringBitmap, Error> {
-    let why = match bytes.split_first() {
-        Some((&FORMAT_V1, rest)) => match RoaringBitmap::deserialize_from(rest) {
+    let why = match split(bytes) {
+        Ok((FORMAT_V1, rest)) => match RoaringBitmap::deserialize_from(rest) {
             Ok(bitmap) => return Ok(bitmap),
             Err(err) => format!("does not decode: {err}"),
         },
-        Some((format, _)) => format!("has unknown format {format}"),
-        None => "is empty".to_owned(),
+        Ok((format, _)) => unknown_format(format),
+        Err(why) => why,
     };
     Err(damaged(format!("a stored set of accounts {why}")))
-}
-
-fn decode_as<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    match bytes.split_first() {
-        Some((&FORMAT_V1, rest)) => match bincode::serde::decode_from_slice(rest, config()) {
-            Ok((value, read)) if read == rest.len() => Ok(value),
-            Ok((_, read)) => Err(format!(
-                "does not decode: {} bytes left over after the value",
-                rest.len() - read
-            )),
-            Err(err) => Err(format!("does not decode: {err}")),
-        },
-        Some((format, _)) => Err(format!("has unknown format {format}")),
-        None => Err("is empty".to_owned()),
-    }
 }
 
 #[cfg(test)]
@@ -87,20 +76,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn round_trips_with_a_format_byte() {
+    fn a_value_round_trips_behind_its_format_byte() {
         let value = (42u32, "name".to_owned(), Some(7i64));
-        let bytes = encode(&value).unwrap();
-        assert_eq!(bytes[0], FORMAT_V1);
-        assert_eq!(decode::<(u32, String, Option<i64>)>(&bytes).unwrap(), value);
+        let bytes = encode_as(3, &value).unwrap();
+        let (format, body) = split(&bytes).unwrap();
+        assert_eq!(format, 3);
+        assert_eq!(
+            decode_body::<(u32, String, Option<i64>)>(body).unwrap(),
+            value
+        );
     }
 
     #[test]
-    fn refuses_unknown_formats_and_garbage() {
-        let mut bytes = encode(&1u32).unwrap();
-        bytes[0] = 9;
-        assert!(decode::<u32>(&bytes).is_err());
-        assert!(decode::<u32>(&[]).is_err());
-        assert!(decode::<String>(&[FORMAT_V1, 200]).is_err());
+    fn empty_values_garbage_and_trailing_bytes_are_refused() {
+        assert_eq!(split(&[]).unwrap_err(), "is empty");
+        assert!(decode_body::<String>(&[200]).is_err());
+        let mut bytes = encode_as(FORMAT_V1, &7u32).unwrap();
+        bytes.push(0);
+        let why = decode_body::<u32>(&bytes[1..]).unwrap_err();
+        assert!(why.contains("1 bytes left over"), "{why}");
     }
 
     #[test]
@@ -112,24 +106,5 @@ mod tests {
         assert!(decode_bitmap(&[]).is_err());
         assert!(decode_bitmap(&[2, 0]).is_err());
         assert!(decode_bitmap(&[FORMAT_V1, 1, 2]).is_err());
-    }
-
-    #[test]
-    fn an_error_names_the_object_and_trailing_bytes_are_refused() {
-        let mut bytes = encode(&7u32).unwrap();
-        bytes.push(0);
-        let err = decode_object::<u32>(&bytes, "role", "ops").unwrap_err();
-        let Error::Internal(cause) = err else {
-            panic!("not internal")
-        };
-        assert!(
-            cause
-                .to_string()
-                .starts_with("the stored role ops does not decode")
-        );
-        let Error::Internal(cause) = decode::<String>(&[2]).unwrap_err() else {
-            panic!("not internal")
-        };
-        assert_eq!(cause.to_string(), "a stored String has unknown format 2");
     }
 }

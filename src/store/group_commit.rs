@@ -289,7 +289,7 @@ mod tests {
     use crate::store::tables::{self, KnownTable};
 
     /// The table the writes of these tests write to: any table of the store would do.
-    const T: tables::AuditProjects = tables::AUDIT_PROJECTS;
+    const T: tables::Audit = tables::AUDIT;
 
     struct Fixture {
         _dir: tempfile::TempDir,
@@ -334,7 +334,7 @@ mod tests {
 
     /// Writes `key`; a `fails` write writes it too, then fails.
     fn put(tx: &Tx, key: u64, fails: bool) -> Result<u64, Error> {
-        tx.write(T)?.insert(key, "")?;
+        tx.write(T)?.insert(key, &b""[..])?;
         match fails {
             true => Err(Error::internal("refused after writing")),
             false => Ok(key),

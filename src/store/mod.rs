@@ -14,11 +14,13 @@ mod files;
 mod group_commit;
 mod integrity;
 mod integrity_timer;
+mod migrate;
 mod open;
 mod page_reads;
 mod paging;
 mod principals;
 mod reader;
+mod records;
 mod redb_errors;
 mod rows;
 mod seal;
@@ -55,8 +57,9 @@ use uuid::Uuid;
 use crate::domain::{AccountDetails, ActorRef, Credential, Principal, Scope, Timestamp};
 use crate::error::Error;
 
-/// The schema this keyhouse writes. A file with a newer one is refused at open.
-pub const SCHEMA_VERSION: u64 = 1;
+/// The schema this keyhouse writes. A file with a newer one is refused at open, one with
+/// an older one is migrated (`migrate`). 2: records with versions, no side tables.
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// How the database file is opened: the `storage.*` settings.
 #[derive(Debug, Clone, Copy)]
@@ -172,6 +175,7 @@ impl Store {
         options: OpenOptions,
     ) -> Result<Store, OpenError> {
         let db = open_database(path, options)?;
+        open::prepare(&db, path)?;
         let mut warnings = files::mode_warnings("the database file", path);
         warnings.extend(
             seal_key
@@ -209,28 +213,18 @@ impl Store {
             path: path.to_owned(),
             source,
         };
-        let found = store
+        store
             .write(move |tx| {
-                let found = reader::meta(tx, reader::SCHEMA_VERSION_KEY)?;
-                if found.is_none_or(|v| v <= SCHEMA_VERSION) {
-                    tables::create_all(tx)?;
-                    rows::counts::ensure(tx)?;
-                    rows::postings::ensure(tx)?;
-                    if options.check_integrity {
-                        integrity::record_pass(tx, crate::clock::now())?;
-                    }
+                rows::counts::ensure(tx)?;
+                rows::postings::ensure(tx)?;
+                if options.check_integrity {
+                    integrity::record_pass(tx, crate::clock::now())?;
                 }
-                Ok(found)
+                Ok(())
             })
             .wait()
             .map_err(prepare)?;
-        match found {
-            Some(found) if found > SCHEMA_VERSION => Err(OpenError::NewerSchema {
-                path: path.to_owned(),
-                found,
-            }),
-            _ => Ok(store),
-        }
+        Ok(store)
     }
 
     /// The database, shared with other transactions.
@@ -404,7 +398,7 @@ mod tests {
         drop(store);
         let err = Store::open(&path).err().unwrap();
         assert!(
-            matches!(err, OpenError::NewerSchema { found: 2, .. }),
+            matches!(err, OpenError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1),
             "{err}"
         );
         assert!(err.to_string().contains("newer"));
@@ -449,7 +443,9 @@ mod tests {
         });
         assert!(!store.is_ready());
         assert!(store.check_integrity(crate::clock::now()).ok);
-        let _ = store.write(|_| codec::decode::<u32>(&[9])).wait();
+        let _ = store
+            .write(|_| records::decode::<records::RoleRecord, crate::domain::Role>(&[9]))
+            .wait();
         assert!(!store.is_ready(), "a write that meets damage");
     }
 

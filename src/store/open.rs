@@ -7,10 +7,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use redb::backends::FileBackend;
-use redb::{Database, DatabaseError};
+use redb::{Database, DatabaseError, ReadableTable, WriteTransaction};
 
 use super::damage::damaged;
-use super::{OpenOptions, SCHEMA_VERSION, files};
+use super::reader::SCHEMA_VERSION_KEY;
+use super::tables::{self, KnownTable, TableVisitor};
+use super::{OpenOptions, SCHEMA_VERSION, files, migrate};
 use crate::error::Error;
 
 /// Why a database file could not be opened, in words for the operator.
@@ -124,6 +126,53 @@ pub(super) fn open_database(path: &Path, options: OpenOptions) -> Result<Databas
         }),
         Err(payload) => Err(damaged(panic_text(payload.as_ref()))),
     }
+}
+
+/// Readies an opened file before the writer starts and anything is served: refuses a
+/// newer schema (writing nothing), creates every table that does not exist yet, and
+/// migrates an older schema (`migrate`). A new file has no schema yet: the first start
+/// writes the current one.
+pub(super) fn prepare(db: &Database, path: &Path) -> Result<(), OpenError> {
+    let failed = |source| OpenError::Prepare {
+        path: path.to_owned(),
+        source,
+    };
+    let found = unpanicked(|| {
+        let write = db.begin_write()?;
+        let found = write
+            .open_table(tables::META.def())?
+            .get(SCHEMA_VERSION_KEY)?
+            .map(|v| v.value());
+        if found.is_none_or(|v| v <= SCHEMA_VERSION) {
+            create_tables(&write)?;
+            write.commit()?;
+        }
+        Ok(found)
+    })
+    .map_err(failed)?;
+    match found {
+        Some(found) if found > SCHEMA_VERSION => Err(OpenError::NewerSchema {
+            path: path.to_owned(),
+            found,
+        }),
+        Some(found) if found < SCHEMA_VERSION => {
+            unpanicked(|| migrate::run(db, found)).map_err(failed)?;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Creates every table that does not exist yet.
+fn create_tables(write: &WriteTransaction) -> Result<(), Error> {
+    struct Create<'a>(&'a WriteTransaction);
+    impl TableVisitor for Create<'_> {
+        fn visit<T: KnownTable>(&mut self, table: T) -> Result<(), Error> {
+            self.0.open_table(table.def())?;
+            Ok(())
+        }
+    }
+    tables::for_each_table(&mut Create(write))
 }
 
 #[cfg(test)]

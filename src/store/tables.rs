@@ -1,5 +1,6 @@
-//! Every redb table of keyhouse, created together at open. Names carry a version so a
-//! new layout can live beside the old one during a migration.
+//! Every redb table of keyhouse, created together at open (`open::prepare`). Names carry
+//! a version so a new layout can live beside the old one during a migration. Records are
+//! stored as `records` has them: the format byte names each record's version.
 //!
 //! Objects addressed by name are keyed by `(scope, name)`; the root scope is `""`, so
 //! that projects can become further scopes without moving existing data.
@@ -8,7 +9,6 @@ use std::cell::RefCell;
 
 use redb::{Key, Table, TableDefinition, Value};
 
-use super::transaction::Tx;
 use crate::error::Error;
 
 /// The key of the name indexes: (scope, name).
@@ -83,21 +83,16 @@ tables! {
     /// `schema_version`, `created_at` (unix seconds) of the database.
     META / Meta = "meta_v1": <&'static str, u64>;
 
-    /// Service account id → encoded `ServiceAccount`.
+    /// Service account id → account record (`records::account`), its project included.
     ACCOUNTS / Accounts = "accounts_v1": <u128, &'static [u8]>;
 
     /// (scope, name) → service account id; its order is the order of lists.
     ACCOUNT_NAMES / AccountNames = "account_names_v1": <NameKey, u128>;
 
-    /// Service account id → the name of the project it lives in; an account of the root
-    /// has no entry. Kept beside the record, so that the record's format (and every file
-    /// written before projects) stays as it was.
-    ACCOUNT_SCOPES / AccountScopes = "account_scopes_v1": <u128, &'static str>;
-
-    /// (scope, name) → encoded `Role`, built-in roles included.
+    /// (scope, name) → role record, built-in roles included.
     ROLES / Roles = "roles_v1": <NameKey, &'static [u8]>;
 
-    /// Group id → encoded `Group`.
+    /// Group id → group record.
     GROUPS / Groups = "groups_v1": <u128, &'static [u8]>;
 
     /// (scope, name) → group id.
@@ -107,7 +102,7 @@ tables! {
     /// account's record lists its groups too; both change in one transaction.
     GROUP_MEMBERS / GroupMembers = "group_members_v1": <(u128, &'static str), u128>;
 
-    /// Credential id → encoded `Credential`.
+    /// Credential id → credential record.
     CREDENTIALS / Credentials = "credentials_v1": <u128, &'static [u8]>;
 
     /// SHA-256 of a secret → credential id.
@@ -124,13 +119,14 @@ tables! {
     /// Account id → when it last authenticated (unix seconds), as `LAST_USED`.
     LAST_SEEN / LastSeen = "last_seen_v1": <u128, i64>;
 
-    /// Key id → encoded `SigningKey`: the keys that sign access tokens.
+    /// Key id → signing key record: the keys that sign access tokens.
     SIGNING_KEYS / SigningKeys = "signing_keys_v1": <&'static str, &'static [u8]>;
 
     /// `jti` of a revoked access token → its expiry (unix seconds); dropped once expired.
     REVOKED_TOKENS / RevokedTokens = "revoked_tokens_v1": <&'static str, i64>;
 
-    /// Sequence number → encoded `AuditEvent`.
+    /// Sequence number → audit event record, with the name of the project its change was
+    /// made in, as it was then (also once the project is deleted).
     AUDIT / Audit = "audit_v1": <u64, &'static [u8]>;
 
     /// (project id, sequence number) → nothing: the events of changes made in a project, so
@@ -138,11 +134,7 @@ tables! {
     /// that a new project of an old name does not inherit the old one's trail.
     AUDIT_SCOPES / AuditScopes = "audit_scopes_v1": <(u128, u64), ()>;
 
-    /// Sequence number → the name of the project an event's change was made in; an event
-    /// of the root has no entry. Names the project as it was, also once it is deleted.
-    AUDIT_PROJECTS / AuditProjects = "audit_projects_v1": <u64, &'static str>;
-
-    /// Project name → encoded `Project`; its objects are keyed by its name in the name
+    /// Project name → project record; its objects are keyed by its name in the name
     /// indexes.
     PROJECTS / Projects = "projects_v1": <&'static str, &'static [u8]>;
 
@@ -173,16 +165,4 @@ tables! {
 /// Something done to every table; the list in [`tables!`] is the one list of them.
 pub(super) trait TableVisitor {
     fn visit<T: KnownTable>(&mut self, table: T) -> Result<(), Error>;
-}
-
-/// Creates every table that does not exist yet.
-pub(super) fn create_all(tx: &Tx) -> Result<(), Error> {
-    struct Create<'a, 'w>(&'a Tx<'w>);
-    impl TableVisitor for Create<'_, '_> {
-        fn visit<T: KnownTable>(&mut self, table: T) -> Result<(), Error> {
-            self.0.write(table)?;
-            Ok(())
-        }
-    }
-    for_each_table(&mut Create(tx))
 }

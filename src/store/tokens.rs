@@ -6,39 +6,26 @@
 
 use chrono::Duration;
 use redb::ReadableTable;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::reader::Reader;
+use super::records::{self, SigningKeyRecord, SigningKeyV1 as StoredKey};
 use super::rows::{accounts, audit};
 use super::seal::{self, SealKey};
-use super::{Answer, OpenError, Store, WriteContext, codec, principals, tables};
+use super::{Answer, OpenError, Store, WriteContext, principals, tables};
 use crate::domain::{Action, Change, Kind, SigningKey, Target, Timestamp};
 use crate::error::Error;
 use crate::store::transaction::Tx;
 
-/// A signing key as stored: the field layout of `SigningKey`, so files written before
-/// sealing existed read as they are; `private` is PKCS#8 DER or a sealed value.
-#[derive(Serialize, Deserialize)]
-struct StoredKey {
-    kid: String,
-    private: Vec<u8>,
-    public: Vec<u8>,
-    #[serde(with = "chrono::serde::ts_seconds")]
-    created_at: Timestamp,
-    #[serde(with = "chrono::serde::ts_seconds_option")]
-    retired_at: Option<Timestamp>,
-    #[serde(with = "chrono::serde::ts_seconds_option")]
-    drop_at: Option<Timestamp>,
-}
-
+/// The stored keys, as their records (`records::signing_key`) hold them: the private
+/// half sealed or not.
 fn stored_keys(tx: &impl Reader) -> Result<Vec<StoredKey>, Error> {
     let table = tx.table(tables::SIGNING_KEYS)?;
     table
         .iter()?
         .map(|entry| {
             let (kid, value) = entry?;
-            codec::decode_object(value.value(), "signing_key", kid.value())
+            records::decode_object::<SigningKeyRecord, _>(value.value(), kid.value())
         })
         .collect()
 }
@@ -93,8 +80,10 @@ impl Store {
             retired_at: key.retired_at,
             drop_at: key.drop_at,
         };
-        tx.write(tables::SIGNING_KEYS)?
-            .insert(key.kid.as_str(), codec::encode(&stored)?.as_slice())?;
+        tx.write(tables::SIGNING_KEYS)?.insert(
+            key.kid.as_str(),
+            records::encode::<SigningKeyRecord>(stored)?.as_slice(),
+        )?;
         Ok(())
     }
 
@@ -348,8 +337,8 @@ mod tests {
     fn keys_stored_before_sealing_existed_still_read() {
         let key = signing_key();
         // What earlier versions stored: the domain value itself.
-        let old = codec::encode(&key).unwrap();
-        let stored: StoredKey = codec::decode(&old).unwrap();
+        let old = crate::store::codec::encode_as(1, &key).unwrap();
+        let stored: StoredKey = records::decode::<SigningKeyRecord, _>(&old).unwrap();
         assert_eq!(stored.private, key.pkcs8);
         let store_dir = tempfile::tempdir().unwrap();
         let store = Store::open(&store_dir.path().join("k.redb")).unwrap();

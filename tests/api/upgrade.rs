@@ -5,13 +5,15 @@
 //! commit e1195e4 (`postings-2`, before the condition sets), commit da0b0ee
 //! (`postings-3`, before the sets of positioned trigrams) and commit 10586dd
 //! (`postings-4`, the last to keep posting lists of trigrams). The fixtures hold the
-//! same objects.
+//! same objects; `schema-1` (commit e812b2b, the last of schema 1) holds them and two
+//! projects, one deleted, with their objects (see `check_projects`).
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::common::{TestServer, names};
+use redb::{ReadableDatabase, TableDefinition, TableHandle};
 use serde_json::{Value, json};
 
 const SA: &str = "/api/v1/service-accounts";
@@ -21,6 +23,8 @@ const POSTINGS_1: &str = "postings-1";
 const POSTINGS_2: &str = "postings-2";
 const POSTINGS_3: &str = "postings-3";
 const POSTINGS_4: &str = "postings-4";
+const SCHEMA_1: &str = "schema-1";
+const PAY: &str = "/api/v1/projects/payments";
 
 fn fixture(release: &str, name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -260,4 +264,272 @@ fn a_database_kept_with_lists_of_trigrams_opens_and_works() {
 #[test]
 fn a_backup_kept_with_lists_of_trigrams_restores_and_works() {
     check_fixture_data(&serve_restored(POSTINGS_4), POSTINGS_4);
+}
+
+/// What the projects of `schema-1` must still say and do: a project with its policy, its
+/// custom role, group and accounts (one named as a root account), their indexes,
+/// credentials and audit trail, and the events of a deleted project.
+fn check_projects(s: &TestServer, release: &str) {
+    let secrets = secrets(release);
+    let admin = secrets["admin"].as_str().unwrap();
+    let pay_bot = secrets["payments_ci_bot"].as_str().unwrap();
+
+    let project = s.get_as(admin, PAY);
+    project.assert_status(200);
+    assert_eq!(project.body["display_name"], "Payments");
+    assert_eq!(project.body["metadata"], json!({"cost-center": "42"}));
+    assert_eq!(project.body["credential_policy"]["max_active"], 4);
+    assert_eq!(project.body["sa_count"], 2);
+    assert_eq!(project.body["group_count"], 1);
+    assert_eq!(project.body["role_count"], 1);
+    s.get_as(admin, "/api/v1/projects/old-team")
+        .assert_error(404, "NOT_FOUND");
+
+    let bot = s.get_as(admin, &format!("{PAY}/service-accounts/ci-bot"));
+    bot.assert_status(200);
+    assert_eq!(bot.body["display_name"], "Payments CI");
+    assert_eq!(bot.body["project"], "payments");
+    assert_eq!(bot.body["external_id"], "ext-pay");
+    assert_eq!(bot.body["roles"], json!(["pay-deployer"]));
+    assert_eq!(bot.body["groups"][0]["name"], "pay-builders");
+    let root_bot = s.get_as(admin, &format!("{SA}/ci-bot"));
+    assert_eq!(root_bot.body["project"], Value::Null);
+    assert_ne!(root_bot.body["id"], bot.body["id"]);
+    for (filter, expected) in [
+        ("", vec!["ci-bot", "pay-reader"]),
+        ("?role=pay-deployer&group=pay-builders", vec!["ci-bot"]),
+        ("?role=viewer", vec!["pay-reader"]),
+        ("?query=reader", vec!["pay-reader"]),
+        ("?query=payments%20ci", vec!["ci-bot"]),
+        ("?status=disabled", vec![]),
+    ] {
+        let page = s.get_as(admin, &format!("{PAY}/service-accounts{filter}"));
+        assert_eq!(names(&page.body), expected, "{filter}");
+        assert_eq!(page.body["total_count"], expected.len(), "{filter}");
+    }
+    let everywhere = s.get_as(admin, &format!("{SA}?scope=all"));
+    assert_eq!(everywhere.body["total_count"], 5, "{}", everywhere.body);
+    let group = s.get_as(admin, &format!("{PAY}/groups/pay-builders"));
+    assert_eq!(group.body["roles"], json!(["pay-deployer"]));
+    assert_eq!(group.body["sa_count"], 1);
+    let role = s.get_as(admin, &format!("{PAY}/roles/pay-deployer"));
+    assert_eq!(
+        role.body["permissions"],
+        json!(["deploy:payments", "service_accounts:read"])
+    );
+    let keys = s.get_as(
+        admin,
+        &format!("{PAY}/service-accounts/pay-reader/credentials"),
+    );
+    assert_eq!(keys.body["items"][0]["name"], "reader-key");
+    assert_eq!(keys.body["items"][0]["type"], "public_key");
+
+    // The project's account authenticates, with its project's role, by secret and by
+    // OAuth as `ci-bot@payments`.
+    let me = s.get_as(pay_bot, "/api/v1/me");
+    me.assert_status(200);
+    let permissions = me.body["permissions"].as_array().unwrap();
+    assert!(
+        permissions.contains(&json!("deploy:payments")),
+        "{}",
+        me.body
+    );
+    let token = s.form(
+        "/oauth2/token",
+        Some(("ci-bot@payments", pay_bot)),
+        &[("grant_type", "client_credentials")],
+    );
+    token.assert_status(200);
+    s.get_as(token.body["access_token"].as_str().unwrap(), "/api/v1/me")
+        .assert_status(200);
+
+    // The project's trail, and at the root the events of both projects, the deleted
+    // one's under the name it had.
+    let trail = s.get_as(admin, &format!("{PAY}/audit-events?per_page=1000"));
+    let items = trail.body["items"].as_array().unwrap();
+    assert!(items.iter().all(|e| e["project"] == "payments"));
+    for action in [
+        "role.create",
+        "group.create",
+        "service_account.create",
+        "credential.create",
+    ] {
+        assert!(items.iter().any(|e| e["action"] == action), "{action}");
+    }
+    let all = s.get_as(admin, "/api/v1/audit-events?per_page=1000");
+    let all = all.body["items"].as_array().unwrap();
+    let of = |project: &str| all.iter().filter(|e| e["project"] == project).count();
+    assert_eq!(of("payments"), items.len());
+    assert_eq!(
+        of("old-team"),
+        1,
+        "the deleted project's account's creation"
+    );
+    assert!(all.iter().any(|e| e["project"].is_null()));
+    let filtered = s.get_as(admin, "/api/v1/audit-events?project=old-team&per_page=1000");
+    assert_eq!(
+        filtered.body["items"].as_array().unwrap().len(),
+        of("old-team")
+    );
+}
+
+/// The writes a project of an upgraded database takes.
+fn check_project_writes(s: &TestServer, release: &str) {
+    let secrets = secrets(release);
+    let admin = secrets["admin"].as_str().unwrap();
+    s.patch_as(
+        admin,
+        &format!("{PAY}/service-accounts/ci-bot"),
+        json!({"description": "Upgraded."}),
+    )
+    .assert_status(200);
+    s.post_as(
+        admin,
+        &format!("{PAY}/service-accounts"),
+        json!({"name": "after-upgrade", "roles": ["pay-deployer"], "groups": ["pay-builders"]}),
+    )
+    .assert_status(201);
+    let both = s.get_as(
+        admin,
+        &format!("{PAY}/service-accounts?role=pay-deployer&group=pay-builders"),
+    );
+    assert_eq!(names(&both.body), ["after-upgrade", "ci-bot"]);
+    let trail = s.get_as(admin, &format!("{PAY}/audit-events?per_page=1000"));
+    let last = trail.body["items"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["action"], "service_account.create");
+    assert_eq!(last["project"], "payments");
+}
+
+#[test]
+fn a_database_of_schema_1_with_projects_opens_and_works() {
+    let s = serve_copy_of(&fixture(SCHEMA_1, "keyhouse.redb"));
+    check_projects(&s, SCHEMA_1);
+    check_fixture_data(&s, SCHEMA_1);
+    check_project_writes(&s, SCHEMA_1);
+}
+
+#[test]
+fn a_backup_of_schema_1_with_projects_restores_and_works() {
+    let s = serve_restored(SCHEMA_1);
+    check_projects(&s, SCHEMA_1);
+    check_fixture_data(&s, SCHEMA_1);
+}
+
+/// The schema version of the file at `path` and its tables' names, read with redb.
+fn schema_of(path: &Path) -> (u64, Vec<String>) {
+    let db = redb::Database::open(path).unwrap();
+    let read = db.begin_read().unwrap();
+    let meta: TableDefinition<&str, u64> = TableDefinition::new("meta_v1");
+    let version = read
+        .open_table(meta)
+        .unwrap()
+        .get("schema_version")
+        .unwrap()
+        .unwrap()
+        .value();
+    let tables = read
+        .list_tables()
+        .unwrap()
+        .map(|t| t.name().to_owned())
+        .collect();
+    (version, tables)
+}
+
+/// A server on the database in `dir`, which outlives it.
+fn serve_in(dir: &Path) -> TestServer {
+    TestServer::start_with(|config| config.storage.path = dir.join("keyhouse.redb"))
+}
+
+const SIDE_TABLES: [&str; 2] = ["account_scopes_v1", "audit_projects_v1"];
+
+/// Opens a copy of `release`'s database: before, it has schema 1 (with the side tables
+/// if it has projects); `first` checks it through the API at the first open, which
+/// migrates it to schema 2 without the side tables; `second` checks it again at a
+/// second open, which finds nothing to migrate.
+fn migrates_once(release: &str, first: fn(&TestServer), second: fn(&TestServer)) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyhouse.redb");
+    std::fs::copy(fixture(release, "keyhouse.redb"), &path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (before, tables) = schema_of(&path);
+    assert_eq!(before, 1);
+    let had_side_tables = SIDE_TABLES.iter().all(|t| tables.iter().any(|n| n == t));
+    assert_eq!(had_side_tables, release == SCHEMA_1, "{tables:?}");
+
+    first(&serve_in(dir.path()));
+    let (after, tables) = schema_of(&path);
+    assert_eq!(after, keyhouse::store::SCHEMA_VERSION);
+    assert!(
+        SIDE_TABLES.iter().all(|t| !tables.iter().any(|n| n == t)),
+        "{tables:?}"
+    );
+
+    second(&serve_in(dir.path()));
+    assert_eq!(
+        schema_of(&path),
+        (after, tables),
+        "the second open migrates nothing"
+    );
+}
+
+/// What a database upgraded and written by [`check_fixture_data`] holds at its next open.
+fn check_after_restart(s: &TestServer, release: &str) {
+    let secrets = secrets(release);
+    let admin = secrets["admin"].as_str().unwrap();
+    let both = s.get_as(admin, &format!("{SA}?role=deployer&group=builders"));
+    assert_eq!(names(&both.body), ["after-upgrade", "ci-bot"]);
+    let bot = s.get_as(admin, &format!("{SA}/ci-bot"));
+    assert_eq!(bot.body["description"], "Upgraded.");
+    assert_eq!(bot.body["project"], Value::Null);
+    let ci = secrets["ci_bot_rotated"].as_str().unwrap();
+    s.get_as(ci, "/api/v1/me").assert_status(200);
+    let audit = s.get_as(admin, "/api/v1/audit-events?per_page=1000");
+    let items = audit.body["items"].as_array().unwrap();
+    let at_root = |e: &&Value| e["action"] == "service_account.update" && e["project"].is_null();
+    let ci_bot = items.iter().rfind(|e| at_root(e)).unwrap();
+    assert_eq!(ci_bot["target"]["name"], "ci-bot");
+}
+
+#[test]
+fn a_database_of_release_0_1_migrates_once_and_works_before_and_after() {
+    migrates_once(
+        RELEASE_0_1,
+        |s| check_fixture_data(s, RELEASE_0_1),
+        |s| check_after_restart(s, RELEASE_0_1),
+    );
+}
+
+#[test]
+fn a_database_of_schema_1_migrates_once_and_works_before_and_after() {
+    migrates_once(
+        SCHEMA_1,
+        |s| {
+            check_projects(s, SCHEMA_1);
+            check_fixture_data(s, SCHEMA_1);
+            check_project_writes(s, SCHEMA_1);
+        },
+        |s| {
+            check_after_restart(s, SCHEMA_1);
+            let admin = secrets(SCHEMA_1)["admin"].as_str().unwrap().to_owned();
+            let pay = s.get_as(&admin, &format!("{PAY}/service-accounts"));
+            assert_eq!(names(&pay.body), ["after-upgrade", "ci-bot", "pay-reader"]);
+            let bot = s.get_as(&admin, &format!("{PAY}/service-accounts/ci-bot"));
+            assert_eq!(bot.body["description"], "Upgraded.");
+            assert_eq!(bot.body["project"], "payments");
+            let pay_bot = secrets(SCHEMA_1)["payments_ci_bot"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            s.get_as(&pay_bot, "/api/v1/me").assert_status(200);
+            let trail = s.get_as(&admin, &format!("{PAY}/audit-events?per_page=1000"));
+            let items = trail.body["items"].as_array().unwrap();
+            assert!(items.iter().all(|e| e["project"] == "payments"));
+            assert_eq!(items.last().unwrap()["target"]["name"], "after-upgrade");
+        },
+    );
 }

@@ -54,10 +54,7 @@ impl Store {
             let matches = |event: &AuditEvent| filter.matches(event);
             let matches: Filter<'_, AuditEvent> = (!filter.is_empty()).then_some(&matches as _);
             let Some(name) = trail_of(tx, scope, filter)? else {
-                let projects = tx.table(tables::AUDIT_PROJECTS)?;
-                let entries = |after: Option<&str>| {
-                    audit::events_from(&table, &projects, start_after(after)?)
-                };
+                let entries = |after: Option<&str>| audit::events_from(&table, start_after(after)?);
                 return paging::page(request, entries, Ok, || audit::count(tx), matches);
             };
             let name = &name;
@@ -77,7 +74,7 @@ impl Store {
             paging::page(
                 request,
                 entries,
-                |seq| audit::get(&table, seq, name.as_str()),
+                |seq| audit::get(&table, seq),
                 total,
                 matches,
             )

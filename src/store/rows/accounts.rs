@@ -5,9 +5,9 @@ use uuid::Uuid;
 
 use crate::domain::{Etag, Kind, Name, Scope, ServiceAccount};
 use crate::error::Error;
-use crate::store::codec;
 use crate::store::damage::damaged;
 use crate::store::reader::{self, Reader};
+use crate::store::records::{self, AccountRecord, StoredAccount};
 use crate::store::rows::counts::{self, Index};
 use crate::store::rows::postings;
 use crate::store::tables;
@@ -18,7 +18,7 @@ pub(in crate::store) fn get(
     tx: &impl Reader,
     id: Uuid,
 ) -> Result<Option<(ServiceAccount, Etag)>, Error> {
-    stored(tx, id, codec::decode_with_etag)
+    stored(tx, id, records::decode_with_etag::<AccountRecord, _>)
 }
 
 /// The account `id` without its etag: for checks and rewrites that answer none, so they
@@ -27,7 +27,7 @@ pub(in crate::store) fn record(
     tx: &impl Reader,
     id: Uuid,
 ) -> Result<Option<ServiceAccount>, Error> {
-    stored(tx, id, codec::decode)
+    stored(tx, id, records::decode::<AccountRecord, _>)
 }
 
 fn stored<T>(
@@ -95,31 +95,30 @@ pub(in crate::store) fn insert(
     }
     names.insert((scope.key(), account.name.as_str()), account.id.as_u128())?;
     counts::change(tx, Index::Accounts, scope, true)?;
-    if let Scope::Project(project) = scope {
-        tx.write(tables::ACCOUNT_SCOPES)?
-            .insert(account.id.as_u128(), project.as_str())?;
-    }
     postings::update(tx, scope, None, Some(account))?;
-    write(tx, account)
+    write(tx, scope, account)
 }
 
 /// Writes the record of an account whose name is already indexed, and re-indexes what
 /// changed since the record it replaces.
 pub(in crate::store) fn put(tx: &Tx, account: &ServiceAccount) -> Result<Etag, Error> {
-    let old = record(tx, account.id)?;
-    let scope = scope_of(tx, account.id)?;
+    let (old, scope) = match stored_account(tx, account.id)? {
+        Some(StoredAccount { account, scope }) => (Some(account), scope),
+        None => (None, Scope::Root),
+    };
     postings::update(tx, &scope, old.as_ref(), Some(account))?;
-    write(tx, account)
+    write(tx, &scope, account)
 }
 
-fn write(tx: &Tx, account: &ServiceAccount) -> Result<Etag, Error> {
-    let bytes = codec::encode(account)?;
+/// Writes the record of `account`, which lives in `scope`, in the current version.
+fn write(tx: &Tx, scope: &Scope, account: &ServiceAccount) -> Result<Etag, Error> {
+    let bytes = records::encode::<AccountRecord>((account, scope))?;
     tx.write(tables::ACCOUNTS)?
         .insert(account.id.as_u128(), bytes.as_slice())?;
     Ok(Etag::of(&bytes))
 }
 
-/// Removes the record, its name, its postings, its scope and its last-seen time.
+/// Removes the record, its name, its postings and its last-seen time.
 pub(in crate::store) fn remove(
     tx: &Tx,
     scope: &Scope,
@@ -136,28 +135,33 @@ pub(in crate::store) fn remove(
     }
     tx.write(tables::ACCOUNTS)?.remove(account.id.as_u128())?;
     tx.write(tables::LAST_SEEN)?.remove(account.id.as_u128())?;
-    tx.write(tables::ACCOUNT_SCOPES)?
-        .remove(account.id.as_u128())?;
     Ok(())
 }
 
-/// Where the account `id` lives: the root unless the scopes table names its project.
-pub(in crate::store) fn scope_of(tx: &impl Reader, id: Uuid) -> Result<Scope, Error> {
-    match tx.table(tables::ACCOUNT_SCOPES)?.get(id.as_u128())? {
-        None => Ok(Scope::Root),
-        Some(project) => Name::parse("project", project.value())
-            .map(Scope::Project)
-            .map_err(|_| Error::internal("an account's scope is no project name")),
-    }
+/// The account `id` with where it lives, as its record holds them.
+pub(in crate::store) fn stored_account(
+    tx: &impl Reader,
+    id: Uuid,
+) -> Result<Option<StoredAccount>, Error> {
+    stored(tx, id, records::decode::<AccountRecord, _>)
 }
 
-/// The ids of every account that lives in a project.
+/// Where the account `id` lives, as its record says; the root for no account.
+pub(in crate::store) fn scope_of(tx: &impl Reader, id: Uuid) -> Result<Scope, Error> {
+    Ok(stored_account(tx, id)?.map_or(Scope::Root, |stored| stored.scope))
+}
+
+/// The ids of every account that lives in a project, by a scan of the records.
 pub(in crate::store) fn in_projects(
     tx: &impl Reader,
 ) -> Result<std::collections::BTreeSet<Uuid>, Error> {
     let mut ids = std::collections::BTreeSet::new();
-    for entry in tx.table(tables::ACCOUNT_SCOPES)?.iter()? {
-        ids.insert(Uuid::from_u128(entry?.0.value()));
+    for entry in tx.table(tables::ACCOUNTS)?.iter()? {
+        let (id, bytes) = entry?;
+        let stored: StoredAccount = records::decode::<AccountRecord, _>(bytes.value())?;
+        if stored.scope != Scope::Root {
+            ids.insert(Uuid::from_u128(id.value()));
+        }
     }
     Ok(ids)
 }
@@ -169,7 +173,7 @@ pub(in crate::store) fn any(
 ) -> Result<bool, Error> {
     for entry in tx.table(tables::ACCOUNTS)?.iter()? {
         let (_, bytes) = entry?;
-        if wanted(&codec::decode(bytes.value())?) {
+        if wanted(&records::decode::<AccountRecord, _>(bytes.value())?) {
             return Ok(true);
         }
     }
@@ -184,7 +188,7 @@ pub(in crate::store) fn ids_where(
     let mut found = Vec::new();
     for entry in tx.table(tables::ACCOUNTS)?.iter()? {
         let (id, bytes) = entry?;
-        if wanted(&codec::decode(bytes.value())?) {
+        if wanted(&records::decode::<AccountRecord, _>(bytes.value())?) {
             found.push(Uuid::from_u128(id.value()));
         }
     }

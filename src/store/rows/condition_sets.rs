@@ -29,6 +29,7 @@ use crate::domain::{Scope, ServiceAccount};
 use crate::error::Error;
 use crate::store::damage::damaged;
 use crate::store::reader::{self, Reader};
+use crate::store::records::{self, AccountRecord, StoredAccount};
 use crate::store::transaction::{ChangedBlocks, Tx};
 use crate::store::{codec, tables};
 
@@ -294,7 +295,6 @@ impl<'a, 'w> Builder<'a, 'w> {
 pub(in crate::store) fn fill_text_sets(tx: &Tx) -> Result<(), Error> {
     let numbered = tx.table(tables::NUMBERED_ACCOUNTS)?;
     let accounts = tx.table(tables::ACCOUNTS)?;
-    let scopes = tx.table(tables::ACCOUNT_SCOPES)?;
     let mut blocks = tx.write(tables::CONDITION_SETS)?;
     let mut gathered = Gathered::default();
     for entry in numbered.iter()? {
@@ -303,11 +303,8 @@ pub(in crate::store) fn fill_text_sets(tx: &Tx) -> Result<(), Error> {
         let bytes = accounts
             .get(id.as_u128())?
             .ok_or_else(|| damaged(format!("account number {} is missing", number.value())))?;
-        let account: ServiceAccount = codec::decode_object(bytes.value(), "service account", id)?;
-        let scope = match scopes.get(id.as_u128())? {
-            Some(project) => Scope::from_key(project.value())?,
-            None => Scope::Root,
-        };
+        let StoredAccount { account, scope } =
+            records::decode_object::<AccountRecord, _>(bytes.value(), id)?;
         gathered.add(
             &mut blocks,
             &scope,

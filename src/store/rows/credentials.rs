@@ -9,15 +9,16 @@ use crate::domain::{Credential, CredentialKind, NewCredential, Timestamp, expiry
 use crate::error::Error;
 use crate::store::damage::damaged;
 use crate::store::reader::{self, Reader};
+use crate::store::records::{self, CredentialRecord};
 use crate::store::transaction::Tx;
-use crate::store::{WriteContext, codec, tables};
+use crate::store::{WriteContext, tables};
 
 pub(in crate::store) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<Credential>, Error> {
     let table = tx.table(tables::CREDENTIALS)?;
     let Some(bytes) = table.get(id.as_u128())? else {
         return Ok(None);
     };
-    Ok(Some(codec::decode(bytes.value())?))
+    Ok(Some(records::decode::<CredentialRecord, _>(bytes.value())?))
 }
 
 /// The credential id a secret's hash is indexed to.
@@ -34,8 +35,10 @@ pub(in crate::store) fn id_by_hash(
 /// Writes the record and its entry under its account.
 pub(in crate::store) fn put(tx: &Tx, credential: &Credential) -> Result<(), Error> {
     let id = credential.id.as_u128();
-    tx.write(tables::CREDENTIALS)?
-        .insert(id, codec::encode(credential)?.as_slice())?;
+    tx.write(tables::CREDENTIALS)?.insert(
+        id,
+        records::encode::<CredentialRecord>(credential)?.as_slice(),
+    )?;
     tx.write(tables::ACCOUNT_CREDENTIALS)?.insert(
         (credential.account_id.as_u128(), id),
         expiry_seconds(credential.expires_at),

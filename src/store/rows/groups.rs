@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use crate::domain::{Etag, Group, GroupDetails, Kind, Name, Scope};
 use crate::error::Error;
-use crate::store::codec;
 use crate::store::reader::{self, Reader};
+use crate::store::records::{self, GroupRecord};
 use crate::store::rows::counts::{self, Index};
 use crate::store::tables;
 use crate::store::transaction::Tx;
@@ -18,7 +18,7 @@ pub(in crate::store) fn get(tx: &impl Reader, id: Uuid) -> Result<Option<GroupDe
     };
     let bytes = bytes.value();
     Ok(Some(GroupDetails {
-        group: codec::decode(bytes)?,
+        group: records::decode::<GroupRecord, _>(bytes)?,
         etag: Etag::of(bytes),
     }))
 }
@@ -53,7 +53,7 @@ pub(in crate::store) fn get_by_name(
 }
 
 pub(in crate::store) fn put(tx: &Tx, group: &Group) -> Result<Etag, Error> {
-    let bytes = codec::encode(group)?;
+    let bytes = records::encode::<GroupRecord>(group)?;
     tx.write(tables::GROUPS)?
         .insert(group.id.as_u128(), bytes.as_slice())?;
     Ok(Etag::of(&bytes))
@@ -113,7 +113,7 @@ pub(in crate::store) fn ids_where(
     let mut found = Vec::new();
     for entry in tx.table(tables::GROUPS)?.iter()? {
         let (id, bytes) = entry?;
-        if wanted(&codec::decode(bytes.value())?) {
+        if wanted(&records::decode::<GroupRecord, _>(bytes.value())?) {
             found.push(Uuid::from_u128(id.value()));
         }
     }

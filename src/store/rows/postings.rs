@@ -12,10 +12,11 @@ use uuid::Uuid;
 use crate::domain::{Scope, ServiceAccount, is_condition_term};
 use crate::error::Error;
 use crate::store::reader::{self, Reader};
+use crate::store::records::{self, AccountRecord, StoredAccount};
 use crate::store::rows::condition_sets::{self, Numbering};
 use crate::store::rows::counts;
+use crate::store::tables;
 use crate::store::transaction::Tx;
-use crate::store::{codec, tables};
 
 /// The `meta` entry that says which postings are kept: 1, every term of `domain::search`
 /// then but `d:`; 2, every term; 3, every term and the condition sets
@@ -148,20 +149,12 @@ fn index_all(tx: &Tx, unlisted: bool) -> Result<(), Error> {
     // One account at a time, from the records beside the lists: nothing held in memory
     // grows with the number of accounts.
     let accounts = tx.write(tables::ACCOUNTS)?;
-    let scopes = tx.write(tables::ACCOUNT_SCOPES)?;
     let mut lists = Lists::open(tx)?;
     let mut sets = condition_sets::Builder::new(tx)?;
     for entry in accounts.iter()? {
         let (id, bytes) = entry?;
-        let account: ServiceAccount = codec::decode_object(
-            bytes.value(),
-            "service account",
-            Uuid::from_u128(id.value()),
-        )?;
-        let scope = match scopes.get(account.id.as_u128())? {
-            Some(project) => Scope::from_key(project.value())?,
-            None => Scope::Root,
-        };
+        let StoredAccount { account, scope } =
+            records::decode_object::<AccountRecord, _>(bytes.value(), Uuid::from_u128(id.value()))?;
         if unlisted {
             for term in &account.condition_terms() {
                 lists.add(&scope, term, &account)?;

@@ -7,8 +7,8 @@ use redb::ReadableTable;
 
 use crate::domain::{Etag, Kind, Name, Project, ProjectCounts, Scope};
 use crate::error::Error;
-use crate::store::codec;
 use crate::store::reader::Reader;
+use crate::store::records::{self, ProjectRecord};
 use crate::store::rows::counts::{self, Index};
 use crate::store::tables;
 use crate::store::transaction::Tx;
@@ -21,7 +21,7 @@ pub(in crate::store) fn find(
     let Some(bytes) = table.get(name.as_str())? else {
         return Ok(None);
     };
-    codec::decode_with_etag(bytes.value()).map(Some)
+    records::decode_with_etag::<ProjectRecord, _>(bytes.value()).map(Some)
 }
 
 /// The project named `name`, or 404 naming it.
@@ -41,7 +41,7 @@ pub(in crate::store) fn require_scope(tx: &impl Reader, scope: &Scope) -> Result
 }
 
 pub(in crate::store) fn put(tx: &Tx, project: &Project) -> Result<Etag, Error> {
-    let bytes = codec::encode(project)?;
+    let bytes = records::encode::<ProjectRecord>(project)?;
     tx.write(tables::PROJECTS)?
         .insert(project.name.as_str(), bytes.as_slice())?;
     Ok(Etag::of(&bytes))
@@ -81,7 +81,7 @@ pub(in crate::store) fn in_name_order<'t, T: ReadableTable<&'static str, &'stati
             let (name, bytes) = entry?;
             Ok((
                 name.value().to_owned(),
-                codec::decode_with_etag(bytes.value())?,
+                records::decode_with_etag::<ProjectRecord, _>(bytes.value())?,
             ))
         }))
 }

@@ -5,8 +5,8 @@ use redb::ReadableTable;
 
 use crate::domain::{Etag, Kind, Name, Role, Scope, Timestamp};
 use crate::error::Error;
-use crate::store::codec;
 use crate::store::reader::{self, Reader};
+use crate::store::records::{self, RoleRecord};
 use crate::store::rows::counts::{self, Index};
 use crate::store::tables;
 use crate::store::transaction::Tx;
@@ -17,7 +17,7 @@ pub(in crate::store) fn find(
     scope: &Scope,
     name: &Name,
 ) -> Result<Option<Role>, Error> {
-    stored(tx, scope, name, codec::decode)
+    stored(tx, scope, name, records::decode::<RoleRecord, _>)
 }
 
 /// The role named `name` in `scope` with its etag, or 404 naming it.
@@ -26,7 +26,7 @@ pub(in crate::store) fn get_by_name(
     scope: &Scope,
     name: &Name,
 ) -> Result<(Role, Etag), Error> {
-    stored(tx, scope, name, codec::decode_with_etag)?
+    stored(tx, scope, name, records::decode_with_etag::<RoleRecord, _>)?
         .ok_or_else(|| Error::not_found(Kind::Role, name.as_str()))
 }
 
@@ -44,7 +44,7 @@ fn stored<T>(
 }
 
 pub(in crate::store) fn put(tx: &Tx, scope: &Scope, role: &Role) -> Result<Etag, Error> {
-    let bytes = codec::encode(role)?;
+    let bytes = records::encode::<RoleRecord>(role)?;
     let added = tx
         .write(tables::ROLES)?
         .insert((scope.key(), role.name.as_str()), bytes.as_slice())?
@@ -77,7 +77,7 @@ pub(in crate::store) fn all(
         let (key, bytes) = entry?;
         let (key, name) = key.value();
         if key == scope.key() {
-            let (role, etag) = codec::decode_with_etag(bytes.value())?;
+            let (role, etag) = records::decode_with_etag::<RoleRecord, _>(bytes.value())?;
             found.push((name.to_owned(), role, etag));
         }
     }
