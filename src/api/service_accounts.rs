@@ -9,17 +9,18 @@ use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::credentials::{SecretRequest, limits_in, require_credentials_write};
+use super::credentials::{SecretRequest, require_credentials_write};
 use super::json_object::{JsonObject, OptionalJsonObject};
 use super::params::{IfMatchHeader, ListingParam, Named, PageParams};
 use super::respond;
 use super::views::{NewSecretView, PageView, ServiceAccountView, StatusView};
 use crate::auth::Caller;
 use crate::auth::secret::Secret;
-use crate::config::{Config, CredentialsConfig};
+use crate::config::Config;
 use crate::domain::{
-    self, AccountDetails, AccountFilter, AccountPatch, Credential, CredentialDetails, Kind, Name,
-    NewAccount, NewCredential, Scope, Status, permissions,
+    self, AccountDetails, AccountFilter, AccountPatch, Credential, CredentialDetails,
+    CredentialLimits, CredentialRequest, Kind, Name, NewAccount, RequestedExpiry, Scope, Status,
+    permissions,
 };
 use crate::error::{Error, ErrorBody};
 use crate::store::Store;
@@ -141,11 +142,13 @@ impl InitialSecret {
 }
 
 impl CreateServiceAccount {
+    /// The account and its first secret, if any, held to `server` (`credentials.*`) as
+    /// the scope's policy narrows it in the store.
     fn parse(
         self,
-        limits: &CredentialsConfig,
+        server: CredentialLimits,
         now: DateTime<Utc>,
-    ) -> Result<(NewAccount, Option<(Secret, NewCredential)>), Error> {
+    ) -> Result<(NewAccount, Option<(Secret, CredentialRequest)>), Error> {
         let account = NewAccount {
             name: Name::parse("name", &self.name)?,
             display_name: self.display_name.map(domain::display_name).transpose()?,
@@ -157,20 +160,21 @@ impl CreateServiceAccount {
             external_id: self.external_id.map(domain::external_id).transpose()?,
         };
         // A bad `token_expires_at` is named as the client sent it.
-        if let Some(at) = self.token_expires_at {
-            domain::credential_expiry(
-                "token_expires_at",
-                Some(at),
-                now,
-                limits.default_lifetime_days,
-                limits.max_lifetime_days,
-            )?;
-        }
+        let token_expiry = self
+            .token_expires_at
+            .map(|at| RequestedExpiry::new("token_expires_at", Some(at), now))
+            .transpose()?;
         let secret = self
             .initial_secret
             .with_expiry(self.token_expires_at)?
-            .map(|s| s.into_secret("initial_secret.", limits, now))
-            .transpose()?;
+            .map(|s| s.into_secret("initial_secret.", server, now))
+            .transpose()?
+            .map(|(secret, mut request)| {
+                if let Some(expiry) = token_expiry {
+                    request.expiry = expiry;
+                }
+                (secret, request)
+            });
         Ok((account, secret))
     }
 }
@@ -302,8 +306,8 @@ pub async fn create_service_account(
     body: JsonObject<CreateServiceAccount>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::SERVICE_ACCOUNTS_WRITE)?;
-    let limits = limits_in(&store, &scope, &config)?;
-    let (new, secret) = body.into_inner().parse(&limits, caller.now)?;
+    let server = config.credentials.limits;
+    let (new, secret) = body.into_inner().parse(server, caller.now)?;
     let (shown, secret) = secret.unzip();
     let ctx = caller.write_context();
     let (details, credential) = store
@@ -431,10 +435,10 @@ pub async fn renew_token(
         expires_at: body.into_inner().token_expires_at,
     };
     // `token_` names a bad expiry `token_expires_at`, as the client sent it.
-    let limits = limits_in(&store, &path.scope, &config)?;
-    let (secret, new) = request.into_secret("token_", &limits, caller.now)?;
+    let server = config.credentials.limits;
+    let (secret, request) = request.into_secret("token_", server, caller.now)?;
     let ctx = caller.write_context();
-    let (details, credential) = store.renew_token(&ctx, &path.scope, &name, new).await?;
+    let (details, credential) = store.renew_token(&ctx, &path.scope, &name, request).await?;
     let view = CreatedServiceAccountView::new(&details, Some((credential, &secret)), caller.now);
     let response = respond::with_etag(StatusCode::OK, &details.etag, &view);
     Ok(respond::no_store(response))
