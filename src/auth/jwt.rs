@@ -377,3 +377,6 @@ impl Tokens {
         Ok(key)
     }
 }
+
+#[cfg(test)]
+mod tests;
