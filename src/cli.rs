@@ -137,7 +137,7 @@ fn issue_token(db: &std::path::Path) -> Result<(Secret, Recovery), String> {
     let store = Store::open(db).map_err(|e| e.to_string())?;
     let now = clock::now();
     let secret = Secret::generate().map_err(|e| e.to_string())?;
-    let lifetime = CredentialsConfig::default().default_lifetime_days;
+    let lifetime = CredentialsConfig::default().limits.default_lifetime_days;
     let new = || {
         secret.to_credential(
             "issue-token".to_owned(),

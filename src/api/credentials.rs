@@ -14,8 +14,11 @@ use super::views::{CredentialView, NewSecretView, PageView};
 use crate::auth::Caller;
 use crate::auth::public_key::PublicKey;
 use crate::auth::secret::Secret;
-use crate::config::{Config, CredentialsConfig};
-use crate::domain::{self, GracePeriod, Kind, Name, NewCredential, Scope, permissions};
+use crate::config::Config;
+use crate::domain::{
+    self, CredentialLimits, CredentialRequest, GracePeriod, Kind, Name, RequestedExpiry, Scope,
+    permissions,
+};
 use crate::error::{Error, ErrorBody};
 use crate::store::Store;
 
@@ -31,43 +34,42 @@ pub struct SecretRequest {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// The name and expiry of a new credential; `field` prefixes the names in errors.
+/// The name and requested expiry of a new credential; `field` prefixes the names in
+/// errors. The limits in force decide the expiry in the store's transaction.
 fn name_and_expiry(
     field: &str,
     name: Option<String>,
     default_name: &str,
     expires_at: Option<DateTime<Utc>>,
-    limits: &CredentialsConfig,
     now: DateTime<Utc>,
-) -> Result<(String, Option<DateTime<Utc>>), Error> {
+) -> Result<(String, RequestedExpiry), Error> {
     let name = domain::credential_name(
         &format!("{field}name"),
         name.unwrap_or_else(|| default_name.to_owned()),
     )?;
-    let expires_at = domain::credential_expiry(
-        &format!("{field}expires_at"),
-        expires_at,
-        now,
-        limits.default_lifetime_days,
-        limits.max_lifetime_days,
-    )?;
-    Ok((name, expires_at))
+    let expiry = RequestedExpiry::new(format!("{field}expires_at"), expires_at, now)?;
+    Ok((name, expiry))
 }
 
 impl SecretRequest {
-    /// A new secret, and what the store keeps of it. `field` prefixes error names
+    /// A new secret, and the request for what the store keeps of it, held to `server`
+    /// (`credentials.*`) as the scope's policy narrows it. `field` prefixes error names
     /// (`initial_secret.`), empty for a top-level request.
     pub fn into_secret(
         self,
         field: &str,
-        limits: &CredentialsConfig,
+        server: CredentialLimits,
         now: DateTime<Utc>,
-    ) -> Result<(Secret, NewCredential), Error> {
-        let (name, expires_at) =
-            name_and_expiry(field, self.name, "secret", self.expires_at, limits, now)?;
+    ) -> Result<(Secret, CredentialRequest), Error> {
+        let (name, expiry) = name_and_expiry(field, self.name, "secret", self.expires_at, now)?;
         let secret = Secret::generate()?;
-        let credential = secret.to_credential(name, expires_at);
-        Ok((secret, credential))
+        let request = CredentialRequest {
+            name,
+            kind: secret.credential_kind(),
+            expiry,
+            server,
+        };
+        Ok((secret, request))
     }
 }
 
@@ -128,25 +130,6 @@ pub(super) fn require_credentials_write(caller: &Caller, path: &Named) -> Result
     Name::in_path(Kind::ServiceAccount, path)
 }
 
-/// The credential settings in force in `scope`: the server's, tightened by a project's
-/// `credential_policy`.
-pub(super) fn limits_in(
-    store: &Store,
-    scope: &Scope,
-    config: &Config,
-) -> Result<CredentialsConfig, Error> {
-    let server = &config.credentials;
-    let policy = store.credential_policy(scope)?;
-    Ok(CredentialsConfig {
-        max_active: policy.max_active.unwrap_or(server.max_active),
-        default_lifetime_days: policy
-            .default_lifetime_days
-            .unwrap_or(server.default_lifetime_days),
-        max_lifetime_days: policy.max_lifetime_days.unwrap_or(server.max_lifetime_days),
-        ..server.clone()
-    })
-}
-
 /// The path of an account's credentials; a new one's `Location` is this plus its id.
 fn credentials_path(scope: &Scope, account: &Name) -> String {
     respond::api_path(scope, &format!("service-accounts/{account}/credentials"))
@@ -173,8 +156,8 @@ pub async fn create_credential(
 ) -> Result<HttpResponse, Error> {
     let name = require_credentials_write(&caller, &path)?;
     let body = body.into_inner();
-    let limits = &limits_in(&store, &path.scope, &config)?;
-    let (shown, new) = match (body.kind, body.public_key) {
+    let server = config.credentials.limits;
+    let (shown, request) = match (body.kind, body.public_key) {
         (CredentialTypeParam::Secret, Some(_)) => {
             return Err(Error::invalid(
                 "public_key",
@@ -186,8 +169,8 @@ pub async fn create_credential(
                 name: body.name,
                 expires_at: body.expires_at,
             };
-            let (secret, new) = request.into_secret("", limits, caller.now)?;
-            (Some(secret), new)
+            let (secret, request) = request.into_secret("", server, caller.now)?;
+            (Some(secret), request)
         }
         (CredentialTypeParam::PublicKey, None) => {
             return Err(Error::invalid(
@@ -197,22 +180,21 @@ pub async fn create_credential(
         }
         (CredentialTypeParam::PublicKey, Some(pem)) => {
             let key = PublicKey::from_pem(&pem)?;
-            let (name, expires_at) = name_and_expiry(
-                "",
-                body.name,
-                "public_key",
-                body.expires_at,
-                limits,
-                caller.now,
-            )?;
-            (None, key.to_credential(name, expires_at))
+            let (name, expiry) =
+                name_and_expiry("", body.name, "public_key", body.expires_at, caller.now)?;
+            let request = CredentialRequest {
+                name,
+                kind: key.credential_kind(),
+                expiry,
+                server,
+            };
+            (None, request)
         }
     };
     let location = credentials_path(&path.scope, &name);
     let ctx = caller.write_context();
-    let max_active = limits.max_active;
     let created = store
-        .create_credential(&ctx, &path.scope, &name, new, max_active)
+        .create_credential(&ctx, &path.scope, &name, request)
         .await?;
     let view = CreatedCredentialView {
         credential: CredentialView::new(&created, caller.now),
@@ -318,12 +300,12 @@ pub async fn rotate_secret(
         name: body.name,
         expires_at: body.expires_at,
     };
-    let limits = limits_in(&store, &path.scope, &config)?;
-    let (secret, new) = request.into_secret("", &limits, caller.now)?;
+    let server = config.credentials.limits;
+    let (secret, request) = request.into_secret("", server, caller.now)?;
     let location = credentials_path(&path.scope, &name);
     let ctx = caller.write_context();
     let created = store
-        .rotate_secret(&ctx, &path.scope, &name, new, grace)
+        .rotate_secret(&ctx, &path.scope, &name, request, grace)
         .await?;
     let view = NewSecretView::new(&created, &secret, caller.now);
     let location = format!("{location}/{}", view.credential.id);

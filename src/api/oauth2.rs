@@ -16,7 +16,9 @@ use crate::auth::last_use::LastUse;
 use crate::auth::secret::Secret;
 use crate::auth::{Caller, authenticate, offers_bearer};
 use crate::clock;
-use crate::domain::{Scope, ScopeRefusal, Timestamp, TokenReach, grant_scope, narrow, permissions};
+use crate::domain::{
+    Revocation, Scope, ScopeRefusal, Timestamp, TokenReach, grant_scope, narrow, permissions,
+};
 use crate::error::{Error, OAuthError, OAuthErrorBody};
 use crate::store::Store;
 
@@ -331,13 +333,13 @@ pub async fn revoke(
     )?;
     let token = required_token(&form)?.to_owned();
     let ctx = caller.caller.write_context();
-    let revoked = if Secret::looks_like(&token) {
+    let revocation = if Secret::looks_like(&token) {
         match Secret::parse(&token) {
             Ok(secret) => {
                 let (hash, reach) = (secret.hash(), caller.reach);
-                store.revoke_secret_by_hash(&ctx, &hash, &reach).await
+                store.revoke_secret_by_hash(&ctx, &hash, &reach).await?
             }
-            Err(_) => Ok(()),
+            Err(_) => Revocation::Unknown,
         }
     } else {
         match tokens.verify(&token, now) {
@@ -346,18 +348,18 @@ pub async fn revoke(
                     .reach
                     .includes(claims.account_id()?, &claims.owner_scope()?) =>
             {
-                tokens.revoke(&store, &ctx, &claims).await
+                tokens.revoke(&store, &ctx, &claims).await?
             }
-            _ => Ok(()),
+            _ => Revocation::Unknown,
         }
     };
-    // A token of an account more privileged than the caller is not the caller's to
-    // revoke: answered as any token it may not see, 200 with nothing revoked.
-    match revoked {
-        Err(Error::PermissionDenied(_)) | Ok(()) => {}
-        Err(e) => return Err(e),
+    // RFC 7009: one answer whatever the revocation decided; a token the caller may not
+    // revoke is answered as any token it may not see.
+    match revocation {
+        Revocation::Revoked | Revocation::Unknown | Revocation::NotYours => {
+            Ok(respond::no_store(HttpResponse::Ok().finish()))
+        }
     }
-    Ok(respond::no_store(HttpResponse::Ok().finish()))
 }
 
 pub fn configure(cfg: &mut ServiceConfig) {

@@ -19,8 +19,8 @@ use super::wire_time;
 use crate::auth::{Caller, lacking};
 use crate::config::Config;
 use crate::domain::{
-    self, CredentialLimits, CredentialPolicy, Kind, LrnKind, Name, NewProject, ProjectDetails,
-    ProjectPatch, Scope, lrn, permissions,
+    self, CredentialPolicy, Kind, LrnKind, Name, NewProject, ProjectDetails, ProjectPatch, Scope,
+    lrn, permissions,
 };
 use crate::error::{Error, ErrorBody};
 use crate::store::Store;
@@ -40,17 +40,12 @@ pub struct CredentialPolicyView {
 
 impl CredentialPolicyView {
     fn checked(self, config: &Config) -> Result<CredentialPolicy, Error> {
-        let server = &config.credentials;
         CredentialPolicy {
             max_active: self.max_active,
             default_lifetime_days: self.default_lifetime_days,
             max_lifetime_days: self.max_lifetime_days,
         }
-        .check(&CredentialLimits {
-            max_active: server.max_active,
-            default_lifetime_days: server.default_lifetime_days,
-            max_lifetime_days: server.max_lifetime_days,
-        })
+        .check(&config.credentials.limits)
     }
 }
 

@@ -204,3 +204,6 @@ fn authenticate_offer(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests;

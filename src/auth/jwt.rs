@@ -13,7 +13,9 @@ use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::{AuthFailure, Kind, Name, Principal, Scope, SigningKey, Target, Timestamp};
+use crate::domain::{
+    AuthFailure, Kind, Name, Principal, Revocation, Scope, SigningKey, Target, Timestamp,
+};
 use crate::error::Error;
 use crate::store::{Store, WriteContext};
 
@@ -330,22 +332,25 @@ impl Tokens {
         Ok(claims)
     }
 
-    /// Denies a token until it expires, here and in the database.
+    /// Denies a token until it expires, in the database and then here, unless the store
+    /// decides it is not the caller's to revoke.
     pub async fn revoke(
         &self,
         store: &Store,
         ctx: &WriteContext,
         claims: &AccessClaims,
-    ) -> Result<(), Error> {
+    ) -> Result<Revocation, Error> {
         let account = claims.account_id()?;
         let target = Target::new(Kind::ServiceAccount, account, claims.client_id.clone());
-        store
+        let revocation = store
             .revoke_token(ctx, &claims.jti, claims.expires_at(), target)
             .await?;
-        let mut revoked = self.revoked.write().map_err(|_| poisoned())?;
-        revoked.retain(|_, exp| *exp > ctx.now);
-        revoked.insert(claims.jti.clone(), claims.expires_at());
-        Ok(())
+        if revocation == Revocation::Revoked {
+            let mut revoked = self.revoked.write().map_err(|_| poisoned())?;
+            revoked.retain(|_, exp| *exp > ctx.now);
+            revoked.insert(claims.jti.clone(), claims.expires_at());
+        }
+        Ok(revocation)
     }
 
     /// The public keys whose tokens may still be valid.
@@ -372,3 +377,6 @@ impl Tokens {
         Ok(key)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -12,7 +12,7 @@ use ring::signature::{
     Ed25519KeyPair, KeyPair, UnparsedPublicKey, VerificationAlgorithm,
 };
 
-use crate::domain::{CredentialKind, KeyAlgorithm, NewCredential, Timestamp};
+use crate::domain::{CredentialKind, KeyAlgorithm};
 use crate::error::Error;
 
 /// The DER of a SubjectPublicKeyInfo up to the key bits: SEQUENCE, the algorithm
@@ -87,16 +87,12 @@ impl PublicKey {
         ))
     }
 
-    /// What the store keeps of this key.
-    pub fn to_credential(&self, name: String, expires_at: Option<Timestamp>) -> NewCredential {
-        NewCredential {
-            name,
-            expires_at,
-            kind: CredentialKind::PublicKey {
-                algorithm: self.algorithm,
-                key: self.key.clone(),
-                fingerprint: self.fingerprint(),
-            },
+    /// What the store keeps of this key, as a kind of credential.
+    pub fn credential_kind(&self) -> CredentialKind {
+        CredentialKind::PublicKey {
+            algorithm: self.algorithm,
+            key: self.key.clone(),
+            fingerprint: self.fingerprint(),
         }
     }
 

@@ -101,10 +101,15 @@ impl Secret {
         NewCredential {
             name,
             expires_at,
-            kind: CredentialKind::Secret {
-                prefix: self.prefix().to_owned(),
-                hash: self.hash(),
-            },
+            kind: self.credential_kind(),
+        }
+    }
+
+    /// The secret as a kind of credential: its hash and prefix, never the secret.
+    pub fn credential_kind(&self) -> CredentialKind {
+        CredentialKind::Secret {
+            prefix: self.prefix().to_owned(),
+            hash: self.hash(),
         }
     }
 

@@ -97,7 +97,7 @@ impl Config {
             1,
             MAX_CACHE_MIB,
         )?;
-        let c = &self.credentials;
+        let c = &self.credentials.limits;
         within("credentials.max_active", c.max_active, 1, MAX_ACTIVE)?;
         within(
             "credentials.max_lifetime_days",
@@ -127,7 +127,7 @@ impl Config {
         }
         within(
             "credentials.last_used_flush_seconds",
-            c.last_used_flush_seconds,
+            self.credentials.last_used_flush_seconds,
             1,
             DAY,
         )?;

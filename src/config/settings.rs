@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::CredentialLimits;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -104,15 +106,13 @@ impl std::fmt::Debug for BootstrapConfig {
     }
 }
 
+/// `[credentials]`: the limits every credential is held to, which a project's
+/// `credential_policy` may narrow (the domain's one type for them), and how often last
+/// uses are written. Read and written as [`CredentialsSection`] spells it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(from = "CredentialsSection", into = "CredentialsSection")]
 pub struct CredentialsConfig {
-    /// Unexpired credentials allowed per account.
-    pub max_active: u32,
-    /// Lifetime of a credential created without `expires_at`; 0: it never expires.
-    pub default_lifetime_days: u32,
-    /// The furthest `expires_at` a credential may have; 0: no maximum.
-    pub max_lifetime_days: u32,
+    pub limits: CredentialLimits,
     /// How often last-use times are written, in one batch.
     pub last_used_flush_seconds: u64,
 }
@@ -120,10 +120,58 @@ pub struct CredentialsConfig {
 impl Default for CredentialsConfig {
     fn default() -> Self {
         CredentialsConfig {
-            max_active: 5,
-            default_lifetime_days: 365,
-            max_lifetime_days: 730,
+            limits: CredentialLimits {
+                max_active: 5,
+                default_lifetime_days: 365,
+                max_lifetime_days: 730,
+            },
             last_used_flush_seconds: 5,
+        }
+    }
+}
+
+/// The `[credentials]` section as the file and the environment name its settings: the
+/// limits' fields beside the others, each a key of its own. (serde's `flatten` would
+/// lose the key and line of a bad value, which every setting's error names.)
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct CredentialsSection {
+    /// Unexpired credentials allowed per account.
+    max_active: u32,
+    /// Lifetime of a credential created without `expires_at`; 0: it never expires.
+    default_lifetime_days: u32,
+    /// The furthest `expires_at` a credential may have; 0: no maximum.
+    max_lifetime_days: u32,
+    last_used_flush_seconds: u64,
+}
+
+impl Default for CredentialsSection {
+    fn default() -> Self {
+        CredentialsConfig::default().into()
+    }
+}
+
+impl From<CredentialsSection> for CredentialsConfig {
+    fn from(section: CredentialsSection) -> Self {
+        CredentialsConfig {
+            limits: CredentialLimits {
+                max_active: section.max_active,
+                default_lifetime_days: section.default_lifetime_days,
+                max_lifetime_days: section.max_lifetime_days,
+            },
+            last_used_flush_seconds: section.last_used_flush_seconds,
+        }
+    }
+}
+
+impl From<CredentialsConfig> for CredentialsSection {
+    fn from(config: CredentialsConfig) -> Self {
+        let limits = config.limits;
+        CredentialsSection {
+            max_active: limits.max_active,
+            default_lifetime_days: limits.default_lifetime_days,
+            max_lifetime_days: limits.max_lifetime_days,
+            last_used_flush_seconds: config.last_used_flush_seconds,
         }
     }
 }

@@ -17,9 +17,9 @@ fn defaults_are_the_contracts() {
     assert_eq!(c.storage.path, PathBuf::from("./keyhouse.redb"));
     assert_eq!(c.storage.key_file, None);
     assert_eq!(c.storage.integrity_check_interval_seconds, 86400);
-    assert_eq!(c.credentials.max_active, 5);
-    assert_eq!(c.credentials.default_lifetime_days, 365);
-    assert_eq!(c.credentials.max_lifetime_days, 730);
+    assert_eq!(c.credentials.limits.max_active, 5);
+    assert_eq!(c.credentials.limits.default_lifetime_days, 365);
+    assert_eq!(c.credentials.limits.max_lifetime_days, 730);
     assert_eq!(c.credentials.last_used_flush_seconds, 5);
     assert_eq!(c.oauth.audience, "keyhouse");
     assert_eq!(c.oauth.access_token_ttl_seconds, 3600);
@@ -39,7 +39,7 @@ fn environment_overrides_the_file() {
     .unwrap();
     let c = Config::load(Some(&file), env(&[])).unwrap();
     assert_eq!(
-        (c.server.listen.as_str(), c.credentials.max_active),
+        (c.server.listen.as_str(), c.credentials.limits.max_active),
         ("127.0.0.1:9000", 3)
     );
     let c = Config::load(
@@ -51,7 +51,7 @@ fn environment_overrides_the_file() {
         ]),
     )
     .unwrap();
-    assert_eq!(c.credentials.max_active, 7);
+    assert_eq!(c.credentials.limits.max_active, 7);
     assert_eq!(c.oauth.audience, "123");
     assert_eq!(c.server.listen, "127.0.0.1:9000");
 }
@@ -238,7 +238,7 @@ fn the_largest_lifetimes_are_accepted() {
         ]),
     )
     .unwrap();
-    assert_eq!(c.credentials.default_lifetime_days, 36500);
+    assert_eq!(c.credentials.limits.default_lifetime_days, 36500);
 }
 
 /// 0 days is "never expires" for the default and "no maximum" for the maximum; a
@@ -253,13 +253,13 @@ fn lifetimes_of_zero_mean_never_and_no_maximum() {
         ]),
     )
     .unwrap();
-    assert_eq!(c.credentials.default_lifetime_days, 0);
+    assert_eq!(c.credentials.limits.default_lifetime_days, 0);
     let c = Config::load(
         None,
         env(&[("KEYHOUSE_CREDENTIALS__MAX_LIFETIME_DAYS", "0")]),
     )
     .unwrap();
-    assert_eq!(c.credentials.default_lifetime_days, 365);
+    assert_eq!(c.credentials.limits.default_lifetime_days, 365);
     for (max, default) in [("730", "0"), ("30", "31")] {
         let err = Config::load(
             None,

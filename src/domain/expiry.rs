@@ -14,7 +14,7 @@ pub fn is_expired(expires_at: Option<Timestamp>, now: Timestamp) -> bool {
 }
 
 /// `at` to the second, if it is in the future.
-fn future(field: &str, at: Timestamp, now: Timestamp) -> Result<Timestamp, Error> {
+pub(super) fn future(field: &str, at: Timestamp, now: Timestamp) -> Result<Timestamp, Error> {
     let at = at.trunc_subsecs(0);
     if at <= now {
         return Err(Error::invalid(field, "must be in the future"));
@@ -44,31 +44,6 @@ pub fn account_expiry(
 /// `credentials.*_lifetime_days` settings use 0 for "never" and "no maximum").
 pub fn lifetime_end(now: Timestamp, days: u32) -> Option<Timestamp> {
     (days > 0).then(|| now + Duration::days(i64::from(days)))
-}
-
-/// A credential's expiry: the requested one, or now plus the default lifetime (none when
-/// that is 0); never past the maximum lifetime (none when that is 0). `None` never
-/// expires.
-pub fn credential_expiry(
-    field: &str,
-    requested: Option<Timestamp>,
-    now: Timestamp,
-    default_days: u32,
-    max_days: u32,
-) -> Result<Option<Timestamp>, Error> {
-    let at = match requested {
-        None => lifetime_end(now, default_days),
-        Some(at) => Some(future(field, at, now)?),
-    };
-    if let Some(latest) = lifetime_end(now, max_days)
-        && at.is_none_or(|at| at > latest)
-    {
-        return Err(Error::invalid(
-            field,
-            format!("may be at most {max_days} days ahead"),
-        ));
-    }
-    Ok(at)
 }
 
 #[cfg(test)]
@@ -106,37 +81,9 @@ mod tests {
     }
 
     #[test]
-    fn credential_expiry_rules() {
-        let now = t0();
-        let default = credential_expiry("expires_at", None, now, 365, 730).unwrap();
-        assert_eq!(default, Some(now + Duration::days(365)));
-        let max = now + Duration::days(730);
-        assert_eq!(
-            credential_expiry("e", Some(max), now, 365, 730).unwrap(),
-            Some(max)
-        );
-        assert!(credential_expiry("e", Some(max + Duration::seconds(1)), now, 365, 730).is_err());
-        assert!(credential_expiry("e", Some(now - Duration::days(1)), now, 365, 730).is_err());
-    }
-
-    #[test]
-    fn lifetime_zero_is_never_and_no_maximum() {
+    fn a_lifetime_of_zero_days_has_no_end() {
         let now = t0();
         assert_eq!(lifetime_end(now, 0), None);
-        assert_eq!(credential_expiry("e", None, now, 0, 0).unwrap(), None);
-        let far = now + Duration::days(100_000);
-        assert_eq!(
-            credential_expiry("e", Some(far), now, 0, 0).unwrap(),
-            Some(far)
-        );
-        assert_eq!(
-            credential_expiry("e", None, now, 30, 0).unwrap(),
-            Some(now + Duration::days(30))
-        );
-        let err = credential_expiry("e", None, now, 0, 730).unwrap_err();
-        assert!(
-            err.to_string().contains("730"),
-            "never is past a maximum: {err}"
-        );
+        assert_eq!(lifetime_end(now, 30), Some(now + Duration::days(30)));
     }
 }

@@ -7,6 +7,7 @@ mod authority;
 mod client_id;
 mod creation;
 mod credential;
+mod credential_limits;
 mod etag;
 mod expiry;
 mod fields;
@@ -20,6 +21,7 @@ mod oauth_scope;
 mod paging;
 mod permission;
 mod project;
+mod revocation;
 mod role;
 mod scope;
 mod search;
@@ -39,8 +41,9 @@ pub use credential::{
     Credential, CredentialDetails, CredentialKind, GracePeriod, KeyAlgorithm, NEVER_EXPIRES,
     NewCredential, expiry_seconds,
 };
+pub use credential_limits::{CredentialLimits, CredentialRequest, RequestedExpiry};
 pub use etag::{Etag, IfMatch, check_if_match};
-pub use expiry::{account_expiry, credential_expiry, is_expired, lifetime_end};
+pub use expiry::{account_expiry, is_expired, lifetime_end};
 pub use fields::{credential_name, description, display_name, external_id, metadata};
 pub use group::{Group, GroupDetails, GroupPatch, NewGroup};
 pub use id::new_id;
@@ -51,9 +54,9 @@ pub use oauth_scope::{ScopeRefusal, grant_scope, narrow};
 pub use paging::{Page, PageRequest};
 pub use permission::{Permission, PermissionSet, permissions};
 pub use project::{
-    CredentialLimits, CredentialPolicy, NewProject, Project, ProjectCounts, ProjectDetails,
-    ProjectPatch,
+    CredentialPolicy, NewProject, Project, ProjectCounts, ProjectDetails, ProjectPatch,
 };
+pub use revocation::Revocation;
 pub use role::{NewRole, Role, RolePatch, changed_roles};
 pub use scope::{Listing, Scope};
 pub use search::{MIN_INDEXED_QUERY, Text, is_condition_term, name_start_term};

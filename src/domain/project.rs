@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Change, Name, Timestamp};
+use super::{Change, CredentialLimits, Name, Timestamp};
 use crate::error::Error;
 
 /// The credential limits a project may set; `None` takes the server's setting.
@@ -15,14 +15,6 @@ pub struct CredentialPolicy {
     pub max_active: Option<u32>,
     pub default_lifetime_days: Option<u32>,
     pub max_lifetime_days: Option<u32>,
-}
-
-/// The server's credential settings, against which a policy is checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CredentialLimits {
-    pub max_active: u32,
-    pub default_lifetime_days: u32,
-    pub max_lifetime_days: u32,
 }
 
 impl CredentialPolicy {

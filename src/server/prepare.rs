@@ -53,7 +53,8 @@ pub(super) fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, 
         Some(secret) => secret.clone(),
         None => Secret::generate()?,
     };
-    let expires_at = crate::domain::lifetime_end(now, config.credentials.default_lifetime_days);
+    let expires_at =
+        crate::domain::lifetime_end(now, config.credentials.limits.default_lifetime_days);
     let admin = secret.to_credential("bootstrap".to_owned(), expires_at);
     if store.initialize(now, admin).wait()? {
         log::info!(
@@ -69,7 +70,7 @@ pub(super) fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, 
         }
     }
     let tokens = Tokens::load(&store, oauth, now)?;
-    let assertions = ClientAssertions::new(config.credentials.max_active)?;
+    let assertions = ClientAssertions::new(config.credentials.limits.max_active)?;
     let doc = api::openapi();
     let routes = RouteTable::from_openapi(&doc);
     let metrics = Metrics::new(&store);

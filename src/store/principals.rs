@@ -201,6 +201,20 @@ pub(super) fn require_may_act_on(
     caller.may_act_on(&account.name, &permissions_held_by(tx, account)?)
 }
 
+/// [`require_may_act_on`] as a decision: whether the caller holds every permission
+/// that `account` holds. For a revocation, whose refusal is no error.
+pub(super) fn may_act_on(
+    tx: &impl Reader,
+    caller: &Authority,
+    account: &ServiceAccount,
+) -> Result<bool, Error> {
+    if caller.permissions.holds_all() {
+        return Ok(true);
+    }
+    let holds = permissions_held_by(tx, account)?;
+    Ok(caller.may_act_on(&account.name, &holds).is_ok())
+}
+
 /// Whether `account` is a standing administrator: a root account, active, without an
 /// expiry, and holding `*`. A project's administrators administer only their project,
 /// so they never count.

@@ -4,7 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::domain::{CredentialPolicy, Name, NewAccount, NewGroup, NewProject};
+use crate::auth::secret::Secret;
+use crate::domain::{
+    CredentialLimits, CredentialPolicy, CredentialRequest, Name, NewAccount, NewGroup, NewProject,
+    RequestedExpiry, Timestamp,
+};
 use crate::store::Store;
 
 /// A new store in `dir`, initialized as at a first start: its admin and built-in roles.
@@ -55,5 +59,29 @@ pub fn new_project(n: &str) -> NewProject {
         description: String::new(),
         metadata: BTreeMap::new(),
         credential_policy: CredentialPolicy::default(),
+    }
+}
+
+/// The server's credential settings by default: 5 active, 365 days by default, 730 at
+/// most.
+pub const SERVER_LIMITS: CredentialLimits = CredentialLimits {
+    max_active: 5,
+    default_lifetime_days: 365,
+    max_lifetime_days: 730,
+};
+
+/// A request for `secret` named `n`, to expire at `at` (`None`: the default lifetime),
+/// under [`SERVER_LIMITS`].
+pub fn secret_request(
+    secret: &Secret,
+    n: &str,
+    at: Option<Timestamp>,
+    now: Timestamp,
+) -> CredentialRequest {
+    CredentialRequest {
+        name: n.to_owned(),
+        kind: secret.credential_kind(),
+        expiry: RequestedExpiry::new("expires_at", at, now).unwrap(),
+        server: SERVER_LIMITS,
     }
 }

@@ -13,7 +13,7 @@ use super::records::{self, SigningKeyRecord, SigningKeyV1 as StoredKey};
 use super::rows::{accounts, audit};
 use super::seal::{self, SealKey};
 use super::{Answer, OpenError, Store, WriteContext, principals, tables};
-use crate::domain::{Action, Change, Kind, SigningKey, Target, Timestamp};
+use crate::domain::{Action, Change, Kind, Revocation, SigningKey, Target, Timestamp};
 use crate::error::Error;
 use crate::store::transaction::Tx;
 
@@ -205,14 +205,15 @@ impl Store {
 
     /// Denies the access token `jti` of the account `target` until `expires_at`;
     /// expired denials are dropped. Like any revocation, it needs every permission of
-    /// the token's account, and it is audited in the account's scope.
+    /// the token's account (else [`Revocation::NotYours`], changing nothing), and it is
+    /// audited in the account's scope.
     pub fn revoke_token(
         &self,
         ctx: &WriteContext,
         jti: &str,
         expires_at: Timestamp,
         target: Target,
-    ) -> Answer<()> {
+    ) -> Answer<Revocation> {
         let (ctx, jti) = (ctx.clone(), jti.to_owned());
         self.write(move |tx| {
             let mut ctx = ctx.clone();
@@ -220,7 +221,9 @@ impl Store {
             if let Some(account) = accounts::record(tx, target.id)? {
                 ctx.scope = accounts::scope_of(tx, account.id)?;
                 let caller = principals::authority(tx, &ctx, &ctx.scope)?;
-                principals::require_may_act_on(tx, &caller, &account)?;
+                if !principals::may_act_on(tx, &caller, &account)? {
+                    return Ok(Revocation::NotYours);
+                }
                 target = Target::of_account(&account);
             }
             let mut revoked = tx.write(tables::REVOKED_TOKENS)?;
@@ -230,12 +233,12 @@ impl Store {
                 .insert(jti.as_str(), expires_at.timestamp())?
                 .is_some()
             {
-                return Ok(());
+                return Ok(Revocation::Revoked);
             }
             drop(revoked);
             let changes = vec![Change::set("jti", &jti)];
             audit::append(tx, &ctx, Action::AccessTokenRevoke, target, changes)?;
-            Ok(())
+            Ok(Revocation::Revoked)
         })
     }
 

@@ -210,7 +210,7 @@ fn lifetimes_are_bounded() {
 
 #[test]
 fn the_active_limit_counts_only_unexpired_credentials() {
-    let s = TestServer::start_with(|c| c.credentials.max_active = 3);
+    let s = TestServer::start_with(|c| c.credentials.limits.max_active = 3);
     s.post(SA, json!({"name": "bot", "initial_secret": false}));
     let soon = (keyhouse::clock::now() + chrono::Duration::seconds(2)).to_rfc3339();
     let short = issue(&s, "bot", json!({"expires_at": soon}));
@@ -257,7 +257,7 @@ fn the_active_limit_counts_only_unexpired_credentials() {
 
 #[test]
 fn rotation_without_grace_stops_old_secrets_at_once() {
-    let s = TestServer::start_with(|c| c.credentials.max_active = 2);
+    let s = TestServer::start_with(|c| c.credentials.limits.max_active = 2);
     let old = s.create_account("bot", &["viewer"]);
     let key = issue(
         &s,

@@ -79,8 +79,8 @@ fn a_config_built_in_code_is_validated_before_it_is_used() {
     let mut config = keyhouse::config::Config::default();
     config.server.listen = "127.0.0.1:0".into();
     config.storage.path = dir.path().join("k.redb");
-    config.credentials.max_lifetime_days = u32::MAX;
-    config.credentials.default_lifetime_days = u32::MAX;
+    config.credentials.limits.max_lifetime_days = u32::MAX;
+    config.credentials.limits.default_lifetime_days = u32::MAX;
     let err = keyhouse::server::spawn(config).err().unwrap();
     assert!(
         err.to_string().contains("credentials.max_lifetime_days"),

@@ -97,8 +97,8 @@ fn a_policy_is_never_looser_than_the_server() {
 #[test]
 fn a_default_lifetime_alone_bounds_nothing_on_a_server_without_a_maximum() {
     let s = TestServer::start_with(|config| {
-        config.credentials.default_lifetime_days = 0;
-        config.credentials.max_lifetime_days = 0;
+        config.credentials.limits.default_lifetime_days = 0;
+        config.credentials.limits.max_lifetime_days = 0;
     });
     let policy = json!({"default_lifetime_days": 30});
     s.post(PROJECTS, json!({"name": "p", "credential_policy": policy}))

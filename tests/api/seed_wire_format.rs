@@ -291,9 +291,9 @@ fn token_expired_when_every_secret_has_expired() {
 #[test]
 fn lifetimes_of_zero_make_credentials_that_never_expire() {
     let s = TestServer::start_with(|c| {
-        c.credentials.default_lifetime_days = 0;
-        c.credentials.max_lifetime_days = 0;
-        c.credentials.max_active = 2;
+        c.credentials.limits.default_lifetime_days = 0;
+        c.credentials.limits.max_lifetime_days = 0;
+        c.credentials.limits.max_active = 2;
     });
     let created = s.post(SA, json!({"name": "bot"}));
     created.assert_status(201);

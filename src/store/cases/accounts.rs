@@ -8,9 +8,9 @@ use uuid::Uuid;
 use super::details::{account_details, new_account_details};
 use super::filtered;
 use crate::domain::{
-    AccountDetails, AccountFilter, AccountPatch, Action, Change, Created, Credential, Etag,
-    IfMatch, Kind, Listing, Name, NewAccount, NewCredential, Page, PageRequest, Scope,
-    ServiceAccount, Target, Timestamp, check_if_match, new_id,
+    AccountDetails, AccountFilter, AccountPatch, Action, Change, Created, Credential,
+    CredentialRequest, Etag, IfMatch, Kind, Listing, Name, NewAccount, NewCredential, Page,
+    PageRequest, Scope, ServiceAccount, Target, Timestamp, check_if_match, new_id,
 };
 use crate::error::Error;
 use crate::store::Answer;
@@ -23,18 +23,25 @@ use crate::store::transaction::Tx;
 use crate::store::{Store, WriteContext, principals, tables};
 
 impl Store {
-    /// Creates an account, with its first secret if one is asked for.
+    /// Creates an account, with its first secret if one is asked for, its expiry
+    /// within the limits in force in `scope` (decided first in the transaction, from
+    /// the project's credential policy as it reads it).
     pub fn create_service_account(
         &self,
         ctx: &WriteContext,
         scope: &Scope,
         new: NewAccount,
-        secret: Option<NewCredential>,
+        secret: Option<CredentialRequest>,
     ) -> Answer<(AccountDetails, Option<Credential>)> {
         let ctx = ctx.clone();
         self.write_in(scope, move |tx, scope| {
             let ctx = &ctx;
-            create(tx, ctx, scope, new.clone(), secret.clone())
+            let policy = projects::credential_policy(tx, scope)?;
+            let secret = secret
+                .clone()
+                .map(|request| request.resolve(&policy, ctx.now).map(|(new, _)| new))
+                .transpose()?;
+            create(tx, ctx, scope, new.clone(), secret)
         })
     }
 

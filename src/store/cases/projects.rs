@@ -4,8 +4,8 @@ use redb::ReadableTableMetadata;
 use uuid::Uuid;
 
 use crate::domain::{
-    Action, Change, Created, CredentialPolicy, IfMatch, Name, NewProject, Page, PageRequest,
-    Project, ProjectDetails, ProjectPatch, Scope, Target, check_if_match, new_id,
+    Action, Change, Created, IfMatch, Name, NewProject, Page, PageRequest, Project, ProjectDetails,
+    ProjectPatch, Scope, Target, check_if_match, new_id,
 };
 use crate::error::Error;
 use crate::store::Answer;
@@ -48,17 +48,6 @@ impl Store {
     /// Whether the project `name` exists.
     pub fn project_exists(&self, name: &Name) -> Result<bool, Error> {
         self.read(|tx| Ok(projects::find(tx, name)?.is_some()))
-    }
-
-    /// The credential policy in force in `scope`: none at the root, the project's in a
-    /// project (404 when it is gone).
-    pub fn credential_policy(&self, scope: &Scope) -> Result<CredentialPolicy, Error> {
-        match scope {
-            Scope::Root => Ok(CredentialPolicy::default()),
-            Scope::Project(name) => {
-                self.read(|tx| Ok(projects::get_by_name(tx, name)?.0.credential_policy))
-            }
-        }
     }
 
     pub fn get_project(&self, name: &Name) -> Result<ProjectDetails, Error> {
@@ -203,7 +192,7 @@ mod tests {
     use super::*;
     use crate::auth::secret::Secret;
     use crate::domain::{NewAccount, NewRole};
-    use crate::store::test_objects::{name, new_account, new_group, new_project};
+    use crate::store::test_objects::{name, new_account, new_group, new_project, secret_request};
 
     fn account(n: &str, groups: &[&str]) -> NewAccount {
         NewAccount {
@@ -235,8 +224,7 @@ mod tests {
         };
         store.create_role(&ctx, &scope, role).wait().unwrap();
         let secret = Secret::generate().unwrap();
-        let credential =
-            secret.to_credential("s".to_owned(), Some(now + chrono::Duration::days(1)));
+        let credential = secret_request(&secret, "s", Some(now + chrono::Duration::days(1)), now);
         store
             .create_service_account(&ctx, &scope, account("ci", &["team"]), Some(credential))
             .wait()

@@ -5,7 +5,7 @@ use std::ops::Bound;
 
 use redb::ReadableTable;
 
-use crate::domain::{Etag, Kind, Name, Project, ProjectCounts, Scope};
+use crate::domain::{CredentialPolicy, Etag, Kind, Name, Project, ProjectCounts, Scope};
 use crate::error::Error;
 use crate::store::reader::Reader;
 use crate::store::records::{self, ProjectRecord};
@@ -30,6 +30,18 @@ pub(in crate::store) fn get_by_name(
     name: &Name,
 ) -> Result<(Project, Etag), Error> {
     find(tx, name)?.ok_or_else(|| Error::not_found(Kind::Project, name.as_str()))
+}
+
+/// The credential policy of `scope`: none at the root, the project's in a project
+/// (404 naming it when it is gone).
+pub(in crate::store) fn credential_policy(
+    tx: &impl Reader,
+    scope: &Scope,
+) -> Result<CredentialPolicy, Error> {
+    match scope {
+        Scope::Root => Ok(CredentialPolicy::default()),
+        Scope::Project(name) => Ok(get_by_name(tx, name)?.0.credential_policy),
+    }
 }
 
 /// 404 naming the project of `scope` unless it exists; the root always does.
