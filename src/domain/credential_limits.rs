@@ -21,17 +21,31 @@ pub struct CredentialLimits {
 }
 
 impl CredentialLimits {
-    /// The limits in force under a project's `policy`: each limit the policy sets
-    /// replaces the server's (a policy is checked, when it is written, to be no looser
-    /// than the server's settings, [`CredentialPolicy::check`]); the others stay the
-    /// server's. The root's policy sets nothing.
+    /// The limits in force under a project's `policy`: never looser than the server's.
+    /// A policy is checked, when it is written, to be no looser than the server's
+    /// settings ([`CredentialPolicy::check`]), but the server's may be lowered after, so
+    /// each maximum is the tighter of the two (0 days: no maximum) and the default
+    /// lifetime, the policy's if it sets one, is cut to the maximum in force. A limit
+    /// the policy leaves out is the server's. The root's policy sets nothing.
     pub fn narrowed_by(self, policy: &CredentialPolicy) -> CredentialLimits {
+        let max_lifetime_days = policy
+            .max_lifetime_days
+            .map_or(self.max_lifetime_days, |days| {
+                tighter_lifetime(days, self.max_lifetime_days)
+            });
+        let default_lifetime_days = policy
+            .default_lifetime_days
+            .unwrap_or(self.default_lifetime_days);
         CredentialLimits {
-            max_active: policy.max_active.unwrap_or(self.max_active),
-            default_lifetime_days: policy
-                .default_lifetime_days
-                .unwrap_or(self.default_lifetime_days),
-            max_lifetime_days: policy.max_lifetime_days.unwrap_or(self.max_lifetime_days),
+            max_active: policy
+                .max_active
+                .map_or(self.max_active, |most| most.min(self.max_active)),
+            default_lifetime_days: if max_lifetime_days == 0 {
+                default_lifetime_days
+            } else {
+                tighter_lifetime(default_lifetime_days, max_lifetime_days)
+            },
+            max_lifetime_days,
         }
     }
 
@@ -67,6 +81,14 @@ impl CredentialLimits {
             "service account '{account}' already has {active} active credentials, \
              the most allowed (credentials.max_active)"
         )))
+    }
+}
+
+/// The shorter of two lifetimes in days, where 0 is none (no end).
+fn tighter_lifetime(a: u32, b: u32) -> u32 {
+    match (a, b) {
+        (0, days) | (days, 0) => days,
+        (a, b) => a.min(b),
     }
 }
 
@@ -150,6 +172,32 @@ mod tests {
 
     fn requested(at: Option<Timestamp>) -> RequestedExpiry {
         RequestedExpiry::new("expires_at", at, t0()).unwrap()
+    }
+
+    /// A policy written under a server's settings stays no looser than them when the
+    /// server's are lowered after.
+    #[test]
+    fn a_policy_never_loosens_a_server_lowered_after_it() {
+        let lowered = limits(3, 30, 60);
+        let written_before = CredentialPolicy {
+            max_active: Some(4),
+            default_lifetime_days: Some(90),
+            max_lifetime_days: Some(400),
+        };
+        assert_eq!(lowered.narrowed_by(&written_before), limits(3, 60, 60));
+        let default_only = CredentialPolicy {
+            max_active: None,
+            default_lifetime_days: Some(90),
+            max_lifetime_days: None,
+        };
+        assert_eq!(
+            lowered.narrowed_by(&default_only),
+            limits(3, 60, 60),
+            "a default written under a server without a maximum, cut to the one set since"
+        );
+        assert_eq!(tighter_lifetime(0, 0), 0);
+        assert_eq!(tighter_lifetime(0, 9), 9);
+        assert_eq!(tighter_lifetime(12, 9), 9);
     }
 
     #[test]

@@ -89,6 +89,38 @@ fn a_policy_is_never_looser_than_the_server() {
     .assert_error(400, "INVALID_ARGUMENT");
 }
 
+/// A policy is checked against the server's settings when it is written; when the
+/// operator lowers them after, the lower settings hold in the project too.
+#[test]
+fn a_server_lowered_after_a_policy_holds_in_the_project() {
+    let mut s = TestServer::start();
+    let policy = json!({"max_active": 4, "max_lifetime_days": 400});
+    s.post(PROJECTS, json!({"name": "p", "credential_policy": policy}))
+        .assert_status(201);
+    let accounts = format!("{PROJECTS}/p/service-accounts");
+    s.post(&accounts, json!({"name": "bot", "initial_secret": false}))
+        .assert_status(201);
+    s.restart_with(|config| {
+        config.credentials.limits.max_active = 2;
+        config.credentials.limits.max_lifetime_days = 100;
+        config.credentials.limits.default_lifetime_days = 30;
+    })
+    .unwrap();
+    let credentials = format!("{accounts}/bot/credentials");
+    let far = keyhouse::clock::now() + chrono::Duration::days(200);
+    s.post(
+        &credentials,
+        json!({"name": "far", "expires_at": far.to_rfc3339()}),
+    )
+    .assert_error(400, "INVALID_ARGUMENT");
+    for name in ["one", "two"] {
+        s.post(&credentials, json!({"name": name}))
+            .assert_status(201);
+    }
+    s.post(&credentials, json!({"name": "three"}))
+        .assert_error(409, "LIMIT_EXCEEDED");
+}
+
 /// On a server whose credentials never expire and have no maximum (both lifetimes 0),
 /// a project policy that sets only a default lifetime gives its new credentials that
 /// default and bounds nothing else: the maximum it left out is the server's, none, so an
