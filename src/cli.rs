@@ -135,6 +135,7 @@ pub fn run(cli: Cli) -> ExitCode {
 
 fn issue_token(db: &std::path::Path) -> Result<(Secret, Recovery), String> {
     let store = Store::open(db).map_err(|e| e.to_string())?;
+    // Offline, with the server stopped: there is no server's clock to read.
     let now = clock::now();
     let secret = Secret::generate().map_err(|e| e.to_string())?;
     let lifetime = CredentialsConfig::default().limits.default_lifetime_days;

@@ -388,7 +388,12 @@ fn every_acknowledged_write_survives_sigkill() {
                 }
             });
         }
-        std::thread::sleep(Duration::from_millis(1500));
+        // Writes go on under load until the kill: wait for a good number of them, or
+        // 30 s (the count is checked after the kill, which ends the writers).
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while acknowledged.lock().unwrap().len() < 200 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         *grouped.lock().unwrap() = (
             counter(&served.base, "keyhouse_store_write_transactions"),
             counter(&served.base, "keyhouse_store_durable_commits"),

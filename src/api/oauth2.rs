@@ -15,7 +15,7 @@ use crate::auth::jwt::Tokens;
 use crate::auth::last_use::LastUse;
 use crate::auth::secret::Secret;
 use crate::auth::{Caller, authenticate, offers_bearer};
-use crate::clock;
+use crate::clock::Clock;
 use crate::domain::{
     Revocation, Scope, ScopeRefusal, Timestamp, TokenReach, grant_scope, narrow, permissions,
 };
@@ -137,9 +137,10 @@ pub async fn issue_token(
     tokens: web::Data<Tokens>,
     assertions: web::Data<ClientAssertions>,
     last_use: web::Data<LastUse>,
+    clock: web::Data<Clock>,
     Form(form): Form<TokenRequest>,
 ) -> Result<HttpResponse, Error> {
-    let now = clock::now();
+    let now = clock.now();
     match form.grant_type.as_deref() {
         None => {
             return Err(Error::oauth(
@@ -282,9 +283,10 @@ pub async fn introspect(
     store: web::Data<Store>,
     tokens: web::Data<Tokens>,
     assertions: web::Data<ClientAssertions>,
+    clock: web::Data<Clock>,
     Form(form): Form<TokenForm>,
 ) -> Result<HttpResponse, Error> {
-    let now = clock::now();
+    let now = clock.now();
     let caller = token_caller(
         &req,
         &form.client,
@@ -319,9 +321,10 @@ pub async fn revoke(
     store: web::Data<Store>,
     tokens: web::Data<Tokens>,
     assertions: web::Data<ClientAssertions>,
+    clock: web::Data<Clock>,
     Form(form): Form<TokenForm>,
 ) -> Result<HttpResponse, Error> {
-    let now = clock::now();
+    let now = clock.now();
     let caller = token_caller(
         &req,
         &form.client,

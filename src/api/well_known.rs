@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::jwt::Tokens;
-use crate::clock;
+use crate::clock::Clock;
 use crate::domain::permissions;
 use crate::error::Error;
 
@@ -53,9 +53,12 @@ pub struct ServerMetadata {
 /// still be valid.
 #[utoipa::path(tag = "oauth2", responses((status = 200, body = Jwks)))]
 #[get("/.well-known/jwks.json")]
-pub async fn jwks(tokens: web::Data<Tokens>) -> Result<HttpResponse, Error> {
+pub async fn jwks(
+    tokens: web::Data<Tokens>,
+    clock: web::Data<Clock>,
+) -> Result<HttpResponse, Error> {
     let keys = tokens
-        .published(clock::now())?
+        .published(clock.now())?
         .into_iter()
         .map(|k| Jwk {
             kty: "EC",

@@ -10,13 +10,15 @@ use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 
 use actix_web::{HttpRequest, web};
 
+use crate::clock::Clock;
 use crate::error::{Error, OAuthError};
 
 /// The labels of `keyhouse_auth_attempts_total`.
@@ -31,8 +33,21 @@ pub struct AttemptLabels {
 /// Limiter keys kept before forgetting idle ones.
 const PRUNE_ABOVE: usize = 4096;
 
+/// The limiter's time: the monotonic clock, moved with the server's [`Clock`].
+#[derive(Clone)]
+struct LimiterClock(Clock);
+
+impl governor::clock::Clock for LimiterClock {
+    type Instant = Instant;
+
+    fn now(&self) -> Instant {
+        self.0.monotonic()
+    }
+}
+
 pub struct AuthAttempts {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    limiter: RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, LimiterClock>,
+    clock: Clock,
     blocked: Mutex<HashMap<IpAddr, Instant>>,
     window: Duration,
     counts: Family<AttemptLabels, Counter>,
@@ -43,6 +58,7 @@ impl AuthAttempts {
         max_failures: u32,
         window_seconds: u64,
         counts: Family<AttemptLabels, Counter>,
+        clock: Clock,
     ) -> AuthAttempts {
         let max = NonZeroU32::new(max_failures).unwrap_or(NonZeroU32::MIN);
         let window = Duration::from_secs(window_seconds.max(1));
@@ -50,7 +66,12 @@ impl AuthAttempts {
             .unwrap_or_else(|| Quota::per_second(max))
             .allow_burst(max);
         AuthAttempts {
-            limiter: RateLimiter::keyed(quota),
+            limiter: RateLimiter::new(
+                quota,
+                DefaultKeyedStateStore::default(),
+                LimiterClock(clock.clone()),
+            ),
+            clock,
             blocked: Mutex::new(HashMap::new()),
             window,
             counts,
@@ -68,7 +89,7 @@ impl AuthAttempts {
         let (Some(ip), Ok(blocked)) = (ip, self.blocked.lock()) else {
             return Ok(());
         };
-        let now = Instant::now();
+        let now = self.clock.monotonic();
         match blocked.get(&ip) {
             Some(until) if *until > now => Err(self.refusal(*until, now)),
             _ => Ok(()),
@@ -97,7 +118,7 @@ impl AuthAttempts {
         if self.limiter.check_key(&ip).is_ok() {
             return None;
         }
-        let now = Instant::now();
+        let now = self.clock.monotonic();
         let until = now + self.window;
         if let Ok(mut blocked) = self.blocked.lock() {
             blocked.retain(|_, until| *until > now);
@@ -162,7 +183,7 @@ mod tests {
 
     #[test]
     fn an_address_is_blocked_past_the_limit_and_others_are_not() {
-        let attempts = AuthAttempts::new(3, 60, Family::default());
+        let attempts = AuthAttempts::new(3, 60, Family::default(), Clock::system());
         let a: IpAddr = [10, 0, 0, 1].into();
         let b: IpAddr = [10, 0, 0, 2].into();
         for _ in 0..3 {
@@ -185,8 +206,22 @@ mod tests {
     }
 
     #[test]
+    fn a_block_ends_when_the_servers_clock_passes_the_window() {
+        let clock = Clock::system();
+        let attempts = AuthAttempts::new(1, 60, Family::default(), clock.clone());
+        let a: IpAddr = [10, 0, 0, 1].into();
+        assert!(attempts.failed(Some(a), "secret", "unknown").is_none());
+        assert!(attempts.failed(Some(a), "secret", "unknown").is_some());
+        clock.advance(chrono::Duration::seconds(59));
+        assert!(attempts.check(Some(a)).is_err(), "still within the window");
+        clock.advance(chrono::Duration::seconds(2));
+        assert!(attempts.check(Some(a)).is_ok(), "the window has passed");
+        assert!(attempts.failed(Some(a), "secret", "unknown").is_none());
+    }
+
+    #[test]
     fn outcomes_are_counted_by_kind_and_reason() {
-        let attempts = AuthAttempts::new(10, 60, Family::default());
+        let attempts = AuthAttempts::new(10, 60, Family::default(), Clock::system());
         attempts.succeeded("secret");
         attempts.failed(None, "secret", "malformed");
         attempts.failed(None, "secret", "malformed");

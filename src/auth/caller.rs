@@ -13,7 +13,7 @@ use super::authorization::authorization;
 use super::jwt::{AccessClaims, Tokens};
 use super::last_use::LastUse;
 use super::secret::Secret;
-use crate::clock;
+use crate::clock::Clock;
 use crate::domain::{AuthFailure, Name, PermissionSet, Principal, Scope, Timestamp, narrow};
 use crate::error::{Error, Kind};
 use crate::request_id::RequestId;
@@ -134,7 +134,10 @@ fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> 
     let store = req
         .app_data::<web::Data<Store>>()
         .ok_or_else(|| Error::internal("the store is not configured"))?;
-    let now = clock::now();
+    let now = req
+        .app_data::<web::Data<Clock>>()
+        .ok_or_else(|| Error::internal("the clock is not configured"))?
+        .now();
     if !Secret::looks_like(token) {
         let tokens = req
             .app_data::<web::Data<Tokens>>()

@@ -317,15 +317,19 @@ impl Tokens {
             .filter(|v| v.drop_at.is_none_or(|at| at > now))
             .ok_or(Error::Unauthenticated(AuthFailure::TokenInvalid))?;
         let mut validation = Validation::new(Algorithm::ES256);
-        validation.leeway = 0;
-        validation.validate_nbf = true;
+        // jsonwebtoken would check `exp` and `nbf` against the system's time; they are
+        // checked below against `now`, the server's clock.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.set_issuer(&[&self.settings.issuer]);
         validation.set_audience(&[&self.settings.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &verifier.key, &validation)
             .map_err(|_| Error::Unauthenticated(AuthFailure::TokenInvalid))?
             .claims;
-        // jsonwebtoken checks expiry against the system clock; check it against `now` too.
+        if claims.nbf > now.timestamp() {
+            return Err(Error::Unauthenticated(AuthFailure::TokenInvalid));
+        }
         if claims.exp <= now.timestamp() {
             return Err(Error::Unauthenticated(AuthFailure::TokenExpired));
         }

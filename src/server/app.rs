@@ -52,6 +52,7 @@ pub(super) fn app(
         .app_data(prepared.metrics)
         .app_data(prepared.openapi)
         .app_data(prepared.routes)
+        .app_data(prepared.clock)
         .app_data(web::PayloadConfig::new(limit))
         .app_data(
             web::JsonConfig::default()

@@ -13,7 +13,7 @@ use crate::config::ConfigError;
 use crate::error::Error;
 use crate::store::{KeyFileError, OpenError};
 
-pub use run::{Bound, Spawned, bind, serve, spawn};
+pub use run::{Bound, Spawned, bind, serve, spawn, spawn_with_clock};
 
 /// Why the server could not start, in words for the operator.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ use crate::auth::attempts::AuthAttempts;
 use crate::auth::jwt::{OAuthSettings, Tokens};
 use crate::auth::last_use::LastUse;
 use crate::auth::secret::Secret;
-use crate::clock;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::{KeyFileError, OpenOptions, SealKey, Store, resolve_key_file};
@@ -29,6 +29,7 @@ pub(super) struct Prepared {
     pub(super) metrics: web::Data<Metrics>,
     pub(super) openapi: web::Data<OpenApiJson>,
     pub(super) routes: web::Data<RouteTable>,
+    pub(super) clock: web::Data<Clock>,
 }
 
 /// The key of `storage.key_file`, from systemd's `$CREDENTIALS_DIRECTORY` for a relative
@@ -41,13 +42,18 @@ fn seal_key(config: &Config) -> Result<Option<SealKey>, KeyFileError> {
     SealKey::load(&resolve_key_file(setting, credentials.as_deref())).map(Some)
 }
 
-pub(super) fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, StartError> {
+pub(super) fn prepare(
+    config: Config,
+    oauth: OAuthSettings,
+    clock: Clock,
+) -> Result<Prepared, StartError> {
     let options = OpenOptions {
         cache_bytes: usize::try_from(config.storage.cache_size_mib << 20).unwrap_or(usize::MAX),
         check_integrity: config.storage.integrity_check_at_start,
+        clock: clock.clone(),
     };
     let store = Store::open_with(&config.storage.path, seal_key(&config)?, options)?;
-    let now = clock::now();
+    let now = clock.now();
     let supplied = config.bootstrap_secret()?;
     let secret = match &supplied {
         Some(secret) => secret.clone(),
@@ -79,6 +85,7 @@ pub(super) fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, 
         security.max_auth_failures,
         security.auth_failure_window_seconds,
         metrics.auth_attempts(),
+        clock.clone(),
     );
     Ok(Prepared {
         attempts: web::Data::new(attempts),
@@ -90,5 +97,6 @@ pub(super) fn prepare(config: Config, oauth: OAuthSettings) -> Result<Prepared, 
         store: web::Data::new(store),
         openapi: web::Data::new(OpenApiJson(doc.to_pretty_json()? + "\n")),
         routes: web::Data::new(routes),
+        clock: web::Data::new(clock),
     })
 }

@@ -13,7 +13,7 @@ use super::prepare::prepare;
 use super::tls::tls_config;
 use crate::auth::jwt::OAuthSettings;
 use crate::auth::last_use::{Flusher, LastUse};
-use crate::clock;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::connections;
 use crate::error::Error;
@@ -46,8 +46,9 @@ impl Bound {
 }
 
 /// Validates the settings, opens the store, bootstraps, and binds `server.listen`. With
-/// `handle_signals`, SIGINT and SIGTERM stop it gracefully.
-pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
+/// `handle_signals`, SIGINT and SIGTERM stop it gracefully. Everything that reads time
+/// reads `clock`.
+pub fn bind(config: Config, clock: Clock, handle_signals: bool) -> Result<Bound, StartError> {
     // A `Config` built in code has not been through `Config::load`; its bounds keep
     // the time arithmetic below from overflowing.
     config.validate()?;
@@ -84,11 +85,11 @@ pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
             connections::RESERVED_FILES
         );
     }
-    let prepared = prepare(config, oauth)?;
+    let prepared = prepare(config, oauth, clock.clone())?;
     let closed = prepared.store.close_watch();
     let last_use: Arc<LastUse> = prepared.last_use.clone().into_inner();
     let flusher = Flusher::start(prepared.store.get_ref().clone(), last_use, flush_every);
-    let checker = IntegrityTimer::start(prepared.store.get_ref().clone(), check_every, clock::now);
+    let checker = IntegrityTimer::start(prepared.store.get_ref().clone(), check_every, clock);
     let scheme = if tls.is_some() { "https" } else { "http" };
     let server =
         listen::serve(listener, tls, &plan, handle_signals, prepared).map_err(bind_error)?;
@@ -105,7 +106,7 @@ pub fn bind(config: Config, handle_signals: bool) -> Result<Bound, StartError> {
 /// Runs the server until a signal stops it, then waits for the database to close.
 pub fn serve(config: Config) -> Result<(), StartError> {
     let (flusher, checker, closed) = actix_web::rt::System::new().block_on(async move {
-        let bound = bind(config, true)?;
+        let bound = bind(config, Clock::system(), true)?;
         bound.server.await.map_err(|source| StartError::Bind {
             addr: bound.addr.to_string(),
             source,
@@ -139,12 +140,18 @@ impl Spawned {
     }
 }
 
-/// Starts a server on a new thread; returns once it is bound.
+/// Starts a server on a new thread, on the system's time; returns once it is bound.
 pub fn spawn(config: Config) -> Result<Spawned, StartError> {
+    spawn_with_clock(config, Clock::system())
+}
+
+/// Starts a server on a new thread that reads its time from `clock`, which the caller
+/// may advance; returns once it is bound.
+pub fn spawn_with_clock(config: Config, clock: Clock) -> Result<Spawned, StartError> {
     let (sender, receiver) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            match bind(config, false) {
+            match bind(config, clock, false) {
                 Ok(bound) => {
                     let handle = bound.server.handle();
                     let _ = sender.send(Ok((

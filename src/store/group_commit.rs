@@ -304,7 +304,7 @@ mod tests {
             Database::create(dir.path().join("g.redb")).unwrap(),
         ));
         let writes = Counter::default();
-        let health = Arc::new(Health::new(Vec::new()));
+        let health = Arc::new(Health::new(Vec::new(), crate::clock::Clock::system()));
         let group = GroupCommit::start(db.clone(), writes.clone(), health).unwrap();
         Fixture {
             _dir: dir,

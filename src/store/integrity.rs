@@ -26,6 +26,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use super::damage::damage_in;
 use super::open::panic_text;
 use super::{Store, reader, tables};
+use crate::clock::Clock;
 use crate::domain::Timestamp;
 use crate::error::Error;
 use crate::store::transaction::Tx;
@@ -57,6 +58,8 @@ pub(super) struct Health {
     last: Mutex<Option<IntegrityReport>>,
     /// When a request first met damage that no check has answered since.
     damage_met: Mutex<Option<Timestamp>>,
+    /// The server's clock, for when damage was met.
+    clock: Clock,
     /// Wakes the timer's thread to check; set while it runs.
     wake: Mutex<Option<SyncSender<()>>>,
     failures: Counter,
@@ -68,7 +71,7 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Health {
-    pub(super) fn new(file_warnings: Vec<String>) -> Health {
+    pub(super) fn new(file_warnings: Vec<String>, clock: Clock) -> Health {
         let last_ok = Gauge::default();
         // The open has just verified the file.
         last_ok.set(1);
@@ -76,6 +79,7 @@ impl Health {
             file_warnings,
             last: Mutex::new(None),
             damage_met: Mutex::new(None),
+            clock,
             wake: Mutex::new(None),
             failures: Counter::default(),
             last_ok,
@@ -91,7 +95,7 @@ impl Health {
         let first = {
             let mut met = locked(&self.damage_met);
             let first = met.is_none();
-            met.get_or_insert_with(crate::clock::now);
+            met.get_or_insert_with(|| self.clock.now());
             first
         };
         if first {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::Store;
 use super::integrity::Health;
+use crate::clock::Clock;
 use crate::domain::Timestamp;
 
 /// The least time between two checks for damage met while serving.
@@ -28,13 +29,13 @@ impl IntegrityTimer {
     /// Starts the thread. With a non-zero `interval` the first scheduled check is due
     /// `interval` after the last that passed (now, if that is longer ago); with zero
     /// there is no schedule, and only damage met while serving is checked.
-    pub fn start(store: Store, interval: Duration, now: fn() -> Timestamp) -> IntegrityTimer {
+    pub fn start(store: Store, interval: Duration, clock: Clock) -> IntegrityTimer {
         let first = (!interval.is_zero()).then(|| {
             let last = store.last_integrity_pass().unwrap_or_else(|err| {
                 log::error!("cannot read when the last integrity check passed: {err}");
                 None
             });
-            first_wait(last, interval, now())
+            first_wait(last, interval, clock.now())
         });
         let mut plan = Plan {
             interval,
@@ -47,7 +48,7 @@ impl IntegrityTimer {
         health.set_wake(Some(wake));
         let thread = std::thread::Builder::new()
             .name("keyhouse-integrity".to_owned())
-            .spawn(move || run(&store, &mut plan, &woken, now));
+            .spawn(move || run(&store, &mut plan, &woken, &clock));
         let thread = thread
             .inspect_err(|err| log::error!("cannot start the integrity check's thread: {err}"))
             .ok();
@@ -72,7 +73,7 @@ impl Drop for IntegrityTimer {
 
 /// The thread: waits for the next check that is due, or for a wake, until the last way
 /// to wake it is gone.
-fn run(store: &Store, plan: &mut Plan, woken: &Receiver<()>, now: fn() -> Timestamp) {
+fn run(store: &Store, plan: &mut Plan, woken: &Receiver<()>, clock: &Clock) {
     loop {
         let woke = match plan.next() {
             Some(at) => woken.recv_timeout(at.saturating_duration_since(Instant::now())),
@@ -87,7 +88,7 @@ fn run(store: &Store, plan: &mut Plan, woken: &Receiver<()>, now: fn() -> Timest
             Err(RecvTimeoutError::Timeout) => {
                 let started = Instant::now();
                 if plan.next().is_some_and(|at| at <= started) {
-                    store.check_integrity(now());
+                    store.check_integrity(clock.now());
                     plan.checked(started);
                 }
             }
@@ -215,7 +216,7 @@ mod tests {
     fn damage_met_wakes_the_thread_which_checks_and_readiness_comes_back() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("k.redb")).unwrap();
-        let timer = IntegrityTimer::start(store.clone(), Duration::ZERO, crate::clock::now);
+        let timer = IntegrityTimer::start(store.clone(), Duration::ZERO, Clock::system());
         store
             .health
             .note(&damaged("a stored value does not decode"));

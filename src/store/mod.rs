@@ -54,6 +54,7 @@ use open::{open_database, unpanicked};
 use reader::Reader;
 use uuid::Uuid;
 
+use crate::clock::Clock;
 use crate::domain::{AccountDetails, ActorRef, Credential, Principal, Scope, Timestamp};
 use crate::error::Error;
 
@@ -61,8 +62,8 @@ use crate::error::Error;
 /// an older one is migrated (`migrate`). 2: records with versions, no side tables.
 pub const SCHEMA_VERSION: u64 = 2;
 
-/// How the database file is opened: the `storage.*` settings.
-#[derive(Debug, Clone, Copy)]
+/// How the database file is opened: the `storage.*` settings, and the server's clock.
+#[derive(Debug, Clone)]
 pub struct OpenOptions {
     /// Pages redb keeps in memory; the rest is read from the file (and the kernel's
     /// page cache) on demand.
@@ -70,6 +71,8 @@ pub struct OpenOptions {
     /// Verify every page's checksum before serving, even after a clean shutdown. After
     /// an unclean one redb verifies every page while it recovers, whatever this says.
     pub check_integrity: bool,
+    /// The time of a check at open and of damage met while serving.
+    pub clock: Clock,
 }
 
 impl Default for OpenOptions {
@@ -77,6 +80,7 @@ impl Default for OpenOptions {
         OpenOptions {
             cache_bytes: DEFAULT_CACHE_MIB as usize * 1024 * 1024,
             check_integrity: false,
+            clock: Clock::system(),
         }
     }
 }
@@ -174,7 +178,7 @@ impl Store {
         seal_key: Option<Arc<SealKey>>,
         options: OpenOptions,
     ) -> Result<Store, OpenError> {
-        let db = open_database(path, options)?;
+        let db = open_database(path, options.clone())?;
         open::prepare(&db, path)?;
         let mut warnings = files::mode_warnings("the database file", path);
         warnings.extend(
@@ -182,7 +186,7 @@ impl Store {
                 .iter()
                 .flat_map(|key| key.warnings().iter().cloned()),
         );
-        let health = Arc::new(integrity::Health::new(warnings));
+        let health = Arc::new(integrity::Health::new(warnings, options.clock.clone()));
         for warning in health.file_warnings() {
             log::warn!("{warning}");
         }
@@ -218,7 +222,7 @@ impl Store {
                 rows::counts::ensure(tx)?;
                 rows::postings::ensure(tx)?;
                 if options.check_integrity {
-                    integrity::record_pass(tx, crate::clock::now())?;
+                    integrity::record_pass(tx, options.clock.now())?;
                 }
                 Ok(())
             })

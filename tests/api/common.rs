@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use keyhouse::auth::secret::Secret;
+use keyhouse::clock::Clock;
 use keyhouse::config::Config;
 use keyhouse::server::{self, Spawned, StartError};
 use reqwest::Method;
@@ -101,6 +102,8 @@ pub struct TestServer {
     pub token: String,
     pub client: Client,
     config: Config,
+    /// The server's clock, kept across restarts: a test moves it with `advance`.
+    clock: Clock,
     spawned: Option<Spawned>,
     _dir: TempDir,
 }
@@ -119,7 +122,8 @@ impl TestServer {
         config.storage.path = dir.path().join("keyhouse.redb");
         config.bootstrap.admin_token = Some(token.clone());
         tweak(&mut config);
-        let spawned = server::spawn(config.clone()).unwrap();
+        let clock = Clock::system();
+        let spawned = server::spawn_with_clock(config.clone(), clock.clone()).unwrap();
         let scheme = if config.tls_files().is_some() {
             "https"
         } else {
@@ -130,6 +134,7 @@ impl TestServer {
             token,
             client: Client::new(),
             config,
+            clock,
             spawned: Some(spawned),
             _dir: dir,
         }
@@ -163,10 +168,21 @@ impl TestServer {
         tweak(&mut self.config);
         let mut config = self.config.clone();
         config.server.listen = "127.0.0.1:0".into();
-        let spawned = server::spawn(config)?;
+        let spawned = server::spawn_with_clock(config, self.clock.clone())?;
         self.base = format!("http://{}", spawned.addr);
         self.spawned = Some(spawned);
         Ok(())
+    }
+
+    /// The server's time now.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Moves the server's time forward by `by`, at once: an expiry, a grace period or
+    /// a window passes without waiting for it.
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
     }
 
     pub fn url(&self, path: &str) -> String {

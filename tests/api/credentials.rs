@@ -79,7 +79,7 @@ fn a_secret_is_shown_once_and_never_listed() {
     assert_eq!(c["created_by"]["name"], "admin");
     let default_expiry =
         chrono::DateTime::parse_from_rfc3339(c["expires_at"].as_str().unwrap()).unwrap();
-    let days = (default_expiry.with_timezone(&chrono::Utc) - keyhouse::clock::now()).num_days();
+    let days = (default_expiry.with_timezone(&chrono::Utc) - s.now()).num_days();
     assert!(
         (364..=365).contains(&days),
         "default lifetime 365 days: {days}"
@@ -200,7 +200,7 @@ fn public_keys_are_checked_and_fingerprinted() {
 fn lifetimes_are_bounded() {
     let s = TestServer::start();
     s.post(SA, json!({"name": "bot"}));
-    let now = keyhouse::clock::now();
+    let now = s.now();
     let at = |days: i64| (now + chrono::Duration::days(days)).to_rfc3339();
     issue(&s, "bot", json!({"expires_at": at(730)})).assert_status(201);
     issue(&s, "bot", json!({"expires_at": at(731)})).assert_error(400, "INVALID_ARGUMENT");
@@ -212,7 +212,7 @@ fn lifetimes_are_bounded() {
 fn the_active_limit_counts_only_unexpired_credentials() {
     let s = TestServer::start_with(|c| c.credentials.limits.max_active = 3);
     s.post(SA, json!({"name": "bot", "initial_secret": false}));
-    let soon = (keyhouse::clock::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let soon = (s.now() + chrono::Duration::seconds(2)).to_rfc3339();
     let short = issue(&s, "bot", json!({"expires_at": soon}));
     short.assert_status(201);
     issue(&s, "bot", json!({})).assert_status(201);
@@ -233,7 +233,7 @@ fn the_active_limit_counts_only_unexpired_credentials() {
         "a refused credential is not stored"
     );
 
-    std::thread::sleep(Duration::from_millis(3100));
+    s.advance(chrono::Duration::seconds(4));
     assert_eq!(
         me(&s, short.body["secret"].as_str().unwrap()),
         401,
@@ -283,7 +283,7 @@ fn rotation_without_grace_stops_old_secrets_at_once() {
 fn rotation_with_grace_keeps_both_secrets_until_the_grace_ends() {
     let s = TestServer::start();
     let old = s.create_account("bot", &["viewer"]);
-    let before = keyhouse::clock::now();
+    let before = s.now();
     let rotated = s.post(
         &format!("{SA}/bot/rotate-secret"),
         json!({"grace_period_seconds": 2}),
@@ -303,7 +303,7 @@ fn rotation_with_grace_keeps_both_secrets_until_the_grace_ends() {
         chrono::DateTime::parse_from_rfc3339(old_cred["expires_at"].as_str().unwrap()).unwrap();
     let grace = (until.with_timezone(&chrono::Utc) - before).num_seconds();
     assert!((1..=3).contains(&grace), "{grace}");
-    std::thread::sleep(Duration::from_millis(3100));
+    s.advance(chrono::Duration::seconds(4));
     assert_eq!(me(&s, &old), 401, "the grace has ended");
     assert_eq!(me(&s, &new), 200);
     for bad in [
@@ -418,7 +418,13 @@ fn the_database_file_never_holds_a_secret() {
             200
         );
     }
-    std::thread::sleep(Duration::from_millis(1500));
+    // The last uses of these secrets are written by the flusher, every second: wait
+    // until they are in the file, then read it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.get(&format!("{SA}/bot-9")).body["last_seen_at"].is_null() {
+        assert!(Instant::now() < deadline, "no last-use flush");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let bytes = std::fs::read(s.db_path()).unwrap();
     for secret in &secrets {
         let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
@@ -436,7 +442,7 @@ fn me_sees_a_credential_expire_without_any_write() {
     // No last-use flush either: nothing is written between the two reads.
     let s = TestServer::start_with(|c| c.credentials.last_used_flush_seconds = 3600);
     let secret = s.create_account("bot", &[]);
-    let soon = (keyhouse::clock::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let soon = (s.now() + chrono::Duration::seconds(2)).to_rfc3339();
     issue(&s, "bot", json!({ "expires_at": soon })).assert_status(201);
     assert_eq!(
         s.get_as(&secret, "/api/v1/me").body["active_credential_count"],
@@ -446,7 +452,7 @@ fn me_sees_a_credential_expire_without_any_write() {
         s.get_as(&secret, "/api/v1/me").body["active_credential_count"],
         2
     );
-    std::thread::sleep(Duration::from_millis(3100));
+    s.advance(chrono::Duration::seconds(4));
     assert_eq!(
         s.get_as(&secret, "/api/v1/me").body["active_credential_count"],
         1
@@ -484,4 +490,62 @@ fn answers_showing_a_secret_are_not_cached() {
             assert_eq!(read.caching(), (None, None), "{creds} read");
         }
     }
+}
+
+/// The server's clock moved 31 days at once: a secret made with a 30-day lifetime and an
+/// access token issued with it are refused as expired, and a new secret works.
+#[test]
+fn thirty_one_days_pass_in_a_blink() {
+    let s = TestServer::start();
+    s.post(SA, json!({"name": "bot", "initial_secret": false}))
+        .assert_status(201);
+    let in_30_days = (s.now() + chrono::Duration::days(30)).to_rfc3339();
+    let secret = issue(&s, "bot", json!({ "expires_at": in_30_days })).body["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = |secret: &str| {
+        s.form(
+            "/oauth2/token",
+            Some(("bot", secret)),
+            &[("grant_type", "client_credentials")],
+        )
+    };
+    let jwt = token(&secret).body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.get_as(&secret, "/api/v1/me").assert_status(200);
+    s.get_as(&jwt, "/api/v1/me").assert_status(200);
+
+    s.advance(chrono::Duration::days(31));
+    for refused in [
+        s.get_as(&secret, "/api/v1/me"),
+        s.get_as(&jwt, "/api/v1/me"),
+    ] {
+        refused.assert_error(401, "UNAUTHENTICATED");
+        assert_eq!(refused.header("www-authenticate"), Some("Bearer"));
+    }
+    let refused = token(&secret);
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert_eq!(refused.body["error"], "invalid_client", "{}", refused.body);
+    let listed = s.get(&creds("bot"));
+    assert_eq!(listed.body["items"][0]["expired"], true, "{}", listed.body);
+    assert_eq!(
+        s.get("/api/v1/service-accounts/bot").body["token_expired"],
+        true
+    );
+
+    // A secret and a token made at the moved time work: the token's iat and nbf are
+    // the server's time, a month ahead of the system's, and are checked against it.
+    let fresh = issue(&s, "bot", json!({})).body["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fresh_jwt = token(&fresh).body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.get_as(&fresh, "/api/v1/me").assert_status(200);
+    s.get_as(&fresh_jwt, "/api/v1/me").assert_status(200);
 }

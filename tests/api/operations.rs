@@ -209,7 +209,7 @@ fn repeated_failures_block_one_address_for_the_window() {
         "another address is served as usual"
     );
     s.client.get(s.url("/healthz")).send().unwrap();
-    std::thread::sleep(Duration::from_millis(2200));
+    s.advance(chrono::Duration::seconds(3));
     assert_eq!(me(&here, &s.token).0, "OK", "the window has passed");
     let text = metrics(&s);
     assert!(
@@ -255,7 +255,16 @@ fn a_backup_taken_under_writes_restores_every_write_acknowledged_before_it() {
                 }
             });
         }
-        std::thread::sleep(Duration::from_millis(500));
+        // Waits until `count` writes are acknowledged, or 30 s; no panic here, as the
+        // writers run until `stop`: the count is checked after the scope.
+        let acknowledged_at_least = |count: usize| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            while acknowledged.lock().unwrap().len() < count && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        };
+        acknowledged_at_least(50);
         let before: BTreeSet<String> = acknowledged.lock().unwrap().iter().cloned().collect();
         let backup = s
             .client
@@ -268,7 +277,8 @@ fn a_backup_taken_under_writes_restores_every_write_acknowledged_before_it() {
         let declared = backup.content_length().expect("Content-Length");
         let bytes = backup.bytes().unwrap().to_vec();
         assert_eq!(declared, bytes.len() as u64, "streamed whole");
-        std::thread::sleep(Duration::from_millis(200));
+        // Writes go on after the backup, and are not in it.
+        acknowledged_at_least(before.len() + 50);
         stop.store(true, Ordering::Relaxed);
         (before, bytes)
     });

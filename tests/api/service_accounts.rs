@@ -64,7 +64,7 @@ fn a_create_answers_what_a_read_shows() {
         let groups = base.replace("service-accounts", "groups");
         s.post(&groups, json!({"name": "g1", "roles": ["viewer"]}))
             .assert_status(201);
-        let later = (keyhouse::clock::now() + chrono::Duration::days(3)).to_rfc3339();
+        let later = (s.now() + chrono::Duration::days(3)).to_rfc3339();
         for body in [
             json!({"name": "plain"}),
             json!({"name": "admin-2", "roles": ["admin"], "initial_secret": false}),
@@ -328,11 +328,11 @@ fn disabling_stops_secrets_at_once_and_enabling_restores_them() {
 fn an_expired_account_cannot_authenticate() {
     let s = TestServer::start();
     let secret = s.create_account("soon", &[]);
-    let at = (keyhouse::clock::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let at = (s.now() + chrono::Duration::seconds(2)).to_rfc3339();
     s.patch(&format!("{SA}/soon"), json!({"expires_at": at}))
         .assert_status(200);
     s.get_as(&secret, "/api/v1/me").assert_status(200);
-    std::thread::sleep(std::time::Duration::from_millis(3100));
+    s.advance(chrono::Duration::seconds(4));
     s.get_as(&secret, "/api/v1/me")
         .assert_error(401, "UNAUTHENTICATED");
     assert_eq!(s.get(&format!("{SA}/soon")).body["expired"], true);
