@@ -56,14 +56,22 @@ pub struct IntegrityReport {
 pub(super) struct Health {
     file_warnings: Vec<String>,
     last: Mutex<Option<IntegrityReport>>,
-    /// When a request first met damage that no check has answered since.
-    damage_met: Mutex<Option<Timestamp>>,
+    /// Damage requests met that no check has answered since.
+    damage_met: Mutex<DamageMet>,
     /// The server's clock, for when damage was met.
     clock: Clock,
     /// Wakes the timer's thread to check; set while it runs.
     wake: Mutex<Option<SyncSender<()>>>,
     failures: Counter,
     last_ok: Gauge,
+}
+
+/// When a request first met damage that no check has answered since, and how many times
+/// damage was met in all: a check answers only the damage met before it began.
+#[derive(Default)]
+struct DamageMet {
+    first: Option<Timestamp>,
+    times: u64,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -78,7 +86,7 @@ impl Health {
         Health {
             file_warnings,
             last: Mutex::new(None),
-            damage_met: Mutex::new(None),
+            damage_met: Mutex::default(),
             clock,
             wake: Mutex::new(None),
             failures: Counter::default(),
@@ -94,8 +102,9 @@ impl Health {
         };
         let first = {
             let mut met = locked(&self.damage_met);
-            let first = met.is_none();
-            met.get_or_insert_with(|| self.clock.now());
+            met.times += 1;
+            let first = met.first.is_none();
+            met.first.get_or_insert_with(|| self.clock.now());
             first
         };
         if first {
@@ -118,7 +127,7 @@ impl Health {
     /// stops (which ends it). Damage met before it started wakes it at once.
     pub(super) fn set_wake(&self, wake: Option<SyncSender<()>>) {
         *locked(&self.wake) = wake;
-        if locked(&self.damage_met).is_some() {
+        if locked(&self.damage_met).first.is_some() {
             self.wake();
         }
     }
@@ -138,6 +147,11 @@ impl Health {
     }
 }
 
+/// The message of a check that found the file unclean and repaired it.
+const REPAIRED: &str = "the file was not clean and redb repaired it, possibly by going back \
+     to the commit before a damaged one; check the data and restore a backup if something \
+     is missing";
+
 impl Store {
     /// Runs redb's integrity check now, records it and logs it. It answers any damage a
     /// request met before it began: when it passes, the store is ready again.
@@ -146,16 +160,16 @@ impl Store {
         let outcome = {
             let mut db = self.db.db.write().unwrap_or_else(PoisonError::into_inner);
             let outcome = catch_unwind(AssertUnwindSafe(|| db.check_integrity()));
-            // Taken while no transaction runs: damage met after this is checked again.
-            locked(&self.health.damage_met).take();
-            outcome
+            // Read while no transaction runs: damage met after this is checked again.
+            let answered = locked(&self.health.damage_met).times;
+            (outcome, answered)
         };
+        let (outcome, answered) = outcome;
         let (ok, message) = match outcome {
             Ok(Ok(true)) => (true, "every page verified".to_owned()),
-            Ok(Ok(false)) => (
-                true,
-                "every page verified; redb rebuilt its free-space state".to_owned(),
-            ),
+            // Not a pass: redb found the file unclean and repaired it, which may mean it
+            // went back to the commit before a damaged one, losing that commit.
+            Ok(Ok(false)) => (false, REPAIRED.to_owned()),
             Ok(Err(err)) => (false, err.to_string()),
             Err(payload) => (false, panic_text(payload.as_ref())),
         };
@@ -184,6 +198,13 @@ impl Store {
             );
         }
         self.health.record(&report);
+        // Only now, with the outcome recorded, so that readiness never sees neither the
+        // damage nor the failure.
+        let mut met = locked(&self.health.damage_met);
+        if met.times == answered {
+            met.first = None;
+        }
+        drop(met);
         report
     }
 
@@ -212,7 +233,7 @@ impl Store {
 
     /// When a request first met damage that no integrity check has answered since.
     pub(super) fn damage_met(&self) -> Option<Timestamp> {
-        *locked(&self.health.damage_met)
+        locked(&self.health.damage_met).first
     }
 
     /// When the last integrity check that this file remembers passed.
