@@ -285,19 +285,32 @@ fn a_token_is_expired_from_its_exp_on_whether_cached_or_not() {
 #[test]
 fn exp_and_nbf_are_checked_without_leeway() {
     let s = setup();
-    let expired = AccessClaims {
-        exp: s.now.timestamp() - 10,
+    // Checked against the time given (the server's clock), to the second: a token is
+    // expired at its `exp`, and not yet valid a second before its `nbf`.
+    let ends_now = AccessClaims {
+        exp: s.now.timestamp(),
         iat: s.now.timestamp() - 100,
         nbf: s.now.timestamp() - 100,
         ..claims(s.now)
     };
-    let token = signed(&s.tokens, &expired);
-    assert_invalid(s.tokens.verify(&token, s.now - Duration::seconds(100)));
+    let token = signed(&s.tokens, &ends_now);
+    assert!(
+        s.tokens
+            .verify(&token, s.now - Duration::seconds(1))
+            .is_ok()
+    );
+    assert_expired(s.tokens.verify(&token, s.now));
     let not_yet = AccessClaims {
         nbf: s.now.timestamp() + 30,
         ..claims(s.now)
     };
-    assert_invalid(s.tokens.verify(&signed(&s.tokens, &not_yet), s.now));
+    let token = signed(&s.tokens, &not_yet);
+    assert_invalid(s.tokens.verify(&token, s.now + Duration::seconds(29)));
+    assert!(
+        s.tokens
+            .verify(&token, s.now + Duration::seconds(30))
+            .is_ok()
+    );
 }
 
 #[test]
