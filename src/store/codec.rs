@@ -51,6 +51,14 @@ pub(super) fn decode_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, String>
     }
 }
 
+/// Decodes the first value of the bytes after the format byte, leaving the rest: for a
+/// record whose first field is read alone.
+pub(super) fn decode_front<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    bincode::serde::decode_from_slice(body, config())
+        .map(|(value, _)| value)
+        .map_err(|err| format!("does not decode: {err}"))
+}
+
 pub(super) fn encode_bitmap(bitmap: &RoaringBitmap) -> Result<Vec<u8>, Error> {
     let mut out = Vec::with_capacity(1 + bitmap.serialized_size());
     out.push(FORMAT_V1);

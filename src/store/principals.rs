@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 
 use super::WriteContext;
 use super::reader::Reader;
+use super::records::StoredAccount;
 use super::rows::{accounts, groups, memberships, roles};
 use crate::domain::{
     Authority, Group, Kind, Name, PermissionSet, Principal, Role, Scope, ServiceAccount, Status,
@@ -247,9 +248,8 @@ pub(super) fn require_standing_admin(tx: &impl Reader) -> Result<(), Error> {
         groups::ids_where(tx, |group| !group.roles.is_disjoint(&star_roles))?
             .into_iter()
             .collect();
-    let in_projects = accounts::in_projects(tx)?;
-    let standing = accounts::any(tx, |account| {
-        !in_projects.contains(&account.id)
+    let standing = accounts::any(tx, |StoredAccount { account, scope }| {
+        *scope == Scope::Root
             && account.status == Status::Active
             && account.expires_at.is_none()
             && (!account.roles.is_disjoint(&star_roles)

@@ -36,11 +36,27 @@ pub(in crate::store) struct AccountV1 {
     tokens_valid_after: Option<Timestamp>,
 }
 
-/// The account with the project it lives in (`None`: the root), since schema 2.
+/// The account with the project it lives in (`None`: the root), since schema 2. The
+/// project comes first, so that where an account lives is read without the rest
+/// ([`scope_in`]): the store asks it of the caller on every write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(in crate::store) struct AccountV2 {
-    account: AccountV1,
     project: Option<String>,
+    account: AccountV1,
+}
+
+/// Where the account whose stored bytes are `bytes` lives, read from the front of its
+/// record alone.
+pub(in crate::store) fn scope_in(bytes: &[u8]) -> Result<Scope, String> {
+    let project = match codec::split(bytes)? {
+        (1, _) => None,
+        (2, body) => codec::decode_front::<Option<String>>(body)?,
+        (other, _) => return Err(codec::unknown_format(other)),
+    };
+    match project {
+        None => Ok(Scope::Root),
+        Some(project) => Ok(Scope::Project(common::name(project)?)),
+    }
 }
 
 /// Every version of a stored account.
@@ -208,6 +224,25 @@ mod tests {
         let root = encode::<AccountRecord>((&read.account, &Scope::Root)).unwrap();
         let read: StoredAccount = decode::<AccountRecord, _>(&root).unwrap();
         assert_eq!(read.scope, Scope::Root);
+    }
+
+    /// Where an account lives is read from the front of its record alone, and says
+    /// what the whole record says.
+    #[test]
+    fn the_scope_is_read_from_the_front_of_either_version() {
+        let account = samples::account("ci-bot");
+        let scope = Scope::Project(Name::parse("p", "payments").unwrap());
+        for scope in [scope, Scope::Root] {
+            let bytes = encode::<AccountRecord>((&account, &scope)).unwrap();
+            assert_eq!(scope_in(&bytes).unwrap(), scope);
+        }
+        let v1 = codec::encode_as(codec::FORMAT_V1, &account).unwrap();
+        assert_eq!(scope_in(&v1).unwrap(), Scope::Root);
+        assert!(scope_in(&[9, 0]).unwrap_err().contains("unknown format 9"));
+        assert!(
+            scope_in(&[2, 1, 200]).is_err(),
+            "a project that does not decode"
+        );
     }
 
     #[test]

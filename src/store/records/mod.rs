@@ -19,7 +19,7 @@ mod role;
 pub(super) mod samples;
 mod signing_key;
 
-pub(super) use account::{AccountRecord, StoredAccount};
+pub(super) use account::{AccountRecord, StoredAccount, scope_in};
 pub(super) use audit_event::AuditRecord;
 pub(super) use credential::CredentialRecord;
 pub(super) use group::GroupRecord;

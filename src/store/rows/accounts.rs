@@ -148,28 +148,19 @@ pub(in crate::store) fn stored_account(
 
 /// Where the account `id` lives, as its record says; the root for no account.
 pub(in crate::store) fn scope_of(tx: &impl Reader, id: Uuid) -> Result<Scope, Error> {
-    Ok(stored_account(tx, id)?.map_or(Scope::Root, |stored| stored.scope))
+    let table = tx.table(tables::ACCOUNTS)?;
+    let Some(bytes) = table.get(id.as_u128())? else {
+        return Ok(Scope::Root);
+    };
+    records::scope_in(bytes.value())
+        .map_err(|why| damaged(format!("a stored service account {why}")))
 }
 
-/// The ids of every account that lives in a project, by a scan of the records.
-pub(in crate::store) fn in_projects(
-    tx: &impl Reader,
-) -> Result<std::collections::BTreeSet<Uuid>, Error> {
-    let mut ids = std::collections::BTreeSet::new();
-    for entry in tx.table(tables::ACCOUNTS)?.iter()? {
-        let (id, bytes) = entry?;
-        let stored: StoredAccount = records::decode::<AccountRecord, _>(bytes.value())?;
-        if stored.scope != Scope::Root {
-            ids.insert(Uuid::from_u128(id.value()));
-        }
-    }
-    Ok(ids)
-}
-
-/// Whether any account satisfies `wanted`, by a scan that stops at the first.
+/// Whether any account, with where it lives, satisfies `wanted`, by a scan that stops
+/// at the first.
 pub(in crate::store) fn any(
     tx: &impl Reader,
-    wanted: impl Fn(&ServiceAccount) -> bool,
+    wanted: impl Fn(&StoredAccount) -> bool,
 ) -> Result<bool, Error> {
     for entry in tx.table(tables::ACCOUNTS)?.iter()? {
         let (_, bytes) = entry?;
