@@ -47,12 +47,16 @@ pub(in crate::store) struct AccountV2 {
 
 /// Where the account whose stored bytes are `bytes` lives, read from the front of its
 /// record alone.
-pub(in crate::store) fn scope_in(bytes: &[u8]) -> Result<Scope, String> {
-    let project = match codec::split(bytes)? {
-        (1, _) => None,
-        (2, body) => codec::decode_front::<Option<String>>(body)?,
-        (other, _) => return Err(codec::unknown_format(other)),
-    };
+pub(super) fn scope_in(bytes: &[u8]) -> Result<Scope, String> {
+    match codec::split(bytes)? {
+        (1, _) => Ok(Scope::Root),
+        (2, body) => scope_of(codec::decode_front(body)?),
+        (other, _) => Err(codec::unknown_format(other)),
+    }
+}
+
+/// The scope of a record's project: `None` is the root.
+fn scope_of(project: Option<String>) -> Result<Scope, String> {
     match project {
         None => Ok(Scope::Root),
         Some(project) => Ok(Scope::Project(common::name(project)?)),
@@ -146,13 +150,9 @@ impl TryFrom<AccountRecord> for StoredAccount {
             AccountRecord::V1(v1) => (v1, None),
             AccountRecord::V2(AccountV2 { account, project }) => (account, project),
         };
-        let scope = match project {
-            None => Scope::Root,
-            Some(project) => Scope::Project(common::name(project)?),
-        };
         Ok(StoredAccount {
             account: v1.try_into()?,
-            scope,
+            scope: scope_of(project)?,
         })
     }
 }

@@ -19,7 +19,7 @@ mod role;
 pub(super) mod samples;
 mod signing_key;
 
-pub(super) use account::{AccountRecord, StoredAccount, scope_in};
+pub(super) use account::{AccountRecord, StoredAccount};
 pub(super) use audit_event::AuditRecord;
 pub(super) use credential::CredentialRecord;
 pub(super) use group::GroupRecord;
@@ -29,7 +29,7 @@ pub(super) use signing_key::{SigningKeyRecord, SigningKeyV1};
 
 use super::codec;
 use super::damage::damaged;
-use crate::domain::Etag;
+use crate::domain::{Etag, Scope};
 use crate::error::Error;
 
 /// A kind of stored record: the enum of its versions.
@@ -53,7 +53,7 @@ pub(super) fn encode<R: Record>(value: impl Into<R>) -> Result<Vec<u8>, Error> {
 /// not decode, of a format no version has, or that do not convert are damage, named by
 /// the record's kind.
 pub(super) fn decode<R: Record, D: TryFrom<R, Error = String>>(bytes: &[u8]) -> Result<D, Error> {
-    read::<R, D>(bytes).map_err(|why| damaged(format!("a stored {} {why}", R::KIND)))
+    read::<R, D>(bytes).map_err(damage::<R>)
 }
 
 /// [`decode`] of the object under `key`; an error names it.
@@ -74,9 +74,19 @@ pub(super) fn decode_with_etag<R: Record, D: TryFrom<R, Error = String>>(
 /// The record in `bytes`, in the version it was written in, not converted: for a
 /// migration that rewrites it.
 pub(super) fn read_record<R: Record>(bytes: &[u8]) -> Result<R, Error> {
-    let (format, body) =
-        codec::split(bytes).map_err(|why| damaged(format!("a stored {} {why}", R::KIND)))?;
-    R::read(format, body).map_err(|why| damaged(format!("a stored {} {why}", R::KIND)))
+    let (format, body) = codec::split(bytes).map_err(damage::<R>)?;
+    R::read(format, body).map_err(damage::<R>)
+}
+
+/// Where the account whose stored bytes are `bytes` lives, read from the front of its
+/// record alone (`account::scope_in`).
+pub(super) fn account_scope(bytes: &[u8]) -> Result<Scope, Error> {
+    account::scope_in(bytes).map_err(damage::<AccountRecord>)
+}
+
+/// The damage of stored bytes of the kind `R` that do not read, and why.
+fn damage<R: Record>(why: String) -> Error {
+    damaged(format!("a stored {} {why}", R::KIND))
 }
 
 fn read<R: Record, D: TryFrom<R, Error = String>>(bytes: &[u8]) -> Result<D, String> {

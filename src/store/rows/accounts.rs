@@ -152,8 +152,7 @@ pub(in crate::store) fn scope_of(tx: &impl Reader, id: Uuid) -> Result<Scope, Er
     let Some(bytes) = table.get(id.as_u128())? else {
         return Ok(Scope::Root);
     };
-    records::scope_in(bytes.value())
-        .map_err(|why| damaged(format!("a stored service account {why}")))
+    records::account_scope(bytes.value())
 }
 
 /// Whether any account, with where it lives, satisfies `wanted`, by a scan that stops
