@@ -47,7 +47,6 @@ impl governor::clock::Clock for LimiterClock {
 
 pub struct AuthAttempts {
     limiter: RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, LimiterClock>,
-    clock: Clock,
     blocked: Mutex<HashMap<IpAddr, Instant>>,
     window: Duration,
     counts: Family<AttemptLabels, Counter>,
@@ -69,13 +68,17 @@ impl AuthAttempts {
             limiter: RateLimiter::new(
                 quota,
                 DefaultKeyedStateStore::default(),
-                LimiterClock(clock.clone()),
+                LimiterClock(clock),
             ),
-            clock,
             blocked: Mutex::new(HashMap::new()),
             window,
             counts,
         }
+    }
+
+    /// Now, on the limiter's clock: blocks and the limiter's quota keep one time.
+    fn now(&self) -> Instant {
+        governor::clock::Clock::now(self.limiter.clock())
     }
 
     fn refusal(&self, until: Instant, now: Instant) -> Error {
@@ -89,7 +92,7 @@ impl AuthAttempts {
         let (Some(ip), Ok(blocked)) = (ip, self.blocked.lock()) else {
             return Ok(());
         };
-        let now = self.clock.monotonic();
+        let now = self.now();
         match blocked.get(&ip) {
             Some(until) if *until > now => Err(self.refusal(*until, now)),
             _ => Ok(()),
@@ -118,7 +121,7 @@ impl AuthAttempts {
         if self.limiter.check_key(&ip).is_ok() {
             return None;
         }
-        let now = self.clock.monotonic();
+        let now = self.now();
         let until = now + self.window;
         if let Ok(mut blocked) = self.blocked.lock() {
             blocked.retain(|_, until| *until > now);
