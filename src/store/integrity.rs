@@ -157,14 +157,13 @@ impl Store {
     /// request met before it began: when it passes, the store is ready again.
     pub fn check_integrity(&self, now: Timestamp) -> IntegrityReport {
         let started = Instant::now();
-        let outcome = {
+        let (outcome, answered) = {
             let mut db = self.db.db.write().unwrap_or_else(PoisonError::into_inner);
             let outcome = catch_unwind(AssertUnwindSafe(|| db.check_integrity()));
             // Read while no transaction runs: damage met after this is checked again.
             let answered = locked(&self.health.damage_met).times;
             (outcome, answered)
         };
-        let (outcome, answered) = outcome;
         let (ok, message) = match outcome {
             Ok(Ok(true)) => (true, "every page verified".to_owned()),
             // Not a pass: redb found the file unclean and repaired it, which may mean it
