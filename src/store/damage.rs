@@ -6,6 +6,8 @@
 //! the store, which sees the cause, stops being ready and checks the file (see
 //! `integrity`). `src/error` knows nothing of this: the marker is the cause's type.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
 use crate::error::Error;
 
 /// The cause of an internal error that tells of a damaged file (or of a bug that looks
@@ -32,6 +34,26 @@ pub(super) fn damage_in(err: &Error) -> Option<&str> {
         Error::Internal(cause) => cause.downcast_ref::<Damage>().map(|d| d.0.as_str()),
         _ => None,
     }
+}
+
+/// The text of a caught panic.
+pub(super) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned())
+}
+
+/// Runs `f`, turning a panic (an engine may assert on a damaged page) into an error that
+/// tells of damage.
+pub(super) fn unpanicked<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        Err(damaged(format!(
+            "the database failed while reading: {}",
+            panic_text(payload.as_ref())
+        )))
+    })
 }
 
 #[cfg(test)]

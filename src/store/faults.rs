@@ -41,7 +41,7 @@ pub fn disarm(path: &Path) {
 }
 
 fn injected() -> Error {
-    redb::StorageError::Io(std::io::Error::other("injected fault")).into()
+    Error::internal("storage: injected fault")
 }
 
 /// `f`, which checks the faults of `path` first on each run, on the writer's thread.

@@ -1,4 +1,4 @@
-//! redb's integrity check while serving: on a schedule, on demand, soon after a request
+//! The engine's integrity check while serving: on a schedule, on demand, soon after a request
 //! meets damage, and at start when `storage.integrity_check_at_start` asks (see
 //! `open_database`). redb verifies page checksums only in this check and in its recovery
 //! after an unclean shutdown, never on an ordinary read, so this is what finds a file
@@ -15,7 +15,6 @@
 //! The check needs the database to itself: it waits for running transactions to end and
 //! holds new ones back while it reads the file.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::SyncSender;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
@@ -24,7 +23,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 
 use super::damage::damage_in;
-use super::open::panic_text;
+use super::engine::Checked;
 use super::{Store, reader, tables};
 use crate::clock::Clock;
 use crate::domain::Timestamp;
@@ -147,30 +146,20 @@ impl Health {
     }
 }
 
-/// The message of a check that found the file unclean and repaired it.
-const REPAIRED: &str = "the file was not clean and redb repaired it, possibly by going back \
-     to the commit before a damaged one; check the data and restore a backup if something \
-     is missing";
-
 impl Store {
-    /// Runs redb's integrity check now, records it and logs it. It answers any damage a
+    /// Runs the engine's integrity check now, records it and logs it. It answers any damage a
     /// request met before it began: when it passes, the store is ready again.
     pub fn check_integrity(&self, now: Timestamp) -> IntegrityReport {
         let started = Instant::now();
-        let (outcome, answered) = {
-            let mut db = self.db.db.write().unwrap_or_else(PoisonError::into_inner);
-            let outcome = catch_unwind(AssertUnwindSafe(|| db.check_integrity()));
-            // Read while no transaction runs: damage met after this is checked again.
-            let answered = locked(&self.health.damage_met).times;
-            (outcome, answered)
-        };
+        let mut answered = 0;
+        // Read while no transaction runs: damage met after this is checked again.
+        let outcome = self
+            .engine
+            .check(&mut || answered = locked(&self.health.damage_met).times);
         let (ok, message) = match outcome {
-            Ok(Ok(true)) => (true, "every page verified".to_owned()),
-            // Not a pass: redb found the file unclean and repaired it, which may mean it
-            // went back to the commit before a damaged one, losing that commit.
-            Ok(Ok(false)) => (false, REPAIRED.to_owned()),
-            Ok(Err(err)) => (false, err.to_string()),
-            Err(payload) => (false, panic_text(payload.as_ref())),
+            Checked::Sound => (true, "every page verified".to_owned()),
+            // Not a pass: the file was repaired, which may have lost a commit.
+            Checked::Repaired(what) | Checked::Failed(what) => (false, what),
         };
         let report = IntegrityReport {
             ok,

@@ -1,27 +1,26 @@
-//! The redb layer. `Store` has one method per use case, each in exactly one transaction;
-//! the typed functions in the aggregate modules take that transaction. Nothing outside
-//! this module names a table or holds the database.
+//! The store. `Store` has one method per use case, each in exactly one transaction;
+//! the typed functions of the rows take that transaction. Below the rows is the seam
+//! (`kv`), an ordered key-value store of bytes that an engine implements: redb's is in
+//! `redb/`, and nothing else names it. Nothing outside this module names a table or
+//! holds the database.
 
 mod auth_cache;
-mod backup;
 mod bootstrap;
 mod cases;
 mod codec;
 mod damage;
+mod engine;
 #[cfg(test)]
 pub mod faults;
 mod files;
-mod group_commit;
 mod integrity;
 mod integrity_timer;
-mod migrate;
-mod open;
-mod page_reads;
+mod kv;
 mod paging;
 mod principals;
 mod reader;
 mod records;
-mod redb_errors;
+mod redb;
 mod rows;
 mod seal;
 mod tables;
@@ -30,28 +29,28 @@ mod test_objects;
 mod tokens;
 mod transaction;
 
-pub use backup::{RestoreError, restore};
+pub use self::redb::{OpenError, RestoreError, restore};
 pub use bootstrap::Recovery;
+pub use engine::Answer;
 pub use integrity::IntegrityReport;
 pub use integrity_timer::IntegrityTimer;
-pub use open::OpenError;
 pub use seal::{KeyFileError, SealKey, resolve as resolve_key_file};
 
 use transaction::Tx;
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::counter::Counter;
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTableMetadata};
 
+use self::redb::Redb;
 use auth_cache::AuthCache;
-pub use group_commit::Answer;
-use group_commit::GroupCommit;
-use open::{open_database, unpanicked};
-use reader::Reader;
+use damage::unpanicked;
+use engine::Engine;
+use kv::{ReadTx, Reader};
 use uuid::Uuid;
 
 use crate::clock::Clock;
@@ -65,11 +64,12 @@ pub const SCHEMA_VERSION: u64 = 2;
 /// How the database file is opened: the `storage.*` settings, and the server's clock.
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
-    /// Pages redb keeps in memory; the rest is read from the file (and the kernel's
-    /// page cache) on demand.
+    /// Pages the embedded engine keeps in memory; the rest is read from the file (and
+    /// the kernel's page cache) on demand.
     pub cache_bytes: usize,
     /// Verify every page's checksum before serving, even after a clean shutdown. After
-    /// an unclean one redb verifies every page while it recovers, whatever this says.
+    /// an unclean one the engine verifies every page while it recovers, whatever this
+    /// says.
     pub check_integrity: bool,
     /// The time of a check at open and of damage met while serving.
     pub clock: Clock,
@@ -133,9 +133,9 @@ type MeDetails = (Arc<AccountDetails>, Option<Timestamp>);
 
 #[derive(Clone)]
 pub struct Store {
-    /// Shared by every transaction; taken exclusively only by the integrity check, which
-    /// redb runs with no transaction alive.
-    db: Arc<Shared>,
+    /// The engine, shared by every clone.
+    engine: Arc<dyn Engine>,
+    /// Where the database is, for the operator's messages.
     path: PathBuf,
     /// Seals the signing keys' private halves: `storage.key_file`.
     seal_key: Option<Arc<SealKey>>,
@@ -178,8 +178,6 @@ impl Store {
         seal_key: Option<Arc<SealKey>>,
         options: OpenOptions,
     ) -> Result<Store, OpenError> {
-        let db = open_database(path, options.clone())?;
-        open::prepare(&db, path)?;
         let mut warnings = files::mode_warnings("the database file", path);
         warnings.extend(
             seal_key
@@ -187,24 +185,13 @@ impl Store {
                 .flat_map(|key| key.warnings().iter().cloned()),
         );
         let health = Arc::new(integrity::Health::new(warnings, options.clock.clone()));
+        let writes = Counter::default();
+        let engine = Redb::open(path, &options, writes.clone(), health.clone())?;
         for warning in health.file_warnings() {
             log::warn!("{warning}");
         }
-        let db = Arc::new(RwLock::new(db));
-        let writes = Counter::default();
-        let commits =
-            GroupCommit::start(db.clone(), writes.clone(), health.clone()).map_err(|err| {
-                OpenError::Prepare {
-                    path: path.to_owned(),
-                    source: Error::internal(format!("cannot start the writer thread: {err}")),
-                }
-            })?;
         let store = Store {
-            db: Arc::new(Shared {
-                commits,
-                db,
-                closed: Closed::default(),
-            }),
+            engine: Arc::new(engine),
             path: path.to_owned(),
             seal_key,
             health,
@@ -231,11 +218,6 @@ impl Store {
         Ok(store)
     }
 
-    /// The database, shared with other transactions.
-    fn db(&self) -> RwLockReadGuard<'_, Database> {
-        self.db.db.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// Runs `f` in a write transaction and commits it; an error rolls back all `f`
     /// wrote, and so does a panic, which becomes an error. The answer comes once the
     /// commit is durable. Concurrent writes share a transaction and its commit (see
@@ -248,7 +230,9 @@ impl Store {
     ) -> Answer<T> {
         #[cfg(test)]
         let f = faults::checked_write(&self.path, f);
-        self.db.commits.write(f)
+        let (job, answer) = engine::job(f);
+        self.engine.write(job);
+        answer
     }
 
     /// [`Store::write`] for a use case acting in `scope`, which `f` is given: a project
@@ -270,7 +254,7 @@ impl Store {
     fn read_in<T>(
         &self,
         scope: &Scope,
-        f: impl FnOnce(&ReadTransaction) -> Result<T, Error>,
+        f: impl FnOnce(&ReadTx) -> Result<T, Error>,
     ) -> Result<T, Error> {
         self.read(|tx| {
             rows::projects::require_scope(tx, scope)?;
@@ -286,18 +270,23 @@ impl Store {
     /// Runs `f` on one consistent snapshot; a panic becomes an error. An error that
     /// tells of damage is noted before the snapshot ends, so before any check that
     /// could answer it begins.
-    fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T, Error>) -> Result<T, Error> {
+    fn read<T>(&self, f: impl FnOnce(&ReadTx) -> Result<T, Error>) -> Result<T, Error> {
         #[cfg(test)]
         faults::check(&self.path)?;
-        let db = self.db();
+        let (mut f, mut value) = (Some(f), None);
         let read = unpanicked(|| {
-            let tx = db.begin_read()?;
-            f(&tx)
-        });
+            self.engine.read(&mut |tx| {
+                let f = f
+                    .take()
+                    .ok_or_else(|| Error::internal("a read ran twice"))?;
+                value = Some(f(tx)?);
+                Ok(())
+            })
+        })
+        .and_then(|()| value.ok_or_else(|| Error::internal("a read did not run")));
         if let Err(err) = &read {
             self.health.note(err);
         }
-        drop(db);
         read
     }
 
@@ -308,12 +297,12 @@ impl Store {
 
     /// The count of durable commits, each shared by the writes that waited for it.
     pub fn durable_commit_counter(&self) -> Counter {
-        self.db.commits.durable.clone()
+        self.engine.durable_commits()
     }
 
     /// A watch that tells when every clone of this store is gone, and so the file closed.
     pub fn close_watch(&self) -> CloseWatch {
-        CloseWatch(self.db.closed.0.clone())
+        CloseWatch(self.engine.closed())
     }
 
     /// How many objects of each kind are stored.
@@ -331,7 +320,17 @@ impl Store {
 
     /// The size of the database file.
     pub fn file_size(&self) -> Result<u64, Error> {
-        Ok(std::fs::metadata(&self.path)?.len())
+        self.engine.size()
+    }
+
+    /// A consistent snapshot as an open file at its start, with its size: a new file
+    /// of the embedded engine, whose name is gone before this returns.
+    pub fn backup(&self) -> Result<(File, u64), Error> {
+        let taken = unpanicked(|| self.engine.backup());
+        if let Err(err) = &taken {
+            self.health.note(err);
+        }
+        taken
     }
 
     /// The readiness probe: whether the database answers a read, and no damage met
@@ -346,27 +345,6 @@ impl Store {
 
 /// See [`Store::close_watch`].
 pub struct CloseWatch(Arc<AtomicBool>);
-
-/// The open database, shared by every clone of a [`Store`].
-struct Shared {
-    /// Runs the writes, one transaction and one fsync for all that arrive together.
-    /// Dropped first: it stops the writer thread, which holds the database too.
-    commits: GroupCommit,
-    db: Arc<RwLock<Database>>,
-    /// Dropped after `db` (fields drop in order), so it tells that the file is closed
-    /// and its lock released, not merely that the last clone is going.
-    closed: Closed,
-}
-
-/// Set when dropped.
-#[derive(Default)]
-struct Closed(Arc<AtomicBool>);
-
-impl Drop for Closed {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Release);
-    }
-}
 
 impl CloseWatch {
     /// Waits up to `timeout` for the database to close; whether it did.
@@ -442,9 +420,7 @@ mod tests {
         let _ = store.read(|_| -> Result<(), Error> { Err(Error::internal("disk full")) });
         let _ = store.read(|_| -> Result<(), Error> { Err(Error::StaleEtag) });
         assert!(store.is_ready());
-        let _ = store.read(|_| -> Result<(), Error> {
-            Err(redb::StorageError::Corrupted("bad page".to_owned()).into())
-        });
+        let _ = store.read(|_| -> Result<(), Error> { Err(damage::damaged("bad page")) });
         assert!(!store.is_ready());
         assert!(store.check_integrity(crate::clock::now()).ok);
         let _ = store

@@ -3,10 +3,10 @@
 
 use std::ops::Bound;
 
-use redb::ReadableTable;
 use uuid::Uuid;
 
-use super::tables::NameKey;
+use super::kv::TableRef;
+use super::tables::{KnownTable, NameKey};
 use crate::domain::{Page, PageRequest, Scope};
 use crate::error::Error;
 
@@ -56,8 +56,8 @@ where
 
 /// Names and ids of the objects of `scope` in a `(scope, name) → id` index, in name
 /// order, from just after `after` or from the first.
-pub(super) fn in_name_order<'t, T: ReadableTable<NameKey, u128>>(
-    names: &'t T,
+pub(super) fn in_name_order<'t, T: KnownTable<K = NameKey, V = u128>>(
+    names: &TableRef<'t, T>,
     scope: &Scope,
     after: Option<&str>,
 ) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + use<'t, T>, Error> {
@@ -65,8 +65,8 @@ pub(super) fn in_name_order<'t, T: ReadableTable<NameKey, u128>>(
 }
 
 /// [`in_name_order`] for the names that start with `prefix`.
-pub(super) fn with_prefix<'t, T: ReadableTable<NameKey, u128>>(
-    names: &'t T,
+pub(super) fn with_prefix<'t, T: KnownTable<K = NameKey, V = u128>>(
+    names: &TableRef<'t, T>,
     scope: &Scope,
     prefix: &str,
     after: Option<&str>,
@@ -80,8 +80,8 @@ pub(super) fn with_prefix<'t, T: ReadableTable<NameKey, u128>>(
 }
 
 /// [`with_prefix`] from the bound `start` on (a name, or the first).
-pub(super) fn with_prefix_from<'t, T: ReadableTable<NameKey, u128>>(
-    names: &'t T,
+pub(super) fn with_prefix_from<'t, T: KnownTable<K = NameKey, V = u128>>(
+    names: &TableRef<'t, T>,
     scope: &Scope,
     prefix: &str,
     start: Bound<&str>,
@@ -111,8 +111,8 @@ type ScopedEntry = Result<(String, (Scope, Uuid)), Error>;
 /// (a key this walk made) or from the first: the root's objects first, then each
 /// project's by project name, each scope's by name. Keys are `scope/name`; neither part
 /// holds a `/`.
-pub(super) fn in_key_order<'t, T: ReadableTable<NameKey, u128>>(
-    names: &'t T,
+pub(super) fn in_key_order<'t, T: KnownTable<K = NameKey, V = u128>>(
+    names: &TableRef<'t, T>,
     after: Option<&str>,
 ) -> Result<impl Iterator<Item = ScopedEntry> + use<'t, T>, Error> {
     let start = match after.map(|after| after.split_once('/')) {

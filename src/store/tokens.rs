@@ -5,7 +5,6 @@
 //! [`super::seal`]); without it, it is stored as it is, in a file only its owner reads.
 
 use chrono::Duration;
-use redb::ReadableTable;
 use uuid::Uuid;
 
 use super::reader::Reader;
@@ -96,7 +95,7 @@ impl Store {
             reason,
         };
         let stored = self
-            .read(stored_keys)
+            .read(|tx| stored_keys(tx))
             .map_err(|e| refuse(format!("{e:?}")))?;
         let plain: Vec<&StoredKey> = stored
             .iter()
@@ -229,10 +228,7 @@ impl Store {
             let mut revoked = tx.write(tables::REVOKED_TOKENS)?;
             let now = ctx.now.timestamp();
             revoked.retain(|_, exp| exp > now)?;
-            if revoked
-                .insert(jti.as_str(), expires_at.timestamp())?
-                .is_some()
-            {
+            if revoked.insert(jti.as_str(), expires_at.timestamp())? {
                 return Ok(Revocation::Revoked);
             }
             drop(revoked);
@@ -314,7 +310,7 @@ mod tests {
         drop(store);
 
         let store = Store::open_with(&path, Some(kek(1)), OpenOptions::default()).unwrap();
-        let stored = store.read(stored_keys).unwrap();
+        let stored = store.read(|tx| stored_keys(tx)).unwrap();
         assert!(stored.iter().all(|k| seal::is_sealed(&k.private)));
         assert_eq!(
             store.signing_keys(crate::clock::now()).unwrap(),

@@ -1,65 +1,38 @@
-//! The store's write transaction: redb's, with the tables it has opened (each opened
-//! once, and kept open until it ends: see [`OpenTables`]), and what its writes changed
-//! in the sets of account numbers (`rows::condition_sets`), held in memory and written
-//! once, when it finishes. The creates of a batch (`group_commit`) change mostly the
+//! The store's write transaction: the engine's, and what its writes changed in the sets
+//! of account numbers (`rows::condition_sets`), held in memory and written once, when
+//! it finishes. The creates of a batch (`group_commit`) change mostly the
 //! same few blocks (the newest numbers' block of each term they hold), so a batch
 //! writes each of those once instead of once per create. Everything else a write does
-//! goes to redb at once.
+//! goes to the engine at once.
 
-use std::cell::{Ref, RefCell, RefMut};
+use std::cell::{RefCell, RefMut};
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
-use redb::{ReadableTable, Table, TableHandle, WriteTransaction};
 use roaring::RoaringBitmap;
 
 use super::codec;
-use super::reader::{Opened, Reader};
-use super::tables::{self, KnownTable, Open, OpenTables};
+use super::kv::{KvRead, KvWrite, Reader, TableMut, TableRef};
+use super::tables::{self, ConditionSets, KnownTable};
 use crate::error::Error;
 
-/// A write transaction: every table is read and written through it, each opened once.
+/// A write transaction of the engine, and the blocks of sets its writes changed.
 pub(super) struct Tx<'w> {
-    inner: &'w WriteTransaction,
-    open: OpenTables<'w>,
+    kv: &'w dyn KvWrite,
     sets: RefCell<ChangedBlocks>,
 }
 
 impl<'w> Tx<'w> {
-    pub(super) fn new(inner: &'w WriteTransaction) -> Self {
+    pub(super) fn new(kv: &'w dyn KvWrite) -> Self {
         Tx {
-            inner,
-            open: OpenTables::default(),
+            kv,
             sets: RefCell::default(),
         }
     }
 
-    /// `table`, to write: opened at its first use in this transaction. A table is
-    /// written through one handle at a time, as redb has it.
-    pub(super) fn write<T: KnownTable>(&self, table: T) -> Result<RefMut<'_, Open<'w, T>>, Error> {
-        let mut slot = borrowed(T::slot(&self.open).try_borrow_mut(), table)?;
-        let open = match slot.take() {
-            Some(open) => open,
-            None => self.open_table(table)?,
-        };
-        Ok(RefMut::map(slot, |slot| slot.insert(open)))
-    }
-
-    /// `table`, to read: as [`Tx::write`], but any number of reads may hold it at once.
-    fn read<T: KnownTable>(&self, table: T) -> Result<Ref<'_, Open<'w, T>>, Error> {
-        let slot = T::slot(&self.open);
-        if borrowed(slot.try_borrow(), table)?.is_none() {
-            drop(self.write(table)?);
-        }
-        let opened = borrowed(slot.try_borrow(), table)?;
-        Ref::filter_map(opened, Option::as_ref)
-            .map_err(|_| Error::internal(format!("the table {} was closed", T::DEF.name())))
-    }
-
-    fn open_table<T: KnownTable>(&self, _: T) -> Result<Open<'w, T>, Error> {
-        #[cfg(test)]
-        super::faults::check_table(T::DEF.name())?;
-        Ok(self.inner.open_table(T::DEF)?)
+    /// `table`, to write.
+    pub(super) fn write<T: KnownTable>(&self, table: T) -> Result<TableMut<'_, T>, Error> {
+        Ok(TableMut::new(self.kv, table))
     }
 
     /// The blocks of sets this transaction changed, as they are now.
@@ -67,30 +40,19 @@ impl<'w> Tx<'w> {
         self.sets.borrow_mut()
     }
 
-    /// Writes the changed blocks and closes the tables: the transaction can commit.
+    /// Writes the changed blocks: the transaction can commit.
     pub(super) fn finish(self) -> Result<(), Error> {
         let mut sets = self.sets.take();
         if !sets.blocks.is_empty() {
-            sets.write(&mut *self.write(tables::CONDITION_SETS)?)?;
+            sets.write(&mut self.write(tables::CONDITION_SETS)?)?;
         }
         Ok(())
     }
 }
 
-/// A slot's borrow, or the error of a table already lent out in a way this use cannot
-/// share: to a writer, or, for a write, to readers.
-fn borrowed<B, E, T: KnownTable>(borrow: Result<B, E>, _: T) -> Result<B, Error> {
-    borrow.map_err(|_| Error::internal(format!("the table {} is in use", T::DEF.name())))
-}
-
-impl<'w> Reader for Tx<'w> {
-    type Table<'t, K: redb::Key + 'static, V: redb::Value + 'static>
-        = Opened<Ref<'t, Table<'w, K, V>>>
-    where
-        Self: 't;
-
-    fn table<T: KnownTable>(&self, table: T) -> Result<Self::Table<'_, T::K, T::V>, Error> {
-        Ok(Opened(self.read(table)?))
+impl Reader for Tx<'_> {
+    fn kv(&self) -> &dyn KvRead {
+        self.kv
     }
 }
 
@@ -115,7 +77,7 @@ impl ChangedBlocks {
     /// first time.
     pub(super) fn block(
         &mut self,
-        stored: &Table<BlockKey<'static>, &'static [u8]>,
+        stored: &TableRef<'_, ConditionSets>,
         (scope, term, at): BlockKey,
     ) -> Result<&mut RoaringBitmap, Error> {
         let terms = entry_of(&mut self.blocks, scope)?;
@@ -134,10 +96,7 @@ impl ChangedBlocks {
 
     /// Writes every changed block (an empty one is removed), in the table's order, and
     /// forgets them.
-    pub(super) fn write(
-        &mut self,
-        stored: &mut Table<BlockKey<'static>, &'static [u8]>,
-    ) -> Result<(), Error> {
+    pub(super) fn write(&mut self, stored: &mut TableMut<'_, ConditionSets>) -> Result<(), Error> {
         for (scope, terms) in std::mem::take(&mut self.blocks) {
             for (term, held) in terms {
                 for (at, mut block) in held {
@@ -157,10 +116,7 @@ impl ChangedBlocks {
 
     /// Writes the changed blocks out early when they are many (a write that removes a
     /// whole project's accounts), so that what is held stays small.
-    pub(super) fn bound(
-        &mut self,
-        stored: &mut Table<BlockKey<'static>, &'static [u8]>,
-    ) -> Result<(), Error> {
+    pub(super) fn bound(&mut self, stored: &mut TableMut<'_, ConditionSets>) -> Result<(), Error> {
         if self.held > MAX_HELD {
             self.write(stored)?;
         }
@@ -183,41 +139,15 @@ fn entry_of<'m, V: Default>(
 
 #[cfg(test)]
 mod tests {
-    use redb::{Database, ReadableDatabase, ReadableTableMetadata};
-
     use super::*;
-
-    /// A table is opened once per transaction and lent to one writer, or to any number
-    /// of readers; a use that would break that is an error, not a panic.
-    #[test]
-    fn an_open_table_is_lent_to_one_writer_or_to_readers() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Database::create(dir.path().join("t.redb")).unwrap();
-        let write = db.begin_write().unwrap();
-        let tx = Tx::new(&write);
-        let readers = (
-            tx.table(tables::META).unwrap(),
-            tx.table(tables::META).unwrap(),
-        );
-        assert!(tx.write(tables::META).is_err(), "written while read");
-        drop(readers);
-        let mut meta = tx.write(tables::META).unwrap();
-        meta.insert("k", 1).unwrap();
-        assert!(tx.table(tables::META).is_err(), "read while written");
-        drop(meta);
-        assert_eq!(super::super::reader::meta(&tx, "k").unwrap(), Some(1));
-        tx.finish().unwrap();
-        write.commit().unwrap();
-    }
+    use crate::store::kv::Memory;
 
     /// Changed blocks are written at the commit, or earlier once they are many; the
     /// sets then hold what they would have held written one by one.
     #[test]
     fn changed_blocks_are_written_at_commit_or_once_they_are_many() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Database::create(dir.path().join("t.redb")).unwrap();
-        let write = db.begin_write().unwrap();
-        let tx = Tx::new(&write);
+        let kv = Memory::default();
+        let tx = Tx::new(&kv);
         let mut stored = tx.write(tables::CONDITION_SETS).unwrap();
         let mut changed = tx.changed_blocks();
         changed
@@ -229,7 +159,7 @@ mod tests {
             .unwrap()
             .insert(2);
         changed.bound(&mut stored).unwrap();
-        assert!(stored.is_empty().unwrap(), "a few are held");
+        assert_eq!(stored.len().unwrap(), 0, "a few are held");
         for at in 0..=MAX_HELD as u32 {
             changed
                 .block(&stored, ("p", "s:active", at))
@@ -249,10 +179,9 @@ mod tests {
             .remove(1 << 12);
         drop((stored, changed));
         tx.finish().unwrap();
-        write.commit().unwrap();
 
-        let read = db.begin_read().unwrap();
-        let stored = read.open_table(tables::CONDITION_SETS.def()).unwrap();
+        let read = crate::store::kv::ReadTx(&kv);
+        let stored = read.table(tables::CONDITION_SETS).unwrap();
         let root = stored.get(("", "s:active", 0)).unwrap().unwrap();
         let root: Vec<u32> = codec::decode_bitmap(root.value()).unwrap().iter().collect();
         assert_eq!(root, [2]);

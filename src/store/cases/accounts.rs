@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use redb::{ReadTransaction, ReadableTableMetadata};
 use uuid::Uuid;
 
 use super::details::{account_details, new_account_details};
@@ -14,7 +13,7 @@ use crate::domain::{
 };
 use crate::error::Error;
 use crate::store::Answer;
-use crate::store::page_reads::PageReads;
+use crate::store::kv::ReadTx;
 use crate::store::paging::{self, Filter};
 use crate::store::reader::Reader;
 use crate::store::rows::counts::{self, Index};
@@ -164,7 +163,7 @@ impl Store {
         };
         self.read_in(scope, |tx| {
             let names = tx.table(tables::ACCOUNT_NAMES)?;
-            let reads = &PageReads::new(tx);
+            let reads = tx;
             let load = |id: Uuid| {
                 accounts::get_listed(reads, id, "the name index names a missing account")
             };
@@ -188,7 +187,7 @@ impl Store {
 /// account checked against the filter (a filter's group is the group of its name in
 /// each scope).
 fn everywhere(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     filter: &AccountFilter,
     request: &PageRequest,
 ) -> Result<Page<(ServiceAccount, Etag)>, Error> {

@@ -30,7 +30,7 @@ mod tests;
 
 use std::ops::Bound;
 
-use redb::ReadTransaction;
+use crate::store::kv::ReadTx;
 use uuid::Uuid;
 
 use crate::domain::{AccountFilter, Etag, Page, PageRequest, Scope, ServiceAccount};
@@ -50,7 +50,7 @@ type Candidates<'t> = Box<dyn Iterator<Item = Result<(String, Uuid), Error>> + '
 /// name order, with the number of matches: exact, or a lower bound marked so when a
 /// query's sets would cost more than `COUNT_READS` blocks to count.
 pub(super) fn page(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     scope: &Scope,
     filter: &AccountFilter,
     request: &PageRequest,
@@ -61,7 +61,7 @@ pub(super) fn page(
 /// `page`, with the choice between the walk and the lookups made by `by_number` and the
 /// query's sets read up to `reads` blocks (the tests force each).
 fn page_by(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     scope: &Scope,
     filter: &AccountFilter,
     request: &PageRequest,

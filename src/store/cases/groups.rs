@@ -1,6 +1,5 @@
 //! Group use cases: create, read, list, change and delete.
 
-use redb::ReadableTableMetadata;
 use uuid::Uuid;
 
 use crate::domain::{

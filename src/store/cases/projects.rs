@@ -1,6 +1,5 @@
 //! Project use cases: create, read, list, change and delete, with everything in it.
 
-use redb::ReadableTableMetadata;
 use uuid::Uuid;
 
 use crate::domain::{

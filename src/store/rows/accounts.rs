@@ -1,6 +1,5 @@
 //! Service-account rows: the record by id and the (scope, name) index that orders lists.
 
-use redb::ReadableTable;
 use uuid::Uuid;
 
 use crate::domain::{Etag, Kind, Name, Scope, ServiceAccount};
@@ -128,8 +127,7 @@ pub(in crate::store) fn remove(
     postings::update(tx, scope, stored.as_ref(), None)?;
     let removed = tx
         .write(tables::ACCOUNT_NAMES)?
-        .remove((scope.key(), account.name.as_str()))?
-        .is_some();
+        .remove((scope.key(), account.name.as_str()))?;
     if removed {
         counts::change(tx, Index::Accounts, scope, false)?;
     }

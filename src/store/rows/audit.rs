@@ -3,14 +3,14 @@
 
 use std::ops::Bound;
 
-use redb::{ReadableTable, ReadableTableMetadata};
-
 use crate::domain::{Action, AuditEvent, Change, Scope, Target, audit_key};
 use crate::error::Error;
 use crate::store::damage::damaged;
+use crate::store::kv::TableRef;
 use crate::store::reader::Reader;
 use crate::store::records::{self, AuditRecord};
 use crate::store::rows::projects;
+use crate::store::tables::{Audit, AuditScopes};
 use crate::store::transaction::Tx;
 use crate::store::{WriteContext, tables};
 
@@ -50,7 +50,7 @@ pub(in crate::store) fn append(
 /// The events of the project `project_id` after `start`, in sequence, each with its key
 /// in a list and its sequence number.
 pub(in crate::store) fn project_events_from<'t>(
-    scoped: &'t impl ReadableTable<(u128, u64), ()>,
+    scoped: &TableRef<'t, AuditScopes>,
     project_id: u128,
     start: Bound<u64>,
 ) -> Result<impl Iterator<Item = Result<(String, u64), Error>> + 't, Error> {
@@ -67,10 +67,7 @@ pub(in crate::store) fn project_events_from<'t>(
 }
 
 /// The event `seq` of a project, which the project index names.
-pub(in crate::store) fn get(
-    table: &impl ReadableTable<u64, &'static [u8]>,
-    seq: u64,
-) -> Result<AuditEvent, Error> {
+pub(in crate::store) fn get(table: &TableRef<'_, Audit>, seq: u64) -> Result<AuditEvent, Error> {
     let bytes = table
         .get(seq)?
         .ok_or_else(|| damaged("a project's trail names a missing event"))?;
@@ -85,7 +82,7 @@ pub(in crate::store) fn count(tx: &impl Reader) -> Result<u64, Error> {
 /// Events from `start` on, in sequence, each with its key in a list and the project its
 /// record names.
 pub(in crate::store) fn events_from<'t>(
-    table: &'t impl ReadableTable<u64, &'static [u8]>,
+    table: &TableRef<'t, Audit>,
     start: Bound<u64>,
 ) -> Result<impl Iterator<Item = Result<(String, AuditEvent), Error>> + 't, Error> {
     Ok(table.range((start, Bound::Unbounded))?.map(|entry| {

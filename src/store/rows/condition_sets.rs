@@ -19,17 +19,17 @@
 
 use std::collections::BTreeSet;
 
-use std::cell::RefMut;
-
-use redb::{ReadTransaction, ReadableTable, Table};
 use roaring::RoaringBitmap;
 use uuid::Uuid;
 
 use crate::domain::{Scope, ServiceAccount};
 use crate::error::Error;
 use crate::store::damage::damaged;
+use crate::store::kv::ReadTx;
+use crate::store::kv::{TableMut, TableRef};
 use crate::store::reader::{self, Reader};
 use crate::store::records::{self, AccountRecord, StoredAccount};
+use crate::store::tables::{AccountNumbers, ConditionSets, NumberedAccounts};
 use crate::store::transaction::{ChangedBlocks, Tx};
 use crate::store::{codec, tables};
 
@@ -38,8 +38,6 @@ const NEXT_KEY: &str = "next_account_number";
 
 /// A block holds the numbers that agree above their low `BLOCK_BITS` bits.
 const BLOCK_BITS: u32 = 12;
-
-type Blocks<'tx> = Table<'tx, (&'static str, &'static str, u32), &'static [u8]>;
 
 /// What a write does to an account's number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,8 +99,8 @@ fn allocate(tx: &Tx, account: &ServiceAccount) -> Result<u32, Error> {
     let number = next_number(tx)?;
     set_next_number(tx, number)?;
     number_account(
-        &mut *tx.write(tables::ACCOUNT_NUMBERS)?,
-        &mut *tx.write(tables::NUMBERED_ACCOUNTS)?,
+        &mut tx.write(tables::ACCOUNT_NUMBERS)?,
+        &mut tx.write(tables::NUMBERED_ACCOUNTS)?,
         account,
         number,
     )?;
@@ -111,8 +109,8 @@ fn allocate(tx: &Tx, account: &ServiceAccount) -> Result<u32, Error> {
 
 /// Records that `account` has `number`, both ways.
 fn number_account(
-    numbers: &mut Table<u128, u32>,
-    numbered: &mut Table<u32, (u128, &'static str)>,
+    numbers: &mut TableMut<'_, AccountNumbers>,
+    numbered: &mut TableMut<'_, NumberedAccounts>,
     account: &ServiceAccount,
     number: u32,
 ) -> Result<(), Error> {
@@ -136,7 +134,7 @@ fn set_next_number(tx: &Tx, given: u32) -> Result<(), Error> {
 /// The numbers of the accounts of `scope` that hold every one of `terms`: conditions,
 /// the rarest first, since only its blocks are visited.
 pub(in crate::store) fn holding_all(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     scope: &Scope,
     terms: &[&str],
 ) -> Result<RoaringBitmap, Error> {
@@ -169,7 +167,7 @@ pub(in crate::store) fn holding_all(
 /// where `candidates` has numbers are read, so a narrow set of candidates costs a few
 /// blocks whatever the size of the term's set.
 pub(in crate::store) fn within(
-    blocks: &impl ReadableTable<(&'static str, &'static str, u32), &'static [u8]>,
+    blocks: &TableRef<'_, ConditionSets>,
     scope: &Scope,
     term: &str,
     candidates: &RoaringBitmap,
@@ -192,7 +190,7 @@ pub(in crate::store) fn within(
 
 /// The accounts of `numbers`, as (name, id) in name order.
 pub(in crate::store) fn numbered(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     numbers: &RoaringBitmap,
 ) -> Result<Vec<(String, Uuid)>, Error> {
     let table = tx.table(tables::NUMBERED_ACCOUNTS)?;
@@ -221,7 +219,7 @@ impl Gathered {
     /// written out if `number` is past it.
     fn add(
         &mut self,
-        blocks: &mut Blocks,
+        blocks: &mut TableMut<'_, ConditionSets>,
         scope: &Scope,
         terms: BTreeSet<String>,
         number: u32,
@@ -244,9 +242,9 @@ impl Gathered {
 /// the accounts one at a time, it numbers them in that order.
 pub(in crate::store) struct Builder<'a, 'w> {
     tx: &'a Tx<'w>,
-    numbers: RefMut<'a, Table<'w, u128, u32>>,
-    numbered: RefMut<'a, Table<'w, u32, (u128, &'static str)>>,
-    blocks: RefMut<'a, Blocks<'w>>,
+    numbers: TableMut<'a, AccountNumbers>,
+    numbered: TableMut<'a, NumberedAccounts>,
+    blocks: TableMut<'a, ConditionSets>,
     next: u32,
     gathered: Gathered,
 }
@@ -317,8 +315,6 @@ pub(in crate::store) fn fill_text_sets(tx: &Tx) -> Result<(), Error> {
 
 #[cfg(test)]
 mod tests {
-    use redb::ReadableTableMetadata;
-
     use super::*;
     use crate::domain::{Listing, NewAccount, PageRequest, Status};
     use crate::store::WriteContext;

@@ -2,10 +2,9 @@
 //! insert and removal, so that a list's `total_count` and a project's counts are one
 //! read, whatever the number of objects.
 
-use redb::{ReadableTable, Table};
-
 use crate::domain::Scope;
 use crate::error::Error;
+use crate::store::kv::TableMut;
 use crate::store::reader::{self, Reader};
 use crate::store::tables::{self, KnownTable, NameKey};
 use crate::store::transaction::Tx;
@@ -46,7 +45,7 @@ pub(in crate::store) fn change(
 /// Adds one to the count under `key` in `counts`, or takes one away; a count of 0 is no
 /// entry, and one that would fall below 0 is a fault.
 pub(in crate::store) fn step(
-    counts: &mut Table<(&'static str, &'static str), u64>,
+    counts: &mut TableMut<'_, impl KnownTable<K = (&'static str, &'static str), V = u64>>,
     key: (&str, &str),
     added: bool,
 ) -> Result<(), Error> {

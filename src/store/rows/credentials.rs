@@ -2,14 +2,15 @@
 //! each credential listed under its account with its expiry, and last-use times kept
 //! apart from the records.
 
-use redb::{ReadableTable, Table};
 use uuid::Uuid;
 
 use crate::domain::{Credential, CredentialKind, NewCredential, Timestamp, expiry_seconds, new_id};
 use crate::error::Error;
 use crate::store::damage::damaged;
+use crate::store::kv::TableMut;
 use crate::store::reader::{self, Reader};
 use crate::store::records::{self, CredentialRecord};
+use crate::store::tables::KnownTable;
 use crate::store::transaction::Tx;
 use crate::store::{WriteContext, tables};
 
@@ -63,7 +64,7 @@ fn insert(tx: &Tx, credential: &Credential) -> Result<(), Error> {
     if let CredentialKind::Secret { hash, .. } = &credential.kind {
         // A failed write leaves nothing, so the insert itself can tell a collision.
         let mut hashes = tx.write(tables::SECRET_HASHES)?;
-        if hashes.insert(hash, credential.id.as_u128())?.is_some() {
+        if hashes.insert(hash, credential.id.as_u128())? {
             return Err(Error::internal(
                 "a generated secret collided with a stored one",
             ));
@@ -244,7 +245,11 @@ pub(in crate::store) fn record_uses(
 }
 
 /// Stores `at` under `id` unless a later time is there already.
-fn keep_latest(table: &mut Table<u128, i64>, id: Uuid, at: Timestamp) -> Result<(), Error> {
+fn keep_latest(
+    table: &mut TableMut<'_, impl KnownTable<K = u128, V = i64>>,
+    id: Uuid,
+    at: Timestamp,
+) -> Result<(), Error> {
     let before = table.get(id.as_u128())?.map(|v| v.value());
     let at = at.timestamp();
     table.insert(id.as_u128(), before.map_or(at, |b| b.max(at)))?;

@@ -1,6 +1,5 @@
 //! Group rows: the record by id and the (scope, name) index.
 
-use redb::ReadableTable;
 use uuid::Uuid;
 
 use crate::domain::{Etag, Group, GroupDetails, Kind, Name, Scope};
@@ -77,8 +76,7 @@ pub(in crate::store) fn insert(tx: &Tx, scope: &Scope, group: &Group) -> Result<
 pub(in crate::store) fn remove(tx: &Tx, scope: &Scope, group: &Group) -> Result<(), Error> {
     let removed = tx
         .write(tables::GROUP_NAMES)?
-        .remove((scope.key(), group.name.as_str()))?
-        .is_some();
+        .remove((scope.key(), group.name.as_str()))?;
     if removed {
         counts::change(tx, Index::Groups, scope, false)?;
     }

@@ -6,15 +6,16 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use redb::ReadableTable;
 use uuid::Uuid;
 
 use super::groups;
 use crate::domain::{Group, Name, ServiceAccount};
 use crate::error::Error;
 use crate::store::damage::damaged;
+use crate::store::kv::TableRef;
 use crate::store::reader::Reader;
 use crate::store::tables;
+use crate::store::tables::GroupMembers;
 use crate::store::transaction::Tx;
 
 /// Adds `account` to `group` on both sides; the caller writes both records.
@@ -63,11 +64,11 @@ pub(in crate::store) fn groups_of(
 
 /// Members of a group in name order, as (name, id), after the member named `after`
 /// or from the first; read lazily so a page touches only its own entries.
-pub(in crate::store) fn members_after<'t, T: ReadableTable<(u128, &'static str), u128>>(
-    members: &'t T,
+pub(in crate::store) fn members_after<'t>(
+    members: &TableRef<'t, GroupMembers>,
     group_id: Uuid,
     after: Option<&str>,
-) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + use<'t, T>, Error> {
+) -> Result<impl Iterator<Item = Result<(String, Uuid), Error>> + use<'t>, Error> {
     let gid = group_id.as_u128();
     let start = match after {
         Some(after) => Bound::Excluded((gid, after)),

@@ -3,19 +3,19 @@
 //! Kept in the transaction of every write of an account, with the sets of numbers
 //! (`rows::condition_sets`).
 
-use std::cell::RefMut;
 use std::ops::Bound;
 
-use redb::{ReadableTable, Table};
 use uuid::Uuid;
 
 use crate::domain::{Scope, ServiceAccount, is_condition_term};
 use crate::error::Error;
+use crate::store::kv::{TableMut, TableRef};
 use crate::store::reader::{self, Reader};
 use crate::store::records::{self, AccountRecord, StoredAccount};
 use crate::store::rows::condition_sets::{self, Numbering};
 use crate::store::rows::counts;
 use crate::store::tables;
+use crate::store::tables::{AccountPostings, PostingCounts};
 use crate::store::transaction::Tx;
 
 /// The `meta` entry that says which postings are kept: 1, every term of `domain::search`
@@ -61,13 +61,13 @@ pub(in crate::store) fn update(
 }
 
 /// The posting table and its counts, open for writing.
-struct Lists<'a, 'w> {
-    postings: RefMut<'a, Table<'w, (&'static str, &'static str, &'static str), u128>>,
-    counts: RefMut<'a, Table<'w, (&'static str, &'static str), u64>>,
+struct Lists<'a> {
+    postings: TableMut<'a, AccountPostings>,
+    counts: TableMut<'a, PostingCounts>,
 }
 
-impl<'a, 'w> Lists<'a, 'w> {
-    fn open(tx: &'a Tx<'w>) -> Result<Self, Error> {
+impl<'a> Lists<'a> {
+    fn open(tx: &'a Tx) -> Result<Self, Error> {
         Ok(Lists {
             postings: tx.write(tables::ACCOUNT_POSTINGS)?,
             counts: tx.write(tables::POSTING_COUNTS)?,
@@ -99,7 +99,7 @@ pub(in crate::store) fn count(tx: &impl Reader, scope: &Scope, term: &str) -> Re
 /// The accounts of `scope` holding `term`, in name order from `start` on, as
 /// (name, id).
 pub(in crate::store) fn walk<'t>(
-    postings: &'t impl ReadableTable<(&'static str, &'static str, &'static str), u128>,
+    postings: &TableRef<'t, AccountPostings>,
     scope: &Scope,
     term: &str,
     start: Bound<&str>,
@@ -186,8 +186,6 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
     use std::path::Path;
 
-    use redb::{Database, ReadableDatabase};
-
     use super::*;
     use crate::store::Store;
 
@@ -215,12 +213,10 @@ mod tests {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/postings-4/keyhouse.redb");
         std::fs::copy(fixture, &path).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let before = {
-            let file = Database::open(&path).unwrap();
-            let tx = file.begin_read().unwrap();
-            assert_eq!(reader::meta(&tx, KEPT_KEY).unwrap(), Some(4));
-            text_terms(&tx)
-        };
+        let before = crate::store::redb::read_file(&path, |tx| {
+            assert_eq!(reader::meta(tx, KEPT_KEY).unwrap(), Some(4));
+            text_terms(tx)
+        });
         assert!(before.contains("list t:bot") && before.contains("count d:i b"));
 
         let store = Store::open(&path).unwrap();

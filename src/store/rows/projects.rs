@@ -3,14 +3,14 @@
 
 use std::ops::Bound;
 
-use redb::ReadableTable;
-
 use crate::domain::{CredentialPolicy, Etag, Kind, Name, Project, ProjectCounts, Scope};
 use crate::error::Error;
+use crate::store::kv::TableRef;
 use crate::store::reader::Reader;
 use crate::store::records::{self, ProjectRecord};
 use crate::store::rows::counts::{self, Index};
 use crate::store::tables;
+use crate::store::tables::Projects;
 use crate::store::transaction::Tx;
 
 pub(in crate::store) fn find(
@@ -79,10 +79,10 @@ pub(in crate::store) fn remove(tx: &Tx, project: &Project) -> Result<(), Error> 
 type Listed = (String, (Project, Etag));
 
 /// Every project in name order from just after `after`, with its etag.
-pub(in crate::store) fn in_name_order<'t, T: ReadableTable<&'static str, &'static [u8]>>(
-    table: &'t T,
+pub(in crate::store) fn in_name_order<'t>(
+    table: &TableRef<'t, Projects>,
     after: Option<&str>,
-) -> Result<impl Iterator<Item = Result<Listed, Error>> + use<'t, T>, Error> {
+) -> Result<impl Iterator<Item = Result<Listed, Error>> + use<'t>, Error> {
     let start = match after {
         Some(after) => Bound::Excluded(after),
         None => Bound::Unbounded,

@@ -1,8 +1,6 @@
 //! Role rows, keyed by (scope, name): the built-ins kept in step with the code, and
 //! custom roles.
 
-use redb::ReadableTable;
-
 use crate::domain::{Etag, Kind, Name, Role, Scope, Timestamp};
 use crate::error::Error;
 use crate::store::reader::{self, Reader};
@@ -45,10 +43,9 @@ fn stored<T>(
 
 pub(in crate::store) fn put(tx: &Tx, scope: &Scope, role: &Role) -> Result<Etag, Error> {
     let bytes = records::encode::<RoleRecord>(role)?;
-    let added = tx
+    let added = !tx
         .write(tables::ROLES)?
-        .insert((scope.key(), role.name.as_str()), bytes.as_slice())?
-        .is_none();
+        .insert((scope.key(), role.name.as_str()), bytes.as_slice())?;
     if added {
         counts::change(tx, Index::Roles, scope, true)?;
     }
@@ -58,8 +55,7 @@ pub(in crate::store) fn put(tx: &Tx, scope: &Scope, role: &Role) -> Result<Etag,
 pub(in crate::store) fn remove(tx: &Tx, scope: &Scope, role: &Role) -> Result<(), Error> {
     let removed = tx
         .write(tables::ROLES)?
-        .remove((scope.key(), role.name.as_str()))?
-        .is_some();
+        .remove((scope.key(), role.name.as_str()))?;
     if removed {
         counts::change(tx, Index::Roles, scope, false)?;
     }

@@ -4,17 +4,17 @@
 //! trigram at p + i for every i. So the count is exact, and costs the blocks of one
 //! trigram's sets (the one with fewest), whatever the number of matches.
 
-use redb::{AccessGuard, ReadOnlyTable, ReadTransaction};
 use roaring::RoaringBitmap;
 
 use crate::domain::{Scope, Text};
 use crate::error::Error;
+use crate::store::kv::ReadTx;
+use crate::store::kv::{EntryOf, TableRef};
 use crate::store::reader::Reader;
+use crate::store::tables::ConditionSets;
 use crate::store::{codec, tables};
 
-type SetKey = (&'static str, &'static str, u32);
-type Blocks = ReadOnlyTable<SetKey, &'static [u8]>;
-type Entry<'t> = (AccessGuard<'t, SetKey>, AccessGuard<'t, &'static [u8]>);
+type Blocks<'t> = TableRef<'t, ConditionSets>;
 
 /// The numbers of the accounts of `scope` whose `text` holds the text whose trigrams
 /// are `trigrams` (in order), and whether they are all of them. The sets of the trigram
@@ -23,7 +23,7 @@ type Entry<'t> = (AccessGuard<'t, SetKey>, AccessGuard<'t, &'static [u8]>);
 /// At most `reads` blocks are read (and `reads` is lowered by those read): when more
 /// would be needed, the answer is the accounts found so far, a part of them.
 pub(in crate::store) fn holding_query(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     scope: &Scope,
     text: Text,
     trigrams: &[String],
@@ -75,7 +75,7 @@ pub(in crate::store) fn holding_query(
 /// the query costs the lead's blocks, each looked up in the others' sets. Each is
 /// counted only up to the fewest found before it.
 fn fewest_blocks(
-    blocks: &Blocks,
+    blocks: &Blocks<'_>,
     key: &str,
     text: Text,
     trigrams: &[String],
@@ -98,17 +98,14 @@ fn fewest_blocks(
 /// The sets' entries of the terms that start with `prefix` in the scope `key`: one
 /// trigram of one text, at every position and block, in key order.
 fn entries_of<'t>(
-    blocks: &'t Blocks,
+    blocks: &Blocks<'t>,
     key: &'t str,
     prefix: &'t str,
-) -> Result<impl Iterator<Item = Result<Entry<'t>, Error>> + 't, Error> {
-    Ok(blocks
-        .range((key, prefix, 0)..)?
-        .map(|entry| entry.map_err(Error::from))
-        .take_while(move |entry| {
-            entry.as_ref().map_or(true, |(found, _)| {
-                let (in_scope, term, _) = found.value();
-                in_scope == key && term.starts_with(prefix)
-            })
-        }))
+) -> Result<impl Iterator<Item = Result<EntryOf<ConditionSets>, Error>> + 't, Error> {
+    Ok(blocks.range((key, prefix, 0)..)?.take_while(move |entry| {
+        entry.as_ref().map_or(true, |(found, _)| {
+            let (in_scope, term, _) = found.value();
+            in_scope == key && term.starts_with(prefix)
+        })
+    }))
 }

@@ -2,12 +2,12 @@
 
 use std::ops::Bound;
 
-use redb::ReadOnlyTable;
-
 use super::Candidates;
 use crate::domain::Scope;
 use crate::error::Error;
+use crate::store::kv::TableRef;
 use crate::store::rows::postings;
+use crate::store::tables::AccountPostings;
 
 /// Entries a cursor steps over before it enters its list afresh at the candidate: a step
 /// reads the next entry of a page already at hand, a fresh entry descends the tree, which
@@ -52,7 +52,7 @@ impl<'t, F: Fn(&str) -> Result<Candidates<'t>, Error>> Cursor<'t, F> {
 
 /// A cursor on the list of each of `terms`.
 pub(super) fn cursors<'t>(
-    table: &'t ReadOnlyTable<(&'static str, &'static str, &'static str), u128>,
+    table: &'t TableRef<'t, AccountPostings>,
     scope: &'t Scope,
     terms: &[&'t String],
 ) -> Vec<Cursor<'t, impl Fn(&str) -> Result<Candidates<'t>, Error> + 't>> {

@@ -2,12 +2,12 @@
 //! page them: the conditions' sets (`rows::condition_sets`) and the query's positioned
 //! trigrams (`rows::text_sets`) or the set of the names' start, intersected.
 
-use redb::ReadTransaction;
 use roaring::RoaringBitmap;
 
 use super::cursor::STEPS;
 use crate::domain::{AccountFilter, PageRequest, Scope, Text};
 use crate::error::Error;
+use crate::store::kv::ReadTx;
 use crate::store::rows::{condition_sets, postings, text_sets};
 
 /// The blocks of sets a query's count may read (`rows::text_sets`): about 3 ms at
@@ -38,7 +38,7 @@ pub(super) enum ByDisplay {
 
 /// `terms` with how many accounts of `scope` hold each, the rarest first.
 pub(super) fn rarest_first(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     scope: &Scope,
     terms: Vec<String>,
 ) -> Result<Vec<(u64, String)>, Error> {
@@ -71,7 +71,7 @@ pub(super) fn by_number(matches: u64, lead: u64, request: &PageRequest) -> bool 
 /// short query, intersected with those of its conditions. The query's sets are read
 /// only up to `reads` blocks (display names first, as they are few).
 pub(super) fn matching(
-    tx: &ReadTransaction,
+    tx: &ReadTx,
     scope: &Scope,
     filter: &AccountFilter,
     conditions: &[&str],

@@ -8,24 +8,25 @@
 
 use std::ops::Bound;
 
-use redb::ReadOnlyTable;
 use roaring::RoaringBitmap;
 use uuid::Uuid;
 
 use super::Candidates;
 use crate::domain::{Scope, name_start_term};
 use crate::error::Error;
+use crate::store::kv::TableRef;
 use crate::store::rows::condition_sets;
+use crate::store::tables::ConditionSets;
 
 /// Candidates that miss in a row before the walk first looks for a run to step over.
 /// Each look that finds none doubles it, so scattered matches cost few looks.
 const MISSES: usize = 32;
 
-type SetTable = ReadOnlyTable<(&'static str, &'static str, u32), &'static [u8]>;
+type SetTable<'t> = TableRef<'t, ConditionSets>;
 
 /// The starts of names that no match shares, found from the sets.
 pub(super) struct Starts<'t> {
-    sets: SetTable,
+    sets: SetTable<'t>,
     scope: &'t Scope,
     matches: &'t RoaringBitmap,
     /// The name of the last look, and the matches that share each of its starts (of 1,
@@ -37,7 +38,7 @@ pub(super) struct Starts<'t> {
 
 impl<'t> Starts<'t> {
     /// The starts of names for `matches`, every account of `scope` that matches.
-    pub(super) fn new(sets: SetTable, scope: &'t Scope, matches: &'t RoaringBitmap) -> Self {
+    pub(super) fn new(sets: SetTable<'t>, scope: &'t Scope, matches: &'t RoaringBitmap) -> Self {
         Starts {
             sets,
             scope,

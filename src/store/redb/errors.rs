@@ -5,8 +5,8 @@
 
 use redb::StorageError::Corrupted;
 
-use super::damage::damaged;
 use crate::error::Error;
+use crate::store::damage::damaged;
 
 macro_rules! internal_from {
     ($($source:ty => $corrupted:pat),+ $(,)?) => {$(
@@ -40,8 +40,8 @@ impl From<redb::SetDurabilityError> for Error {
 
 #[cfg(test)]
 mod tests {
-    use super::super::damage::damage_in;
     use super::*;
+    use crate::store::damage::damage_in;
 
     #[test]
     fn a_corrupted_page_is_damage_and_other_storage_errors_are_not() {

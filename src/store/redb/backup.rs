@@ -5,76 +5,61 @@
 //! integrity, schema version, every table readable) before it replaces the database.
 //! Both stage their file beside the database, created 0600 and new (see `files`).
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::Seek;
+use std::ops::Bound;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use redb::backends::FileBackend;
-use redb::{
-    Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
-};
+use redb::{Database, DatabaseError, ReadTransaction, ReadableDatabase, TableHandle};
 
-use super::open::panic_text;
-use super::reader::{self, SCHEMA_VERSION_KEY};
-use super::tables::{self, KnownTable, TableVisitor};
-use super::{OpenError, SCHEMA_VERSION, Store, files};
+use super::OpenError;
+use super::tables::{open_read, open_write};
+use super::transactions::RedbRead;
 use crate::error::Error;
+use crate::store::damage::panic_text;
+use crate::store::kv::ReadTx;
+use crate::store::reader::{self, SCHEMA_VERSION_KEY};
+use crate::store::tables::TableId;
+use crate::store::{SCHEMA_VERSION, files};
 
-struct Copy<'a> {
-    from: &'a ReadTransaction,
-    to: &'a WriteTransaction,
-    rows: u64,
-}
-
-impl TableVisitor for Copy<'_> {
-    fn visit<T: KnownTable>(&mut self, table: T) -> Result<(), Error> {
-        let source = self.from.open_table(table.def())?;
-        let mut target = self.to.open_table(table.def())?;
-        for entry in source.iter()? {
+/// Copies every table as `snapshot` sees it into `to`, a new empty file; returns how
+/// many rows it holds.
+fn copy_into(snapshot: &ReadTransaction, to: File) -> Result<u64, Error> {
+    let target = Database::builder().create_with_backend(FileBackend::new(to)?)?;
+    let tx = target.begin_write()?;
+    let mut rows = 0;
+    for &table in TableId::ALL {
+        let source = open_read(snapshot, table)?;
+        let mut copy = open_write(&tx, table)?;
+        for entry in source.range(Bound::Unbounded, Bound::Unbounded)? {
             let (key, value) = entry?;
-            target.insert(key.value(), value.value())?;
-            self.rows += 1;
+            copy.insert(&key, &value)?;
+            rows += 1;
         }
-        Ok(())
     }
+    tx.commit()?;
+    Ok(rows)
 }
 
-impl Store {
-    /// Writes a consistent snapshot of the database into `to`, a new empty file; returns
-    /// how many rows it holds.
-    fn backup_into(&self, to: File) -> Result<u64, Error> {
-        self.read(|snapshot| {
-            let target = Database::builder().create_with_backend(FileBackend::new(to)?)?;
-            let tx = target.begin_write()?;
-            let mut copy = Copy {
-                from: snapshot,
-                to: &tx,
-                rows: 0,
-            };
-            tables::for_each_table(&mut copy)?;
-            let rows = copy.rows;
-            tx.commit()?;
-            Ok(rows)
-        })
-    }
-
-    /// A consistent snapshot as an open file at its start, with its size. It is staged
-    /// beside the database, 0600, and its name is gone before this returns.
-    pub fn backup(&self) -> Result<(File, u64), Error> {
-        let staged = files::staging_path(&self.path, "backup");
-        let file = files::create_private(&staged)?;
-        let taken = file.try_clone().map_err(Error::from).and_then(|copy| {
-            self.backup_into(copy)?;
-            let mut file = file;
-            file.rewind()?;
-            let size = file.metadata()?.len();
-            Ok((file, size))
-        });
-        // The open file stays readable; the name goes at once, whatever happened.
-        let _ = std::fs::remove_file(&staged);
-        taken
-    }
+/// A consistent snapshot of `db` (the file `path`) as an open file at its start, with
+/// its size. It is staged beside the database, 0600, and its name is gone before this
+/// returns.
+pub(super) fn backup(db: &Database, path: &Path) -> Result<(File, u64), Error> {
+    let staged = files::staging_path(path, "backup");
+    let file = files::create_private(&staged)?;
+    let taken = file.try_clone().map_err(Error::from).and_then(|copy| {
+        copy_into(&db.begin_read()?, copy)?;
+        let mut file = file;
+        file.rewind()?;
+        let size = file.metadata()?.len();
+        Ok((file, size))
+    });
+    // The open file stays readable; the name goes at once, whatever happened.
+    let _ = std::fs::remove_file(&staged);
+    taken
 }
 
 /// Why a restore was refused.
@@ -88,24 +73,19 @@ pub enum RestoreError {
     Io(#[from] std::io::Error),
 }
 
-struct Check<'a> {
-    tx: &'a ReadTransaction,
-}
-
-impl TableVisitor for Check<'_> {
-    fn visit<T: KnownTable>(&mut self, table: T) -> Result<(), Error> {
-        let table = match self.tx.open_table(table.def()) {
-            Ok(table) => table,
-            // A table a later release added: the backup's release had none, and the
-            // store creates it when it opens the restored file.
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
-            Err(err) => return Err(err.into()),
-        };
-        for entry in table.iter()? {
-            entry?;
+/// Reads every entry of every table `tx` holds. A table a later release added is
+/// missing from the backup of an earlier one: the store creates it when it opens the
+/// restored file.
+fn read_all(tx: &ReadTransaction) -> Result<(), Error> {
+    let held: HashSet<String> = tx.list_tables()?.map(|t| t.name().to_owned()).collect();
+    for &table in TableId::ALL {
+        if held.contains(table.name()) {
+            for entry in open_read(tx, table)?.range(Bound::Unbounded, Bound::Unbounded)? {
+                entry?;
+            }
         }
-        Ok(())
     }
+    Ok(())
 }
 
 /// Refuses a database file that a server holds. The file itself may be damaged (that is
@@ -157,7 +137,8 @@ fn check_backup(staged: &Path) -> Result<(), String> {
         return Err("redb's integrity check repaired it; use another backup".to_owned());
     }
     let tx = file.begin_read().map_err(|e| e.to_string())?;
-    match reader::meta(&tx, SCHEMA_VERSION_KEY).map_err(|e| format!("{e:?}"))? {
+    let read = RedbRead::new(file.begin_read().map_err(|e| e.to_string())?);
+    match reader::meta(&ReadTx(&read), SCHEMA_VERSION_KEY).map_err(|e| format!("{e:?}"))? {
         None => return Err("it has no keyhouse schema".to_owned()),
         Some(found) if found > SCHEMA_VERSION => {
             return Err(format!(
@@ -166,8 +147,7 @@ fn check_backup(staged: &Path) -> Result<(), String> {
         }
         Some(_) => {}
     }
-    tables::for_each_table(&mut Check { tx: &tx })
-        .map_err(|e| format!("a table cannot be read: {e:?}"))
+    read_all(&tx).map_err(|e| format!("a table cannot be read: {e:?}"))
 }
 
 #[cfg(test)]
@@ -175,6 +155,7 @@ mod tests {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     use super::*;
+    use crate::store::{Store, tables};
 
     fn mode(meta: &std::fs::Metadata) -> u32 {
         meta.permissions().mode() & 0o777

@@ -7,13 +7,18 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use redb::backends::FileBackend;
-use redb::{Database, DatabaseError, ReadableTable, WriteTransaction};
+use redb::{Database, DatabaseError, WriteTransaction};
 
-use super::damage::damaged;
-use super::reader::SCHEMA_VERSION_KEY;
-use super::tables::{self, KnownTable, TableVisitor};
-use super::{OpenOptions, SCHEMA_VERSION, files, migrate};
+use super::migrate;
+use super::tables::open_write;
+use super::transactions::RedbWrite;
 use crate::error::Error;
+use crate::store::damage::{panic_text, unpanicked};
+use crate::store::kv::Reader;
+use crate::store::reader::SCHEMA_VERSION_KEY;
+use crate::store::tables::{self, TableId};
+use crate::store::transaction::Tx;
+use crate::store::{OpenOptions, SCHEMA_VERSION, files};
 
 /// Why a database file could not be opened, in words for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -58,26 +63,6 @@ pub enum OpenError {
     Empty(PathBuf),
     #[error("cannot use the database {path} with storage.key_file: {reason}")]
     KeyFile { path: PathBuf, reason: String },
-}
-
-/// The text of a caught panic.
-pub(super) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic".to_owned())
-}
-
-/// Runs `f`, turning a panic (redb asserts on some damaged pages) into an error that
-/// tells of damage.
-pub(super) fn unpanicked<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        Err(damaged(format!(
-            "the database failed while reading: {}",
-            panic_text(payload.as_ref())
-        )))
-    })
 }
 
 /// Opens `path`, or creates it when it does not exist; an empty file is refused. After
@@ -139,10 +124,12 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<(), OpenError> {
     };
     let found = unpanicked(|| {
         let write = db.begin_write()?;
-        let found = write
-            .open_table(tables::META.def())?
+        let redb = RedbWrite::new(&write);
+        let found = Tx::new(&redb)
+            .table(tables::META)?
             .get(SCHEMA_VERSION_KEY)?
             .map(|v| v.value());
+        drop(redb);
         if found.is_none_or(|v| v <= SCHEMA_VERSION) {
             create_tables(&write)?;
             write.commit()?;
@@ -165,14 +152,10 @@ pub(super) fn prepare(db: &Database, path: &Path) -> Result<(), OpenError> {
 
 /// Creates every table that does not exist yet.
 fn create_tables(write: &WriteTransaction) -> Result<(), Error> {
-    struct Create<'a>(&'a WriteTransaction);
-    impl TableVisitor for Create<'_> {
-        fn visit<T: KnownTable>(&mut self, table: T) -> Result<(), Error> {
-            self.0.open_table(table.def())?;
-            Ok(())
-        }
+    for &table in TableId::ALL {
+        open_write(write, table)?;
     }
-    tables::for_each_table(&mut Create(write))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -23,11 +23,12 @@ use redb::{
     TableError, Value,
 };
 
-use super::reader::SCHEMA_VERSION_KEY;
-use super::records::{AccountRecord, AuditRecord, Record, read_record};
-use super::tables::{self, KnownTable};
+use super::tables::Defined;
 use crate::domain::Name;
 use crate::error::Error;
+use crate::store::reader::SCHEMA_VERSION_KEY;
+use crate::store::records::{AccountRecord, AuditRecord, Record, read_record};
+use crate::store::tables;
 
 /// Service account id → the name of its project: schema 1's `ACCOUNT_SCOPES`.
 const ACCOUNT_SCOPES: TableDefinition<u128, &str> = TableDefinition::new("account_scopes_v1");

@@ -18,21 +18,19 @@
 //! and only its last run counts.
 
 use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::task::{Context, Poll, Wake, Waker};
 use std::thread::JoinHandle;
 
 use prometheus_client::metrics::counter::Counter;
 use redb::Database;
-use tokio::sync::oneshot;
 
-use super::integrity::Health;
-use super::open::unpanicked;
-use super::transaction::Tx;
+use super::transactions::RedbWrite;
 use crate::error::Error;
+use crate::store::damage::unpanicked;
+use crate::store::engine::Job;
+use crate::store::integrity::Health;
+use crate::store::transaction::Tx;
 
 /// Writes in one transaction at most, so that a batch's answers are not held back long.
 const MAX_BATCH: usize = 64;
@@ -73,62 +71,14 @@ impl GroupCommit {
         })
     }
 
-    /// Hands `f` to the writer, to run in a batch's transaction. Its answer is its value
-    /// once the batch is durably committed, or `f`'s error (nothing of it written).
-    pub(super) fn write<T: Send + 'static>(
-        &self,
-        f: impl FnMut(&Tx) -> Result<T, Error> + Send + 'static,
-    ) -> Answer<T> {
-        let (answer, answered) = oneshot::channel();
-        let job = Box::new(Pending {
-            f,
-            value: None,
-            answer,
-        });
+    /// Hands `job` to the writer, to run in a batch's transaction. Its answer is its
+    /// value once the batch is durably committed, or its error (nothing of it written).
+    pub(super) fn write(&self, job: Box<dyn Job>) {
         // When the writer is gone, the job is dropped with its sender: the answer is
-        // then `writer_gone`.
+        // then that the engine is gone.
         if let Some(jobs) = &self.jobs {
             let _ = jobs.send(job);
         }
-        Answer(answered)
-    }
-}
-
-/// The answer to a write handed to the writer: `.await` it in a request's handler, so
-/// that no thread waits for it, or [`Answer::wait`] for it on a thread of its own.
-#[must_use = "the write's outcome is known only from its answer"]
-pub struct Answer<T>(oneshot::Receiver<Result<T, Error>>);
-
-impl<T> Answer<T> {
-    /// Blocks this thread until the answer comes.
-    pub fn wait(mut self) -> Result<T, Error> {
-        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-        let mut cx = Context::from_waker(&waker);
-        loop {
-            if let Poll::Ready(answer) = Pin::new(&mut self).poll(&mut cx) {
-                return answer;
-            }
-            std::thread::park();
-        }
-    }
-}
-
-/// Wakes the thread that waits for an answer.
-struct Unpark(std::thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-impl<T> Future for Answer<T> {
-    type Output = Result<T, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0)
-            .poll(cx)
-            .map(|answer| answer.unwrap_or_else(|_| Err(writer_gone())))
     }
 }
 
@@ -143,44 +93,6 @@ impl Drop for GroupCommit {
         {
             log::error!("the writer thread panicked");
         }
-    }
-}
-
-/// A write on its way through the writer, with its caller to answer.
-trait Job: Send {
-    /// Runs the write in `tx`, keeping its value for the answer.
-    fn run(&mut self, tx: &Tx) -> Result<(), Error>;
-
-    /// Answers the caller: the value of the last run when `outcome` is a commit.
-    fn answer(self: Box<Self>, outcome: Result<(), Error>);
-}
-
-struct Pending<T, F> {
-    f: F,
-    value: Option<T>,
-    answer: oneshot::Sender<Result<T, Error>>,
-}
-
-impl<T, F> Job for Pending<T, F>
-where
-    T: Send,
-    F: FnMut(&Tx) -> Result<T, Error> + Send,
-{
-    fn run(&mut self, tx: &Tx) -> Result<(), Error> {
-        self.value = Some(unpanicked(|| (self.f)(tx))?);
-        Ok(())
-    }
-
-    fn answer(self: Box<Self>, outcome: Result<(), Error>) {
-        let Pending { f, value, answer } = *self;
-        // What the closure holds goes before its caller is woken, so that the last clone
-        // of a `Store` is never dropped on the writer's thread.
-        drop(f);
-        let answered = outcome.and_then(|()| {
-            value.ok_or_else(|| Error::internal("storage: a write committed without running"))
-        });
-        // Its caller waits for the answer; it is gone only if it panicked.
-        let _ = answer.send(answered);
     }
 }
 
@@ -230,7 +142,8 @@ impl Writer {
                 return pending;
             }
         };
-        let tx = Tx::new(&write);
+        let redb = RedbWrite::new(&write);
+        let tx = Tx::new(&redb);
         let mut done = Vec::new();
         loop {
             let mut job = match pending.pop_front() {
@@ -246,6 +159,7 @@ impl Writer {
                 job.answer(Err(err));
                 // Dropping an uncommitted transaction aborts it.
                 drop(tx);
+                drop(redb);
                 drop(write);
                 done.extend(pending);
                 return done.into();
@@ -253,8 +167,10 @@ impl Writer {
             done.push(job);
         }
         let count = done.len();
-        let committed =
-            unpanicked(|| tx.finish()).and_then(|()| unpanicked(|| Ok(write.commit()?)));
+        let finished = unpanicked(|| tx.finish());
+        // The tables close before the commit.
+        drop(redb);
+        let committed = finished.and_then(|()| unpanicked(|| Ok(write.commit()?)));
         match &committed {
             Ok(()) => {
                 self.durable.inc();
@@ -275,21 +191,19 @@ impl Writer {
     }
 }
 
-fn writer_gone() -> Error {
-    Error::internal("storage: the writer has stopped")
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-    use redb::{ReadableDatabase, ReadableTable};
+    use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
     use super::*;
-    use crate::store::tables::{self, KnownTable};
+    use crate::store::engine::{self, Answer};
+    use crate::store::tables;
 
     /// The table the writes of these tests write to: any table of the store would do.
     const T: tables::Audit = tables::AUDIT;
+    const T_NAME: &str = "audit_v1";
 
     struct Fixture {
         _dir: tempfile::TempDir,
@@ -317,7 +231,7 @@ mod tests {
     impl Fixture {
         fn stored(&self) -> Vec<u64> {
             let tx = self.db.read().unwrap().begin_read().unwrap();
-            match tx.open_table(T.def()) {
+            match tx.open_table(TableDefinition::<u64, &[u8]>::new(T_NAME)) {
                 Ok(table) => table
                     .iter()
                     .unwrap()
@@ -327,9 +241,26 @@ mod tests {
             }
         }
 
+        fn write<T: Send + 'static>(
+            &self,
+            f: impl FnMut(&Tx) -> Result<T, Error> + Send + 'static,
+        ) -> Answer<T> {
+            handed(&self.group, f)
+        }
+
         fn counts(&self) -> (u64, u64) {
             (self.writes.get(), self.group.durable.get())
         }
+    }
+
+    /// Hands `f` to `group`; its answer.
+    fn handed<T: Send + 'static>(
+        group: &GroupCommit,
+        f: impl FnMut(&Tx) -> Result<T, Error> + Send + 'static,
+    ) -> Answer<T> {
+        let (job, answer) = engine::job(f);
+        group.write(job);
+        answer
     }
 
     /// Writes `key`; a `fails` write writes it too, then fails.
@@ -358,13 +289,13 @@ mod tests {
         let (r, g) = (runs.clone(), go.clone());
         // The first write stays on its first run until the second is sent, so that both
         // share one batch.
-        let first = f.group.write(move |tx| {
+        let first = f.write(move |tx| {
             if r.fetch_add(1, Ordering::SeqCst) == 0 {
                 until(&g);
             }
             put(tx, 1, false)
         });
-        let second = f.group.write(|tx| put(tx, 2, true));
+        let second = f.write(|tx| put(tx, 2, true));
         go.store(true, Ordering::SeqCst);
         assert!(second.wait().is_err());
         assert_eq!(first.wait().unwrap(), 1);
@@ -385,7 +316,7 @@ mod tests {
         let (r, g, a, ga) = (runs.clone(), go.clone(), again.clone(), go_again.clone());
         // Its first run waits for the failing write to be sent; its second, for the
         // newcomer, which must not join the run again.
-        let first = f.group.write(move |tx| {
+        let first = f.write(move |tx| {
             match r.fetch_add(1, Ordering::SeqCst) {
                 0 => until(&g),
                 _ => {
@@ -395,10 +326,10 @@ mod tests {
             }
             put(tx, 1, false)
         });
-        let failing = f.group.write(|tx| put(tx, 2, true));
+        let failing = f.write(|tx| put(tx, 2, true));
         go.store(true, Ordering::SeqCst);
         until(&again);
-        let newcomer = f.group.write(|tx| put(tx, 3, false));
+        let newcomer = f.write(|tx| put(tx, 3, false));
         go_again.store(true, Ordering::SeqCst);
         assert_eq!(first.wait().unwrap(), 1);
         assert!(failing.wait().is_err());
@@ -424,7 +355,7 @@ mod tests {
                             .map(|i| {
                                 let key = thread * 1000 + i;
                                 let fails = (thread + i) % 4 == 0;
-                                let answer = group.write(move |tx| put(tx, key, fails)).wait();
+                                let answer = handed(group, move |tx| put(tx, key, fails)).wait();
                                 assert_eq!(answer.is_ok(), !fails);
                                 (key, fails)
                             })
@@ -455,19 +386,16 @@ mod tests {
     #[test]
     fn a_panicking_write_is_an_error_and_the_writer_goes_on() {
         let f = started();
-        let panicked = f
-            .group
-            .write(|_| -> Result<(), Error> { panic!("x") })
-            .wait();
+        let panicked = f.write(|_| -> Result<(), Error> { panic!("x") }).wait();
         assert!(panicked.is_err());
-        assert_eq!(f.group.write(|tx| put(tx, 7, false)).wait().unwrap(), 7);
+        assert_eq!(f.write(|tx| put(tx, 7, false)).wait().unwrap(), 7);
         assert_eq!(f.stored(), vec![7]);
     }
 
     #[test]
     fn dropping_it_stops_the_writer_and_releases_the_database() {
         let f = started();
-        f.group.write(|tx| put(tx, 1, false)).wait().unwrap();
+        f.write(|tx| put(tx, 1, false)).wait().unwrap();
         drop(f.group);
         assert_eq!(
             Arc::strong_count(&f.db),

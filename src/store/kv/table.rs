@@ -1,0 +1,198 @@
+//! A table of a transaction, typed by its marker: the rows read and write Rust keys and
+//! values through it, and it hands the engine their byte form (`stored`).
+
+use std::borrow::Borrow;
+use std::marker::PhantomData;
+use std::ops::{Bound, Deref, RangeBounds};
+
+use super::stored::{self, Stored};
+use super::{Entries, KvRead, KvWrite};
+use crate::error::Error;
+use crate::store::tables::KnownTable;
+
+/// The key type of the table `T`, as its users hold it.
+pub(in crate::store) type KeyOf<'a, T> = <<T as KnownTable>::K as Stored>::Ref<'a>;
+/// The value type of the table `T`, as its users hold it.
+pub(in crate::store) type ValueOf<'a, T> = <<T as KnownTable>::V as Stored>::Ref<'a>;
+
+/// A table to read, in the transaction `kv`.
+pub(in crate::store) struct TableRef<'t, T> {
+    kv: &'t dyn KvRead,
+    _table: PhantomData<T>,
+}
+
+impl<T> Clone for TableRef<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for TableRef<'_, T> {}
+
+/// A stored key or value, read: checked when it left the engine, decoded when looked at.
+pub(in crate::store) struct Guard<S> {
+    bytes: Vec<u8>,
+    _type: PhantomData<S>,
+}
+
+impl<S: Stored> Guard<S> {
+    fn new(bytes: Vec<u8>) -> Result<Self, Error> {
+        stored::decode::<S>(&bytes)?;
+        Ok(Guard {
+            bytes,
+            _type: PhantomData,
+        })
+    }
+
+    /// The value, borrowed from the guard.
+    pub(in crate::store) fn value(&self) -> S::Ref<'_> {
+        stored::decode::<S>(&self.bytes).unwrap_or_else(|_| S::placeholder())
+    }
+}
+
+/// An entry of a table: its key and its value.
+pub(in crate::store) type EntryOf<T> = (Guard<<T as KnownTable>::K>, Guard<<T as KnownTable>::V>);
+
+/// Entries of a table in key order.
+pub(in crate::store) struct Range<'t, T> {
+    entries: Entries<'t>,
+    _table: PhantomData<T>,
+}
+
+impl<T: KnownTable> Iterator for Range<'_, T> {
+    type Item = Result<EntryOf<T>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let entry = self.entries.next()?;
+        Some(entry.and_then(|(key, value)| Ok((Guard::new(key)?, Guard::new(value)?))))
+    }
+}
+
+fn bound<K: Stored>(bound: Bound<&K::Ref<'_>>) -> Result<Bound<Vec<u8>>, Error> {
+    Ok(match bound {
+        Bound::Included(key) => Bound::Included(stored::encode::<K>(*key)?),
+        Bound::Excluded(key) => Bound::Excluded(stored::encode::<K>(*key)?),
+        Bound::Unbounded => Bound::Unbounded,
+    })
+}
+
+impl<'t, T: KnownTable> TableRef<'t, T> {
+    pub(in crate::store) fn new(kv: &'t dyn KvRead, _: T) -> Self {
+        TableRef {
+            kv,
+            _table: PhantomData,
+        }
+    }
+
+    pub(in crate::store) fn get<'k>(
+        &self,
+        key: impl Borrow<KeyOf<'k, T>>,
+    ) -> Result<Option<Guard<T::V>>, Error> {
+        let key = stored::encode::<T::K>(*key.borrow())?;
+        self.kv.get(T::ID, &key)?.map(Guard::new).transpose()
+    }
+
+    /// The entries whose keys are in `range`, in key order.
+    pub(in crate::store) fn range<'k, KR>(
+        &self,
+        range: impl RangeBounds<KR> + 'k,
+    ) -> Result<Range<'t, T>, Error>
+    where
+        KR: Borrow<KeyOf<'k, T>> + 'k,
+    {
+        let from = bound::<T::K>(range.start_bound().map(Borrow::borrow))?;
+        let to = bound::<T::K>(range.end_bound().map(Borrow::borrow))?;
+        Ok(Range {
+            entries: self.kv.range(T::ID, as_ref(&from), as_ref(&to))?,
+            _table: PhantomData,
+        })
+    }
+
+    /// Every entry, in key order.
+    pub(in crate::store) fn iter(&self) -> Result<Range<'t, T>, Error> {
+        Ok(Range {
+            entries: self.kv.range(T::ID, Bound::Unbounded, Bound::Unbounded)?,
+            _table: PhantomData,
+        })
+    }
+
+    pub(in crate::store) fn last(&self) -> Result<Option<EntryOf<T>>, Error> {
+        match self.kv.last(T::ID)? {
+            Some((key, value)) => Ok(Some((Guard::new(key)?, Guard::new(value)?))),
+            None => Ok(None),
+        }
+    }
+
+    pub(in crate::store) fn len(&self) -> Result<u64, Error> {
+        self.kv.len(T::ID)
+    }
+}
+
+fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    bound.as_ref().map(Vec::as_slice)
+}
+
+/// A table to read and write, in the write transaction `kv`.
+pub(in crate::store) struct TableMut<'t, T> {
+    read: TableRef<'t, T>,
+    kv: &'t dyn KvWrite,
+}
+
+impl<'t, T> Deref for TableMut<'t, T> {
+    type Target = TableRef<'t, T>;
+
+    fn deref(&self) -> &TableRef<'t, T> {
+        &self.read
+    }
+}
+
+impl<'t, T: KnownTable> TableMut<'t, T> {
+    pub(in crate::store) fn new(kv: &'t dyn KvWrite, table: T) -> Self {
+        TableMut {
+            read: TableRef::new(kv, table),
+            kv,
+        }
+    }
+
+    /// Stores `value` under `key`; whether it replaced a value.
+    pub(in crate::store) fn insert<'k, 'v>(
+        &mut self,
+        key: impl Borrow<KeyOf<'k, T>>,
+        value: impl Borrow<ValueOf<'v, T>>,
+    ) -> Result<bool, Error> {
+        let key = stored::encode::<T::K>(*key.borrow())?;
+        let value = stored::encode::<T::V>(*value.borrow())?;
+        self.kv.insert(T::ID, &key, &value)
+    }
+
+    /// Removes `key`; whether it was there.
+    pub(in crate::store) fn remove<'k>(
+        &mut self,
+        key: impl Borrow<KeyOf<'k, T>>,
+    ) -> Result<bool, Error> {
+        let key = stored::encode::<T::K>(*key.borrow())?;
+        self.kv.remove(T::ID, &key)
+    }
+
+    /// Removes every entry that `keep` refuses.
+    pub(in crate::store) fn retain(
+        &mut self,
+        mut keep: impl FnMut(KeyOf<'_, T>, ValueOf<'_, T>) -> bool,
+    ) -> Result<(), Error> {
+        let mut dropped = Vec::new();
+        for entry in self.kv.range(T::ID, Bound::Unbounded, Bound::Unbounded)? {
+            let (key, value) = entry?;
+            let (k, v) = (
+                stored::decode::<T::K>(&key)?,
+                stored::decode::<T::V>(&value)?,
+            );
+            if !keep(k, v) {
+                dropped.push(key);
+            }
+        }
+        for key in dropped {
+            self.kv.remove(T::ID, &key)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,198 @@
+//! redb's transactions at the seam: each opens a table at its first use and keeps it
+//! open until it ends. redb's `open_table` finds the table in the table tree and checks
+//! its types by name (some thousands of instructions), and a list page reads several
+//! tables for each of its items.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::ops::Bound;
+
+use redb::{ReadTransaction, WriteTransaction};
+
+use super::native::{ReadAdapter, WriteAdapter};
+use super::tables::{open_read, open_write};
+use crate::error::Error;
+use crate::store::kv::{Entries, Entry, KvRead, KvWrite};
+use crate::store::tables::TableId;
+
+/// A read transaction of redb.
+pub(super) struct RedbRead {
+    tx: ReadTransaction,
+    open: RefCell<Vec<Option<Box<dyn ReadAdapter>>>>,
+}
+
+impl RedbRead {
+    pub(super) fn new(tx: ReadTransaction) -> Self {
+        RedbRead {
+            tx,
+            open: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` on `table`, opened at its first use.
+    fn with<R>(
+        &self,
+        table: TableId,
+        f: impl FnOnce(&dyn ReadAdapter) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let mut open = self.open.try_borrow_mut().map_err(|_| in_use(table))?;
+        let at = table as usize;
+        if open.len() <= at {
+            open.resize_with(at + 1, || None);
+        }
+        let slot = &mut open[at];
+        let adapter = match slot {
+            Some(adapter) => adapter,
+            None => slot.insert(open_read(&self.tx, table)?),
+        };
+        f(adapter.as_ref())
+    }
+}
+
+/// A table asked for while a call on it runs: a bug, not a panic.
+fn in_use(table: TableId) -> Error {
+    Error::internal(format!("the table {} is in use", table.name()))
+}
+
+impl KvRead for RedbRead {
+    fn get(&self, table: TableId, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        self.with(table, |t| t.get(key))
+    }
+
+    fn range(
+        &self,
+        table: TableId,
+        from: Bound<&[u8]>,
+        to: Bound<&[u8]>,
+    ) -> Result<Entries<'_>, Error> {
+        self.with(table, |t| t.range(from, to))
+    }
+
+    fn last(&self, table: TableId) -> Result<Option<Entry>, Error> {
+        self.with(table, |t| t.last())
+    }
+
+    fn len(&self, table: TableId) -> Result<u64, Error> {
+        self.with(table, |t| t.len())
+    }
+}
+
+/// A write transaction of redb.
+pub(super) struct RedbWrite<'w> {
+    tx: &'w WriteTransaction,
+    open: RefCell<Vec<Option<Box<dyn WriteAdapter + 'w>>>>,
+}
+
+impl<'w> RedbWrite<'w> {
+    pub(super) fn new(tx: &'w WriteTransaction) -> Self {
+        RedbWrite {
+            tx,
+            open: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` on `table`, opened at its first use.
+    fn with<R>(
+        &self,
+        table: TableId,
+        f: impl FnOnce(&mut (dyn WriteAdapter + 'w)) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let mut open = self.open.try_borrow_mut().map_err(|_| in_use(table))?;
+        let at = table as usize;
+        if open.len() <= at {
+            open.resize_with(at + 1, || None);
+        }
+        let slot = &mut open[at];
+        let adapter = match slot {
+            Some(adapter) => adapter,
+            None => slot.insert(open_write(self.tx, table)?),
+        };
+        f(adapter.as_mut())
+    }
+}
+
+impl KvRead for RedbWrite<'_> {
+    fn get(&self, table: TableId, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        self.with(table, |t| t.get(key))
+    }
+
+    fn range(
+        &self,
+        table: TableId,
+        from: Bound<&[u8]>,
+        to: Bound<&[u8]>,
+    ) -> Result<Entries<'_>, Error> {
+        Ok(Box::new(Chunks {
+            tx: self,
+            table,
+            from: from.map(<[u8]>::to_vec),
+            to: to.map(<[u8]>::to_vec),
+            held: VecDeque::new(),
+            next: FIRST_CHUNK,
+            done: false,
+        }))
+    }
+
+    fn last(&self, table: TableId) -> Result<Option<Entry>, Error> {
+        self.with(table, |t| t.last())
+    }
+
+    fn len(&self, table: TableId) -> Result<u64, Error> {
+        self.with(table, |t| t.len())
+    }
+}
+
+impl KvWrite for RedbWrite<'_> {
+    fn insert(&self, table: TableId, key: &[u8], value: &[u8]) -> Result<bool, Error> {
+        self.with(table, |t| t.insert(key, value))
+    }
+
+    fn remove(&self, table: TableId, key: &[u8]) -> Result<bool, Error> {
+        self.with(table, |t| t.remove(key))
+    }
+}
+
+/// Entries read by the first chunk of a range; each next chunk reads twice as many, up
+/// to [`MAX_CHUNK`]: most ranges of a write stop after a few entries.
+const FIRST_CHUNK: usize = 8;
+const MAX_CHUNK: usize = 1_024;
+
+/// A range of a write transaction's table, read a chunk at a time: redb lends a range
+/// only while it holds the table, and the transaction writes between chunks.
+struct Chunks<'s, 'w> {
+    tx: &'s RedbWrite<'w>,
+    table: TableId,
+    from: Bound<Vec<u8>>,
+    to: Bound<Vec<u8>>,
+    held: VecDeque<Entry>,
+    next: usize,
+    done: bool,
+}
+
+impl Iterator for Chunks<'_, '_> {
+    type Item = Result<Entry, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.held.is_empty() && !self.done {
+            let (from, to, max) = (self.from.as_ref(), self.to.as_ref(), self.next);
+            let read = self.tx.with(self.table, |t| {
+                t.chunk(from.map(Vec::as_slice), to.map(Vec::as_slice), max)
+            });
+            match read {
+                Ok(chunk) => {
+                    self.done = chunk.len() < max;
+                    if let Some((last, _)) = chunk.last() {
+                        self.from = Bound::Excluded(last.clone());
+                    }
+                    self.held.extend(chunk);
+                    self.next = (max * 2).min(MAX_CHUNK);
+                }
+                Err(err) => {
+                    self.done = true;
+                    return Some(Err(err));
+                }
+            }
+        }
+        self.held.pop_front().map(Ok)
+    }
+}
