@@ -121,8 +121,8 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every family, the store's gauges read now.
-    pub fn render(&self) -> Result<String, crate::error::Error> {
-        for (kind, count) in self.store.object_counts()? {
+    pub async fn render(&self) -> Result<String, crate::error::Error> {
+        for (kind, count) in self.store.object_counts().await? {
             self.objects
                 .get_or_create(&KindLabels {
                     kind: kind.to_owned(),

@@ -142,7 +142,7 @@ pub async fn list_audit_events(
         until: time("until", f.until)?,
         project: f.project.filter(|s| !s.is_empty()),
     };
-    let page = store.list_audit_events(&scope, &filter, &request)?;
+    let page = store.list_audit_events(&scope, &filter, &request).await?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, AuditEventView::from)))
 }
 

@@ -217,11 +217,13 @@ pub async fn list_credentials(
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::ServiceAccount, &path)?;
     caller.require(permissions::CREDENTIALS_READ)?;
-    let page = store.list_credentials(
-        &path.scope,
-        &Name::in_path(Kind::ServiceAccount, &path)?,
-        &paging.parse()?,
-    )?;
+    let page = store
+        .list_credentials(
+            &path.scope,
+            &Name::in_path(Kind::ServiceAccount, &path)?,
+            &paging.parse()?,
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, |c| {
         CredentialView::new(&c, caller.now)
     })))
@@ -241,11 +243,13 @@ pub async fn get_credential(
     let id = id.0;
     caller.require_read(Kind::ServiceAccount, &path)?;
     caller.require_read(Kind::Credential, &id)?;
-    let credential = store.get_credential(
-        &path.scope,
-        &Name::in_path(Kind::ServiceAccount, &path)?,
-        credential_id(&id)?,
-    )?;
+    let credential = store
+        .get_credential(
+            &path.scope,
+            &Name::in_path(Kind::ServiceAccount, &path)?,
+            credential_id(&id)?,
+        )
+        .await?;
     Ok(respond::json(
         &mut HttpResponse::Ok(),
         &CredentialView::new(&credential, caller.now),

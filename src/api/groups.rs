@@ -147,7 +147,9 @@ pub async fn list_groups(
     listing: web::Query<ListingParam>,
 ) -> Result<HttpResponse, Error> {
     let listing = listing.listing(&caller, &scope, permissions::GROUPS_READ)?;
-    let page = store.list_groups(&listing, query.lowered().as_deref(), &paging.parse()?)?;
+    let page = store
+        .list_groups(&listing, query.lowered().as_deref(), &paging.parse()?)
+        .await?;
     Ok(
         HttpResponse::Ok().json(PageView::from_page(page, |(scope, d)| {
             GroupView::new(&d, &scope)
@@ -165,7 +167,9 @@ pub async fn get_group(
     path: Named,
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::Group, &path)?;
-    let details = store.get_group(&path.scope, &Name::in_path(Kind::Group, &path)?)?;
+    let details = store
+        .get_group(&path.scope, &Name::in_path(Kind::Group, &path)?)
+        .await?;
     Ok(respond::with_etag(
         StatusCode::OK,
         &details.etag,
@@ -188,7 +192,9 @@ pub async fn update_group(
     if_match: IfMatchHeader,
     body: JsonObject<UpdateGroup>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::Group, &path.scope, &path)?;
+    let name = caller
+        .require_change(&store, Kind::Group, &path.scope, &path)
+        .await?;
     let body = body.into_inner();
     let patch = GroupPatch {
         display_name: body.display_name.map(domain::display_name).transpose()?,
@@ -224,7 +230,9 @@ pub async fn delete_group(
     path: Named,
     if_match: IfMatchHeader,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::Group, &path.scope, &path)?;
+    let name = caller
+        .require_change(&store, Kind::Group, &path.scope, &path)
+        .await?;
     let ctx = caller.write_context();
     store
         .delete_group(&ctx, &path.scope, &name, if_match.get())
@@ -245,11 +253,13 @@ pub async fn list_group_members(
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::Group, &path)?;
     caller.require(permissions::SERVICE_ACCOUNTS_READ)?;
-    let page = store.list_group_members(
-        &path.scope,
-        &Name::in_path(Kind::Group, &path)?,
-        &paging.parse()?,
-    )?;
+    let page = store
+        .list_group_members(
+            &path.scope,
+            &Name::in_path(Kind::Group, &path)?,
+            &paging.parse()?,
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, |a| {
         AccountSummaryView::new(&a, caller.now)
     })))

@@ -42,7 +42,9 @@ pub struct MeView<'a> {
 #[utoipa::path(tag = "me", responses((status = 200, body = MeView)))]
 #[get("/me")]
 pub async fn get_me(store: web::Data<Store>, caller: Caller) -> Result<HttpResponse, Error> {
-    let details = store.get_service_account_by_id(caller.principal.account.id, caller.now)?;
+    let details = store
+        .get_service_account_by_id(caller.principal.account.id, caller.now)
+        .await?;
     let authenticated_by = match &caller.authenticated_by {
         AuthenticatedBy::Secret { credential_id } => AuthenticatedByView {
             kind: AuthenticationKind::Secret,

@@ -91,7 +91,9 @@ pub async fn update_group_members(
     if_match: IfMatchHeader,
     body: JsonObject<UpdateGroupMembers>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::Group, &path.scope, &path)?;
+    let name = caller
+        .require_change(&store, Kind::Group, &path.scope, &path)
+        .await?;
     caller.require(permissions::SERVICE_ACCOUNTS_READ)?;
     let body = body.into_inner();
     let change =

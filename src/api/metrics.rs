@@ -12,6 +12,7 @@ use crate::metrics::Metrics;
 pub async fn get_metrics(metrics: web::Data<Metrics>) -> Result<HttpResponse, Error> {
     let text = metrics
         .render()
+        .await
         .map_err(|e| Error::internal(e.to_string()))?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

@@ -87,7 +87,7 @@ struct TokenCaller {
 
 /// A bearer holding `permission` where its account lives (a root account's hold in
 /// every scope, a project account's in its project), or an authenticated client.
-fn token_caller(
+async fn token_caller(
     req: &HttpRequest,
     client: &ClientAuthForm,
     permission: &str,
@@ -97,14 +97,14 @@ fn token_caller(
     now: Timestamp,
 ) -> Result<TokenCaller, Error> {
     if offers_bearer(req) {
-        let caller: Caller = authenticate(req)?;
+        let caller: Caller = authenticate(req).await?;
         caller.require_held(permission)?;
         return Ok(TokenCaller {
             reach: TokenReach::Scope(caller.principal.scope.clone()),
             caller,
         });
     }
-    match authenticate_client(req, client, store, tokens.settings(), assertions, now)? {
+    match authenticate_client(req, client, store, tokens.settings(), assertions, now).await? {
         Some((principal, credential_id)) => Ok(TokenCaller {
             reach: TokenReach::Own(principal.account.id),
             caller: Caller::by_credential(req, principal, credential_id, now),
@@ -163,7 +163,8 @@ pub async fn issue_token(
         tokens.settings(),
         &assertions,
         now,
-    )?
+    )
+    .await?
     .ok_or_else(|| {
         Error::oauth(
             OAuthError::InvalidClient,
@@ -205,7 +206,7 @@ fn unless_refused<T>(result: Result<T, Error>) -> Result<Option<T>, Error> {
 }
 
 /// Whose token this is (the account and its scope) and what it says, if it is valid now.
-fn inspect(
+async fn inspect(
     store: &Store,
     tokens: &Tokens,
     token: &str,
@@ -216,7 +217,7 @@ fn inspect(
             return Ok(None);
         };
         let Some((principal, credential)) =
-            unless_refused(store.authenticate_secret(&secret.hash(), now))?
+            unless_refused(store.authenticate_secret(&secret.hash(), now).await)?
         else {
             return Ok(None);
         };
@@ -242,8 +243,11 @@ fn inspect(
     let Some(account_id) = unless_refused(claims.account_id())? else {
         return Ok(None);
     };
-    let Some(principal) =
-        unless_refused(store.authenticate_token_subject(account_id, claims.issued_at(), now))?
+    let Some(principal) = unless_refused(
+        store
+            .authenticate_token_subject(account_id, claims.issued_at(), now)
+            .await,
+    )?
     else {
         return Ok(None);
     };
@@ -295,9 +299,10 @@ pub async fn introspect(
         &tokens,
         &assertions,
         now,
-    )?;
+    )
+    .await?;
     let token = required_token(&form)?;
-    let answer = match inspect(&store, &tokens, token, now)? {
+    let answer = match inspect(&store, &tokens, token, now).await? {
         Some((owner, scope, answer)) if caller.reach.includes(owner, &scope) => answer,
         _ => IntrospectionResponse::default(),
     };
@@ -333,7 +338,8 @@ pub async fn revoke(
         &tokens,
         &assertions,
         now,
-    )?;
+    )
+    .await?;
     let token = required_token(&form)?.to_owned();
     let ctx = caller.caller.write_context();
     let revocation = if Secret::looks_like(&token) {

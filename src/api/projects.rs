@@ -143,7 +143,7 @@ pub struct DeleteProjectParams {
 /// in the project for an account of the project. A caller that may read nothing in it
 /// gets 404, as for a missing project; one that may read something there but not
 /// projects, 403 (404 if it is missing).
-fn readable_project(caller: &Caller, store: &Store, raw: &str) -> Result<Name, Error> {
+async fn readable_project(caller: &Caller, store: &Store, raw: &str) -> Result<Name, Error> {
     let name = Name::in_path(Kind::Project, raw)?;
     let scope = Scope::Project(name.clone());
     if !caller.reads_anything_in(&scope) {
@@ -151,18 +151,22 @@ fn readable_project(caller: &Caller, store: &Store, raw: &str) -> Result<Name, E
     }
     if !caller.holds_in(&scope, permissions::PROJECTS_READ) {
         let denied = lacking(permissions::PROJECTS_READ);
-        return Err(store.refuse_change(&Scope::Root, Kind::Project, &name, denied));
+        return Err(store
+            .refuse_change(&Scope::Root, Kind::Project, &name, denied)
+            .await);
     }
     Ok(name)
 }
 
 /// For a change of the project `raw` names: as for reading it, then a caller that may
 /// read but not change projects (at the root) gets 403 (404 if it is missing).
-fn changeable_project(caller: &Caller, store: &Store, raw: &str) -> Result<Name, Error> {
-    let name = readable_project(caller, store, raw)?;
+async fn changeable_project(caller: &Caller, store: &Store, raw: &str) -> Result<Name, Error> {
+    let name = readable_project(caller, store, raw).await?;
     match caller.require(permissions::PROJECTS_WRITE) {
         Ok(()) => Ok(name),
-        Err(denied) => Err(store.refuse_change(&Scope::Root, Kind::Project, &name, denied)),
+        Err(denied) => Err(store
+            .refuse_change(&Scope::Root, Kind::Project, &name, denied)
+            .await),
     }
 }
 
@@ -215,7 +219,9 @@ pub async fn list_projects(
         ));
     }
     let only = caller.principal.scope.project_name();
-    let page = store.list_projects(only, query.lowered().as_deref(), &paging.parse()?)?;
+    let page = store
+        .list_projects(only, query.lowered().as_deref(), &paging.parse()?)
+        .await?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, |d| ProjectView::from(&d))))
 }
 
@@ -230,7 +236,9 @@ pub async fn get_project(
     caller: Caller,
     project: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
-    let details = store.get_project(&readable_project(&caller, &store, &project)?)?;
+    let details = store
+        .get_project(&readable_project(&caller, &store, &project).await?)
+        .await?;
     Ok(respond::with_etag(
         StatusCode::OK,
         &details.etag,
@@ -254,7 +262,7 @@ pub async fn update_project(
     if_match: IfMatchHeader,
     body: JsonObject<UpdateProject>,
 ) -> Result<HttpResponse, Error> {
-    let name = changeable_project(&caller, &store, &project)?;
+    let name = changeable_project(&caller, &store, &project).await?;
     let body = body.into_inner();
     let patch = ProjectPatch {
         display_name: body.display_name.map(domain::display_name).transpose()?,
@@ -293,7 +301,7 @@ pub async fn delete_project(
     if_match: IfMatchHeader,
     params: web::Query<DeleteProjectParams>,
 ) -> Result<HttpResponse, Error> {
-    let name = changeable_project(&caller, &store, &project)?;
+    let name = changeable_project(&caller, &store, &project).await?;
     let force = params.force.unwrap_or(false);
     let ctx = caller.write_context();
     store

@@ -147,7 +147,9 @@ pub async fn list_roles(
     query: web::Query<QueryParam>,
 ) -> Result<HttpResponse, Error> {
     caller.require(permissions::ROLES_READ)?;
-    let page = store.list_roles(&scope, query.lowered().as_deref(), &paging.parse()?)?;
+    let page = store
+        .list_roles(&scope, query.lowered().as_deref(), &paging.parse()?)
+        .await?;
     Ok(HttpResponse::Ok().json(PageView::from_page(page, |(r, e)| {
         RoleView::new(&r, &e, &scope)
     })))
@@ -163,7 +165,9 @@ pub async fn get_role(
     path: Named,
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::Role, &path)?;
-    let (role, etag) = store.get_role(&path.scope, &Name::in_path(Kind::Role, &path)?)?;
+    let (role, etag) = store
+        .get_role(&path.scope, &Name::in_path(Kind::Role, &path)?)
+        .await?;
     Ok(respond::with_etag(
         StatusCode::OK,
         &etag,
@@ -187,7 +191,9 @@ pub async fn update_role(
     if_match: IfMatchHeader,
     body: JsonObject<UpdateRole>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::Role, &path.scope, &path)?;
+    let name = caller
+        .require_change(&store, Kind::Role, &path.scope, &path)
+        .await?;
     let body = body.into_inner();
     let patch = RolePatch {
         description: body.description.map(domain::description).transpose()?,
@@ -223,7 +229,9 @@ pub async fn delete_role(
     if_match: IfMatchHeader,
     params: web::Query<DeleteRoleParams>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::Role, &path.scope, &path)?;
+    let name = caller
+        .require_change(&store, Kind::Role, &path.scope, &path)
+        .await?;
     let force = params.force.unwrap_or(false);
     let ctx = caller.write_context();
     store

@@ -71,7 +71,9 @@ pub async fn list_service_accounts(
     let listing = listing.listing(&caller, &scope, permissions::SERVICE_ACCOUNTS_READ)?;
     let request = paging.parse()?;
     let filter = filter.into_inner().parse()?;
-    let page = store.list_service_accounts(&listing, &filter, &request, caller.now)?;
+    let page = store
+        .list_service_accounts(&listing, &filter, &request, caller.now)
+        .await?;
     let view = PageView::of(&page, |d| ServiceAccountView::new(d, caller.now));
     Ok(respond::json(&mut HttpResponse::Ok(), &view))
 }
@@ -87,7 +89,9 @@ pub async fn get_service_account(
 ) -> Result<HttpResponse, Error> {
     caller.require_read(Kind::ServiceAccount, &path)?;
     let name = Name::in_path(Kind::ServiceAccount, &path)?;
-    let details = store.get_service_account(&path.scope, &name, caller.now)?;
+    let details = store
+        .get_service_account(&path.scope, &name, caller.now)
+        .await?;
     let view = ServiceAccountView::new(&details, caller.now);
     Ok(respond::with_etag(StatusCode::OK, &details.etag, &view))
 }
@@ -107,7 +111,9 @@ pub async fn update_service_account(
     if_match: IfMatchHeader,
     body: JsonObject<UpdateServiceAccount>,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::ServiceAccount, &path.scope, &path)?;
+    let name = caller
+        .require_change(&store, Kind::ServiceAccount, &path.scope, &path)
+        .await?;
     let patch = body.into_inner().parse(caller.now)?;
     let ctx = caller.write_context();
     let details = store
@@ -131,7 +137,9 @@ pub async fn delete_service_account(
     path: Named,
     if_match: IfMatchHeader,
 ) -> Result<HttpResponse, Error> {
-    let name = caller.require_change(&store, Kind::ServiceAccount, &path.scope, &path)?;
+    let name = caller
+        .require_change(&store, Kind::ServiceAccount, &path.scope, &path)
+        .await?;
     let ctx = caller.write_context();
     store
         .delete_service_account(&ctx, &path.scope, &name, if_match.get())

@@ -179,7 +179,7 @@ fn checked_claims(
 
 /// Authenticates the client of an assertion: its account and the credential whose key
 /// signed it.
-pub(super) fn verify_assertion(
+pub(super) async fn verify_assertion(
     store: &Store,
     settings: &OAuthSettings,
     assertions: &ClientAssertions,
@@ -212,7 +212,7 @@ pub(super) fn verify_assertion(
         ));
     }
     let client = ClientId::parse(&issuer).ok_or_else(|| invalid_client(UNVERIFIED_ASSERTION))?;
-    let (principal, keys) = client_and_keys(store.client_public_keys(&client, now))?;
+    let (principal, keys) = client_and_keys(store.client_public_keys(&client, now).await)?;
     let padding = assertions.padding.of(algorithm);
     let kid = header.kid.as_deref();
     let candidates = keys_to_try(&keys, algorithm, kid, padding, assertions.tries);

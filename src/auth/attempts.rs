@@ -156,17 +156,17 @@ fn failure_reason(err: &Error) -> Option<&'static str> {
 
 /// Runs one authentication `attempt` of `kind` for the request's client address: refused
 /// at once while the address is blocked, counted, and limited when it fails.
-pub fn guarded<T>(
+pub async fn guarded<T>(
     req: &HttpRequest,
     kind: &'static str,
-    attempt: impl FnOnce() -> Result<T, Error>,
+    attempt: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
     let Some(attempts) = req.app_data::<web::Data<AuthAttempts>>() else {
-        return attempt();
+        return attempt.await;
     };
     let ip = req.peer_addr().map(|addr| addr.ip());
     attempts.check(ip)?;
-    let result = attempt();
+    let result = attempt.await;
     match &result {
         Ok(_) => attempts.succeeded(kind),
         Err(err) => {

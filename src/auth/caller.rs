@@ -1,7 +1,7 @@
 //! The `Caller` extractor: every `/api/v1` handler takes one, so none can skip
 //! authentication. It reads the clock once for the request.
 
-use std::future::{Ready, ready};
+use futures_core::future::LocalBoxFuture;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
@@ -50,10 +50,11 @@ pub struct Caller {
 
 impl FromRequest for Caller {
     type Error = Error;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await })
     }
 }
 
@@ -83,14 +84,14 @@ pub fn offers_bearer(req: &HttpRequest) -> bool {
 
 /// Authenticates the bearer of the request, a `kh_` secret or an access token, under
 /// the failed-attempt limiter, and narrows what it may do to the request's scope.
-pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
+pub async fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
     let token = bearer_token(req);
     let kind = match token {
         Ok(token) if Secret::looks_like(token) => "secret",
         Ok(_) => "access_token",
         Err(_) => "none",
     };
-    let mut caller = guarded(req, kind, || authenticate_bearer(req, token?))?;
+    let mut caller = guarded(req, kind, async { authenticate_bearer(req, token?).await }).await?;
     let scope = request_scope(req)?;
     caller.permissions = caller.held_in(&scope);
     caller.scope = scope.clone();
@@ -101,7 +102,7 @@ pub fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
         let store = req
             .app_data::<web::Data<Store>>()
             .ok_or_else(|| Error::internal("the store is not configured"))?;
-        let exists = store.project_exists(project)?;
+        let exists = store.project_exists(project).await?;
         if !caller.permissions.holds_any_known() || !exists {
             return Err(Error::not_found(Kind::Project, project.as_str()));
         }
@@ -130,7 +131,7 @@ pub fn request_scope(req: &HttpRequest) -> Result<Scope, Error> {
 /// The prefix of the routes that act inside a project.
 pub const PROJECT_ROUTES: &str = "/api/v1/projects/{project}/";
 
-fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> {
+async fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> {
     let store = req
         .app_data::<web::Data<Store>>()
         .ok_or_else(|| Error::internal("the store is not configured"))?;
@@ -143,8 +144,9 @@ fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> 
             .app_data::<web::Data<Tokens>>()
             .ok_or_else(|| Error::internal("the token service is not configured"))?;
         let claims = tokens.verify(token, now)?;
-        let principal =
-            store.authenticate_token_subject(claims.account_id()?, claims.issued_at(), now)?;
+        let principal = store
+            .authenticate_token_subject(claims.account_id()?, claims.issued_at(), now)
+            .await?;
         let held = narrow(&principal.permissions, claims.scopes());
         return Ok(Caller {
             permissions: held.clone(),
@@ -157,7 +159,7 @@ fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> 
         });
     }
     let secret = Secret::parse(token)?;
-    let (principal, credential) = store.authenticate_secret(&secret.hash(), now)?;
+    let (principal, credential) = store.authenticate_secret(&secret.hash(), now).await?;
     if let Some(last_use) = req.app_data::<web::Data<LastUse>>() {
         last_use.record(credential.id, principal.account.id, now);
     }

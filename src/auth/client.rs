@@ -147,7 +147,7 @@ fn offered(req: &HttpRequest, form: &ClientAuthForm) -> Result<Option<Offered>, 
 
 /// Authenticates the client of an OAuth request: the account and the credential it
 /// used. `Ok(None)` when the request offers no client authentication at all.
-pub fn authenticate_client(
+pub async fn authenticate_client(
     req: &HttpRequest,
     form: &ClientAuthForm,
     store: &Store,
@@ -162,15 +162,18 @@ pub fn authenticate_client(
                 Offered::Secret { .. } => "client_secret",
                 Offered::Assertion { .. } => "client_assertion",
             };
-            guarded(req, kind, || {
-                authenticate_offer(offer, store, settings, assertions, now)
-            })
+            guarded(
+                req,
+                kind,
+                authenticate_offer(offer, store, settings, assertions, now),
+            )
+            .await
             .map(Some)
         }
     }
 }
 
-fn authenticate_offer(
+async fn authenticate_offer(
     offer: Offered,
     store: &Store,
     settings: &OAuthSettings,
@@ -183,6 +186,7 @@ fn authenticate_offer(
                 .map_err(|_| invalid_client("the client secret is malformed"))?;
             let (principal, credential) = store
                 .authenticate_secret(&secret.hash(), now)
+                .await
                 .map_err(refused_as("the client could not be authenticated"))?;
             // A bare `client_id` names a root account, `name@project` one of a project:
             // a secret authenticates only the client id of its own account.
@@ -194,14 +198,17 @@ fn authenticate_offer(
         Offered::Assertion {
             client_id,
             assertion,
-        } => verify_assertion(
-            store,
-            settings,
-            assertions,
-            client_id.as_deref(),
-            &assertion,
-            now,
-        ),
+        } => {
+            verify_assertion(
+                store,
+                settings,
+                assertions,
+                client_id.as_deref(),
+                &assertion,
+                now,
+            )
+            .await
+        }
     }
 }
 

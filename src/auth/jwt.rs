@@ -229,12 +229,13 @@ fn poisoned() -> Error {
 }
 
 impl Tokens {
-    /// Loads the keys (creating the first one) and the revoked tokens.
+    /// Loads the keys (creating the first one) and the revoked tokens: at start, on the
+    /// thread that starts the server, which waits for them.
     pub fn load(store: &Store, settings: OAuthSettings, now: Timestamp) -> Result<Tokens, Error> {
         store.ensure_signing_key(|| generate_signing_key(now))?;
         Ok(Tokens {
-            keys: RwLock::new(key_set(store.signing_keys(now)?)?),
-            revoked: RwLock::new(store.revoked_tokens(now)?.into_iter().collect()),
+            keys: RwLock::new(key_set(store.signing_keys(now).wait()?)?),
+            revoked: RwLock::new(store.revoked_tokens(now).wait()?.into_iter().collect()),
             verified: Mutex::new(HashMap::new()),
             settings,
         })
@@ -376,7 +377,7 @@ impl Tokens {
         let key = store
             .rotate_signing_key(ctx, generate_signing_key(ctx.now)?, self.settings.ttl)
             .await?;
-        let fresh = key_set(store.signing_keys(ctx.now)?)?;
+        let fresh = key_set(store.signing_keys(ctx.now).await?)?;
         *self.keys.write().map_err(|_| poisoned())? = fresh;
         Ok(key)
     }

@@ -62,7 +62,7 @@ impl Caller {
     /// read objects of its kind (a name that breaks the naming rule names nothing, so
     /// 404 too). A caller that may read but not change them gets the store's answer: 404
     /// for a missing object, 403 for an existing one. Answers the parsed name.
-    pub fn require_change(
+    pub async fn require_change(
         &self,
         store: &Store,
         kind: Kind,
@@ -73,7 +73,7 @@ impl Caller {
         let name = Name::in_path(kind, raw)?;
         match self.require(kind.write_permission()) {
             Ok(()) => Ok(name),
-            Err(denied) => Err(store.refuse_change(scope, kind, &name, denied)),
+            Err(denied) => Err(store.refuse_change(scope, kind, &name, denied).await),
         }
     }
 

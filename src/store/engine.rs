@@ -19,8 +19,17 @@ use crate::error::Error;
 
 /// A storage engine under the seam.
 pub(super) trait Engine: Send + Sync {
-    /// Runs `body` on one consistent snapshot.
-    fn read(&self, body: &mut dyn FnMut(&ReadTx<'_>) -> Result<(), Error>) -> Result<(), Error>;
+    /// Runs `job` on one consistent snapshot, on this thread or another: an engine
+    /// whose reads wait on a network runs them off the async executor's threads.
+    fn read(&self, job: Box<dyn ReadJob>);
+
+    /// Runs `body` on one consistent snapshot on this thread: for the crate's tests,
+    /// whose reads borrow what they check.
+    #[cfg(test)]
+    fn read_here(
+        &self,
+        body: &mut dyn FnMut(&ReadTx<'_>) -> Result<(), Error>,
+    ) -> Result<(), Error>;
 
     /// Runs `job` in a write transaction and answers it once that is durable or failed.
     fn write(&self, job: Box<dyn Job>);
@@ -59,6 +68,37 @@ pub(super) trait Job: Send {
 
     /// Answers the caller: the value of the last run when `outcome` is a commit.
     fn answer(self: Box<Self>, outcome: Result<(), Error>);
+}
+
+/// A read on its way through the engine, with its caller to answer.
+pub(super) trait ReadJob: Send {
+    /// Runs the read on `tx`, or fails with the error that began none, and answers.
+    fn run(self: Box<Self>, tx: Result<&ReadTx<'_>, Error>);
+}
+
+/// The read `f`, to hand to an engine, and its answer.
+pub(super) fn read_job<T: Send + 'static>(
+    f: impl FnOnce(Result<&ReadTx<'_>, Error>) -> Result<T, Error> + Send + 'static,
+) -> (Box<dyn ReadJob>, Answer<T>) {
+    let (answer, answered) = oneshot::channel();
+    (Box::new(PendingRead { f, answer }), Answer(answered))
+}
+
+struct PendingRead<T, F> {
+    f: F,
+    answer: oneshot::Sender<Result<T, Error>>,
+}
+
+impl<T, F> ReadJob for PendingRead<T, F>
+where
+    T: Send,
+    F: FnOnce(Result<&ReadTx<'_>, Error>) -> Result<T, Error> + Send,
+{
+    fn run(self: Box<Self>, tx: Result<&ReadTx<'_>, Error>) {
+        let PendingRead { f, answer } = *self;
+        // Its caller waits for the answer; it is gone only if it panicked.
+        let _ = answer.send(f(tx));
+    }
 }
 
 /// The write `f`, to hand to an engine, and its answer.
@@ -103,24 +143,43 @@ where
     }
 }
 
-/// The answer to a write handed to the engine: `.await` it in a request's handler, so
-/// that no thread waits for it, or [`Answer::wait`] for it on a thread of its own.
-#[must_use = "the write's outcome is known only from its answer"]
+/// The answer to a read or write handed to the engine: `.await` it in a request's
+/// handler, so that no thread waits for it, or [`Answer::wait`] for it on a thread of
+/// its own.
+#[must_use = "the outcome is known only from its answer"]
 pub struct Answer<T>(oneshot::Receiver<Result<T, Error>>);
 
 impl<T> Answer<T> {
     /// Blocks this thread until the answer comes.
-    pub fn wait(mut self) -> Result<T, Error> {
-        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-        let mut cx = Context::from_waker(&waker);
-        loop {
-            if let Poll::Ready(answer) = Pin::new(&mut self).poll(&mut cx) {
-                return answer;
-            }
-            std::thread::park();
-        }
+    pub fn wait(self) -> Result<T, Error> {
+        block_on(self)
     }
 }
+
+/// Blocks this thread until `future` is done: for a thread of its own (a timer, the
+/// command line, a test), never for a request's handler.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+/// [`block_on`] as a method, for the crate's tests.
+#[cfg(test)]
+pub trait Blocking: Future + Sized {
+    fn block(self) -> Self::Output {
+        block_on(self)
+    }
+}
+
+#[cfg(test)]
+impl<F: Future> Blocking for F {}
 
 /// Wakes the thread that waits for an answer.
 struct Unpark(std::thread::Thread);

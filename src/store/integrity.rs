@@ -226,7 +226,8 @@ impl Store {
 
     /// When the last integrity check that this file remembers passed.
     pub fn last_integrity_pass(&self) -> Result<Option<Timestamp>, Error> {
-        let secs = self.read(|tx| reader::meta(tx, LAST_PASS_KEY))?;
+        // Read at start and from the timer's own thread, never a request's.
+        let secs = self.read(|tx| reader::meta(tx, LAST_PASS_KEY)).wait()?;
         Ok(secs
             .and_then(|s| i64::try_from(s).ok())
             .and_then(|s| Timestamp::from_timestamp(s, 0)))

@@ -149,6 +149,7 @@ fn first_wait(last: Option<Timestamp>, interval: Duration, now: Timestamp) -> Du
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Blocking;
     use crate::store::damage::damaged;
 
     #[test]
@@ -228,7 +229,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         assert_eq!(store.damage_met(), None);
-        assert!(store.is_ready());
+        assert!(store.is_ready().block());
         timer.stop();
     }
 }

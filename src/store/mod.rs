@@ -31,7 +31,9 @@ mod transaction;
 
 pub use self::redb::{OpenError, RestoreError, restore};
 pub use bootstrap::Recovery;
-pub use engine::Answer;
+#[cfg(test)]
+pub use engine::Blocking;
+pub use engine::{Answer, block_on};
 pub use integrity::IntegrityReport;
 pub use integrity_timer::IntegrityTimer;
 pub use seal::{KeyFileError, SealKey, resolve as resolve_key_file};
@@ -251,14 +253,15 @@ impl Store {
     }
 
     /// [`Store::read`] for a use case acting in `scope`, as [`Store::write_in`].
-    fn read_in<T>(
+    fn read_in<T: Send + 'static>(
         &self,
         scope: &Scope,
-        f: impl FnOnce(&ReadTx) -> Result<T, Error>,
-    ) -> Result<T, Error> {
-        self.read(|tx| {
-            rows::projects::require_scope(tx, scope)?;
-            f(tx)
+        f: impl FnOnce(&ReadTx, &Scope) -> Result<T, Error> + Send + 'static,
+    ) -> Answer<T> {
+        let scope = scope.clone();
+        self.read(move |tx| {
+            rows::projects::require_scope(tx, &scope)?;
+            f(tx, &scope)
         })
     }
 
@@ -269,25 +272,40 @@ impl Store {
 
     /// Runs `f` on one consistent snapshot; a panic becomes an error. An error that
     /// tells of damage is noted before the snapshot ends, so before any check that
-    /// could answer it begins.
-    fn read<T>(&self, f: impl FnOnce(&ReadTx) -> Result<T, Error>) -> Result<T, Error> {
+    /// could answer it begins. The engine may run `f` on another thread, so `f` owns
+    /// what it uses, as a write does.
+    fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&ReadTx) -> Result<T, Error> + Send + 'static,
+    ) -> Answer<T> {
+        let health = self.health.clone();
         #[cfg(test)]
-        faults::check(&self.path)?;
+        let path = self.path.clone();
+        let (job, answer) = engine::read_job(move |tx| {
+            #[cfg(test)]
+            faults::check(&path)?;
+            let read = tx.and_then(|tx| unpanicked(|| f(tx)));
+            if let Err(err) = &read {
+                health.note(err);
+            }
+            read
+        });
+        self.engine.read(job);
+        answer
+    }
+
+    /// [`Store::read`] on this thread, for tests whose reads borrow what they check.
+    #[cfg(test)]
+    fn read_here<T>(&self, f: impl FnOnce(&ReadTx) -> Result<T, Error>) -> Result<T, Error> {
         let (mut f, mut value) = (Some(f), None);
-        let read = unpanicked(|| {
-            self.engine.read(&mut |tx| {
-                let f = f
-                    .take()
-                    .ok_or_else(|| Error::internal("a read ran twice"))?;
-                value = Some(f(tx)?);
-                Ok(())
-            })
-        })
-        .and_then(|()| value.ok_or_else(|| Error::internal("a read did not run")));
-        if let Err(err) = &read {
-            self.health.note(err);
-        }
-        read
+        self.engine.read_here(&mut |tx| {
+            let f = f
+                .take()
+                .ok_or_else(|| Error::internal("a read ran twice"))?;
+            value = Some(f(tx)?);
+            Ok(())
+        })?;
+        value.ok_or_else(|| Error::internal("a read did not run"))
     }
 
     /// The count of committed writes.
@@ -306,7 +324,7 @@ impl Store {
     }
 
     /// How many objects of each kind are stored.
-    pub fn object_counts(&self) -> Result<Vec<(&'static str, u64)>, Error> {
+    pub fn object_counts(&self) -> Answer<Vec<(&'static str, u64)>> {
         self.read(|tx| {
             Ok(vec![
                 ("service_account", tx.table(tables::ACCOUNTS)?.len()?),
@@ -335,9 +353,10 @@ impl Store {
 
     /// The readiness probe: whether the database answers a read, and no damage met
     /// while serving or failed integrity check stands against it.
-    pub fn is_ready(&self) -> bool {
+    pub async fn is_ready(&self) -> bool {
         let answers = self
             .read(|tx| reader::meta(tx, reader::SCHEMA_VERSION_KEY))
+            .await
             .is_ok();
         answers && self.damage_met().is_none() && self.last_failed_check().is_none()
     }
@@ -363,6 +382,7 @@ impl CloseWatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Blocking;
 
     #[test]
     fn a_newer_schema_is_refused_with_a_clear_message() {
@@ -392,23 +412,23 @@ mod tests {
     fn a_panic_in_a_store_operation_is_an_error_and_the_store_goes_on() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("k.redb")).unwrap();
-        let read: Result<(), Error> = store.read(|_| panic!("damaged page"));
+        let read: Result<(), Error> = store.read(|_| panic!("damaged page")).wait();
         let Err(Error::Internal(cause)) = read else {
             panic!("not an internal error")
         };
         assert!(cause.to_string().contains("damaged page"), "{cause}");
-        assert!(!store.is_ready());
+        assert!(!store.is_ready().block());
         assert!(store.warnings()[0].contains("a request met damage"));
         assert!(store.check_integrity(crate::clock::now()).ok);
-        assert!(store.is_ready() && store.warnings().is_empty());
+        assert!(store.is_ready().block() && store.warnings().is_empty());
         assert!(
             store
                 .write(|_| -> Result<(), Error> { panic!("x") })
                 .wait()
                 .is_err()
         );
-        assert!(!store.is_ready(), "a write's panic too");
-        assert!(store.object_counts().is_ok());
+        assert!(!store.is_ready().block(), "a write's panic too");
+        assert!(store.object_counts().block().is_ok());
     }
 
     /// Damage found by redb, a stored value or an index is noted like a panic; other
@@ -417,16 +437,22 @@ mod tests {
     fn only_errors_that_tell_of_damage_make_the_store_unready() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("k.redb")).unwrap();
-        let _ = store.read(|_| -> Result<(), Error> { Err(Error::internal("disk full")) });
-        let _ = store.read(|_| -> Result<(), Error> { Err(Error::StaleEtag) });
-        assert!(store.is_ready());
-        let _ = store.read(|_| -> Result<(), Error> { Err(damage::damaged("bad page")) });
-        assert!(!store.is_ready());
+        let _ = store
+            .read(|_| -> Result<(), Error> { Err(Error::internal("disk full")) })
+            .wait();
+        let _ = store
+            .read(|_| -> Result<(), Error> { Err(Error::StaleEtag) })
+            .wait();
+        assert!(store.is_ready().block());
+        let _ = store
+            .read(|_| -> Result<(), Error> { Err(damage::damaged("bad page")) })
+            .wait();
+        assert!(!store.is_ready().block());
         assert!(store.check_integrity(crate::clock::now()).ok);
         let _ = store
             .write(|_| records::decode::<records::RoleRecord, crate::domain::Role>(&[9]))
             .wait();
-        assert!(!store.is_ready(), "a write that meets damage");
+        assert!(!store.is_ready().block(), "a write that meets damage");
     }
 
     #[test]

@@ -96,6 +96,7 @@ impl Store {
         };
         let stored = self
             .read(|tx| stored_keys(tx))
+            .wait()
             .map_err(|e| refuse(format!("{e:?}")))?;
         let plain: Vec<&StoredKey> = stored
             .iter()
@@ -150,9 +151,10 @@ fn target(key: &SigningKey) -> Target {
 
 impl Store {
     /// Every signing key still published at `now`.
-    pub fn signing_keys(&self, now: Timestamp) -> Result<Vec<SigningKey>, Error> {
-        self.read(|tx| {
-            Ok(self
+    pub fn signing_keys(&self, now: Timestamp) -> Answer<Vec<SigningKey>> {
+        let store = self.clone();
+        self.read(move |tx| {
+            Ok(store
                 .all_keys(tx)?
                 .into_iter()
                 .filter(|k| k.is_published(now))
@@ -165,7 +167,10 @@ impl Store {
         &self,
         make: impl FnOnce() -> Result<SigningKey, Error>,
     ) -> Result<(), Error> {
-        if self.read(|tx| Ok(self.all_keys(tx)?.iter().any(SigningKey::is_current)))? {
+        let store = self.clone();
+        let current =
+            self.read(move |tx| Ok(store.all_keys(tx)?.iter().any(SigningKey::is_current)));
+        if current.wait()? {
             return Ok(());
         }
         let key = make()?;
@@ -231,7 +236,6 @@ impl Store {
             if revoked.insert(jti.as_str(), expires_at.timestamp())? {
                 return Ok(Revocation::Revoked);
             }
-            drop(revoked);
             let changes = vec![Change::set("jti", &jti)];
             audit::append(tx, &ctx, Action::AccessTokenRevoke, target, changes)?;
             Ok(Revocation::Revoked)
@@ -239,8 +243,8 @@ impl Store {
     }
 
     /// Revoked tokens not yet expired: `jti` and expiry.
-    pub fn revoked_tokens(&self, now: Timestamp) -> Result<Vec<(String, Timestamp)>, Error> {
-        self.read(|tx| {
+    pub fn revoked_tokens(&self, now: Timestamp) -> Answer<Vec<(String, Timestamp)>> {
+        self.read(move |tx| {
             let table = tx.table(tables::REVOKED_TOKENS)?;
             let mut found = Vec::new();
             for entry in table.iter()? {
@@ -257,6 +261,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Blocking;
     use crate::store::OpenOptions;
 
     fn kek(byte: u8) -> SealKey {
@@ -291,13 +296,16 @@ mod tests {
         for (path, kek) in [(&sealed, Some(kek(1))), (&plain, None)] {
             let store = Store::open_with(path, kek, OpenOptions::default()).unwrap();
             store.ensure_signing_key(|| Ok(key.clone())).unwrap();
-            let read = store.signing_keys(crate::clock::now()).unwrap();
+            let read = store.signing_keys(crate::clock::now()).block().unwrap();
             assert_eq!(read, vec![key.clone()]);
         }
         assert!(!file_holds(&sealed, &key.pkcs8), "sealed at rest");
         assert!(file_holds(&plain, &key.pkcs8), "the control holds it");
         let store = Store::open_with(&sealed, Some(kek(1)), OpenOptions::default()).unwrap();
-        assert_eq!(store.signing_keys(crate::clock::now()).unwrap(), vec![key]);
+        assert_eq!(
+            store.signing_keys(crate::clock::now()).block().unwrap(),
+            vec![key]
+        );
     }
 
     #[test]
@@ -310,10 +318,10 @@ mod tests {
         drop(store);
 
         let store = Store::open_with(&path, Some(kek(1)), OpenOptions::default()).unwrap();
-        let stored = store.read(|tx| stored_keys(tx)).unwrap();
+        let stored = store.read(|tx| stored_keys(tx)).block().unwrap();
         assert!(stored.iter().all(|k| seal::is_sealed(&k.private)));
         assert_eq!(
-            store.signing_keys(crate::clock::now()).unwrap(),
+            store.signing_keys(crate::clock::now()).block().unwrap(),
             vec![key.clone()]
         );
         drop(store);

@@ -6,6 +6,7 @@ use chrono::Duration;
 
 use super::*;
 use crate::error::AuthFailure;
+use crate::store::Blocking;
 
 fn is_oauth(result: &Result<impl std::fmt::Debug, Error>, expected: OAuthError) -> bool {
     match result {
@@ -144,7 +145,7 @@ fn a_secret_authenticates_only_its_own_client_id() {
     let assertions = ClientAssertions::new(5).unwrap();
     let none = TestRequest::default().to_http_request();
     let authenticate = |req: &HttpRequest, form: &ClientAuthForm| {
-        authenticate_client(req, form, &store, &settings, &assertions, now)
+        authenticate_client(req, form, &store, &settings, &assertions, now).block()
     };
 
     let (principal, _) = authenticate(&basic_of("admin", secret.expose()), &form(None, None))

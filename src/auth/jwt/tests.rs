@@ -7,6 +7,7 @@ use jsonwebtoken::EncodingKey;
 
 use super::*;
 use crate::domain::{ActorRef, NewAccount, PermissionSet};
+use crate::store::Blocking;
 use crate::store::Store;
 
 const ISSUER: &str = "https://keyhouse.test";
@@ -193,7 +194,9 @@ fn only_es256_signatures_are_accepted() {
     let kid = current_kid(&s.tokens);
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(kid.clone());
-    let public = s.store.signing_keys(s.now).unwrap()[0].public.clone();
+    let public = s.store.signing_keys(s.now).block().unwrap()[0]
+        .public
+        .clone();
     let hs256 =
         jsonwebtoken::encode(&header, &claims(s.now), &EncodingKey::from_secret(&public)).unwrap();
     assert_invalid(s.tokens.verify(&hs256, s.now));

@@ -9,16 +9,24 @@ impl Store {
     /// Refuses a change of the object `name` to a caller that may read but not change
     /// objects of `kind`: 404 when no such object exists (as for any caller), `denied`
     /// (the 403) when it does. Decided in one read transaction; a fault stays a fault.
-    pub fn refuse_change(&self, scope: &Scope, kind: Kind, name: &Name, denied: Error) -> Error {
-        let exists = self.read_in(scope, |tx| match kind {
-            Kind::ServiceAccount => Ok(accounts::find_id(tx, scope, name.as_str())?.is_some()),
-            Kind::Group => Ok(groups::find_id(tx, scope, name.as_str())?.is_some()),
-            Kind::Role => Ok(roles::find(tx, scope, name)?.is_some()),
-            Kind::Project => Ok(projects::find(tx, name)?.is_some()),
+    pub async fn refuse_change(
+        &self,
+        scope: &Scope,
+        kind: Kind,
+        name: &Name,
+        denied: Error,
+    ) -> Error {
+        let wanted = name.clone();
+        let exists = self.read_in(scope, move |tx, scope| match kind {
+            Kind::ServiceAccount => Ok(accounts::find_id(tx, scope, wanted.as_str())?.is_some()),
+            Kind::Group => Ok(groups::find_id(tx, scope, wanted.as_str())?.is_some()),
+            Kind::Role => Ok(roles::find(tx, scope, &wanted)?.is_some()),
+            Kind::Project => Ok(projects::find(tx, &wanted)?.is_some()),
             Kind::Credential | Kind::SigningKey => {
                 Err(Error::internal(format!("a {kind} is not changed by name")))
             }
         });
+        let exists = exists.await;
         match exists {
             Ok(true) => denied,
             Ok(false) => Error::not_found(kind, name.as_str()),
@@ -33,6 +41,7 @@ mod tests {
 
     use super::*;
     use crate::domain::NewRole;
+    use crate::store::Blocking;
     use crate::store::WriteContext;
     use crate::store::test_objects::{name, new_account, new_group};
 
@@ -67,9 +76,13 @@ mod tests {
             (Kind::Group, "g"),
             (Kind::Role, "r"),
         ] {
-            let refused = store.refuse_change(&Scope::Root, kind, &name(existing), denied());
+            let refused = store
+                .refuse_change(&Scope::Root, kind, &name(existing), denied())
+                .block();
             assert!(matches!(refused, Error::PermissionDenied(_)), "{kind}");
-            let refused = store.refuse_change(&Scope::Root, kind, &name("missing"), denied());
+            let refused = store
+                .refuse_change(&Scope::Root, kind, &name("missing"), denied())
+                .block();
             assert!(matches!(refused, Error::NotFound { .. }), "{kind}");
         }
     }

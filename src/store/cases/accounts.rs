@@ -44,21 +44,24 @@ impl Store {
         })
     }
 
-    pub fn get_service_account(
+    pub async fn get_service_account(
         &self,
         scope: &Scope,
         name: &Name,
         now: Timestamp,
     ) -> Result<AccountDetails, Error> {
-        self.read_in(scope, |tx| {
+        let name = name.clone();
+        self.read_in(scope, move |tx, scope| {
+            let name = &name;
             let (account, etag) = accounts::get_by_name(tx, scope, name)?;
             account_details(tx, account, etag, now)
         })
+        .await
     }
 
     /// The account with this id, as it reads now; 404 if it is gone. Remembered until
     /// the next write, or until one of its credentials expires.
-    pub fn get_service_account_by_id(
+    pub async fn get_service_account_by_id(
         &self,
         id: Uuid,
         now: Timestamp,
@@ -69,14 +72,16 @@ impl Store {
         {
             return Ok(details);
         }
-        let (details, next_expiry) = self.read(|tx| {
-            let (account, etag) = accounts::get(tx, id)?
-                .ok_or_else(|| Error::not_found(Kind::ServiceAccount, id.to_string()))?;
-            Ok((
-                Arc::new(account_details(tx, account, etag, now)?),
-                credentials::next_expiry(tx, id, now)?,
-            ))
-        })?;
+        let (details, next_expiry) = self
+            .read(move |tx| {
+                let (account, etag) = accounts::get(tx, id)?
+                    .ok_or_else(|| Error::not_found(Kind::ServiceAccount, id.to_string()))?;
+                Ok((
+                    Arc::new(account_details(tx, account, etag, now)?),
+                    credentials::next_expiry(tx, id, now)?,
+                ))
+            })
+            .await?;
         self.details
             .put(id, generation, (details.clone(), next_expiry));
         Ok(details)
@@ -150,18 +155,21 @@ impl Store {
 
     /// One page of the accounts of `listing`, in name order (across scopes, the root's
     /// first, then each project's); see `paging::page`.
-    pub fn list_service_accounts(
+    pub async fn list_service_accounts(
         &self,
         listing: &Listing,
         filter: &AccountFilter,
         request: &PageRequest,
         now: Timestamp,
     ) -> Result<Page<AccountDetails>, Error> {
-        let scope = match listing {
+        let (listing, filter, request) = (listing.clone(), filter.clone(), request.clone());
+        let scope = match &listing {
             Listing::In(scope) => scope,
             Listing::Everywhere => &Scope::Root,
-        };
-        self.read_in(scope, |tx| {
+        }
+        .clone();
+        self.read_in(&scope, move |tx, _| {
+            let (listing, filter, request) = (&listing, &filter, &request);
             let names = tx.table(tables::ACCOUNT_NAMES)?;
             let reads = tx;
             let load = |id: Uuid| {
@@ -180,6 +188,7 @@ impl Store {
             };
             page.try_map(|(account, etag)| account_details(reads, account, etag, now))
         })
+        .await
     }
 }
 
@@ -206,7 +215,7 @@ fn everywhere(
     let entries = |after: Option<&str>| {
         Ok(paging::in_key_order(&names, after)?.map(|entry| entry.map(|(key, (_, id))| (key, id))))
     };
-    paging::page(request, entries, load, || Ok(names.len()?), matches)
+    paging::page(request, entries, load, || names.len(), matches)
 }
 
 /// Creates an account in `scope` in `tx`: the caller must hold every role it binds and

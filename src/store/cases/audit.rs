@@ -43,13 +43,15 @@ impl Store {
     /// the project its change was made in, in a project the events of changes made in
     /// it. A `page_token` starts the page after
     /// its event, so only filtered lists read every event (to count them).
-    pub fn list_audit_events(
+    pub async fn list_audit_events(
         &self,
         scope: &Scope,
         filter: &AuditFilter,
         request: &PageRequest,
     ) -> Result<Page<AuditEvent>, Error> {
-        self.read_in(scope, |tx| {
+        let (filter, request) = (filter.clone(), request.clone());
+        self.read_in(scope, move |tx, scope| {
+            let (filter, request) = (&filter, &request);
             let table = tx.table(tables::AUDIT)?;
             let matches = |event: &AuditEvent| filter.matches(event);
             let matches: Filter<'_, AuditEvent> = (!filter.is_empty()).then_some(&matches as _);
@@ -79,5 +81,6 @@ impl Store {
                 matches,
             )
         })
+        .await
     }
 }

@@ -15,27 +15,31 @@ use crate::store::{Store, principals};
 impl Store {
     /// The account a secret (given as its hash) belongs to, if the credential and its
     /// account are both valid now.
-    pub fn authenticate_secret(
+    pub async fn authenticate_secret(
         &self,
         hash: &[u8; 32],
         now: Timestamp,
     ) -> Result<(Arc<Principal>, Arc<Credential>), Error> {
+        let hash = *hash;
         let generation = self.generation();
-        let (principal, credential) = match self.secrets.get(hash, generation) {
+        let (principal, credential) = match self.secrets.get(&hash, generation) {
             Some(found) => found,
             None => {
-                let found = self.read(|tx| {
-                    let unknown = || Error::Unauthenticated(AuthFailure::Unknown);
-                    let id = credentials::id_by_hash(tx, hash)?.ok_or_else(unknown)?;
-                    let credential = credentials::get(tx, id)?.ok_or_else(unknown)?;
-                    let account =
-                        accounts::record(tx, credential.account_id)?.ok_or_else(unknown)?;
-                    Ok((
-                        Arc::new(principals::principal(tx, account)?),
-                        Arc::new(credential),
-                    ))
-                })?;
-                self.secrets.put(*hash, generation, found.clone());
+                let found = self
+                    .read(move |tx| {
+                        let hash = &hash;
+                        let unknown = || Error::Unauthenticated(AuthFailure::Unknown);
+                        let id = credentials::id_by_hash(tx, hash)?.ok_or_else(unknown)?;
+                        let credential = credentials::get(tx, id)?.ok_or_else(unknown)?;
+                        let account =
+                            accounts::record(tx, credential.account_id)?.ok_or_else(unknown)?;
+                        Ok((
+                            Arc::new(principals::principal(tx, account)?),
+                            Arc::new(credential),
+                        ))
+                    })
+                    .await?;
+                self.secrets.put(hash, generation, found.clone());
                 found
             }
         };
@@ -50,7 +54,7 @@ impl Store {
 
     /// The account an access token names, if it may act now: it exists, is active and
     /// unexpired, and did not kill tokens issued at `issued_at`.
-    pub fn authenticate_token_subject(
+    pub async fn authenticate_token_subject(
         &self,
         account_id: Uuid,
         issued_at: Timestamp,
@@ -60,11 +64,13 @@ impl Store {
         let principal = match self.subjects.get(&account_id, generation) {
             Some(found) => found,
             None => {
-                let found = self.read(|tx| {
-                    let account = accounts::record(tx, account_id)?
-                        .ok_or(Error::Unauthenticated(AuthFailure::AccountGone))?;
-                    principals::principal(tx, account).map(Arc::new)
-                })?;
+                let found = self
+                    .read(move |tx| {
+                        let account = accounts::record(tx, account_id)?
+                            .ok_or(Error::Unauthenticated(AuthFailure::AccountGone))?;
+                        principals::principal(tx, account).map(Arc::new)
+                    })
+                    .await?;
                 self.subjects.put(account_id, generation, found.clone());
                 found
             }
@@ -80,12 +86,14 @@ impl Store {
 
     /// An OAuth client that signs its assertions: the account `client_id` names, if it
     /// may authenticate now, with its unexpired public keys.
-    pub fn client_public_keys(
+    pub async fn client_public_keys(
         &self,
         client_id: &ClientId,
         now: Timestamp,
     ) -> Result<(Principal, Vec<Credential>), Error> {
-        self.read(|tx| {
+        let client_id = client_id.clone();
+        self.read(move |tx| {
+            let client_id = &client_id;
             let (account, _) = accounts::get_by_name(tx, &client_id.scope, &client_id.name)
                 .map_err(|e| match e {
                     Error::NotFound { .. } => Error::Unauthenticated(AuthFailure::Unknown),
@@ -100,5 +108,6 @@ impl Store {
                 .collect();
             Ok((principals::principal(tx, account)?, keys))
         })
+        .await
     }
 }

@@ -185,26 +185,31 @@ impl Store {
         })
     }
 
-    pub fn get_credential(
+    pub async fn get_credential(
         &self,
         scope: &Scope,
         name: &Name,
         id: Uuid,
     ) -> Result<CredentialDetails, Error> {
-        self.read_in(scope, |tx| {
+        let name = name.clone();
+        self.read_in(scope, move |tx, scope| {
+            let name = &name;
             let (_, credential) = get_of(tx, scope, name, id)?;
             details(tx, credential)
         })
+        .await
     }
 
     /// One page of an account's credentials, ordered by name (then id).
-    pub fn list_credentials(
+    pub async fn list_credentials(
         &self,
         scope: &Scope,
         name: &Name,
         request: &PageRequest,
     ) -> Result<Page<CredentialDetails>, Error> {
-        self.read_in(scope, |tx| {
+        let (name, request) = (name.clone(), request.clone());
+        self.read_in(scope, move |tx, scope| {
+            let (name, request) = (&name, &request);
             let (account, _) = accounts::get_by_name(tx, scope, name)?;
             let sorted: BTreeMap<String, Credential> = credentials::all_of(tx, account.id)?
                 .into_iter()
@@ -214,6 +219,7 @@ impl Store {
                 .cut(sorted.into_iter().map(Ok))?
                 .try_map(|credential| details(tx, credential))
         })
+        .await
     }
 
     /// OAuth revocation of a secret (given as its hash), in one transaction: its
@@ -273,6 +279,7 @@ mod tests {
     use super::*;
     use crate::auth::secret::Secret;
     use crate::domain::{CredentialPolicy, NewAccount, ProjectPatch};
+    use crate::store::Blocking;
     use crate::store::Grantor;
     use crate::store::test_objects::{
         initialized_store, name, new_account, new_project, secret_request,
@@ -405,10 +412,20 @@ mod tests {
         assert_eq!(revoke(&by_low, &secret.hash(), &own), Revocation::Unknown);
         let decided = revoke(&by_low, &secret.hash(), &everywhere);
         assert_eq!(decided, Revocation::NotYours);
-        assert!(store.authenticate_secret(&secret.hash(), now).is_ok());
+        assert!(
+            store
+                .authenticate_secret(&secret.hash(), now)
+                .block()
+                .is_ok()
+        );
         let decided = revoke(&system, &secret.hash(), &everywhere);
         assert_eq!(decided, Revocation::Revoked);
-        assert!(store.authenticate_secret(&secret.hash(), now).is_err());
+        assert!(
+            store
+                .authenticate_secret(&secret.hash(), now)
+                .block()
+                .is_err()
+        );
 
         let target = Target::of_account(&high.account);
         let expires = now + Duration::hours(1);
@@ -420,8 +437,8 @@ mod tests {
                 .unwrap()
         };
         assert_eq!(token(&by_low), Revocation::NotYours);
-        assert!(store.revoked_tokens(now).unwrap().is_empty());
+        assert!(store.revoked_tokens(now).block().unwrap().is_empty());
         assert_eq!(token(&system), Revocation::Revoked);
-        assert_eq!(store.revoked_tokens(now).unwrap().len(), 1);
+        assert_eq!(store.revoked_tokens(now).block().unwrap().len(), 1);
     }
 }

@@ -46,25 +46,34 @@ impl Store {
         })
     }
 
-    pub fn get_group(&self, scope: &Scope, name: &Name) -> Result<GroupDetails, Error> {
-        self.read_in(scope, |tx| groups::get_by_name(tx, scope, name))
+    pub async fn get_group(&self, scope: &Scope, name: &Name) -> Result<GroupDetails, Error> {
+        let name = name.clone();
+        self.read_in(scope, move |tx, scope| {
+            let name = &name;
+            groups::get_by_name(tx, scope, name)
+        })
+        .await
     }
 
     /// One page of groups in name order; `query` (lower-cased) filters by name or
     /// display name.
     /// One page of the groups of `listing`, each with its scope, in name order (across
     /// scopes, the root's first, then each project's).
-    pub fn list_groups(
+    pub async fn list_groups(
         &self,
         listing: &Listing,
         query: Option<&str>,
         request: &PageRequest,
     ) -> Result<Page<(Scope, GroupDetails)>, Error> {
-        let scope = match listing {
+        let (listing, query, request) =
+            (listing.clone(), query.map(str::to_owned), request.clone());
+        let scope = match &listing {
             Listing::In(scope) => scope,
             Listing::Everywhere => &Scope::Root,
-        };
-        self.read_in(scope, |tx| {
+        }
+        .clone();
+        self.read_in(&scope, move |tx, _| {
+            let (listing, query, request) = (&listing, query.as_deref(), &request);
             let load = |(scope, id): (Scope, Uuid)| {
                 let group = groups::get(tx, id)?
                     .ok_or_else(|| damaged("the name index names a missing group"))?;
@@ -89,10 +98,11 @@ impl Store {
                 }
                 Listing::Everywhere => {
                     let entries = |after: Option<&str>| paging::in_key_order(&names, after);
-                    paging::page(request, entries, load, || Ok(names.len()?), filter)
+                    paging::page(request, entries, load, || names.len(), filter)
                 }
             }
         })
+        .await
     }
 
     /// Applies a patch; the caller must hold every role it binds or unbinds, and a patch

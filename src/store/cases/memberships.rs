@@ -264,15 +264,18 @@ impl Store {
     }
 
     /// One page of a group's members, in name order.
-    pub fn list_group_members(
+    pub async fn list_group_members(
         &self,
         scope: &Scope,
         name: &Name,
         request: &PageRequest,
     ) -> Result<Page<ServiceAccount>, Error> {
-        self.read_in(scope, |tx| {
+        let (name, request) = (name.clone(), request.clone());
+        self.read_in(scope, move |tx, scope| {
+            let (name, request) = (&name, &request);
             let details = groups::get_by_name(tx, scope, name)?;
             member_page(tx, &details.group, request)
         })
+        .await
     }
 }

@@ -45,27 +45,37 @@ impl Store {
     }
 
     /// Whether the project `name` exists.
-    pub fn project_exists(&self, name: &Name) -> Result<bool, Error> {
-        self.read(|tx| Ok(projects::find(tx, name)?.is_some()))
+    pub async fn project_exists(&self, name: &Name) -> Result<bool, Error> {
+        let name = name.clone();
+        self.read(move |tx| {
+            let name = &name;
+            Ok(projects::find(tx, name)?.is_some())
+        })
+        .await
     }
 
-    pub fn get_project(&self, name: &Name) -> Result<ProjectDetails, Error> {
-        self.read(|tx| {
+    pub async fn get_project(&self, name: &Name) -> Result<ProjectDetails, Error> {
+        let name = name.clone();
+        self.read(move |tx| {
+            let name = &name;
             let (project, etag) = projects::get_by_name(tx, name)?;
             details(tx, project, etag)
         })
+        .await
     }
 
     /// One page of projects in name order; `query` (lower-cased) filters by name or
     /// display name.
     /// One page of projects in name order: every one, or `only` that one.
-    pub fn list_projects(
+    pub async fn list_projects(
         &self,
         only: Option<&Name>,
         query: Option<&str>,
         request: &PageRequest,
     ) -> Result<Page<ProjectDetails>, Error> {
-        self.read(|tx| {
+        let (only, query, request) = (only.cloned(), query.map(str::to_owned), request.clone());
+        self.read(move |tx| {
+            let (only, query, request) = (only.as_ref(), query.as_deref(), &request);
             let table = tx.table(tables::PROJECTS)?;
             let matches = |(project, _): &(Project, crate::domain::Etag)| {
                 only.is_none_or(|name| project.name == *name)
@@ -78,9 +88,10 @@ impl Store {
             let filter: Filter<'_, (Project, crate::domain::Etag)> =
                 filtered.then_some(&matches as _);
             let entries = |after: Option<&str>| projects::in_name_order(&table, after);
-            let page = paging::page(request, entries, Ok, || Ok(table.len()?), filter)?;
+            let page = paging::page(request, entries, Ok, || table.len(), filter)?;
             page.try_map(|(project, etag)| details(tx, project, etag))
         })
+        .await
     }
 
     /// Applies a patch; one that changes nothing writes nothing.
@@ -191,6 +202,7 @@ mod tests {
     use super::*;
     use crate::auth::secret::Secret;
     use crate::domain::{NewAccount, NewRole};
+    use crate::store::Blocking;
     use crate::store::test_objects::{name, new_account, new_group, new_project, secret_request};
 
     fn account(n: &str, groups: &[&str]) -> NewAccount {
@@ -232,8 +244,13 @@ mod tests {
             .create_service_account(&ctx, &Scope::Root, account("ci", &["team"]), None)
             .wait()
             .unwrap();
-        assert!(store.authenticate_secret(&secret.hash(), now).is_ok());
-        let counts = store.get_project(&name("p")).unwrap().counts;
+        assert!(
+            store
+                .authenticate_secret(&secret.hash(), now)
+                .block()
+                .is_ok()
+        );
+        let counts = store.get_project(&name("p")).block().unwrap().counts;
         assert_eq!(
             (counts.service_accounts, counts.groups, counts.roles),
             (1, 1, 1)
@@ -250,21 +267,33 @@ mod tests {
             .unwrap();
 
         assert!(matches!(
-            store.get_project(&name("p")),
+            store.get_project(&name("p")).block(),
             Err(Error::NotFound { .. })
         ));
-        assert!(store.get_service_account(&scope, &name("ci"), now).is_err());
-        assert!(store.get_group(&scope, &name("team")).is_err());
-        assert!(store.get_role(&scope, &name("deployer")).is_err());
-        assert!(store.authenticate_secret(&secret.hash(), now).is_err());
+        assert!(
+            store
+                .get_service_account(&scope, &name("ci"), now)
+                .block()
+                .is_err()
+        );
+        assert!(store.get_group(&scope, &name("team")).block().is_err());
+        assert!(store.get_role(&scope, &name("deployer")).block().is_err());
+        assert!(
+            store
+                .authenticate_secret(&secret.hash(), now)
+                .block()
+                .is_err()
+        );
         // The root's objects of the same names are untouched.
         let root_ci = store
             .get_service_account(&Scope::Root, &name("ci"), now)
+            .block()
             .unwrap();
         assert_eq!(root_ci.groups.len(), 1);
         assert_eq!(
             store
                 .get_group(&Scope::Root, &name("team"))
+                .block()
                 .unwrap()
                 .group
                 .member_count,

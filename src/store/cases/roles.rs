@@ -58,25 +58,33 @@ impl Store {
         })
     }
 
-    pub fn get_role(&self, scope: &Scope, name: &Name) -> Result<(Role, Etag), Error> {
-        self.read_in(scope, |tx| roles::get_by_name(tx, scope, name))
+    pub async fn get_role(&self, scope: &Scope, name: &Name) -> Result<(Role, Etag), Error> {
+        let name = name.clone();
+        self.read_in(scope, move |tx, scope| {
+            let name = &name;
+            roles::get_by_name(tx, scope, name)
+        })
+        .await
     }
 
     /// One page of roles, built-in ones included, in name order; `query` (lower-cased)
     /// filters by name. Roles are few, so this reads them all.
-    pub fn list_roles(
+    pub async fn list_roles(
         &self,
         scope: &Scope,
         query: Option<&str>,
         request: &PageRequest,
     ) -> Result<Page<(Role, Etag)>, Error> {
-        self.read_in(scope, |tx| {
+        let (query, request) = (query.map(str::to_owned), request.clone());
+        self.read_in(scope, move |tx, scope| {
+            let (query, request) = (query.as_deref(), &request);
             let matching = roles::all(tx, scope)?
                 .into_iter()
                 .filter(|(name, _, _)| query.is_none_or(|q| name.contains(q)))
                 .map(|(name, role, etag)| Ok((name, (role, etag))));
             request.cut(matching)
         })
+        .await
     }
 
     /// Changes a custom role; built-in roles refuse (409). The caller must hold every

@@ -11,9 +11,12 @@ use crate::store::tables::TableId;
 
 /// Every table's entries, by table and key; its one transaction is itself.
 #[derive(Default)]
-pub(in crate::store) struct Memory(RefCell<BTreeMap<(usize, Vec<u8>), Vec<u8>>>);
+pub(in crate::store) struct Memory(RefCell<BTreeMap<Key, Vec<u8>>>);
 
-fn key(table: TableId, bytes: &[u8]) -> (usize, Vec<u8>) {
+/// A table's number and a key.
+type Key = (usize, Vec<u8>);
+
+fn key(table: TableId, bytes: &[u8]) -> Key {
     (table as usize, bytes.to_vec())
 }
 
@@ -28,7 +31,7 @@ impl KvRead for Memory {
         from: Bound<&[u8]>,
         to: Bound<&[u8]>,
     ) -> Result<Entries<'_>, Error> {
-        let within = |bound: Bound<&[u8]>, open: Bound<(usize, Vec<u8>)>| match bound {
+        let within = |bound: Bound<&[u8]>, open: Bound<Key>| match bound {
             Bound::Included(k) => Bound::Included(key(table, k)),
             Bound::Excluded(k) => Bound::Excluded(key(table, k)),
             Bound::Unbounded => open,

@@ -14,7 +14,7 @@ use std::ops::Bound;
 
 #[cfg(test)]
 pub(in crate::store) use memory::Memory;
-pub(in crate::store) use stored::{Stored, decode, encode};
+pub(in crate::store) use stored::{Plain, Stored, encode};
 pub(in crate::store) use table::{EntryOf, TableMut, TableRef};
 
 use super::tables::{KnownTable, TableId};

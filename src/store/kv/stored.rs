@@ -1,9 +1,14 @@
 //! The byte form of the keys and values of the tables, the same for every engine: an
 //! engine stores bytes, and compares keys as bytes. So the form keeps the order of the
 //! Rust values it encodes (a tuple's by its first element, then its next, …): integers
-//! are big-endian (a signed one with its sign bit flipped), a text inside a key ends
-//! with a zero byte (a key's text never holds one), and the last element of a key, or a
-//! value, runs to the end.
+//! are big-endian (a signed one with its sign bit flipped); a text inside a key has each
+//! zero byte written `00 FF` and ends with `00 01`, which sorts before any byte that
+//! could follow; the last element of a key, or a value, runs to the end.
+//!
+//! A read value is looked at through its plain form (`Plain`), where a text inside a key
+//! is its length and its bytes, so that a key's texts are borrowed, never copied again.
+
+use std::marker::PhantomData;
 
 use crate::error::Error;
 use crate::store::damage::damaged;
@@ -13,33 +18,61 @@ pub(in crate::store) trait Stored: 'static {
     /// The stored value as the tables' users see it: a text borrowed from the bytes.
     type Ref<'a>: Copy;
 
-    /// Appends the form of `value`; `last` when nothing follows it.
+    /// Appends the ordered form of `value`; `last` when nothing follows it.
     fn put(value: Self::Ref<'_>, out: &mut Vec<u8>, last: bool) -> Result<(), Error>;
 
-    /// Reads a value from the front of `bytes`, moving past it; `None` when the bytes
-    /// are no form of this type.
-    fn take<'a>(bytes: &mut &'a [u8], last: bool) -> Option<Self::Ref<'a>>;
+    /// Moves past one value's ordered form at the front of `form`, appending its plain
+    /// form to `out`; `None` when the bytes are no form of this type.
+    fn plain(form: &mut &[u8], out: &mut Vec<u8>, last: bool) -> Option<()>;
 
-    /// A value in place of bytes that no longer decode, which [`Stored::decode`] never
-    /// lets through: read bytes are checked once, when they leave the engine.
+    /// Reads a value from the front of its plain form, moving past it.
+    fn view<'a>(plain: &mut &'a [u8], last: bool) -> Option<Self::Ref<'a>>;
+
+    /// A value in place of bytes that no longer read, which [`Plain::new`] never lets
+    /// through: read bytes are checked once, when they leave the engine.
     fn placeholder<'a>() -> Self::Ref<'a>;
 }
 
-/// The form of `value`, whole.
+/// The ordered form of `value`, whole.
 pub(in crate::store) fn encode<S: Stored>(value: S::Ref<'_>) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     S::put(value, &mut out, true)?;
     Ok(out)
 }
 
-/// The value whose whole form is `bytes`, or the damage of bytes that are none.
-pub(in crate::store) fn decode<S: Stored>(mut bytes: &[u8]) -> Result<S::Ref<'_>, Error> {
-    match S::take(&mut bytes, true) {
-        Some(value) if bytes.is_empty() => Ok(value),
-        _ => Err(damaged(format!(
-            "a stored {} does not decode",
-            std::any::type_name::<S>()
-        ))),
+/// A stored value read from its ordered form, checked, to be looked at.
+pub(in crate::store) struct Plain<S> {
+    bytes: Vec<u8>,
+    _type: PhantomData<S>,
+}
+
+impl<S: Stored> Plain<S> {
+    /// The value whose whole ordered form is `form`, or the damage of bytes that are
+    /// none.
+    pub(in crate::store) fn new(mut form: &[u8]) -> Result<Self, Error> {
+        let mut bytes = Vec::with_capacity(form.len() + 4);
+        let mut plain = None;
+        if S::plain(&mut form, &mut bytes, true).is_some() && form.is_empty() {
+            let mut rest = bytes.as_slice();
+            plain = S::view(&mut rest, true)
+                .filter(|_| rest.is_empty())
+                .map(|_| ());
+        }
+        match plain {
+            Some(()) => Ok(Plain {
+                bytes,
+                _type: PhantomData,
+            }),
+            None => Err(damaged(format!(
+                "a stored {} does not decode",
+                std::any::type_name::<S>()
+            ))),
+        }
+    }
+
+    /// The value, borrowed.
+    pub(in crate::store) fn value(&self) -> S::Ref<'_> {
+        S::view(&mut self.bytes.as_slice(), true).unwrap_or_else(S::placeholder)
     }
 }
 
@@ -48,6 +81,12 @@ fn split<'a>(bytes: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
     let (head, rest) = (bytes.get(..n)?, bytes.get(n..)?);
     *bytes = rest;
     Some(head)
+}
+
+/// Copies `n` bytes from the front of `form` to `out`.
+fn copy(form: &mut &[u8], out: &mut Vec<u8>, n: usize) -> Option<()> {
+    out.extend_from_slice(split(form, n)?);
+    Some(())
 }
 
 macro_rules! big_endian {
@@ -60,8 +99,12 @@ macro_rules! big_endian {
                 Ok(())
             }
 
-            fn take<'a>(bytes: &mut &'a [u8], _: bool) -> Option<$t> {
-                let head = split(bytes, size_of::<$t>())?;
+            fn plain(form: &mut &[u8], out: &mut Vec<u8>, _: bool) -> Option<()> {
+                copy(form, out, size_of::<$t>())
+            }
+
+            fn view(plain: &mut &[u8], _: bool) -> Option<$t> {
+                let head = split(plain, size_of::<$t>())?;
                 Some(<$t>::from_be_bytes(head.try_into().ok()?) ^ $flip)
             }
 
@@ -74,28 +117,55 @@ macro_rules! big_endian {
 
 big_endian!(u128 => 0, u64 => 0, u32 => 0, i64 => i64::MIN);
 
+/// The end of a text inside a key, and a zero byte within it.
+const END: [u8; 2] = [0, 1];
+const ZERO: [u8; 2] = [0, 0xff];
+
 impl Stored for &'static str {
     type Ref<'a> = &'a str;
 
     fn put(value: &str, out: &mut Vec<u8>, last: bool) -> Result<(), Error> {
-        out.extend_from_slice(value.as_bytes());
-        if !last {
-            if value.contains('\0') {
-                return Err(Error::internal("a key's text holds a zero byte"));
-            }
-            out.push(0);
+        if last {
+            out.extend_from_slice(value.as_bytes());
+            return Ok(());
         }
+        for part in value.as_bytes().split(|&b| b == 0).enumerate() {
+            if part.0 > 0 {
+                out.extend_from_slice(&ZERO);
+            }
+            out.extend_from_slice(part.1);
+        }
+        out.extend_from_slice(&END);
         Ok(())
     }
 
-    fn take<'a>(bytes: &mut &'a [u8], last: bool) -> Option<&'a str> {
+    fn plain(form: &mut &[u8], out: &mut Vec<u8>, last: bool) -> Option<()> {
+        if last {
+            return copy(form, out, form.len());
+        }
+        let at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        loop {
+            let zero = form.iter().position(|&b| b == 0)?;
+            copy(form, out, zero)?;
+            match split(form, 2)? {
+                mark if mark == END => break,
+                mark if mark == ZERO => out.push(0),
+                _ => return None,
+            }
+        }
+        let length = u32::try_from(out.len() - at - 4).ok()?;
+        out.get_mut(at..at + 4)?
+            .copy_from_slice(&length.to_be_bytes());
+        Some(())
+    }
+
+    fn view<'a>(plain: &mut &'a [u8], last: bool) -> Option<&'a str> {
         let text = match last {
-            true => std::mem::take(bytes),
+            true => std::mem::take(plain),
             false => {
-                let end = bytes.iter().position(|&b| b == 0)?;
-                let text = split(bytes, end)?;
-                split(bytes, 1)?;
-                text
+                let length = u32::from_be_bytes(split(plain, 4)?.try_into().ok()?);
+                split(plain, usize::try_from(length).ok()?)?
             }
         };
         std::str::from_utf8(text).ok()
@@ -111,13 +181,20 @@ impl Stored for &'static [u8] {
 
     fn put(value: &[u8], out: &mut Vec<u8>, last: bool) -> Result<(), Error> {
         match last {
-            true => Ok(out.extend_from_slice(value)),
+            true => {
+                out.extend_from_slice(value);
+                Ok(())
+            }
             false => Err(Error::internal("bytes of no fixed length inside a key")),
         }
     }
 
-    fn take<'a>(bytes: &mut &'a [u8], last: bool) -> Option<&'a [u8]> {
-        last.then(|| std::mem::take(bytes))
+    fn plain(form: &mut &[u8], out: &mut Vec<u8>, last: bool) -> Option<()> {
+        last.then(|| copy(form, out, form.len()))?
+    }
+
+    fn view<'a>(plain: &mut &'a [u8], last: bool) -> Option<&'a [u8]> {
+        last.then(|| std::mem::take(plain))
     }
 
     fn placeholder<'a>() -> &'a [u8] {
@@ -133,8 +210,12 @@ impl Stored for &'static [u8; 32] {
         Ok(())
     }
 
-    fn take<'a>(bytes: &mut &'a [u8], _: bool) -> Option<&'a [u8; 32]> {
-        split(bytes, 32)?.try_into().ok()
+    fn plain(form: &mut &[u8], out: &mut Vec<u8>, _: bool) -> Option<()> {
+        copy(form, out, 32)
+    }
+
+    fn view<'a>(plain: &mut &'a [u8], _: bool) -> Option<&'a [u8; 32]> {
+        split(plain, 32)?.try_into().ok()
     }
 
     fn placeholder<'a>() -> &'a [u8; 32] {
@@ -149,7 +230,11 @@ impl Stored for () {
         Ok(())
     }
 
-    fn take<'a>(_: &mut &'a [u8], _: bool) -> Option<()> {
+    fn plain(_: &mut &[u8], _: &mut Vec<u8>, _: bool) -> Option<()> {
+        Some(())
+    }
+
+    fn view(_: &mut &[u8], _: bool) -> Option<()> {
         Some(())
     }
 
@@ -171,8 +256,13 @@ macro_rules! tuple {
                 $last::put($last, out, last)
             }
 
-            fn take<'a>(bytes: &mut &'a [u8], last: bool) -> Option<Self::Ref<'a>> {
-                Some(($($name::take(bytes, false)?,)+ $last::take(bytes, last)?))
+            fn plain(form: &mut &[u8], out: &mut Vec<u8>, last: bool) -> Option<()> {
+                $($name::plain(form, out, false)?;)+
+                $last::plain(form, out, last)
+            }
+
+            fn view<'a>(plain: &mut &'a [u8], last: bool) -> Option<Self::Ref<'a>> {
+                Some(($($name::view(plain, false)?,)+ $last::view(plain, last)?))
             }
 
             fn placeholder<'a>() -> Self::Ref<'a> {
@@ -199,7 +289,7 @@ mod tests {
             let values: Vec<<$t as Stored>::Ref<'static>> = vec![$($value),+];
             for &a in &values {
                 let form = encode::<$t>(a).unwrap();
-                assert_eq!(decode::<$t>(&form).unwrap(), a);
+                assert_eq!(Plain::<$t>::new(&form).unwrap().value(), a);
                 for &b in &values {
                     let other = encode::<$t>(b).unwrap();
                     assert_eq!(a.cmp(&b), form.cmp(&other), "{a:?} against {b:?}");
@@ -213,18 +303,24 @@ mod tests {
         keeps_order!(u128: 0, 1, 255, 256, u128::MAX);
         keeps_order!(u32: 0, 1, 4096, u32::MAX);
         keeps_order!(i64: i64::MIN, -1, 0, 1, i64::MAX);
-        keeps_order!(&'static str: "", "a", "a-", "ab", "b", "é");
-        keeps_order!(NameKey: ("", ""), ("", "z"), ("a", ""), ("a", "b"), ("ab", ""));
+        keeps_order!(&'static str: "", "a", "a-", "ab", "b", "é", "a\0", "a\0b");
+        keeps_order!(
+            NameKey: ("", ""), ("", "z"), ("a", ""), ("a", "b"), ("ab", ""),
+            ("a\0", ""), ("a\0b", "x"), ("a\u{1}", ""), ("a", "\0")
+        );
         keeps_order!(SetKey: ("", "p:abc", 0), ("", "p:abc", 1), ("", "p:abd", 0));
         keeps_order!((u128, &'static str): (1, "b"), (1, "ba"), (2, ""));
     }
 
     #[test]
     fn bytes_that_are_no_form_are_damage_not_a_panic() {
-        assert!(decode::<u128>(&[1, 2]).is_err());
-        assert!(decode::<NameKey>(b"no end mark").is_err());
-        assert!(decode::<&str>(&[0xff]).is_err());
-        assert!(decode::<u32>(&[0, 0, 0, 0, 0]).is_err(), "a byte too many");
-        assert!(encode::<NameKey>(("a\0b", "c")).is_err());
+        assert!(Plain::<u128>::new(&[1, 2]).is_err());
+        assert!(Plain::<NameKey>::new(b"no end mark").is_err());
+        assert!(Plain::<NameKey>::new(b"a\0\x07b").is_err(), "no such mark");
+        assert!(Plain::<&str>::new(&[0xff]).is_err());
+        assert!(
+            Plain::<u32>::new(&[0, 0, 0, 0, 0]).is_err(),
+            "a byte too many"
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::borrow::Borrow;
 use std::marker::PhantomData;
 use std::ops::{Bound, Deref, RangeBounds};
 
-use super::stored::{self, Stored};
+use super::stored::{self, Plain, Stored};
 use super::{Entries, KvRead, KvWrite};
 use crate::error::Error;
 use crate::store::tables::KnownTable;
@@ -29,26 +29,8 @@ impl<T> Clone for TableRef<'_, T> {
 
 impl<T> Copy for TableRef<'_, T> {}
 
-/// A stored key or value, read: checked when it left the engine, decoded when looked at.
-pub(in crate::store) struct Guard<S> {
-    bytes: Vec<u8>,
-    _type: PhantomData<S>,
-}
-
-impl<S: Stored> Guard<S> {
-    fn new(bytes: Vec<u8>) -> Result<Self, Error> {
-        stored::decode::<S>(&bytes)?;
-        Ok(Guard {
-            bytes,
-            _type: PhantomData,
-        })
-    }
-
-    /// The value, borrowed from the guard.
-    pub(in crate::store) fn value(&self) -> S::Ref<'_> {
-        stored::decode::<S>(&self.bytes).unwrap_or_else(|_| S::placeholder())
-    }
-}
+/// A stored key or value, read: checked when it left the engine, looked at in place.
+pub(in crate::store) type Guard<S> = Plain<S>;
 
 /// An entry of a table: its key and its value.
 pub(in crate::store) type EntryOf<T> = (Guard<<T as KnownTable>::K>, Guard<<T as KnownTable>::V>);
@@ -64,7 +46,7 @@ impl<T: KnownTable> Iterator for Range<'_, T> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let entry = self.entries.next()?;
-        Some(entry.and_then(|(key, value)| Ok((Guard::new(key)?, Guard::new(value)?))))
+        Some(entry.and_then(|(key, value)| Ok((Guard::new(&key)?, Guard::new(&value)?))))
     }
 }
 
@@ -89,7 +71,10 @@ impl<'t, T: KnownTable> TableRef<'t, T> {
         key: impl Borrow<KeyOf<'k, T>>,
     ) -> Result<Option<Guard<T::V>>, Error> {
         let key = stored::encode::<T::K>(*key.borrow())?;
-        self.kv.get(T::ID, &key)?.map(Guard::new).transpose()
+        self.kv
+            .get(T::ID, &key)?
+            .map(|value| Guard::new(&value))
+            .transpose()
     }
 
     /// The entries whose keys are in `range`, in key order.
@@ -118,7 +103,7 @@ impl<'t, T: KnownTable> TableRef<'t, T> {
 
     pub(in crate::store) fn last(&self) -> Result<Option<EntryOf<T>>, Error> {
         match self.kv.last(T::ID)? {
-            Some((key, value)) => Ok(Some((Guard::new(key)?, Guard::new(value)?))),
+            Some((key, value)) => Ok(Some((Guard::new(&key)?, Guard::new(&value)?))),
             None => Ok(None),
         }
     }
@@ -182,11 +167,8 @@ impl<'t, T: KnownTable> TableMut<'t, T> {
         let mut dropped = Vec::new();
         for entry in self.kv.range(T::ID, Bound::Unbounded, Bound::Unbounded)? {
             let (key, value) = entry?;
-            let (k, v) = (
-                stored::decode::<T::K>(&key)?,
-                stored::decode::<T::V>(&value)?,
-            );
-            if !keep(k, v) {
+            let (k, v) = (Plain::<T::K>::new(&key)?, Plain::<T::V>::new(&value)?);
+            if !keep(k.value(), v.value()) {
                 dropped.push(key);
             }
         }

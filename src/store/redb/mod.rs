@@ -29,8 +29,8 @@ use group_commit::GroupCommit;
 use transactions::RedbRead;
 
 use super::OpenOptions;
-use super::damage::panic_text;
-use super::engine::{Checked, Engine, Job};
+use super::damage::{panic_text, unpanicked};
+use super::engine::{Checked, Engine, Job, ReadJob};
 use super::integrity::Health;
 use super::kv::ReadTx;
 use crate::error::Error;
@@ -101,10 +101,23 @@ const REPAIRED: &str = "the file was not clean and redb repaired it, possibly by
      is missing";
 
 impl Engine for Redb {
-    fn read(&self, body: &mut dyn FnMut(&ReadTx<'_>) -> Result<(), Error>) -> Result<(), Error> {
+    /// Runs `job` at once, on the caller's thread: a read of redb's pages, held in its
+    /// cache or the kernel's, takes microseconds and waits on no network.
+    fn read(&self, job: Box<dyn ReadJob>) {
         let db = self.db.read().unwrap_or_else(PoisonError::into_inner);
-        let read = RedbRead::new(db.begin_read()?);
-        body(&ReadTx(&read))
+        match unpanicked(|| Ok(db.begin_read()?)) {
+            Ok(tx) => job.run(Ok(&ReadTx(&RedbRead::new(tx)))),
+            Err(err) => job.run(Err(err)),
+        }
+    }
+
+    #[cfg(test)]
+    fn read_here(
+        &self,
+        body: &mut dyn FnMut(&ReadTx<'_>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let db = self.db.read().unwrap_or_else(PoisonError::into_inner);
+        body(&ReadTx(&RedbRead::new(db.begin_read()?)))
     }
 
     fn write(&self, job: Box<dyn Job>) {

@@ -8,19 +8,20 @@ use std::ops::Bound;
 use redb::{AccessGuard, Key, ReadOnlyTable, ReadableTable, ReadableTableMetadata, Table, Value};
 
 use crate::error::Error;
-use crate::store::kv::{self, Entries, Entry};
+use crate::store::kv::{self, Entries, Entry, Plain, Stored};
 
 /// A type redb stores natively, which is also its type at the seam.
-pub(super) trait Native: Value + 'static {
-    fn from_seam(bytes: &[u8]) -> Result<Self::SelfType<'_>, Error>;
+pub(super) trait Native: Value + Stored + Sized + 'static {
+    /// The value read from the seam, as redb takes it.
+    fn native<'a>(plain: &'a Plain<Self>) -> Self::SelfType<'a>;
     fn to_seam(value: Self::SelfType<'_>) -> Result<Vec<u8>, Error>;
 }
 
 macro_rules! native {
     ($($t:ty),* $(,)?) => {$(
         impl Native for $t {
-            fn from_seam(bytes: &[u8]) -> Result<Self::SelfType<'_>, Error> {
-                kv::decode::<$t>(bytes)
+            fn native<'a>(plain: &'a Plain<$t>) -> Self::SelfType<'a> {
+                plain.value()
             }
 
             fn to_seam(value: Self::SelfType<'_>) -> Result<Vec<u8>, Error> {
@@ -55,12 +56,22 @@ fn entry<K: Native, V: Native>(
     Ok((K::to_seam(key.value())?, V::to_seam(value.value())?))
 }
 
-fn bound<K: Native>(bound: Bound<&[u8]>) -> Result<Bound<K::SelfType<'_>>, Error> {
+/// A bound of a range, read from the seam.
+fn plain<K: Native>(bound: Bound<&[u8]>) -> Result<Bound<Plain<K>>, Error> {
     Ok(match bound {
-        Bound::Included(key) => Bound::Included(K::from_seam(key)?),
-        Bound::Excluded(key) => Bound::Excluded(K::from_seam(key)?),
+        Bound::Included(key) => Bound::Included(Plain::new(key)?),
+        Bound::Excluded(key) => Bound::Excluded(Plain::new(key)?),
         Bound::Unbounded => Bound::Unbounded,
     })
+}
+
+/// The bound as redb takes it.
+fn native<K: Native>(bound: &Bound<Plain<K>>) -> Bound<K::SelfType<'_>> {
+    match bound {
+        Bound::Included(key) => Bound::Included(K::native(key)),
+        Bound::Excluded(key) => Bound::Excluded(K::native(key)),
+        Bound::Unbounded => Bound::Unbounded,
+    }
 }
 
 /// An open table of a read transaction, by bytes.
@@ -74,14 +85,15 @@ pub(super) trait ReadAdapter {
 
 impl<K: Native + Key, V: Native> ReadAdapter for ReadOnlyTable<K, V> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        match ReadOnlyTable::get(self, K::from_seam(key)?)? {
+        match ReadOnlyTable::get(self, K::native(&Plain::new(key)?))? {
             Some(value) => V::to_seam(value.value()).map(Some),
             None => Ok(None),
         }
     }
 
     fn range(&self, from: Bound<&[u8]>, to: Bound<&[u8]>) -> Result<Entries<'static>, Error> {
-        let bounds = (bound::<K>(from)?, bound::<K>(to)?);
+        let (from, to) = (plain::<K>(from)?, plain::<K>(to)?);
+        let bounds = (native(&from), native(&to));
         let range = ReadOnlyTable::range(self, bounds)?;
         Ok(Box::new(range.map(entry::<K, V>)))
     }
@@ -112,14 +124,15 @@ pub(super) trait WriteAdapter {
 
 impl<K: Native + Key, V: Native> WriteAdapter for Table<'_, K, V> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        match ReadableTable::get(self, K::from_seam(key)?)? {
+        match ReadableTable::get(self, K::native(&Plain::new(key)?))? {
             Some(value) => V::to_seam(value.value()).map(Some),
             None => Ok(None),
         }
     }
 
     fn chunk(&self, from: Bound<&[u8]>, to: Bound<&[u8]>, max: usize) -> Result<Vec<Entry>, Error> {
-        let bounds = (bound::<K>(from)?, bound::<K>(to)?);
+        let (from, to) = (plain::<K>(from)?, plain::<K>(to)?);
+        let bounds = (native(&from), native(&to));
         ReadableTable::range(self, bounds)?
             .take(max)
             .map(entry::<K, V>)
@@ -138,11 +151,12 @@ impl<K: Native + Key, V: Native> WriteAdapter for Table<'_, K, V> {
     }
 
     fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<bool, Error> {
-        let replaced = Table::insert(self, K::from_seam(key)?, V::from_seam(value)?)?;
+        let (key, value) = (Plain::<K>::new(key)?, Plain::<V>::new(value)?);
+        let replaced = Table::insert(self, K::native(&key), V::native(&value))?;
         Ok(replaced.is_some())
     }
 
     fn remove(&mut self, key: &[u8]) -> Result<bool, Error> {
-        Ok(Table::remove(self, K::from_seam(key)?)?.is_some())
+        Ok(Table::remove(self, K::native(&Plain::new(key)?))?.is_some())
     }
 }

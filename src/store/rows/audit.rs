@@ -39,7 +39,6 @@ pub(in crate::store) fn append(
         project: project.as_ref().map(|p| p.name.as_str().to_owned()),
     };
     table.insert(seq, records::encode::<AuditRecord>(&event)?.as_slice())?;
-    drop(table);
     if let Some(project) = project {
         tx.write(tables::AUDIT_SCOPES)?
             .insert((project.id.as_u128(), seq), ())?;
@@ -76,7 +75,7 @@ pub(in crate::store) fn get(table: &TableRef<'_, Audit>, seq: u64) -> Result<Aud
 
 /// How many events there are.
 pub(in crate::store) fn count(tx: &impl Reader) -> Result<u64, Error> {
-    Ok(tx.table(tables::AUDIT)?.len()?)
+    tx.table(tables::AUDIT)?.len()
 }
 
 /// Events from `start` on, in sequence, each with its key in a list and the project its

@@ -317,6 +317,7 @@ pub(in crate::store) fn fill_text_sets(tx: &Tx) -> Result<(), Error> {
 mod tests {
     use super::*;
     use crate::domain::{Listing, NewAccount, PageRequest, Status};
+    use crate::store::Blocking;
     use crate::store::WriteContext;
     use crate::store::test_objects::{initialized_store, name, new_account};
 
@@ -348,7 +349,7 @@ mod tests {
             .unwrap();
         let count = |terms: &[&str]| {
             store
-                .read(|tx| holding_all(tx, &Scope::Root, terms))
+                .read_here(|tx| holding_all(tx, &Scope::Root, terms))
                 .unwrap()
                 .len()
         };
@@ -365,6 +366,7 @@ mod tests {
                     .collect::<Result<_, _>>()?;
                 Ok(found)
             })
+            .block()
             .unwrap();
         assert_eq!(blocks, [0, 1], "the sets span the edge");
         let (viewers, numbered_len) = store
@@ -375,6 +377,7 @@ mod tests {
                     tx.table(tables::NUMBERED_ACCOUNTS)?.len()?,
                 ))
             })
+            .block()
             .unwrap();
         let names: Vec<&str> = viewers.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["sa-0", "sa-2", "sa-4"], "in name order");
@@ -391,6 +394,7 @@ mod tests {
         let request = PageRequest::parse(None, Some("2"), None).unwrap();
         let page = store
             .list_service_accounts(&Listing::In(Scope::Root), &filter, &request, now)
+            .block()
             .unwrap();
         assert_eq!(page.total_count, 3);
     }

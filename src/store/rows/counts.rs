@@ -105,6 +105,7 @@ fn count_all(tx: &Tx, index: Index, names: impl KnownTable<K = NameKey>) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Blocking;
     use crate::store::test_objects::{name, new_account, new_group, new_project};
     use crate::store::{Store, WriteContext};
 
@@ -135,6 +136,7 @@ mod tests {
                 }
                 Ok((kept, walked))
             })
+            .block()
             .unwrap()
     }
 

@@ -51,7 +51,6 @@ pub(in crate::store) fn update(
     for term in joined.iter().filter(|term| is_condition_term(term)) {
         lists.add(scope, term, account)?;
     }
-    drop(lists);
     let numbering = match (old, new) {
         (None, _) => Numbering::Give,
         (Some(_), None) => Numbering::GiveUp,
@@ -187,6 +186,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::store::Blocking;
     use crate::store::Store;
 
     /// The terms of text (`t:`, `d:`) in the posting lists and their counts.
@@ -231,6 +231,7 @@ mod tests {
                 );
                 Ok(())
             })
+            .block()
             .unwrap();
     }
 }

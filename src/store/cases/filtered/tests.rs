@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::{AccountPatch, Listing, MembershipChange, NewAccount, Status};
+use crate::store::Blocking;
 use crate::store::test_objects::{initialized_store, name, new_account, new_group, new_project};
 use crate::store::{Store, WriteContext};
 
@@ -73,12 +74,12 @@ fn filters() -> Vec<AccountFilter> {
 fn scanned(store: &Store, scope: &Scope, filter: &AccountFilter) -> Vec<String> {
     let mut filter = filter.clone();
     if let Some(group) = &filter.group
-        && let Ok(found) = store.get_group(scope, group)
+        && let Ok(found) = store.get_group(scope, group).block()
     {
         filter.group_ids.insert(found.group.id);
     }
     store
-        .read(|tx| {
+        .read_here(|tx| {
             let names = tx.table(tables::ACCOUNT_NAMES)?;
             let mut found = Vec::new();
             for entry in paging::in_name_order(&names, scope, None)? {
@@ -124,6 +125,7 @@ fn listed(
         let page = match way {
             Way::Listed => store
                 .list_service_accounts(&listing, filter, &request, now)
+                .block()
                 .unwrap()
                 .try_map(|d| Ok::<_, Error>(d.account.name.to_string()))
                 .unwrap(),
@@ -134,7 +136,7 @@ fn listed(
                     _ => (by_number, 4),
                 };
                 store
-                    .read(|tx| page_by(tx, scope, filter, &request, choice, reads))
+                    .read_here(|tx| page_by(tx, scope, filter, &request, choice, reads))
                     .unwrap()
                     .try_map(|(a, _)| Ok::<_, Error>(a.name.to_string()))
                     .unwrap()
@@ -309,7 +311,7 @@ fn a_walk_steps_over_the_names_where_no_match_can_be() {
     let filter = AccountFilter::new(Some("a-19".into()), None, None, None);
     let read = std::cell::Cell::new(0);
     let (found, with_steps, without) = store
-        .read(|tx| {
+        .read_here(|tx| {
             let matching = matching(tx, &Scope::Root, &filter, &[], COUNT_READS)?;
             assert!(matching.complete);
             let names = tx.table(tables::ACCOUNT_NAMES)?;
