@@ -548,3 +548,25 @@ fn lists_page_through_the_whole_collection_unless_limited() {
     let table = kh.run(&["sa", "list", "--limit", "2"]).ok().to_owned();
     assert_eq!(table.lines().count(), 3, "{table}");
 }
+
+#[test]
+fn a_private_ca_is_trusted_with_ca_file_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let (cert_file, key_file) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_file, cert.cert.pem()).unwrap();
+    std::fs::write(&key_file, cert.key_pair.serialize_pem()).unwrap();
+    let s = TestServer::start_with(|c| {
+        c.server.tls = Some(keyhouse::config::TlsConfig {
+            cert_file: Some(cert_file.clone()),
+            key_file: Some(key_file.clone()),
+        });
+    });
+    assert!(s.base.starts_with("https://"), "{}", s.base);
+    let kh = Kh::of(&s);
+    kh.run(&["sa", "list"]).fails(3, "cannot reach");
+    let trusted = kh.run(&["sa", "list", "--ca-file", cert_file.to_str().unwrap()]);
+    assert!(trusted.ok().contains("admin"), "{}", trusted.stdout);
+    kh.run(&["sa", "list", "--ca-file", key_file.to_str().unwrap()])
+        .fails(2, "no PEM certificate");
+}
