@@ -355,3 +355,35 @@ fn new_secrets_go_to_files_of_mode_0600_and_toml_and_directories_are_read() {
     kh.run(&["apply", "-f", bad.to_str().unwrap()])
         .fails(2, "colour");
 }
+
+#[test]
+fn public_keys_are_added_once_and_known_by_their_fingerprint() {
+    let s = TestServer::start();
+    let kh = Kh::of(&s);
+    let pem = rcgen::KeyPair::generate().unwrap().public_key_pem();
+    let mut file = json!({"service_accounts": [
+        {"name": "signer", "public_keys": [{"name": "runner", "public_key": pem}]},
+    ]});
+    let path = write(&kh, "keys.json", &file);
+    kh.run(&["apply", "-f", &path]).ok();
+    let listed = s.get("/api/v1/service-accounts/signer/credentials").body;
+    assert_eq!(listed["items"][0]["name"], "runner");
+    assert!(
+        kh.run(&["apply", "-f", &path]).ok().contains("no changes"),
+        "same fingerprint"
+    );
+    let second = rcgen::KeyPair::generate().unwrap().public_key_pem();
+    file["service_accounts"][0]["public_keys"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "laptop", "public_key": second}));
+    let path = write(&kh, "keys.json", &file);
+    let plan = kh.json(&["apply", "-f", &path]);
+    assert_eq!(plan["summary"]["update"], 1);
+    assert!(
+        plan["steps"][0]["changes"]["public_keys.laptop"].is_object(),
+        "{plan}"
+    );
+    let listed = s.get("/api/v1/service-accounts/signer/credentials").body;
+    assert_eq!(listed["total_count"], 2);
+}
