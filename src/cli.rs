@@ -1,4 +1,8 @@
-//! The command line: `serve`, `openapi`, `admin issue-token`.
+//! The command line: `serve`, `openapi`, `restore`, `admin issue-token`, and the client
+//! commands of [`client`], which talk to a running server over HTTP.
+
+mod client;
+mod provision;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +51,18 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Print a completion script for a shell.
+    #[command(
+        after_help = "Example:\n  keyhouse completions bash > /etc/bash_completion.d/keyhouse"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    #[command(flatten)]
+    Client(client::ClientCommand),
+    #[command(flatten)]
+    Provision(provision::ProvisionCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +107,13 @@ pub fn run(cli: Cli) -> ExitCode {
     }
     logger.init();
     match cli.command {
+        Command::Client(command) => client::run(command),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "keyhouse", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Provision(command) => provision::run(command),
         Command::Serve { config } => {
             crate::malloc_arenas::limit();
             let config = match Config::load(config.as_deref(), std::env::vars()) {

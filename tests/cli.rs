@@ -1,5 +1,6 @@
 //! The binary itself: help, `openapi`, settings errors, first-start bootstrap, a file
-//! in use, `admin issue-token`, and a restart on the same file.
+//! in use, `admin issue-token`, and a restart on the same file; and, in `cli/`, the
+//! client commands.
 
 #![allow(clippy::unwrap_used, clippy::panic)] // test support: a failure should stop the test
 
@@ -8,6 +9,14 @@
 // serving the app inside the test process. It borrows one helper of the API tests.
 #[path = "api/common.rs"]
 mod common;
+
+// The client commands, against a `TestServer` served inside this process.
+#[path = "cli/apply.rs"]
+mod apply;
+#[path = "cli/client.rs"]
+mod client;
+#[path = "cli/kh.rs"]
+mod kh;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -177,19 +186,28 @@ fn first_start_prints_the_admin_secret_once() {
 }
 
 #[test]
-fn a_keyhouse_variable_that_is_no_setting_is_ignored_with_a_warning() {
+fn a_keyhouse_variable_that_is_no_setting_is_ignored_with_a_warning_but_the_clients_silently() {
     let dir = tempfile::tempdir().unwrap();
     let served = Served::start(
         &dir.path().join("k.redb"),
-        &[("KEYHOUSE_URL", "http://elsewhere")],
+        &[
+            ("KEYHOUSE_LISTEN", "0.0.0.0:1"),
+            ("KEYHOUSE_URL", "http://elsewhere"),
+            ("KEYHOUSE_TOKEN_FILE", "/nowhere"),
+            ("KEYHOUSE_TOKEN", "kh_x"),
+            ("KEYHOUSE_PROJECT", "payments"),
+            ("KEYHOUSE_PROFILE", "/nowhere.toml"),
+        ],
     );
     let warned: Vec<_> = served
         .early
         .iter()
-        .filter(|l| l.contains("KEYHOUSE_URL"))
+        .filter(|l| l.contains("KEYHOUSE_"))
         .collect();
     assert_eq!(warned.len(), 1, "{:?}", served.early);
     assert!(warned[0].contains("WARN"), "{warned:?}");
+    assert!(warned[0].contains("KEYHOUSE_LISTEN"), "{warned:?}");
+    assert!(!warned[0].contains("KEYHOUSE_URL"), "{warned:?}");
     served.stop();
 }
 

@@ -1,6 +1,6 @@
 //! `KEYHOUSE_*` environment variables: `KEYHOUSE_SERVER__LISTEN` sets `server.listen`.
-//! Only names with a `__` are settings; the others (a client's `KEYHOUSE_URL`, say)
-//! are returned to be warned about, never read.
+//! Only names with a `__` are settings; the client's own variables ([`CLIENT_VARIABLES`])
+//! are passed over in silence, and the others are returned to be warned about, never read.
 
 use super::{ConfigError, invalid};
 
@@ -35,12 +35,24 @@ pub const SETTINGS: &[&str] = &[
     "security.auth_failure_window_seconds",
 ];
 
+/// The variables of the command-line client (`keyhouse projects list`, ...): a shell
+/// that runs both the client and `serve` holds them, so `serve` ignores them without a
+/// warning.
+pub const CLIENT_VARIABLES: &[&str] = &[
+    "KEYHOUSE_URL",
+    "KEYHOUSE_TOKEN",
+    "KEYHOUSE_TOKEN_FILE",
+    "KEYHOUSE_PROJECT",
+    "KEYHOUSE_PROFILE",
+];
+
 /// The settings holding a number that are unset by default, so that no default tells
 /// their type.
 const NUMBERS_UNSET_BY_DEFAULT: &[&str] = &["server.max_connections_per_address"];
 
 /// Sets every setting `env` names. A name with `__` that is no setting is an error,
-/// as a misspelt setting must not pass unnoticed; the names without one are returned.
+/// as a misspelt setting must not pass unnoticed; the names without one are returned,
+/// but for the client's.
 pub(super) fn apply(
     tree: &mut toml::Table,
     env: impl IntoIterator<Item = (String, String)>,
@@ -51,6 +63,7 @@ pub(super) fn apply(
             Some(setting) if setting.contains("__") => {
                 set(tree, &variable, setting, value)?;
             }
+            Some(_) if CLIENT_VARIABLES.contains(&variable.as_str()) => {}
             Some(_) => ignored.push(variable),
             None => {}
         }

@@ -60,8 +60,8 @@ fn invalid(setting: &str, reason: impl Into<String>) -> ConfigError {
 
 impl Config {
     /// Defaults, then `file`, then the `KEYHOUSE_*` variables of `env`, validated.
-    /// Variables of that prefix that are not settings (no `__` in their name, such as a
-    /// client's `KEYHOUSE_URL`) are left alone, with one warning naming them.
+    /// Variables of that prefix that are not settings (no `__` in their name) are left
+    /// alone, with one warning naming them; the client's (`KEYHOUSE_URL`, ...) without.
     pub fn load(
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,

@@ -311,19 +311,27 @@ fn file_errors_give_the_setting_and_the_line() {
 }
 
 #[test]
-fn only_setting_variables_are_read_and_the_others_returned() {
+fn only_setting_variables_are_read_and_the_others_but_the_clients_returned() {
     let mut tree = toml::Table::try_from(Config::default()).unwrap();
     let ignored = env::apply(
         &mut tree,
         env(&[
             ("KEYHOUSE_URL", "http://x"),
             ("KEYHOUSE_TOKEN", "kh_x"),
+            ("KEYHOUSE_TOKEN_FILE", "/t"),
+            ("KEYHOUSE_PROJECT", "p"),
+            ("KEYHOUSE_PROFILE", "/p"),
+            ("KEYHOUSE_LISTEN", "127.0.0.1:1"),
             ("KEYHOUSE_SERVER__LISTEN", "127.0.0.1:1"),
             ("HOME", "/root"),
         ]),
     )
     .unwrap();
-    assert_eq!(ignored, ["KEYHOUSE_TOKEN", "KEYHOUSE_URL"]);
+    assert_eq!(
+        ignored,
+        ["KEYHOUSE_LISTEN"],
+        "the client's variables pass silently"
+    );
     let c = Config::load(None, env(&[("KEYHOUSE_URL", "not a setting")])).unwrap();
     assert_eq!(c.server.listen, "127.0.0.1:8080");
 }
