@@ -5,9 +5,11 @@
 //! zero byte written `00 FF` and ends with `00 01`, which sorts before any byte that
 //! could follow; the last element of a key, or a value, runs to the end.
 //!
-//! A read value is looked at through its plain form (`Plain`), where a text inside a key
-//! is its length and its bytes, so that a key's texts are borrowed, never copied again.
+//! A read value is looked at in place (`Plain`): in its ordered form, or, when a text
+//! inside it holds a zero byte (which the form escapes), in a plain form where such a
+//! text is its length and its bytes. Either way its texts are borrowed, never copied.
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use crate::error::Error;
@@ -25,8 +27,9 @@ pub(in crate::store) trait Stored: 'static {
     /// form to `out`; `None` when the bytes are no form of this type.
     fn plain(form: &mut &[u8], out: &mut Vec<u8>, last: bool) -> Option<()>;
 
-    /// Reads a value from the front of its plain form, moving past it.
-    fn view<'a>(plain: &mut &'a [u8], last: bool) -> Option<Self::Ref<'a>>;
+    /// Reads a value from the front of its ordered form (`form`, when no text in it
+    /// holds a zero byte) or its plain form, moving past it.
+    fn view<'a>(bytes: &mut &'a [u8], last: bool, form: bool) -> Option<Self::Ref<'a>>;
 
     /// A value in place of bytes that no longer read, which [`Plain::new`] never lets
     /// through: read bytes are checked once, when they leave the engine.
@@ -35,35 +38,48 @@ pub(in crate::store) trait Stored: 'static {
 
 /// The ordered form of `value`, whole.
 pub(in crate::store) fn encode<S: Stored>(value: S::Ref<'_>) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
+    // Room for most keys at once: a key of texts grows piece by piece.
+    let mut out = Vec::with_capacity(48);
     S::put(value, &mut out, true)?;
     Ok(out)
 }
 
 /// A stored value read from its ordered form, checked, to be looked at.
-pub(in crate::store) struct Plain<S> {
-    bytes: Vec<u8>,
+pub(in crate::store) struct Plain<'b, S> {
+    bytes: Cow<'b, [u8]>,
+    /// Whether `bytes` is the ordered form (else the plain one).
+    form: bool,
     _type: PhantomData<S>,
 }
 
-impl<S: Stored> Plain<S> {
+/// Whether `bytes` hold exactly one value of `S`.
+fn whole<S: Stored>(mut bytes: &[u8], form: bool) -> bool {
+    S::view(&mut bytes, true, form).is_some() && bytes.is_empty()
+}
+
+impl<'b, S: Stored> Plain<'b, S> {
     /// The value whose whole ordered form is `form`, or the damage of bytes that are
-    /// none.
-    pub(in crate::store) fn new(mut form: &[u8]) -> Result<Self, Error> {
-        let mut bytes = Vec::with_capacity(form.len() + 4);
-        let mut plain = None;
-        if S::plain(&mut form, &mut bytes, true).is_some() && form.is_empty() {
-            let mut rest = bytes.as_slice();
-            plain = S::view(&mut rest, true)
-                .filter(|_| rest.is_empty())
-                .map(|_| ());
+    /// none. The form is kept as it is unless a text in it holds a zero byte.
+    pub(in crate::store) fn new(form: impl Into<Cow<'b, [u8]>>) -> Result<Self, Error> {
+        let form = form.into();
+        if whole::<S>(&form, true) {
+            return Ok(Plain {
+                bytes: form,
+                form: true,
+                _type: PhantomData,
+            });
         }
-        match plain {
-            Some(()) => Ok(Plain {
-                bytes,
+        let (mut rest, mut bytes) = (form.as_ref(), Vec::with_capacity(form.len() + 8));
+        match S::plain(&mut rest, &mut bytes, true).is_some()
+            && rest.is_empty()
+            && whole::<S>(&bytes, false)
+        {
+            true => Ok(Plain {
+                bytes: Cow::Owned(bytes),
+                form: false,
                 _type: PhantomData,
             }),
-            None => Err(damaged(format!(
+            false => Err(damaged(format!(
                 "a stored {} does not decode",
                 std::any::type_name::<S>()
             ))),
@@ -72,7 +88,7 @@ impl<S: Stored> Plain<S> {
 
     /// The value, borrowed.
     pub(in crate::store) fn value(&self) -> S::Ref<'_> {
-        S::view(&mut self.bytes.as_slice(), true).unwrap_or_else(S::placeholder)
+        S::view(&mut self.bytes.as_ref(), true, self.form).unwrap_or_else(S::placeholder)
     }
 }
 
@@ -103,8 +119,8 @@ macro_rules! big_endian {
                 copy(form, out, size_of::<$t>())
             }
 
-            fn view(plain: &mut &[u8], _: bool) -> Option<$t> {
-                let head = split(plain, size_of::<$t>())?;
+            fn view(bytes: &mut &[u8], _: bool, _: bool) -> Option<$t> {
+                let head = split(bytes, size_of::<$t>())?;
                 Some(<$t>::from_be_bytes(head.try_into().ok()?) ^ $flip)
             }
 
@@ -160,12 +176,16 @@ impl Stored for &'static str {
         Some(())
     }
 
-    fn view<'a>(plain: &mut &'a [u8], last: bool) -> Option<&'a str> {
-        let text = match last {
-            true => std::mem::take(plain),
-            false => {
-                let length = u32::from_be_bytes(split(plain, 4)?.try_into().ok()?);
-                split(plain, usize::try_from(length).ok()?)?
+    fn view<'a>(bytes: &mut &'a [u8], last: bool, form: bool) -> Option<&'a str> {
+        let text = match (last, form) {
+            (true, _) => std::mem::take(bytes),
+            (false, true) => {
+                let text = split(bytes, bytes.iter().position(|&b| b == 0)?)?;
+                (split(bytes, 2)? == END).then_some(text)?
+            }
+            (false, false) => {
+                let length = u32::from_be_bytes(split(bytes, 4)?.try_into().ok()?);
+                split(bytes, usize::try_from(length).ok()?)?
             }
         };
         std::str::from_utf8(text).ok()
@@ -193,8 +213,8 @@ impl Stored for &'static [u8] {
         last.then(|| copy(form, out, form.len()))?
     }
 
-    fn view<'a>(plain: &mut &'a [u8], last: bool) -> Option<&'a [u8]> {
-        last.then(|| std::mem::take(plain))
+    fn view<'a>(bytes: &mut &'a [u8], last: bool, _: bool) -> Option<&'a [u8]> {
+        last.then(|| std::mem::take(bytes))
     }
 
     fn placeholder<'a>() -> &'a [u8] {
@@ -214,8 +234,8 @@ impl Stored for &'static [u8; 32] {
         copy(form, out, 32)
     }
 
-    fn view<'a>(plain: &mut &'a [u8], _: bool) -> Option<&'a [u8; 32]> {
-        split(plain, 32)?.try_into().ok()
+    fn view<'a>(bytes: &mut &'a [u8], _: bool, _: bool) -> Option<&'a [u8; 32]> {
+        split(bytes, 32)?.try_into().ok()
     }
 
     fn placeholder<'a>() -> &'a [u8; 32] {
@@ -234,7 +254,7 @@ impl Stored for () {
         Some(())
     }
 
-    fn view(_: &mut &[u8], _: bool) -> Option<()> {
+    fn view(_: &mut &[u8], _: bool, _: bool) -> Option<()> {
         Some(())
     }
 
@@ -261,8 +281,8 @@ macro_rules! tuple {
                 $last::plain(form, out, last)
             }
 
-            fn view<'a>(plain: &mut &'a [u8], last: bool) -> Option<Self::Ref<'a>> {
-                Some(($($name::view(plain, false)?,)+ $last::view(plain, last)?))
+            fn view<'a>(bytes: &mut &'a [u8], last: bool, form: bool) -> Option<Self::Ref<'a>> {
+                Some(($($name::view(bytes, false, form)?,)+ $last::view(bytes, last, form)?))
             }
 
             fn placeholder<'a>() -> Self::Ref<'a> {
@@ -289,7 +309,7 @@ mod tests {
             let values: Vec<<$t as Stored>::Ref<'static>> = vec![$($value),+];
             for &a in &values {
                 let form = encode::<$t>(a).unwrap();
-                assert_eq!(Plain::<$t>::new(&form).unwrap().value(), a);
+                assert_eq!(Plain::<$t>::new(&form[..]).unwrap().value(), a);
                 for &b in &values {
                     let other = encode::<$t>(b).unwrap();
                     assert_eq!(a.cmp(&b), form.cmp(&other), "{a:?} against {b:?}");
@@ -314,12 +334,15 @@ mod tests {
 
     #[test]
     fn bytes_that_are_no_form_are_damage_not_a_panic() {
-        assert!(Plain::<u128>::new(&[1, 2]).is_err());
-        assert!(Plain::<NameKey>::new(b"no end mark").is_err());
-        assert!(Plain::<NameKey>::new(b"a\0\x07b").is_err(), "no such mark");
-        assert!(Plain::<&str>::new(&[0xff]).is_err());
+        assert!(Plain::<u128>::new(&[1, 2][..]).is_err());
+        assert!(Plain::<NameKey>::new(&b"no end mark"[..]).is_err());
         assert!(
-            Plain::<u32>::new(&[0, 0, 0, 0, 0]).is_err(),
+            Plain::<NameKey>::new(&b"a\0\x07b"[..]).is_err(),
+            "no such mark"
+        );
+        assert!(Plain::<&str>::new(&[0xff][..]).is_err());
+        assert!(
+            Plain::<u32>::new(&[0, 0, 0, 0, 0][..]).is_err(),
             "a byte too many"
         );
     }

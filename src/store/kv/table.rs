@@ -30,7 +30,7 @@ impl<T> Clone for TableRef<'_, T> {
 impl<T> Copy for TableRef<'_, T> {}
 
 /// A stored key or value, read: checked when it left the engine, looked at in place.
-pub(in crate::store) type Guard<S> = Plain<S>;
+pub(in crate::store) type Guard<S> = Plain<'static, S>;
 
 /// An entry of a table: its key and its value.
 pub(in crate::store) type EntryOf<T> = (Guard<<T as KnownTable>::K>, Guard<<T as KnownTable>::V>);
@@ -46,7 +46,7 @@ impl<T: KnownTable> Iterator for Range<'_, T> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let entry = self.entries.next()?;
-        Some(entry.and_then(|(key, value)| Ok((Guard::new(&key)?, Guard::new(&value)?))))
+        Some(entry.and_then(|(key, value)| Ok((Guard::new(key)?, Guard::new(value)?))))
     }
 }
 
@@ -71,10 +71,7 @@ impl<'t, T: KnownTable> TableRef<'t, T> {
         key: impl Borrow<KeyOf<'k, T>>,
     ) -> Result<Option<Guard<T::V>>, Error> {
         let key = stored::encode::<T::K>(*key.borrow())?;
-        self.kv
-            .get(T::ID, &key)?
-            .map(|value| Guard::new(&value))
-            .transpose()
+        self.kv.get(T::ID, &key)?.map(Guard::new).transpose()
     }
 
     /// The entries whose keys are in `range`, in key order.
@@ -103,7 +100,7 @@ impl<'t, T: KnownTable> TableRef<'t, T> {
 
     pub(in crate::store) fn last(&self) -> Result<Option<EntryOf<T>>, Error> {
         match self.kv.last(T::ID)? {
-            Some((key, value)) => Ok(Some((Guard::new(&key)?, Guard::new(&value)?))),
+            Some((key, value)) => Ok(Some((Guard::new(key)?, Guard::new(value)?))),
             None => Ok(None),
         }
     }
@@ -167,7 +164,10 @@ impl<'t, T: KnownTable> TableMut<'t, T> {
         let mut dropped = Vec::new();
         for entry in self.kv.range(T::ID, Bound::Unbounded, Bound::Unbounded)? {
             let (key, value) = entry?;
-            let (k, v) = (Plain::<T::K>::new(&key)?, Plain::<T::V>::new(&value)?);
+            let (k, v) = (
+                Plain::<T::K>::new(&key[..])?,
+                Plain::<T::V>::new(&value[..])?,
+            );
             if !keep(k.value(), v.value()) {
                 dropped.push(key);
             }

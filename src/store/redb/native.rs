@@ -13,14 +13,14 @@ use crate::store::kv::{self, Entries, Entry, Plain, Stored};
 /// A type redb stores natively, which is also its type at the seam.
 pub(super) trait Native: Value + Stored + Sized + 'static {
     /// The value read from the seam, as redb takes it.
-    fn native<'a>(plain: &'a Plain<Self>) -> Self::SelfType<'a>;
+    fn native<'a>(plain: &'a Plain<'_, Self>) -> Self::SelfType<'a>;
     fn to_seam(value: Self::SelfType<'_>) -> Result<Vec<u8>, Error>;
 }
 
 macro_rules! native {
     ($($t:ty),* $(,)?) => {$(
         impl Native for $t {
-            fn native<'a>(plain: &'a Plain<$t>) -> Self::SelfType<'a> {
+            fn native<'a>(plain: &'a Plain<'_, $t>) -> Self::SelfType<'a> {
                 plain.value()
             }
 
@@ -57,7 +57,7 @@ fn entry<K: Native, V: Native>(
 }
 
 /// A bound of a range, read from the seam.
-fn plain<K: Native>(bound: Bound<&[u8]>) -> Result<Bound<Plain<K>>, Error> {
+fn plain<K: Native>(bound: Bound<&[u8]>) -> Result<Bound<Plain<'_, K>>, Error> {
     Ok(match bound {
         Bound::Included(key) => Bound::Included(Plain::new(key)?),
         Bound::Excluded(key) => Bound::Excluded(Plain::new(key)?),
@@ -66,7 +66,7 @@ fn plain<K: Native>(bound: Bound<&[u8]>) -> Result<Bound<Plain<K>>, Error> {
 }
 
 /// The bound as redb takes it.
-fn native<K: Native>(bound: &Bound<Plain<K>>) -> Bound<K::SelfType<'_>> {
+fn native<'a, K: Native>(bound: &'a Bound<Plain<'_, K>>) -> Bound<K::SelfType<'a>> {
     match bound {
         Bound::Included(key) => Bound::Included(K::native(key)),
         Bound::Excluded(key) => Bound::Excluded(K::native(key)),
