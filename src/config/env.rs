@@ -33,6 +33,8 @@ pub const SETTINGS: &[&str] = &[
     "oauth.access_token_ttl_seconds",
     "security.max_auth_failures",
     "security.auth_failure_window_seconds",
+    "log.level",
+    "log.format",
 ];
 
 /// The settings holding a number that are unset by default, so that no default tells

@@ -9,6 +9,7 @@
 mod bounds;
 mod env;
 mod file;
+mod log_settings;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -20,6 +21,7 @@ use crate::auth::secret::Secret;
 
 pub use bounds::{MAX_BODY_READ_TIMEOUT_SECONDS, MAX_CONNECTIONS};
 pub use env::{ENV_PREFIX, SETTINGS};
+pub use log_settings::{LogConfig, LogFormat};
 pub use settings::{
     BootstrapConfig, Config, CredentialsConfig, OauthConfig, SecurityConfig, ServerConfig,
     StorageConfig, TlsConfig,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::log_settings::LogConfig;
 use crate::domain::CredentialLimits;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -15,6 +16,7 @@ pub struct Config {
     pub credentials: CredentialsConfig,
     pub oauth: OauthConfig,
     pub security: SecurityConfig,
+    pub log: LogConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
