@@ -47,6 +47,8 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    #[command(flatten)]
+    Tools(crate::tooling::ToolCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +100,9 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             Err(err) => fail(err),
         },
+        Command::Tools(command) => {
+            crate::tooling::run(command, <Cli as clap::CommandFactory>::command())
+        }
         Command::Admin {
             command: AdminCommand::IssueToken { db },
         } => match issue_token(&db) {

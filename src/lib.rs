@@ -20,3 +20,4 @@ pub mod request_id;
 pub mod server;
 pub mod store;
 pub mod systemd;
+pub mod tooling;

@@ -10,6 +10,7 @@ mod bounds;
 mod env;
 mod file;
 mod log_settings;
+pub mod report;
 mod settings;
 #[cfg(test)]
 mod tests;

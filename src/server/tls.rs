@@ -28,7 +28,7 @@ pub struct Certificate {
 }
 
 impl Certificate {
-    pub(super) fn load(cert_file: &Path, key_file: &Path) -> Result<Certificate, StartError> {
+    pub fn load(cert_file: &Path, key_file: &Path) -> Result<Certificate, StartError> {
         Ok(Certificate {
             current: RwLock::new(Arc::new(read(cert_file, key_file)?)),
             cert_file: cert_file.to_owned(),

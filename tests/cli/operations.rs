@@ -197,3 +197,137 @@ fn systemd_hears_ready_watchdog_and_stopping() {
     served.stop();
     hear("STOPPING=1");
 }
+
+/// `keyhouse config check [--config FILE]` with `env`: exit code and standard output.
+fn config_check(file: Option<&Path>, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = Command::new(BIN);
+    command.args(["config", "check"]);
+    if let Some(file) = file {
+        command.arg("--config").arg(file);
+    }
+    let out = command.envs(env.iter().copied()).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn config_check_shows_each_setting_and_its_source_and_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = keyhouse::auth::secret::Secret::generate().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let good = file(
+        "good.toml",
+        &format!(
+            "[storage]\npath = {:?}\n\n[log]\nformat = \"json\"\n",
+            dir.path().join("k.redb")
+        ),
+    );
+    let (code, out) = config_check(
+        Some(&good),
+        &[
+            ("KEYHOUSE_BOOTSTRAP__ADMIN_TOKEN", token.expose()),
+            ("KEYHOUSE_OAUTH__AUDIENCE", "payments"),
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let row = |name: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name}: {out}"))
+            .to_owned()
+    };
+    assert!(row("log.format").ends_with("\"json\"  from file"), "{out}");
+    assert!(
+        row("oauth.audience").ends_with("\"payments\"  from environment KEYHOUSE_OAUTH__AUDIENCE"),
+        "{out}"
+    );
+    assert!(row("server.listen").ends_with("\"127.0.0.1:8080\"  from default"));
+    assert!(
+        row("bootstrap.admin_token").contains("(set, masked)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains(&token.expose()[3..]),
+        "the secret is shown: {out}"
+    );
+    assert!(out.contains("no problems"), "{out}");
+
+    let bad = [
+        (
+            "two bad keys",
+            "[server]\nlisten = 5\nbogus = 1\n",
+            &[
+                "server.bogus is no setting",
+                "invalid setting server.listen",
+            ][..],
+        ),
+        (
+            "two bad values",
+            "[credentials]\nmax_active = 0\n\n[log]\nlevel = \"inf\"\n",
+            &[
+                "invalid setting credentials.max_active",
+                "invalid setting log.level",
+            ],
+        ),
+        (
+            "files that are not there",
+            "[server.tls]\ncert_file = \"/nonexistent/cert.pem\"\nkey_file = \"/nonexistent/key.pem\"\n\n\
+             [storage]\npath = \"/nonexistent/dir/k.redb\"\n",
+            &["server.tls.cert_file", "storage.path: its directory"],
+        ),
+    ];
+    for (what, text, problems) in bad {
+        let (code, out) = config_check(Some(&file("bad.toml", text)), &[]);
+        assert_eq!(code, Some(1), "{what}: {out}");
+        assert!(
+            out.contains(&format!("{} problem(s)", problems.len())),
+            "{what}: {out}"
+        );
+        for problem in problems {
+            assert!(out.contains(problem), "{what}: no {problem:?} in {out}");
+        }
+    }
+}
+
+#[test]
+fn completions_and_man_pages_come_from_the_command_definitions() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(BIN)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        for word in ["keyhouse", "serve", "issue-token", "--config"] {
+            assert!(script.contains(word), "{shell}: no {word}");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["man", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    for page in [
+        "keyhouse.1",
+        "keyhouse-serve.1",
+        "keyhouse-admin-issue-token.1",
+    ] {
+        assert!(dir.path().join(page).is_file(), "{page}");
+    }
+    let serve = std::fs::read_to_string(dir.path().join("keyhouse-serve.1")).unwrap();
+    for setting in keyhouse::config::SETTINGS {
+        let variable = format!("KEYHOUSE_{}", setting.replace('.', "__").to_uppercase());
+        assert!(
+            serve.contains(&variable.replace('_', "\\_")) || serve.contains(&variable),
+            "{variable} in keyhouse-serve.1"
+        );
+    }
+}
