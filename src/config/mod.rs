@@ -24,8 +24,8 @@ pub use bounds::{MAX_BODY_READ_TIMEOUT_SECONDS, MAX_CONNECTIONS};
 pub use env::{ENV_PREFIX, SETTINGS};
 pub use log_settings::{LogConfig, LogFormat};
 pub use settings::{
-    BootstrapConfig, Config, CredentialsConfig, OauthConfig, SecurityConfig, ServerConfig,
-    StorageConfig, TlsConfig,
+    AccessTokenTyp, BootstrapConfig, Config, CredentialsConfig, OauthConfig, SecurityConfig,
+    ServerConfig, StorageConfig, TlsConfig,
 };
 
 /// A setting that cannot be used, named.

@@ -68,6 +68,7 @@ pub fn bind(config: Config, clock: Clock) -> Result<Bound, StartError> {
         issuer: config.issuer(addr),
         audience: config.oauth.audience.clone(),
         ttl: chrono::Duration::seconds(config.oauth.access_token_ttl_seconds as i64),
+        token_typ: config.oauth.access_token_typ.as_str(),
     };
     let flush_every = Duration::from_secs(config.credentials.last_used_flush_seconds);
     let check_every = Duration::from_secs(config.storage.integrity_check_interval_seconds);
