@@ -19,8 +19,7 @@ use super::error_response;
 use crate::auth::PROJECT_ROUTES;
 use crate::error::{Code, ErrorBody, OAuthErrorBody};
 
-pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
-/// [`OPENAPI_PATH`] from `/swagger-ui/`.
+/// `/api-docs/openapi.json`, from `/swagger-ui/`.
 const SWAGGER_UI_DOCUMENT: &str = "../api-docs/openapi.json";
 const BEARER: &str = "bearer";
 
