@@ -51,18 +51,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Print a completion script for a shell.
-    #[command(
-        after_help = "Example:\n  keyhouse completions bash > /etc/bash_completion.d/keyhouse"
-    )]
-    Completions {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
     #[command(flatten)]
     Client(client::ClientCommand),
     #[command(flatten)]
     Provision(provision::ProvisionCommand),
+    #[command(flatten)]
+    Tools(crate::tooling::ToolCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,46 +75,19 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Libraries whose warnings a client can cause at will (rustls warns of every
-/// malformed TLS handshake): they log at `error` unless `RUST_LOG` names them.
-const QUIET_LIBRARIES: &[&str] = &["rustls"];
-
-/// `info` for everything, quiet libraries at `error`, then `RUST_LOG` on top: its
-/// default level replaces `info`, and only a directive naming a library replaces that
-/// library's `error`.
-fn log_filter(rust_log: Option<&str>) -> env_logger::Builder {
-    let mut builder = env_logger::Builder::new();
-    builder.filter_level(log::LevelFilter::Info);
-    for library in QUIET_LIBRARIES {
-        builder.filter_module(library, log::LevelFilter::Error);
-    }
-    if let Some(spec) = rust_log {
-        builder.parse_filters(spec);
-    }
-    builder
-}
-
 pub fn run(cli: Cli) -> ExitCode {
-    let mut logger = log_filter(std::env::var("RUST_LOG").ok().as_deref());
-    if let Ok(style) = std::env::var("RUST_LOG_STYLE") {
-        logger.parse_write_style(&style);
-    }
-    logger.init();
+    crate::logging::init();
     match cli.command {
         Command::Client(command) => client::run(command),
-        Command::Completions { shell } => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "keyhouse", &mut std::io::stdout());
-            ExitCode::SUCCESS
-        }
         Command::Provision(command) => provision::run(command),
         Command::Serve { config } => {
             crate::malloc_arenas::limit();
-            let config = match Config::load(config.as_deref(), std::env::vars()) {
-                Ok(config) => config,
+            let loaded = match Config::load(config.as_deref(), std::env::vars()) {
+                Ok(loaded) => loaded,
                 Err(err) => return fail(err),
             };
-            match server::serve(config) {
+            crate::logging::configure(&loaded.log);
+            match server::serve(loaded, config) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => fail(err),
             }
@@ -143,6 +110,9 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             Err(err) => fail(err),
         },
+        Command::Tools(command) => {
+            crate::tooling::run(command, <Cli as clap::CommandFactory>::command())
+        }
         Command::Admin {
             command: AdminCommand::IssueToken { db },
         } => match issue_token(&db) {
@@ -216,30 +186,4 @@ fn recovery_report(recovery: &Recovery) -> String {
         }
     }
     report + "\nkeyhouse: the new secret follows on standard output"
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use log::{Level, Log, Metadata};
-
-    fn logs(rust_log: Option<&str>, target: &str, level: Level) -> bool {
-        let logger = log_filter(rust_log).build();
-        logger.enabled(&Metadata::builder().target(target).level(level).build())
-    }
-
-    #[test]
-    fn library_warnings_stay_out_unless_named() {
-        let sni = "rustls::msgs::handshake";
-        for spec in [None, Some("warn"), Some("info"), Some("debug")] {
-            assert!(!logs(spec, sni, Level::Warn), "{spec:?}");
-            assert!(logs(spec, sni, Level::Error), "{spec:?}");
-        }
-        assert!(logs(None, "keyhouse::server", Level::Info));
-        assert!(!logs(Some("warn"), "keyhouse::server", Level::Info));
-        assert!(logs(Some("warn"), "keyhouse::server", Level::Warn));
-        assert!(logs(Some("warn,rustls=warn"), sni, Level::Warn));
-        assert!(logs(Some("rustls=debug"), sni, Level::Debug));
-        assert!(!logs(Some("error"), "keyhouse", Level::Warn));
-    }
 }

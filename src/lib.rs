@@ -13,8 +13,11 @@ pub mod error;
 #[cfg(test)]
 mod fault_tests;
 pub mod http_limits;
+pub mod logging;
 mod malloc_arenas;
 pub mod metrics;
 pub mod request_id;
 pub mod server;
 pub mod store;
+pub mod systemd;
+pub mod tooling;

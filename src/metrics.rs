@@ -34,6 +34,11 @@ struct RouteLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabels {
     kind: String,
 }
@@ -97,6 +102,17 @@ impl Metrics {
             "keyhouse_objects",
             "Stored objects by kind",
             objects.clone(),
+        );
+        let build = Family::<BuildLabels, Gauge>::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            })
+            .set(1);
+        registry.register(
+            "keyhouse_build_info",
+            "1, labelled with the version of the running binary",
+            build,
         );
         let db_size = Gauge::default();
         registry.register(

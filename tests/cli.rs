@@ -25,6 +25,9 @@ use std::time::Duration;
 
 use common::counter;
 
+#[path = "cli/operations.rs"]
+mod operations;
+
 const BIN: &str = env!("CARGO_BIN_EXE_keyhouse");
 
 fn keyhouse(args: &[&str]) -> std::process::Output {
@@ -43,8 +46,14 @@ struct Served {
 
 /// `keyhouse serve` on `db`, port 0, with `env`; its standard error piped.
 fn serve(db: &Path, env: &[(&str, &str)]) -> Child {
+    serve_with(db, env, &[])
+}
+
+/// `keyhouse serve ARGS` on `db`, port 0, with `env`; its standard error piped.
+fn serve_with(db: &Path, env: &[(&str, &str)], args: &[&str]) -> Child {
     Command::new(BIN)
         .arg("serve")
+        .args(args)
         .env("KEYHOUSE_SERVER__LISTEN", "127.0.0.1:0")
         .env("KEYHOUSE_STORAGE__PATH", db)
         .env_remove("MALLOC_ARENA_MAX")
@@ -57,7 +66,11 @@ fn serve(db: &Path, env: &[(&str, &str)]) -> Child {
 
 impl Served {
     fn start(db: &Path, env: &[(&str, &str)]) -> Served {
-        let mut child = serve(db, env);
+        Served::start_with(db, env, &[])
+    }
+
+    fn start_with(db: &Path, env: &[(&str, &str)], args: &[&str]) -> Served {
+        let mut child = serve_with(db, env, args);
         let (sender, lines) = std::sync::mpsc::channel();
         let pipe = child.stderr.take().unwrap();
         std::thread::spawn(move || {
@@ -73,7 +86,8 @@ impl Served {
                 panic!("the server did not start: {early:?}");
             };
             if let Some(addr) = line.split("serving on ").nth(1) {
-                let base = addr.trim().to_owned();
+                // The address ends the text line, or the JSON line's message.
+                let base = addr.split(['"', ' ']).next().unwrap_or_default().to_owned();
                 return Served {
                     child,
                     base,

@@ -19,7 +19,8 @@ use super::error_response;
 use crate::auth::PROJECT_ROUTES;
 use crate::error::{Code, ErrorBody, OAuthErrorBody};
 
-pub const OPENAPI_PATH: &str = "/api-docs/openapi.json";
+/// `/api-docs/openapi.json`, from `/swagger-ui/`.
+const SWAGGER_UI_DOCUMENT: &str = "../api-docs/openapi.json";
 const BEARER: &str = "bearer";
 
 #[derive(OpenApi)]
@@ -229,9 +230,11 @@ pub async fn get_openapi(doc: web::Data<OpenApiJson>) -> HttpResponse {
 }
 
 /// Swagger UI at `/swagger-ui/`, its files compiled in; it loads nothing from elsewhere.
+/// It loads the document by a URL relative to its page, so that it works behind a
+/// reverse proxy that serves keyhouse under a path prefix.
 pub fn swagger_ui() -> SwaggerUi {
     SwaggerUi::new("/swagger-ui/{_:.*}").config(
-        Config::new([OPENAPI_PATH])
+        Config::new([SWAGGER_UI_DOCUMENT])
             .validator_url("none")
             .persist_authorization(false),
     )

@@ -49,6 +49,25 @@ pub struct ServerMetadata {
     pub scopes_supported: Vec<&'static str>,
 }
 
+/// OpenID Provider Metadata, as far as it applies to a server that issues access
+/// tokens only (as Kubernetes serves it for its service-account tokens): where the
+/// keys are, which algorithm signs, and the token endpoint.
+#[derive(Serialize, ToSchema)]
+pub struct OpenIdConfiguration {
+    pub issuer: String,
+    pub jwks_uri: String,
+    pub token_endpoint: String,
+    pub grant_types_supported: Vec<&'static str>,
+    /// `token`: keyhouse has no authorization endpoint and issues no ID token.
+    pub response_types_supported: Vec<&'static str>,
+    pub subject_types_supported: Vec<&'static str>,
+    /// The algorithm that signs access tokens (verifiers such as go-oidc read it here).
+    pub id_token_signing_alg_values_supported: Vec<&'static str>,
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
+    pub scopes_supported: Vec<&'static str>,
+}
+
 /// The public keys that sign access tokens, including retired ones whose tokens may
 /// still be valid.
 #[utoipa::path(tag = "oauth2", responses((status = 200, body = Jwks)))]
@@ -101,6 +120,32 @@ pub async fn metadata(tokens: web::Data<Tokens>) -> HttpResponse {
     })
 }
 
+/// Discovery for verifiers that look only at OpenID's address (Spring's
+/// `issuer-uri`, go-oidc): the issuer, its keys, the token endpoint.
+#[utoipa::path(tag = "oauth2", responses((status = 200, body = OpenIdConfiguration)))]
+#[get("/.well-known/openid-configuration")]
+pub async fn openid_configuration(tokens: web::Data<Tokens>) -> HttpResponse {
+    let issuer = tokens.settings().issuer.clone();
+    HttpResponse::Ok().json(OpenIdConfiguration {
+        token_endpoint: format!("{issuer}/oauth2/token"),
+        jwks_uri: format!("{issuer}/.well-known/jwks.json"),
+        issuer,
+        grant_types_supported: vec!["client_credentials"],
+        response_types_supported: vec!["token"],
+        subject_types_supported: vec!["public"],
+        id_token_signing_alg_values_supported: vec!["ES256"],
+        token_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+        ],
+        token_endpoint_auth_signing_alg_values_supported: vec!["ES256", "EdDSA"],
+        scopes_supported: permissions::KNOWN.to_vec(),
+    })
+}
+
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(jwks).service(metadata);
+    cfg.service(jwks)
+        .service(metadata)
+        .service(openid_configuration);
 }

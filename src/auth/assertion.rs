@@ -4,7 +4,6 @@
 //! the time of an answer tells neither whether the client exists nor how many keys it
 //! holds.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
@@ -16,6 +15,7 @@ use uuid::Uuid;
 use super::client::invalid_client;
 use super::jwt::OAuthSettings;
 use super::public_key::{PaddingKeys, verifies};
+use super::replay::ReplaySet;
 use crate::domain::{ClientId, Credential, CredentialKind, KeyAlgorithm, Principal, Timestamp};
 use crate::error::Error;
 use crate::store::Store;
@@ -48,7 +48,7 @@ struct UnverifiedClaims {
 pub struct ClientAssertions {
     padding: PaddingKeys,
     tries: usize,
-    seen: Mutex<HashMap<(String, String), i64>>,
+    seen: Mutex<ReplaySet>,
 }
 
 /// The most keys an assertion is padded to. `credentials.max_active` may be set in the
@@ -74,9 +74,7 @@ impl ClientAssertions {
         let Ok(mut seen) = self.seen.lock() else {
             return false;
         };
-        seen.retain(|_, until| *until > now.timestamp());
-        seen.insert((client_id.to_owned(), jti.to_owned()), exp)
-            .is_none()
+        seen.first_use(client_id, jti, exp, now.timestamp())
     }
 }
 

@@ -25,6 +25,9 @@ pub struct OAuthSettings {
     pub issuer: String,
     pub audience: String,
     pub ttl: Duration,
+    /// The `typ` of access tokens' header: [`ACCESS_TOKEN_TYPE`] or `JWT`
+    /// (`oauth.access_token_typ`).
+    pub token_typ: &'static str,
 }
 
 impl OAuthSettings {
@@ -125,13 +128,13 @@ pub fn generate_signing_key(now: Timestamp) -> Result<SigningKey, Error> {
     })
 }
 
-fn key_set(keys: Vec<SigningKey>) -> Result<KeySet, Error> {
+fn key_set(keys: Vec<SigningKey>, typ: &str) -> Result<KeySet, Error> {
     let current = keys
         .iter()
         .find(|k| k.is_current())
         .ok_or_else(|| Error::internal("no current signing key"))?;
     let mut header = Header::new(Algorithm::ES256);
-    header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+    header.typ = Some(typ.to_owned());
     header.kid = Some(current.kid.clone());
     let (current_header, current) = (
         jws_part(&header)?,
@@ -234,7 +237,10 @@ impl Tokens {
     pub fn load(store: &Store, settings: OAuthSettings, now: Timestamp) -> Result<Tokens, Error> {
         store.ensure_signing_key(|| generate_signing_key(now))?;
         Ok(Tokens {
-            keys: RwLock::new(key_set(store.signing_keys(now).wait()?)?),
+            keys: RwLock::new(key_set(
+                store.signing_keys(now).wait()?,
+                settings.token_typ,
+            )?),
             revoked: RwLock::new(store.revoked_tokens(now).wait()?.into_iter().collect()),
             verified: Mutex::new(HashMap::new()),
             settings,
@@ -377,7 +383,7 @@ impl Tokens {
         let key = store
             .rotate_signing_key(ctx, generate_signing_key(ctx.now)?, self.settings.ttl)
             .await?;
-        let fresh = key_set(store.signing_keys(ctx.now).await?)?;
+        let fresh = key_set(store.signing_keys(ctx.now).await?, self.settings.token_typ)?;
         *self.keys.write().map_err(|_| poisoned())? = fresh;
         Ok(key)
     }

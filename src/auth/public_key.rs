@@ -2,8 +2,6 @@
 //! Ed25519, checked at upload. They sign OAuth client assertions (RFC 7523), verified
 //! here, and keys nobody holds pad the keys an assertion is checked against.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use ring::agreement;
 use ring::digest;
 use ring::rand::SystemRandom;
@@ -11,6 +9,9 @@ use ring::signature::{
     ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ED25519, EcdsaKeyPair,
     Ed25519KeyPair, KeyPair, UnparsedPublicKey, VerificationAlgorithm,
 };
+
+use rustls::pki_types::SubjectPublicKeyInfoDer;
+use rustls::pki_types::pem::{self, PemObject};
 
 use crate::domain::{CredentialKind, KeyAlgorithm};
 use crate::error::Error;
@@ -44,20 +45,16 @@ fn invalid(reason: &str) -> Error {
 }
 
 impl PublicKey {
-    /// Parses a PEM `PUBLIC KEY` block; anything else is 400 with the reason.
+    /// Parses a PEM `PUBLIC KEY` block, with the PEM reader of rustls' key types (the
+    /// one that reads the TLS files); anything else is 400 with the reason.
     pub fn from_pem(pem: &str) -> Result<PublicKey, Error> {
-        let pem = pem.trim();
-        let body = pem
-            .strip_prefix("-----BEGIN PUBLIC KEY-----")
-            .and_then(|rest| rest.strip_suffix("-----END PUBLIC KEY-----"))
-            .ok_or_else(|| {
+        let der = SubjectPublicKeyInfoDer::from_pem_slice(pem.as_bytes()).map_err(|e| match e {
+            pem::Error::NoItemsFound => {
                 invalid("must be a PEM block '-----BEGIN PUBLIC KEY-----' (SubjectPublicKeyInfo)")
-            })?;
-        let text: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-        let der = STANDARD
-            .decode(text)
-            .map_err(|_| invalid("the PEM body is not valid base64"))?;
-        Self::from_der(der)
+            }
+            _ => invalid("the PEM body is not valid base64"),
+        })?;
+        Self::from_der(der.to_vec())
     }
 
     fn from_der(der: Vec<u8>) -> Result<PublicKey, Error> {
@@ -168,6 +165,8 @@ fn check_p256_point(point: &[u8]) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
 
     fn pem(der: &[u8]) -> String {
         format!(

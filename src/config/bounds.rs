@@ -153,6 +153,7 @@ impl Config {
             1,
             DAY,
         )?;
+        self.log.validate()?;
         self.bootstrap_secret().map(|_| ())
     }
 }

@@ -31,8 +31,11 @@ pub const SETTINGS: &[&str] = &[
     "oauth.issuer",
     "oauth.audience",
     "oauth.access_token_ttl_seconds",
+    "oauth.access_token_typ",
     "security.max_auth_failures",
     "security.auth_failure_window_seconds",
+    "log.level",
+    "log.format",
 ];
 
 /// The variables of the command-line client (`keyhouse projects list`, ...): a shell

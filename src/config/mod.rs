@@ -9,6 +9,8 @@
 mod bounds;
 mod env;
 mod file;
+mod log_settings;
+pub mod report;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -20,9 +22,10 @@ use crate::auth::secret::Secret;
 
 pub use bounds::{MAX_BODY_READ_TIMEOUT_SECONDS, MAX_CONNECTIONS};
 pub use env::{ENV_PREFIX, SETTINGS};
+pub use log_settings::{LogConfig, LogFormat};
 pub use settings::{
-    BootstrapConfig, Config, CredentialsConfig, OauthConfig, SecurityConfig, ServerConfig,
-    StorageConfig, TlsConfig,
+    AccessTokenTyp, BootstrapConfig, Config, CredentialsConfig, OauthConfig, SecurityConfig,
+    ServerConfig, StorageConfig, TlsConfig,
 };
 
 /// A setting that cannot be used, named.

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::log_settings::LogConfig;
 use crate::domain::CredentialLimits;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -15,6 +16,7 @@ pub struct Config {
     pub credentials: CredentialsConfig,
     pub oauth: OauthConfig,
     pub security: SecurityConfig,
+    pub log: LogConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -183,6 +185,27 @@ pub struct OauthConfig {
     pub issuer: Option<String>,
     pub audience: String,
     pub access_token_ttl_seconds: u64,
+    /// The `typ` of access tokens' header: `at+jwt` (RFC 9068) or `JWT`, for verifiers
+    /// that take no other (Spring Security 7's default).
+    pub access_token_typ: AccessTokenTyp,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccessTokenTyp {
+    #[default]
+    #[serde(rename = "at+jwt")]
+    AtJwt,
+    #[serde(rename = "JWT")]
+    Jwt,
+}
+
+impl AccessTokenTyp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessTokenTyp::AtJwt => "at+jwt",
+            AccessTokenTyp::Jwt => "JWT",
+        }
+    }
 }
 
 impl Default for OauthConfig {
@@ -191,6 +214,7 @@ impl Default for OauthConfig {
             issuer: None,
             audience: "keyhouse".to_owned(),
             access_token_ttl_seconds: 3600,
+            access_token_typ: AccessTokenTyp::AtJwt,
         }
     }
 }

@@ -75,6 +75,6 @@ pub(super) fn app(
         .default_service(web::to(api::unmatched))
         .wrap(from_fn(http_limits::middleware))
         .wrap(from_fn(metrics::middleware))
+        .wrap(from_fn(access_log::middleware))
         .wrap(from_fn(request_id::middleware))
-        .wrap(access_log::logger())
 }

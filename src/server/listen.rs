@@ -32,23 +32,20 @@ use crate::connections::{
 /// How long stopping waits for the requests under way.
 const SHUTDOWN_SECONDS: u64 = 30;
 
-/// Serves `prepared`'s app on `listener`, over TLS when `tls` is set; with
-/// `handle_signals`, SIGINT and SIGTERM stop it gracefully.
+/// Serves `prepared`'s app on `listener`, over TLS when `tls` is set. It answers no
+/// signal: `serve` does (src/server/signals.rs).
 pub(super) fn serve(
     listener: TcpListener,
     tls: Option<rustls::ServerConfig>,
     plan: &Plan,
-    handle_signals: bool,
     prepared: Prepared,
 ) -> io::Result<Server> {
     let addr = listener.local_addr()?;
-    let mut builder = ServerBuilder::default()
+    let builder = ServerBuilder::default()
         .workers(plan.workers)
         .max_concurrent_connections(plan.per_worker)
-        .shutdown_timeout(SHUTDOWN_SECONDS);
-    if !handle_signals {
-        builder = builder.disable_signals();
-    }
+        .shutdown_timeout(SHUTDOWN_SECONDS)
+        .disable_signals();
     let shutdown = builder.graceful_shutdown_signal();
     let addresses = Addresses::new(plan.per_address);
     let name = format!("keyhouse-{addr}");

@@ -6,6 +6,7 @@ mod app;
 mod listen;
 mod prepare;
 mod run;
+mod signals;
 mod tls;
 
 use crate::api;
@@ -14,6 +15,7 @@ use crate::error::Error;
 use crate::store::{KeyFileError, OpenError};
 
 pub use run::{Bound, Spawned, bind, serve, spawn, spawn_with_clock};
+pub use tls::Certificate;
 
 /// Why the server could not start, in words for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +34,8 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot listen for signals: {0}")]
+    Signals(#[source] std::io::Error),
     #[error("cannot build the OpenAPI document: {0}")]
     OpenApi(#[from] serde_json::Error),
     #[error("invalid setting {setting}: {reason}")]

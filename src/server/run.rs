@@ -2,6 +2,7 @@
 //! flusher, integrity timer), and the wait for the database to close.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,14 +11,15 @@ use actix_web::dev::{Server, ServerHandle};
 use super::StartError;
 use super::listen;
 use super::prepare::prepare;
-use super::tls::tls_config;
+use super::signals::{self, Reload, Signals};
+use super::tls::{Certificate, tls_config};
 use crate::auth::jwt::OAuthSettings;
 use crate::auth::last_use::{Flusher, LastUse};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::connections;
 use crate::error::Error;
-use crate::store::{CloseWatch, IntegrityTimer};
+use crate::store::{CloseWatch, IntegrityTimer, Store};
 
 /// How long a stopped server may take to release the database file.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -33,6 +35,10 @@ pub struct Bound {
     pub checker: IntegrityTimer,
     /// Tells when the workers have let go of the database after the server stops.
     pub closed: CloseWatch,
+    /// The database, to tell readiness.
+    pub store: Store,
+    /// The TLS certificate served, which `SIGHUP` reloads.
+    pub certificate: Option<Arc<Certificate>>,
 }
 
 impl Bound {
@@ -45,10 +51,9 @@ impl Bound {
     }
 }
 
-/// Validates the settings, opens the store, bootstraps, and binds `server.listen`. With
-/// `handle_signals`, SIGINT and SIGTERM stop it gracefully. Everything that reads time
-/// reads `clock`.
-pub fn bind(config: Config, clock: Clock, handle_signals: bool) -> Result<Bound, StartError> {
+/// Validates the settings, opens the store, bootstraps, and binds `server.listen`.
+/// Everything that reads time reads `clock`. Signals are `serve`'s to answer.
+pub fn bind(config: Config, clock: Clock) -> Result<Bound, StartError> {
     // A `Config` built in code has not been through `Config::load`; its bounds keep
     // the time arithmetic below from overflowing.
     config.validate()?;
@@ -63,13 +68,15 @@ pub fn bind(config: Config, clock: Clock, handle_signals: bool) -> Result<Bound,
         issuer: config.issuer(addr),
         audience: config.oauth.audience.clone(),
         ttl: chrono::Duration::seconds(config.oauth.access_token_ttl_seconds as i64),
+        token_typ: config.oauth.access_token_typ.as_str(),
     };
     let flush_every = Duration::from_secs(config.credentials.last_used_flush_seconds);
     let check_every = Duration::from_secs(config.storage.integrity_check_interval_seconds);
-    let tls = match config.tls_files() {
-        Some((cert_file, key_file)) => Some(tls_config(cert_file, key_file)?),
+    let certificate = match config.tls_files() {
+        Some((cert_file, key_file)) => Some(Arc::new(Certificate::load(cert_file, key_file)?)),
         None => None,
     };
+    let tls = certificate.clone().map(tls_config).transpose()?;
     let plan = connections::plan(
         config.server.max_connections,
         config.server.max_connections_per_address,
@@ -87,12 +94,12 @@ pub fn bind(config: Config, clock: Clock, handle_signals: bool) -> Result<Bound,
     }
     let prepared = prepare(config, oauth, clock.clone())?;
     let closed = prepared.store.close_watch();
+    let store = prepared.store.get_ref().clone();
     let last_use: Arc<LastUse> = prepared.last_use.clone().into_inner();
     let flusher = Flusher::start(prepared.store.get_ref().clone(), last_use, flush_every);
     let checker = IntegrityTimer::start(prepared.store.get_ref().clone(), check_every, clock);
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let server =
-        listen::serve(listener, tls, &plan, handle_signals, prepared).map_err(bind_error)?;
+    let server = listen::serve(listener, tls, &plan, prepared).map_err(bind_error)?;
     log::info!("serving on {scheme}://{addr}");
     Ok(Bound {
         server,
@@ -100,13 +107,25 @@ pub fn bind(config: Config, clock: Clock, handle_signals: bool) -> Result<Bound,
         flusher,
         checker,
         closed,
+        store,
+        certificate,
     })
 }
 
 /// Runs the server until a signal stops it, then waits for the database to close.
-pub fn serve(config: Config) -> Result<(), StartError> {
+/// `config_file` is the file `config` was read from, which `SIGHUP` reads again.
+pub fn serve(config: Config, config_file: Option<PathBuf>) -> Result<(), StartError> {
+    let format = config.log.format;
     let (flusher, checker, closed) = actix_web::rt::System::new().block_on(async move {
-        let bound = bind(config, Clock::system(), true)?;
+        let signals = Signals::install().map_err(StartError::Signals)?;
+        let bound = bind(config, Clock::system())?;
+        let reload = Reload {
+            config_file,
+            certificate: bound.certificate.clone(),
+            format,
+        };
+        signals.watch(bound.server.handle(), reload);
+        signals::notify_ready(bound.store.clone(), bound.addr.to_string());
         bound.server.await.map_err(|source| StartError::Bind {
             addr: bound.addr.to_string(),
             source,
@@ -151,7 +170,7 @@ pub fn spawn_with_clock(config: Config, clock: Clock) -> Result<Spawned, StartEr
     let (sender, receiver) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            match bind(config, clock, false) {
+            match bind(config, clock) {
                 Ok(bound) => {
                     let handle = bound.server.handle();
                     let _ = sender.send(Ok((

@@ -8,6 +8,7 @@ mod common;
 mod audit;
 mod console;
 mod credentials;
+mod discovery;
 mod errors;
 mod escalation;
 mod group_commit;

@@ -388,3 +388,21 @@ fn restore_refuses_what_is_not_a_backup_and_a_database_in_use() {
         403
     );
 }
+
+#[test]
+fn metrics_are_sent_as_openmetrics_with_the_build_info() {
+    let s = TestServer::start();
+    let reply = Client::new().get(s.url("/metrics")).send().unwrap();
+    let content_type = reply.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(
+        content_type.starts_with("application/openmetrics-text; version=1.0.0"),
+        "{content_type}"
+    );
+    let text = reply.text().unwrap();
+    assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics ends so");
+    let build = format!(
+        "keyhouse_build_info{{version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(text.lines().any(|l| l == build), "{build} in {text}");
+}

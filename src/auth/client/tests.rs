@@ -141,6 +141,7 @@ fn a_secret_authenticates_only_its_own_client_id() {
         issuer: "https://keyhouse.test".to_owned(),
         audience: "api".to_owned(),
         ttl: Duration::hours(1),
+        token_typ: crate::auth::jwt::ACCESS_TOKEN_TYPE,
     };
     let assertions = ClientAssertions::new(5).unwrap();
     let none = TestRequest::default().to_http_request();

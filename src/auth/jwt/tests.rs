@@ -18,6 +18,7 @@ fn settings() -> OAuthSettings {
         issuer: ISSUER.to_owned(),
         audience: AUDIENCE.to_owned(),
         ttl: Duration::hours(1),
+        token_typ: ACCESS_TOKEN_TYPE,
     }
 }
 

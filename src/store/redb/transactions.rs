@@ -36,17 +36,26 @@ impl RedbRead {
         f: impl FnOnce(&dyn ReadAdapter) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let mut open = self.open.try_borrow_mut().map_err(|_| in_use(table))?;
-        let at = table as usize;
-        if open.len() <= at {
-            open.resize_with(at + 1, || None);
-        }
-        let slot = &mut open[at];
-        let adapter = match slot {
-            Some(adapter) => adapter,
-            None => slot.insert(open_read(&self.tx, table)?),
-        };
-        f(adapter.as_ref())
+        f(opened(&mut open, table, || open_read(&self.tx, table))?.as_ref())
     }
+}
+
+/// The table `table` among those a transaction opened, opened by `open` at its first
+/// use.
+fn opened<A>(
+    tables: &mut Vec<Option<A>>,
+    table: TableId,
+    open: impl FnOnce() -> Result<A, Error>,
+) -> Result<&mut A, Error> {
+    let at = table as usize;
+    if tables.len() <= at {
+        tables.resize_with(at + 1, || None);
+    }
+    let slot = &mut tables[at];
+    Ok(match slot {
+        Some(adapter) => adapter,
+        None => slot.insert(open()?),
+    })
 }
 
 /// A table asked for while a call on it runs: a bug, not a panic.
@@ -98,16 +107,7 @@ impl<'w> RedbWrite<'w> {
         f: impl FnOnce(&mut (dyn WriteAdapter + 'w)) -> Result<R, Error>,
     ) -> Result<R, Error> {
         let mut open = self.open.try_borrow_mut().map_err(|_| in_use(table))?;
-        let at = table as usize;
-        if open.len() <= at {
-            open.resize_with(at + 1, || None);
-        }
-        let slot = &mut open[at];
-        let adapter = match slot {
-            Some(adapter) => adapter,
-            None => slot.insert(open_write(self.tx, table)?),
-        };
-        f(adapter.as_mut())
+        f(opened(&mut open, table, || open_write(self.tx, table))?.as_mut())
     }
 }
 
