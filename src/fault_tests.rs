@@ -223,3 +223,32 @@ fn a_fault_while_filtering_by_group_is_500_not_a_page() {
         );
     }
 }
+
+/// A caller that holds nothing in a project is answered 404 before any read: with the
+/// store failing, a project that exists and one that does not answer alike, and at
+/// once.
+#[test]
+fn a_caller_holding_nothing_in_a_project_is_404_without_a_read() {
+    let s = Faulty::start();
+    s.post("/api/v1/projects", json!({"name": "payments"}));
+    s.post("/api/v1/projects", json!({"name": "search"}));
+    let created = s.post(
+        "/api/v1/projects/search/service-accounts",
+        json!({"name": "indexer", "roles": ["viewer"], "initial_secret": {}}),
+    );
+    let secret = created["secret"]["secret"].as_str().unwrap().to_owned();
+    assert_eq!(s.me(&secret).0, 200, "remembered before the fault");
+    faults::arm(&s.db, Fault::Everything);
+    for project in ["payments", "nowhere"] {
+        let (status, body) = s.send(
+            s.http
+                .get(format!(
+                    "{}/api/v1/projects/{project}/service-accounts",
+                    s.base
+                ))
+                .bearer_auth(&secret),
+        );
+        assert_eq!(status, 404, "{project}: {body}");
+        assert_eq!(body["error"]["code"], "NOT_FOUND", "{body}");
+    }
+}

@@ -5,7 +5,7 @@ use futures_core::future::LocalBoxFuture;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use uuid::Uuid;
 
 use super::attempts::guarded;
@@ -97,14 +97,18 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
     caller.scope = scope.clone();
     if let Scope::Project(project) = &scope {
         // A project the caller holds nothing in (custom permissions are opaque to
-        // keyhouse, so they count as nothing) answers as one that does not exist,
-        // after the same read, so that timing does not tell them apart either.
+        // keyhouse, so they count as nothing) answers as one that does not exist, and
+        // without a read, whether it exists or not: neither its answer nor its time
+        // tells them apart.
+        let missing = || Error::not_found(Kind::Project, project.as_str());
+        if !caller.permissions.holds_any_known() {
+            return Err(missing());
+        }
         let store = req
             .app_data::<web::Data<Store>>()
             .ok_or_else(|| Error::internal("the store is not configured"))?;
-        let exists = store.project_exists(project).await?;
-        if !caller.permissions.holds_any_known() || !exists {
-            return Err(Error::not_found(Kind::Project, project.as_str()));
+        if !store.project_exists(project).await? {
+            return Err(missing());
         }
     }
     Ok(caller)
@@ -113,8 +117,22 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
 /// The scope a request acts in: the project named by `{project}` in the routes under
 /// `/api/v1/projects/{project}/`, else the root. The routes of projects themselves
 /// (`/api/v1/projects/{project}`) are server-wide: they act at the root. A name that
-/// breaks the naming rule names no project (404).
+/// breaks the naming rule names no project (404). Resolved once per request: the
+/// `Caller` extractor and the handler's `Scope` read the same answer.
 pub fn request_scope(req: &HttpRequest) -> Result<Scope, Error> {
+    if let Some(ResolvedScope(scope)) = req.extensions().get::<ResolvedScope>() {
+        return Ok(scope.clone());
+    }
+    let scope = resolve_scope(req)?;
+    req.extensions_mut().insert(ResolvedScope(scope.clone()));
+    Ok(scope)
+}
+
+/// The scope of a request, once resolved.
+#[derive(Clone)]
+struct ResolvedScope(Scope);
+
+fn resolve_scope(req: &HttpRequest) -> Result<Scope, Error> {
     // `match_pattern` builds the route's pattern anew: asked only when it may matter.
     match req.match_info().get("project") {
         Some(raw)
@@ -183,5 +201,23 @@ impl Caller {
             request_id: RequestId::of(req),
             scope: Scope::Root,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    /// The scope is resolved once: a second ask reads the first answer, whatever the
+    /// path would say now.
+    #[test]
+    fn a_request_resolves_its_scope_once() {
+        let req = TestRequest::default().to_http_request();
+        assert!(matches!(request_scope(&req), Ok(Scope::Root)));
+        let project = Scope::Project(Name::in_path(Kind::Project, "payments").unwrap());
+        req.extensions_mut().insert(ResolvedScope(project.clone()));
+        assert_eq!(request_scope(&req).unwrap(), project);
     }
 }
