@@ -74,6 +74,27 @@ fn native<'a, K: Native>(bound: &'a Bound<Plain<'_, K>>) -> Bound<K::SelfType<'a
     }
 }
 
+/// The value of `key` in `table`, in its seam form.
+fn get_in<K: Native + Key, V: Native>(
+    table: &impl ReadableTable<K, V>,
+    key: &[u8],
+) -> Result<Option<Vec<u8>>, Error> {
+    match table.get(K::native(&Plain::new(key)?))? {
+        Some(value) => V::to_seam(value.value()).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The entry of `table` with the greatest key, in its seam form.
+fn last_in<K: Native + Key, V: Native>(
+    table: &impl ReadableTable<K, V>,
+) -> Result<Option<Entry>, Error> {
+    table
+        .last()?
+        .map(|last| entry::<K, V>(Ok(last)))
+        .transpose()
+}
+
 /// An open table of a read transaction, by bytes.
 pub(super) trait ReadAdapter {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error>;
@@ -85,10 +106,7 @@ pub(super) trait ReadAdapter {
 
 impl<K: Native + Key, V: Native> ReadAdapter for ReadOnlyTable<K, V> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        match ReadOnlyTable::get(self, K::native(&Plain::new(key)?))? {
-            Some(value) => V::to_seam(value.value()).map(Some),
-            None => Ok(None),
-        }
+        get_in(self, key)
     }
 
     fn range(&self, from: Bound<&[u8]>, to: Bound<&[u8]>) -> Result<Entries<'static>, Error> {
@@ -99,10 +117,7 @@ impl<K: Native + Key, V: Native> ReadAdapter for ReadOnlyTable<K, V> {
     }
 
     fn last(&self) -> Result<Option<Entry>, Error> {
-        match ReadableTable::last(self)? {
-            Some((key, value)) => Ok(Some((K::to_seam(key.value())?, V::to_seam(value.value())?))),
-            None => Ok(None),
-        }
+        last_in(self)
     }
 
     fn len(&self) -> Result<u64, Error> {
@@ -124,10 +139,7 @@ pub(super) trait WriteAdapter {
 
 impl<K: Native + Key, V: Native> WriteAdapter for Table<'_, K, V> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        match ReadableTable::get(self, K::native(&Plain::new(key)?))? {
-            Some(value) => V::to_seam(value.value()).map(Some),
-            None => Ok(None),
-        }
+        get_in(self, key)
     }
 
     fn chunk(&self, from: Bound<&[u8]>, to: Bound<&[u8]>, max: usize) -> Result<Vec<Entry>, Error> {
@@ -140,10 +152,7 @@ impl<K: Native + Key, V: Native> WriteAdapter for Table<'_, K, V> {
     }
 
     fn last(&self) -> Result<Option<Entry>, Error> {
-        match ReadableTable::last(self)? {
-            Some((key, value)) => Ok(Some((K::to_seam(key.value())?, V::to_seam(value.value())?))),
-            None => Ok(None),
-        }
+        last_in(self)
     }
 
     fn len(&self) -> Result<u64, Error> {
