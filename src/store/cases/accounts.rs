@@ -171,10 +171,8 @@ impl Store {
         self.read_in(&scope, move |tx, _| {
             let (listing, filter, request) = (&listing, &filter, &request);
             let names = tx.table(tables::ACCOUNT_NAMES)?;
-            let reads = tx;
-            let load = |id: Uuid| {
-                accounts::get_listed(reads, id, "the name index names a missing account")
-            };
+            let load =
+                |id: Uuid| accounts::get_listed(tx, id, "the name index names a missing account");
             let page = match listing {
                 Listing::In(scope) if !filter.is_empty() => {
                     filtered::page(tx, scope, filter, request)?
@@ -186,7 +184,7 @@ impl Store {
                 }
                 Listing::Everywhere => everywhere(tx, filter, request)?,
             };
-            page.try_map(|(account, etag)| account_details(reads, account, etag, now))
+            page.try_map(|(account, etag)| account_details(tx, account, etag, now))
         })
         .await
     }

@@ -136,7 +136,6 @@ fn check_backup(staged: &Path) -> Result<(), String> {
     if !file.check_integrity().map_err(|e| e.to_string())? {
         return Err("redb's integrity check repaired it; use another backup".to_owned());
     }
-    let tx = file.begin_read().map_err(|e| e.to_string())?;
     let read = RedbRead::new(file.begin_read().map_err(|e| e.to_string())?);
     match reader::meta(&ReadTx(&read), SCHEMA_VERSION_KEY).map_err(|e| format!("{e:?}"))? {
         None => return Err("it has no keyhouse schema".to_owned()),
@@ -147,7 +146,7 @@ fn check_backup(staged: &Path) -> Result<(), String> {
         }
         Some(_) => {}
     }
-    read_all(&tx).map_err(|e| format!("a table cannot be read: {e:?}"))
+    read_all(read.transaction()).map_err(|e| format!("a table cannot be read: {e:?}"))
 }
 
 #[cfg(test)]

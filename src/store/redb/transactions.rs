@@ -29,6 +29,11 @@ impl RedbRead {
         }
     }
 
+    /// redb's transaction, for what only it can tell (the tables a file holds).
+    pub(super) fn transaction(&self) -> &ReadTransaction {
+        &self.tx
+    }
+
     /// Runs `f` on `table`, opened at its first use.
     fn with<R>(
         &self,
