@@ -41,6 +41,8 @@ impl Faulty {
         config.storage.path = dir.path().join("keyhouse.redb");
         config.bootstrap.admin_token = Some(admin.clone());
         config.security.max_auth_failures = MAX_FAILURES;
+        // No batch of last-use times is written while a test counts transactions.
+        config.credentials.last_used_flush_seconds = 3600;
         let db = config.storage.path.clone();
         let spawned = server::spawn(config).unwrap();
         Faulty {
@@ -251,4 +253,31 @@ fn a_caller_holding_nothing_in_a_project_is_404_without_a_read() {
         assert_eq!(status, 404, "{project}: {body}");
         assert_eq!(body["error"]["code"], "NOT_FOUND", "{body}");
     }
+}
+
+/// A request in a project the caller holds something in reads in one transaction, the
+/// call's own, which decides whether the project exists; so does its refusal.
+#[test]
+fn a_project_request_reads_in_one_transaction() {
+    let s = Faulty::start();
+    s.post("/api/v1/projects", json!({"name": "payments"}));
+    s.post(
+        "/api/v1/projects/payments/service-accounts",
+        json!({"name": "indexer", "initial_secret": false}),
+    );
+    s.remember_admin();
+    let get = |path: &str| {
+        let before = faults::begun(&s.db);
+        let (status, body) = s.send(
+            s.http
+                .get(format!("{}/api/v1/projects/{path}", s.base))
+                .bearer_auth(&s.admin),
+        );
+        (status, faults::begun(&s.db) - before, body)
+    };
+    let (status, reads, body) = get("payments/service-accounts/indexer");
+    assert_eq!((status, reads), (200, 1), "{body}");
+    let (status, reads, body) = get("nowhere/service-accounts/indexer");
+    assert_eq!((status, reads), (404, 1), "{body}");
+    assert_eq!(body["error"]["message"], "project 'nowhere' not found");
 }

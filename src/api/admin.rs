@@ -88,7 +88,7 @@ impl Stream for FileChunks {
     responses((status = 200, description = "The redb file.", content_type = "application/octet-stream")))]
 #[post("/admin/backup")]
 pub async fn backup(store: web::Data<Store>, caller: Caller) -> Result<HttpResponse, Error> {
-    caller.require(permissions::ADMIN)?;
+    caller.require(permissions::ADMIN).await?;
     let (file, size) = web::block(move || store.backup()).await??;
     log::info!(
         "backup of {size} bytes taken by {}",
@@ -127,7 +127,7 @@ pub async fn integrity_check(
     store: web::Data<Store>,
     caller: Caller,
 ) -> Result<HttpResponse, Error> {
-    caller.require(permissions::ADMIN)?;
+    caller.require(permissions::ADMIN).await?;
     let now = caller.now;
     let report = web::block(move || store.check_integrity(now)).await?;
     log::info!("integrity check run by {}", caller.principal.account.name);

@@ -131,7 +131,7 @@ pub async fn list_audit_events(
     paging: web::Query<PageParams>,
     filter: web::Query<AuditFilterParams>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(permissions::AUDIT_READ)?;
+    caller.require(permissions::AUDIT_READ).await?;
     let request = paging.parse()?;
     let f = filter.into_inner();
     let filter = AuditFilter {

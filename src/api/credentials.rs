@@ -124,10 +124,13 @@ pub struct CreatedCredentialView {
 /// For a new credential of the account the route names: 404 unless the caller may read
 /// accounts, 403 without `credentials:write`. Answers the account's name. (Whether it
 /// may act on that account is checked in the store's transaction.)
-pub(super) fn require_credentials_write(caller: &Caller, path: &Named) -> Result<Name, Error> {
-    caller.require_read(Kind::ServiceAccount, path)?;
-    caller.require(permissions::CREDENTIALS_WRITE)?;
-    Name::in_path(Kind::ServiceAccount, path)
+pub(super) async fn require_credentials_write(
+    caller: &Caller,
+    path: &Named,
+) -> Result<Name, Error> {
+    caller.require_read(Kind::ServiceAccount, path).await?;
+    caller.require(permissions::CREDENTIALS_WRITE).await?;
+    caller.name_in_path(Kind::ServiceAccount, path).await
 }
 
 /// The path of an account's credentials; a new one's `Location` is this plus its id.
@@ -154,7 +157,7 @@ pub async fn create_credential(
     path: Named,
     body: JsonObject<CreateCredential>,
 ) -> Result<HttpResponse, Error> {
-    let name = require_credentials_write(&caller, &path)?;
+    let name = require_credentials_write(&caller, &path).await?;
     let body = body.into_inner();
     let server = config.credentials.limits;
     let (shown, request) = match (body.kind, body.public_key) {
@@ -215,12 +218,12 @@ pub async fn list_credentials(
     path: Named,
     paging: web::Query<PageParams>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::ServiceAccount, &path)?;
-    caller.require(permissions::CREDENTIALS_READ)?;
+    caller.require_read(Kind::ServiceAccount, &path).await?;
+    caller.require(permissions::CREDENTIALS_READ).await?;
     let page = store
         .list_credentials(
             &path.scope,
-            &Name::in_path(Kind::ServiceAccount, &path)?,
+            &caller.name_in_path(Kind::ServiceAccount, &path).await?,
             &paging.parse()?,
         )
         .await?;
@@ -241,12 +244,12 @@ pub async fn get_credential(
     id: IdSegment,
 ) -> Result<HttpResponse, Error> {
     let id = id.0;
-    caller.require_read(Kind::ServiceAccount, &path)?;
-    caller.require_read(Kind::Credential, &id)?;
+    caller.require_read(Kind::ServiceAccount, &path).await?;
+    caller.require_read(Kind::Credential, &id).await?;
     let credential = store
         .get_credential(
             &path.scope,
-            &Name::in_path(Kind::ServiceAccount, &path)?,
+            &caller.name_in_path(Kind::ServiceAccount, &path).await?,
             credential_id(&id)?,
         )
         .await?;
@@ -269,11 +272,11 @@ pub async fn revoke_credential(
     id: IdSegment,
 ) -> Result<HttpResponse, Error> {
     let id = id.0;
-    caller.require_read(Kind::ServiceAccount, &path)?;
-    caller.require_read(Kind::Credential, &id)?;
-    caller.require(permissions::CREDENTIALS_WRITE)?;
+    caller.require_read(Kind::ServiceAccount, &path).await?;
+    caller.require_read(Kind::Credential, &id).await?;
+    caller.require(permissions::CREDENTIALS_WRITE).await?;
     let (name, id) = (
-        Name::in_path(Kind::ServiceAccount, &path)?,
+        caller.name_in_path(Kind::ServiceAccount, &path).await?,
         credential_id(&id)?,
     );
     let ctx = caller.write_context();
@@ -297,7 +300,7 @@ pub async fn rotate_secret(
     path: Named,
     body: JsonObject<RotateSecret>,
 ) -> Result<HttpResponse, Error> {
-    let name = require_credentials_write(&caller, &path)?;
+    let name = require_credentials_write(&caller, &path).await?;
     let body = body.into_inner();
     let grace = GracePeriod::from_seconds(body.grace_period_seconds)?;
     let request = SecretRequest {

@@ -118,7 +118,7 @@ pub async fn create_group(
     scope: Scope,
     body: JsonObject<CreateGroup>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(permissions::GROUPS_WRITE)?;
+    caller.require(permissions::GROUPS_WRITE).await?;
     let body = body.into_inner();
     let new = NewGroup {
         name: Name::parse("name", &body.name)?,
@@ -146,7 +146,9 @@ pub async fn list_groups(
     query: web::Query<QueryParam>,
     listing: web::Query<ListingParam>,
 ) -> Result<HttpResponse, Error> {
-    let listing = listing.listing(&caller, &scope, permissions::GROUPS_READ)?;
+    let listing = listing
+        .listing(&caller, &scope, permissions::GROUPS_READ)
+        .await?;
     let page = store
         .list_groups(&listing, query.lowered().as_deref(), &paging.parse()?)
         .await?;
@@ -166,9 +168,9 @@ pub async fn get_group(
     caller: Caller,
     path: Named,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::Group, &path)?;
+    caller.require_read(Kind::Group, &path).await?;
     let details = store
-        .get_group(&path.scope, &Name::in_path(Kind::Group, &path)?)
+        .get_group(&path.scope, &caller.name_in_path(Kind::Group, &path).await?)
         .await?;
     Ok(respond::with_etag(
         StatusCode::OK,
@@ -251,12 +253,12 @@ pub async fn list_group_members(
     path: Named,
     paging: web::Query<PageParams>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::Group, &path)?;
-    caller.require(permissions::SERVICE_ACCOUNTS_READ)?;
+    caller.require_read(Kind::Group, &path).await?;
+    caller.require(permissions::SERVICE_ACCOUNTS_READ).await?;
     let page = store
         .list_group_members(
             &path.scope,
-            &Name::in_path(Kind::Group, &path)?,
+            &caller.name_in_path(Kind::Group, &path).await?,
             &paging.parse()?,
         )
         .await?;

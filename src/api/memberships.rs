@@ -12,7 +12,7 @@ use super::params::{IfMatchHeader, Named};
 use super::respond;
 use super::views::{AccountSummaryView, PageView, ServiceAccountView};
 use crate::auth::Caller;
-use crate::domain::{Kind, MembershipChange, Name, PageRequest, permissions};
+use crate::domain::{Kind, MembershipChange, PageRequest, permissions};
 use crate::error::{Error, ErrorBody};
 use crate::store::Store;
 
@@ -55,9 +55,9 @@ pub async fn update_service_account_groups(
     if_match: IfMatchHeader,
     body: JsonObject<UpdateAccountGroups>,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::ServiceAccount, &path)?;
-    caller.require(permissions::GROUPS_WRITE)?;
-    let name = Name::in_path(Kind::ServiceAccount, &path)?;
+    caller.require_read(Kind::ServiceAccount, &path).await?;
+    caller.require(permissions::GROUPS_WRITE).await?;
+    let name = caller.name_in_path(Kind::ServiceAccount, &path).await?;
     let body = body.into_inner();
     let change = MembershipChange::parse(
         ("add_to_groups", "remove_from_groups", "set_groups"),
@@ -94,7 +94,7 @@ pub async fn update_group_members(
     let name = caller
         .require_change(&store, Kind::Group, &path.scope, &path)
         .await?;
-    caller.require(permissions::SERVICE_ACCOUNTS_READ)?;
+    caller.require(permissions::SERVICE_ACCOUNTS_READ).await?;
     let body = body.into_inner();
     let change =
         MembershipChange::parse(("add", "remove", "set"), body.add, body.remove, body.set)?;

@@ -107,7 +107,7 @@ async fn token_caller(
     match authenticate_client(req, client, store, tokens.settings(), assertions, now).await? {
         Some((principal, credential_id)) => Ok(TokenCaller {
             reach: TokenReach::Own(principal.account.id),
-            caller: Caller::by_credential(req, principal, credential_id, now),
+            caller: Caller::by_credential(req, principal, credential_id, now)?,
         }),
         None => Err(Error::oauth(
             OAuthError::InvalidClient,

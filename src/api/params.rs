@@ -94,7 +94,7 @@ impl ListingParam {
     /// What a list under `scope` covers for `caller`, who must hold `permission` where
     /// it lists: with `scope=all` at the root, every scope for a root account and its
     /// own project for a project's account.
-    pub fn listing(
+    pub async fn listing(
         &self,
         caller: &Caller,
         scope: &Scope,
@@ -106,7 +106,7 @@ impl ListingParam {
             Some(_) => return Err(Error::invalid("scope", "must be all")),
         };
         if !everywhere {
-            caller.require(permission)?;
+            caller.require(permission).await?;
             return Ok(Listing::In(scope.clone()));
         }
         caller.require_held(permission)?;

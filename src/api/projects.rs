@@ -162,12 +162,13 @@ async fn readable_project(caller: &Caller, store: &Store, raw: &str) -> Result<N
 /// read but not change projects (at the root) gets 403 (404 if it is missing).
 async fn changeable_project(caller: &Caller, store: &Store, raw: &str) -> Result<Name, Error> {
     let name = readable_project(caller, store, raw).await?;
-    match caller.require(permissions::PROJECTS_WRITE) {
-        Ok(()) => Ok(name),
-        Err(denied) => Err(store
-            .refuse_change(&Scope::Root, Kind::Project, &name, denied)
-            .await),
+    if caller.permissions.allows(permissions::PROJECTS_WRITE) {
+        return Ok(name);
     }
+    let denied = lacking(permissions::PROJECTS_WRITE);
+    Err(store
+        .refuse_change(&Scope::Root, Kind::Project, &name, denied)
+        .await)
 }
 
 /// Create a project. Needs `projects:write`.
@@ -181,7 +182,7 @@ pub async fn create_project(
     caller: Caller,
     body: JsonObject<CreateProject>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(permissions::PROJECTS_WRITE)?;
+    caller.require(permissions::PROJECTS_WRITE).await?;
     let body = body.into_inner();
     let new = NewProject {
         name: Name::parse("name", &body.name)?,

@@ -121,7 +121,7 @@ pub async fn create_role(
     scope: Scope,
     body: JsonObject<CreateRole>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(permissions::ROLES_WRITE)?;
+    caller.require(permissions::ROLES_WRITE).await?;
     let body = body.into_inner();
     let new = NewRole {
         name: Name::parse("name", &body.name)?,
@@ -146,7 +146,7 @@ pub async fn list_roles(
     paging: web::Query<PageParams>,
     query: web::Query<QueryParam>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(permissions::ROLES_READ)?;
+    caller.require(permissions::ROLES_READ).await?;
     let page = store
         .list_roles(&scope, query.lowered().as_deref(), &paging.parse()?)
         .await?;
@@ -164,9 +164,9 @@ pub async fn get_role(
     caller: Caller,
     path: Named,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::Role, &path)?;
+    caller.require_read(Kind::Role, &path).await?;
     let (role, etag) = store
-        .get_role(&path.scope, &Name::in_path(Kind::Role, &path)?)
+        .get_role(&path.scope, &caller.name_in_path(Kind::Role, &path).await?)
         .await?;
     Ok(respond::with_etag(
         StatusCode::OK,

@@ -23,7 +23,7 @@ use super::respond;
 use super::views::{PageView, ServiceAccountView};
 use crate::auth::Caller;
 use crate::config::Config;
-use crate::domain::{Kind, Name, Scope, permissions};
+use crate::domain::{Kind, Scope, permissions};
 use crate::error::{Error, ErrorBody};
 use crate::store::Store;
 
@@ -41,7 +41,7 @@ pub async fn create_service_account(
     scope: Scope,
     body: JsonObject<CreateServiceAccount>,
 ) -> Result<HttpResponse, Error> {
-    caller.require(permissions::SERVICE_ACCOUNTS_WRITE)?;
+    caller.require(permissions::SERVICE_ACCOUNTS_WRITE).await?;
     let server = config.credentials.limits;
     let (new, secret) = body.into_inner().parse(server, caller.now)?;
     let (shown, secret) = secret.unzip();
@@ -68,7 +68,9 @@ pub async fn list_service_accounts(
     filter: web::Query<AccountFilterParams>,
     listing: web::Query<ListingParam>,
 ) -> Result<HttpResponse, Error> {
-    let listing = listing.listing(&caller, &scope, permissions::SERVICE_ACCOUNTS_READ)?;
+    let listing = listing
+        .listing(&caller, &scope, permissions::SERVICE_ACCOUNTS_READ)
+        .await?;
     let request = paging.parse()?;
     let filter = filter.into_inner().parse()?;
     let page = store
@@ -87,8 +89,8 @@ pub async fn get_service_account(
     caller: Caller,
     path: Named,
 ) -> Result<HttpResponse, Error> {
-    caller.require_read(Kind::ServiceAccount, &path)?;
-    let name = Name::in_path(Kind::ServiceAccount, &path)?;
+    caller.require_read(Kind::ServiceAccount, &path).await?;
+    let name = caller.name_in_path(Kind::ServiceAccount, &path).await?;
     let details = store
         .get_service_account(&path.scope, &name, caller.now)
         .await?;
@@ -173,7 +175,7 @@ pub async fn renew_token(
     path: Named,
     body: OptionalJsonObject<RenewToken>,
 ) -> Result<HttpResponse, Error> {
-    let name = require_credentials_write(&caller, &path)?;
+    let name = require_credentials_write(&caller, &path).await?;
     let request = SecretRequest {
         name: Some("token".to_owned()),
         expires_at: body.into_inner().token_expires_at,

@@ -30,7 +30,7 @@ pub async fn rotate_signing_key(
     tokens: web::Data<Tokens>,
     caller: Caller,
 ) -> Result<HttpResponse, Error> {
-    caller.require(permissions::ADMIN)?;
+    caller.require(permissions::ADMIN).await?;
     let ctx = caller.write_context();
     let key = tokens.rotate(&store, &ctx).await?;
     Ok(HttpResponse::Created().json(SigningKeyView {

@@ -46,6 +46,8 @@ pub struct Caller {
     /// What the account may do where it lives (narrowed by its token), whatever the
     /// request's scope: what `/api/v1/me` shows.
     pub held: PermissionSet,
+    /// The store, which decides a refusal in a project: 404 when the project is gone.
+    pub(super) store: web::Data<Store>,
 }
 
 impl FromRequest for Caller {
@@ -94,24 +96,24 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Caller, Error> {
     let mut caller = guarded(req, kind, async { authenticate_bearer(req, token?).await }).await?;
     let scope = request_scope(req)?;
     caller.permissions = caller.held_in(&scope);
-    caller.scope = scope.clone();
-    if let Scope::Project(project) = &scope {
-        // A project the caller holds nothing in (custom permissions are opaque to
-        // keyhouse, so they count as nothing) answers as one that does not exist, and
-        // without a read, whether it exists or not: neither its answer nor its time
-        // tells them apart.
-        let missing = || Error::not_found(Kind::Project, project.as_str());
-        if !caller.permissions.holds_any_known() {
-            return Err(missing());
-        }
-        let store = req
-            .app_data::<web::Data<Store>>()
-            .ok_or_else(|| Error::internal("the store is not configured"))?;
-        if !store.project_exists(project).await? {
-            return Err(missing());
-        }
+    caller.scope = scope;
+    // A project the caller holds nothing in (custom permissions are opaque to keyhouse,
+    // so they count as nothing) answers as one that does not exist, and without a read,
+    // whether it exists or not: neither its answer nor its time tells them apart.
+    // Whether a project the caller holds something in exists is the store's to decide,
+    // in the transaction of the call (or of the refusal) that acts there.
+    if let Scope::Project(project) = &caller.scope
+        && !caller.permissions.holds_any_known()
+    {
+        return Err(Error::not_found(Kind::Project, project.as_str()));
     }
     Ok(caller)
+}
+
+/// The store, as the server configured it.
+pub(super) fn store_of(req: &HttpRequest) -> Result<&web::Data<Store>, Error> {
+    req.app_data::<web::Data<Store>>()
+        .ok_or_else(|| Error::internal("the store is not configured"))
 }
 
 /// The scope a request acts in: the project named by `{project}` in the routes under
@@ -150,9 +152,7 @@ fn resolve_scope(req: &HttpRequest) -> Result<Scope, Error> {
 pub const PROJECT_ROUTES: &str = "/api/v1/projects/{project}/";
 
 async fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, Error> {
-    let store = req
-        .app_data::<web::Data<Store>>()
-        .ok_or_else(|| Error::internal("the store is not configured"))?;
+    let store = store_of(req)?;
     let now = req
         .app_data::<web::Data<Clock>>()
         .ok_or_else(|| Error::internal("the clock is not configured"))?
@@ -174,6 +174,7 @@ async fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, E
             now,
             request_id: RequestId::of(req),
             scope: Scope::Root,
+            store: store.clone(),
         });
     }
     let secret = Secret::parse(token)?;
@@ -181,7 +182,7 @@ async fn authenticate_bearer(req: &HttpRequest, token: &str) -> Result<Caller, E
     if let Some(last_use) = req.app_data::<web::Data<LastUse>>() {
         last_use.record(credential.id, principal.account.id, now);
     }
-    Ok(Caller::by_credential(req, principal, credential.id, now))
+    Caller::by_credential(req, principal, credential.id, now)
 }
 
 impl Caller {
@@ -191,8 +192,8 @@ impl Caller {
         principal: Arc<Principal>,
         credential_id: Uuid,
         now: Timestamp,
-    ) -> Caller {
-        Caller {
+    ) -> Result<Caller, Error> {
+        Ok(Caller {
             permissions: principal.permissions.clone(),
             held: principal.permissions.clone(),
             principal,
@@ -200,7 +201,8 @@ impl Caller {
             now,
             request_id: RequestId::of(req),
             scope: Scope::Root,
-        }
+            store: store_of(req)?.clone(),
+        })
     }
 }
 

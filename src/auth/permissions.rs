@@ -12,12 +12,21 @@ pub fn lacking(permission: &str) -> Error {
 }
 
 impl Caller {
-    /// 403 unless the caller holds `permission`.
-    pub fn require(&self, permission: &str) -> Result<(), Error> {
+    /// 403 unless the caller holds `permission` in the request's scope (404 when that
+    /// is a project that does not exist).
+    pub async fn require(&self, permission: &str) -> Result<(), Error> {
         if self.permissions.allows(permission) {
             return Ok(());
         }
-        Err(lacking(permission))
+        Err(self.refused(lacking(permission)).await)
+    }
+
+    /// The answer to a refusal in the request's scope: `denied`, or in a project that
+    /// does not exist 404 naming it, as the store decides in a read transaction. A
+    /// caller that holds nothing in the project never gets here: it was answered 404
+    /// before any read.
+    async fn refused(&self, denied: Error) -> Error {
+        self.store.refuse_in(&self.scope, denied).await
     }
 
     /// 403 unless the caller holds `permission` where its account lives, whatever the
@@ -50,12 +59,22 @@ impl Caller {
         self.principal.scope.reaches(scope) && self.held.allows(permission)
     }
 
-    /// 404 for the object `name` unless the caller may read objects of its kind.
-    pub fn require_read(&self, kind: Kind, name: &str) -> Result<(), Error> {
+    /// 404 for the object `name` unless the caller may read objects of its kind (404
+    /// naming the project instead when the request's project does not exist).
+    pub async fn require_read(&self, kind: Kind, name: &str) -> Result<(), Error> {
         if self.permissions.allows(kind.read_permission()) {
             return Ok(());
         }
-        Err(Error::not_found(kind, name))
+        Err(self.refused(Error::not_found(kind, name)).await)
+    }
+
+    /// The object name `raw` of the path: a name that breaks the naming rule names
+    /// nothing (404 naming it, or naming the request's project when that is missing).
+    pub async fn name_in_path(&self, kind: Kind, raw: &str) -> Result<Name, Error> {
+        match Name::in_path(kind, raw) {
+            Ok(name) => Ok(name),
+            Err(unnamed) => Err(self.refused(unnamed).await),
+        }
     }
 
     /// For a change of the object named `raw` in the path: 404 unless the caller may
@@ -69,12 +88,13 @@ impl Caller {
         scope: &Scope,
         raw: &str,
     ) -> Result<Name, Error> {
-        self.require_read(kind, raw)?;
-        let name = Name::in_path(kind, raw)?;
-        match self.require(kind.write_permission()) {
-            Ok(()) => Ok(name),
-            Err(denied) => Err(store.refuse_change(scope, kind, &name, denied).await),
+        self.require_read(kind, raw).await?;
+        let name = self.name_in_path(kind, raw).await?;
+        if self.permissions.allows(kind.write_permission()) {
+            return Ok(name);
         }
+        let denied = lacking(kind.write_permission());
+        Err(store.refuse_change(scope, kind, &name, denied).await)
     }
 
     /// The context of a write made for this caller.

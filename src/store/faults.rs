@@ -22,6 +22,9 @@ pub enum Fault {
 
 static ARMED: Mutex<BTreeMap<PathBuf, Fault>> = Mutex::new(BTreeMap::new());
 
+/// How many transactions began on each file: tests count a request's reads with it.
+static BEGUN: Mutex<BTreeMap<PathBuf, u64>> = Mutex::new(BTreeMap::new());
+
 thread_local! {
     /// The table that fails in the transaction running on this thread.
     static FAILING_TABLE: Cell<Option<&'static str>> = const { Cell::new(None) };
@@ -56,8 +59,19 @@ pub(super) fn checked_write<T>(
     }
 }
 
+/// How many transactions have begun on `path` so far.
+pub fn begun(path: &Path) -> u64 {
+    let begun = BEGUN.lock().unwrap_or_else(PoisonError::into_inner);
+    begun.get(path).copied().unwrap_or(0)
+}
+
 /// Called as a transaction on `path` begins, on the thread that runs it.
 pub(super) fn check(path: &Path) -> Result<(), Error> {
+    *BEGUN
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(path.to_owned())
+        .or_default() += 1;
     let fault = armed().get(path).copied();
     FAILING_TABLE.set(match fault {
         Some(Fault::Table(name)) => Some(name),

@@ -156,6 +156,15 @@ pub struct Store {
     details: Arc<AuthCache<Uuid, MeDetails>>,
 }
 
+/// Names the database only: a store's caches and engine are not for a log.
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Store {
     /// Opens or creates the database file (0600) and its tables, refusing a newer schema
     /// or a damaged file. The signing keys are left as they are, sealed or not.

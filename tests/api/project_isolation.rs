@@ -458,3 +458,44 @@ fn a_caller_that_may_read_nothing_learns_no_project_name() {
     let missing = answer(&writer, "/api/v1/projects/nowhere");
     assert_eq!(answer(&writer, "/api/v1/projects/p1"), missing);
 }
+
+/// A project that does not exist answers every caller that holds something in projects
+/// 404 naming it, on every route under it, whatever the caller lacks there: the store
+/// decides it in the transaction of the call, or of the refusal.
+#[test]
+fn every_route_of_a_missing_project_answers_404_naming_it() {
+    let s = TestServer::start();
+    let tokens = installation(&s);
+    let mut differences = Vec::new();
+    let rows = MATRIX.iter().filter(|row| row.1 == "p1");
+    let paths = rows
+        .map(|(method, _, path, kind, _)| (*method, path.to_string(), *kind))
+        // A name that breaks the naming rule, in each kind's path.
+        .chain([
+            ("GET", "/service-accounts/Not%20A%20Name".to_owned(), ""),
+            ("PATCH", "/groups/Not%20A%20Name".to_owned(), "patch"),
+            (
+                "POST",
+                "/service-accounts/Not%20A%20Name/credentials".to_owned(),
+                "{}",
+            ),
+            ("DELETE", "/roles/Not%20A%20Name".to_owned(), ""),
+        ]);
+    for (method, path, kind) in paths {
+        for (caller, token) in CALLERS.iter().zip(&tokens).take(4) {
+            let path = format!("/api/v1/projects/nowhere{}", path.replace("{c}", caller));
+            let reply = s.send(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                &path,
+                Some(token),
+                body(kind, caller).as_ref(),
+                &[],
+            );
+            let message = reply.body["error"]["message"].as_str().unwrap_or_default();
+            if reply.status != 404 || message != "project 'nowhere' not found" {
+                differences.push(format!("{caller}: {method} {path}: {}", reply.body));
+            }
+        }
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}

@@ -6,6 +6,19 @@ use crate::store::Store;
 use crate::store::rows::{accounts, groups, projects, roles};
 
 impl Store {
+    /// Refuses a caller in `scope`: 404 naming the project when `scope` is a project
+    /// that does not exist (as for any caller), else `denied`. Decided in one read
+    /// transaction; a fault stays a fault.
+    pub async fn refuse_in(&self, scope: &Scope, denied: Error) -> Error {
+        if *scope == Scope::Root {
+            return denied;
+        }
+        match self.read_in(scope, |_, _| Ok(())).await {
+            Ok(()) => denied,
+            Err(refused) => refused,
+        }
+    }
+
     /// Refuses a change of the object `name` to a caller that may read but not change
     /// objects of `kind`: 404 when no such object exists (as for any caller), `denied`
     /// (the 403) when it does. Decided in one read transaction; a fault stays a fault.
@@ -85,5 +98,26 @@ mod tests {
                 .block();
             assert!(matches!(refused, Error::NotFound { .. }), "{kind}");
         }
+    }
+
+    #[test]
+    fn a_refusal_in_a_missing_project_is_404_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("k.redb")).unwrap();
+        let ctx = WriteContext::system(chrono::DateTime::UNIX_EPOCH, "test");
+        store
+            .create_project(&ctx, crate::store::test_objects::new_project("payments"))
+            .wait()
+            .unwrap();
+        let denied = || Error::PermissionDenied("no".to_owned());
+        let in_scope = |scope: Scope| store.refuse_in(&scope, denied()).block();
+        assert!(matches!(in_scope(Scope::Root), Error::PermissionDenied(_)));
+        let existing = in_scope(Scope::Project(name("payments")));
+        assert!(matches!(existing, Error::PermissionDenied(_)));
+        let missing = in_scope(Scope::Project(name("nowhere")));
+        assert!(
+            matches!(&missing, Error::NotFound { kind: Kind::Project, name } if name == "nowhere"),
+            "{missing:?}"
+        );
     }
 }

@@ -44,16 +44,6 @@ impl Store {
         })
     }
 
-    /// Whether the project `name` exists.
-    pub async fn project_exists(&self, name: &Name) -> Result<bool, Error> {
-        let name = name.clone();
-        self.read(move |tx| {
-            let name = &name;
-            Ok(projects::find(tx, name)?.is_some())
-        })
-        .await
-    }
-
     pub async fn get_project(&self, name: &Name) -> Result<ProjectDetails, Error> {
         let name = name.clone();
         self.read(move |tx| {
