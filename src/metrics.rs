@@ -146,7 +146,7 @@ impl Metrics {
                 .set(i64::try_from(count).unwrap_or(i64::MAX));
         }
         self.db_size
-            .set(i64::try_from(self.store.file_size()?).unwrap_or(i64::MAX));
+            .set(i64::try_from(self.store.file_size().await?).unwrap_or(i64::MAX));
         let mut text = String::new();
         encode(&mut text, &self.registry)
             .map_err(|e| crate::error::Error::internal(e.to_string()))?;

@@ -7,6 +7,8 @@
 // A binary of its own, apart from `tests/api`: its tests start, signal and kill the
 // built `keyhouse` process and read its exit status and standard error, rather than
 // serving the app inside the test process. It borrows one helper of the API tests.
+#[path = "api/cluster.rs"]
+mod cluster;
 #[path = "api/common.rs"]
 mod common;
 

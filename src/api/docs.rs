@@ -143,6 +143,9 @@ fn describe(code: Code) -> &'static str {
         Code::UnsupportedMediaType => "The body is not JSON.",
         Code::RateLimited => "Too many failed authentications from this address.",
         Code::Internal => "A bug; the log has the cause under the response's X-Request-Id.",
+        Code::Unavailable => {
+            "The database cannot take the request now (a failover); retry after Retry-After."
+        }
     }
 }
 

@@ -24,8 +24,12 @@ pub fn status(code: Code) -> StatusCode {
         Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
+
+/// When a client should try again after a 503: a failover takes some seconds.
+const UNAVAILABLE_RETRY_SECONDS: u64 = 1;
 
 impl ResponseError for Error {
     /// The code's status, except for the three refusals of the HTTP layer, which keep
@@ -64,6 +68,10 @@ impl ResponseError for Error {
                 retry_after_seconds,
             } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+            }
+            Error::Unavailable(_) => {
+                response
+                    .insert_header((header::RETRY_AFTER, UNAVAILABLE_RETRY_SECONDS.to_string()));
             }
             _ => {}
         }

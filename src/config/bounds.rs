@@ -4,7 +4,7 @@
 
 use std::fmt::Display;
 
-use super::{Config, ConfigError, invalid};
+use super::{Backend, Config, ConfigError, invalid};
 
 /// The most `server.max_connections` may be.
 pub const MAX_CONNECTIONS: usize = 1_000_000;
@@ -25,6 +25,9 @@ const MAX_ACCESS_TOKEN_TTL: u64 = 30 * DAY;
 const MAX_AUTH_FAILURES: u32 = 1_000_000;
 /// 64 GiB: more than a keyhouse file needs.
 const MAX_CACHE_MIB: u64 = 65_536;
+/// Connections of one node to PostgreSQL (a thread each).
+const MAX_POOL_SIZE: usize = 256;
+const MAX_CONNECT_TIMEOUT_SECONDS: u64 = 300;
 
 /// `value` of `setting` within `min..=max`, or an error naming both.
 fn within<T: PartialOrd + Display>(
@@ -97,6 +100,26 @@ impl Config {
             1,
             MAX_CACHE_MIB,
         )?;
+        let pg = &self.storage.postgres;
+        within("storage.postgres.pool_size", pg.pool_size, 2, MAX_POOL_SIZE)?;
+        within(
+            "storage.postgres.connect_timeout_seconds",
+            pg.connect_timeout_seconds,
+            1,
+            MAX_CONNECT_TIMEOUT_SECONDS,
+        )?;
+        if self.storage.backend == Backend::Postgres && pg.url.is_none() && pg.url_file.is_none() {
+            return Err(invalid(
+                "storage.postgres.url",
+                "is needed with storage.backend = \"postgres\" (or storage.postgres.url_file)",
+            ));
+        }
+        if pg.url.is_some() && pg.url_file.is_some() {
+            return Err(invalid(
+                "storage.postgres.url",
+                "set url or url_file, not both",
+            ));
+        }
         let c = &self.credentials.limits;
         within("credentials.max_active", c.max_active, 1, MAX_ACTIVE)?;
         within(

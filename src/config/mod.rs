@@ -17,15 +17,17 @@ mod tests;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::auth::secret::Secret;
+use crate::store::{Location, PostgresOptions, resolve_key_file};
 
 pub use bounds::{MAX_BODY_READ_TIMEOUT_SECONDS, MAX_CONNECTIONS};
 pub use env::{ENV_PREFIX, SETTINGS};
 pub use log_settings::{LogConfig, LogFormat};
 pub use settings::{
-    AccessTokenTyp, BootstrapConfig, Config, CredentialsConfig, OauthConfig, SecurityConfig,
-    ServerConfig, StorageConfig, TlsConfig,
+    AccessTokenTyp, Backend, BootstrapConfig, Config, CredentialsConfig, OauthConfig,
+    PostgresConfig, SecurityConfig, ServerConfig, StorageConfig, TlsConfig,
 };
 
 /// A setting that cannot be used, named.
@@ -96,6 +98,39 @@ impl Config {
                 "must be an address and port, like 127.0.0.1:8080",
             )
         })
+    }
+
+    /// Where the settings put the data: the redb file, or the PostgreSQL database (its
+    /// connection string read from `url_file` when that is set).
+    pub fn storage_location(&self) -> Result<Location, ConfigError> {
+        let storage = &self.storage;
+        if storage.backend == Backend::Redb {
+            return Ok(Location::File(storage.path.clone()));
+        }
+        let pg = &storage.postgres;
+        let url = match (&pg.url, &pg.url_file) {
+            (Some(url), _) => url.clone(),
+            (None, Some(file)) => {
+                let credentials = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+                let file = resolve_key_file(file, credentials.as_deref());
+                std::fs::read_to_string(&file)
+                    .map_err(|err| {
+                        invalid(
+                            "storage.postgres.url_file",
+                            format!("cannot read {}: {err}", file.display()),
+                        )
+                    })?
+                    .trim()
+                    .to_owned()
+            }
+            (None, None) => return Err(invalid("storage.postgres.url", "is not set")),
+        };
+        Ok(Location::Postgres(PostgresOptions {
+            url,
+            pool_size: pg.pool_size,
+            connect_timeout: Duration::from_secs(pg.connect_timeout_seconds),
+            ca_file: pg.ca_file.clone(),
+        }))
     }
 
     /// The admin secret the settings supply for the first start, if any.

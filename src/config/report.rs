@@ -11,7 +11,7 @@ use super::env::{ENV_PREFIX, SETTINGS};
 use super::{Config, ConfigError, env, file};
 
 /// Settings shown masked: their value is a secret.
-const SECRETS: &[&str] = &["bootstrap.admin_token"];
+const SECRETS: &[&str] = &["bootstrap.admin_token", "storage.postgres.url"];
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -74,6 +74,65 @@ pub struct StorageConfig {
     pub integrity_check_at_start: bool,
     /// redb's page cache, in MiB.
     pub cache_size_mib: u64,
+    /// Where the data is: `redb`, the file `path`, or `postgres`, the database of
+    /// `storage.postgres`, which several keyhouse nodes may share.
+    pub backend: Backend,
+    pub postgres: PostgresConfig,
+}
+
+/// The storage engine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    #[default]
+    Redb,
+    Postgres,
+}
+
+/// How to reach the PostgreSQL database of `storage.backend = "postgres"`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// A libpq connection string or `postgres://` URL: several hosts and
+    /// `target_session_attrs=read-write` follow a failover. It may hold the password;
+    /// `url_file` keeps it out of the settings.
+    pub url: Option<String>,
+    /// A file holding the connection string (a relative name is read from
+    /// `$CREDENTIALS_DIRECTORY` when systemd sets it).
+    pub url_file: Option<PathBuf>,
+    /// Connections to the database, each with a thread of its own: one writes, the
+    /// others read (at least 2).
+    pub pool_size: usize,
+    /// How long a connection attempt may take, per host.
+    pub connect_timeout_seconds: u64,
+    /// PEM certificates that the database's certificate must chain to (TLS is checked
+    /// as `sslmode=verify-full` does).
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for PostgresConfig {
+    fn default() -> Self {
+        PostgresConfig {
+            url: None,
+            url_file: None,
+            pool_size: 8,
+            connect_timeout_seconds: 5,
+            ca_file: None,
+        }
+    }
+}
+
+/// The connection string may hold a password: it is never printed.
+impl std::fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresConfig")
+            .field("url", &self.url.as_ref().map(|_| "(set, masked)"))
+            .field("url_file", &self.url_file)
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout_seconds", &self.connect_timeout_seconds)
+            .field("ca_file", &self.ca_file)
+            .finish()
+    }
 }
 
 impl Default for StorageConfig {
@@ -84,6 +143,8 @@ impl Default for StorageConfig {
             integrity_check_interval_seconds: 86400,
             integrity_check_at_start: false,
             cache_size_mib: crate::store::DEFAULT_CACHE_MIB,
+            backend: Backend::Redb,
+            postgres: PostgresConfig::default(),
         }
     }
 }

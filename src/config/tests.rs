@@ -359,10 +359,66 @@ fn the_environment_knows_every_setting() {
     c.bootstrap.admin_token = Some("t".into());
     c.bootstrap.admin_token_file = Some("f".into());
     c.oauth.issuer = Some("i".into());
+    c.storage.postgres.url = Some("u".into());
+    c.storage.postgres.url_file = Some("f".into());
+    c.storage.postgres.ca_file = Some("c".into());
     let mut paths = Vec::new();
     leaves(&toml::Table::try_from(c).unwrap(), "", &mut paths);
     paths.sort();
     let mut known = SETTINGS.to_vec();
     known.sort();
     assert_eq!(paths, known);
+}
+
+#[test]
+fn the_postgres_backend_needs_one_connection_string_and_sane_numbers() {
+    let postgres = |tweak: &dyn Fn(&mut Config)| {
+        let mut c = Config::default();
+        c.storage.backend = Backend::Postgres;
+        c.storage.postgres.url = Some("host=db".into());
+        tweak(&mut c);
+        c.validate().err().map(|e| e.to_string())
+    };
+    assert_eq!(postgres(&|_| {}), None);
+    let none = postgres(&|c| c.storage.postgres.url = None).unwrap();
+    assert!(none.contains("storage.postgres.url"), "{none}");
+    let both = postgres(&|c| c.storage.postgres.url_file = Some("f".into())).unwrap();
+    assert!(both.contains("not both"), "{both}");
+    let one = postgres(&|c| c.storage.postgres.pool_size = 1).unwrap();
+    assert!(one.contains("storage.postgres.pool_size"), "{one}");
+    let slow = postgres(&|c| c.storage.postgres.connect_timeout_seconds = 0).unwrap();
+    assert!(slow.contains("connect_timeout_seconds"), "{slow}");
+}
+
+#[test]
+fn the_environment_chooses_the_backend_and_its_database() {
+    let c = Config::load(
+        None,
+        env(&[
+            ("KEYHOUSE_STORAGE__BACKEND", "postgres"),
+            (
+                "KEYHOUSE_STORAGE__POSTGRES__URL",
+                "host=a,b target_session_attrs=read-write",
+            ),
+            ("KEYHOUSE_STORAGE__POSTGRES__POOL_SIZE", "3"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.storage.backend, Backend::Postgres);
+    assert_eq!(c.storage.postgres.pool_size, 3);
+    match c.storage_location().unwrap() {
+        crate::store::Location::Postgres(options) => {
+            assert_eq!(options.location(), "postgres://a,b/");
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut with_password = c.clone();
+    with_password.storage.postgres.url = Some("postgres://kh:hunter2@db:5433/keys".into());
+    let location = match with_password.storage_location().unwrap() {
+        crate::store::Location::Postgres(options) => (options.location(), format!("{options:?}")),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(location.0, "postgres://db:5433/keys");
+    assert!(!location.1.contains("hunter2"), "{}", location.1);
+    assert!(!format!("{with_password:?}").contains("hunter2"));
 }

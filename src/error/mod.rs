@@ -41,6 +41,7 @@ pub enum Code {
     UnsupportedMediaType,
     RateLimited,
     Internal,
+    Unavailable,
 }
 
 /// One bad field of a request.
@@ -105,6 +106,9 @@ pub enum Error {
         description: String,
     },
     Internal(Box<dyn std::error::Error + Send + Sync>),
+    /// 503: the database cannot take the request now (no primary answers, during a
+    /// failover). The cause is for the log only.
+    Unavailable(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The error codes of RFC 6749 section 5.2.
@@ -144,6 +148,7 @@ impl Error {
             } => Code::Unauthenticated,
             Error::OAuth { .. } => Code::InvalidArgument,
             Error::Internal(_) => Code::Internal,
+            Error::Unavailable(_) => Code::Unavailable,
         }
     }
 
@@ -240,6 +245,9 @@ impl Error {
                 "too many failed authentications from this address; retry in {retry_after_seconds} s"
             ),
             Error::Internal(_) => out.write_str("internal error"),
+            Error::Unavailable(_) => {
+                out.write_str("the database cannot take the request now; retry shortly")
+            }
         }
     }
 }
@@ -259,6 +267,7 @@ impl fmt::Debug for Error {
         let mut text = String::new();
         match self {
             Error::Internal(cause) => write!(text, "Internal({cause:?})")?,
+            Error::Unavailable(cause) => write!(text, "Unavailable({cause:?})")?,
             Error::OAuth { error, description } => {
                 write!(
                     text,
@@ -282,7 +291,7 @@ impl fmt::Debug for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Internal(cause) => Some(cause.as_ref()),
+            Error::Internal(cause) | Error::Unavailable(cause) => Some(cause.as_ref()),
             _ => None,
         }
     }

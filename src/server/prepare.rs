@@ -52,7 +52,8 @@ pub(super) fn prepare(
         check_integrity: config.storage.integrity_check_at_start,
         clock: clock.clone(),
     };
-    let store = Store::open_with(&config.storage.path, seal_key(&config)?, options)?;
+    let location = config.storage_location()?;
+    let store = Store::open_at(&location, seal_key(&config)?, options)?;
     let now = clock.now();
     let supplied = config.bootstrap_secret()?;
     let secret = match &supplied {
@@ -63,10 +64,7 @@ pub(super) fn prepare(
         crate::domain::lifetime_end(now, config.credentials.limits.default_lifetime_days);
     let admin = secret.to_credential("bootstrap".to_owned(), expires_at);
     if store.initialize(now, admin).wait()? {
-        log::info!(
-            "initialized a new database at {}",
-            config.storage.path.display()
-        );
+        log::info!("initialized a new database at {}", store.location());
         if supplied.is_none() {
             eprintln!(
                 "keyhouse: created the service account 'admin' (role 'admin'). \

@@ -41,7 +41,7 @@ pub(super) trait Engine: Send + Sync {
     fn closed(&self) -> Arc<AtomicBool>;
 
     /// The bytes the engine's storage takes.
-    fn size(&self) -> Result<u64, Error>;
+    fn size(&self) -> Answer<u64>;
 
     /// Checks the storage whole; `answered` runs while nothing else runs, so that it
     /// sees what was met before the check began.
@@ -149,7 +149,20 @@ where
 #[must_use = "the outcome is known only from its answer"]
 pub struct Answer<T>(oneshot::Receiver<Result<T, Error>>);
 
+/// A channel whose receiving end is an [`Answer`].
+pub(super) fn answer_channel<T>() -> (oneshot::Sender<Result<T, Error>>, Answer<T>) {
+    let (answer, answered) = oneshot::channel();
+    (answer, Answer(answered))
+}
+
 impl<T> Answer<T> {
+    /// An answer known already.
+    pub(super) fn ready(value: Result<T, Error>) -> Answer<T> {
+        let (answer, answered) = answer_channel();
+        let _ = answer.send(value);
+        answered
+    }
+
     /// Blocks this thread until the answer comes.
     pub fn wait(self) -> Result<T, Error> {
         block_on(self)

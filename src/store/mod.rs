@@ -17,6 +17,7 @@ mod integrity;
 mod integrity_timer;
 mod kv;
 mod paging;
+mod postgres;
 mod principals;
 mod reader;
 mod records;
@@ -29,6 +30,7 @@ mod test_objects;
 mod tokens;
 mod transaction;
 
+pub use self::postgres::PostgresOptions;
 pub use self::redb::{OpenError, RestoreError, restore};
 pub use bootstrap::Recovery;
 #[cfg(test)]
@@ -48,6 +50,7 @@ use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::counter::Counter;
 
+use self::postgres::Postgres;
 use self::redb::Redb;
 use auth_cache::AuthCache;
 use damage::unpanicked;
@@ -133,6 +136,13 @@ type Authenticated = (Arc<Principal>, Arc<Credential>);
 /// An account's details, with the next moment one of its credentials expires.
 type MeDetails = (Arc<AccountDetails>, Option<Timestamp>);
 
+/// Where the data is: the embedded engine's file, or a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub enum Location {
+    File(PathBuf),
+    Postgres(PostgresOptions),
+}
+
 #[derive(Clone)]
 pub struct Store {
     /// The engine, shared by every clone.
@@ -169,7 +179,8 @@ impl Store {
     /// Opens or creates the database file (0600) and its tables, refusing a newer schema
     /// or a damaged file. The signing keys are left as they are, sealed or not.
     pub fn open(path: &Path) -> Result<Store, OpenError> {
-        Store::open_inner(path, None, OpenOptions::default())
+        let location = Location::File(path.to_owned());
+        Store::open_inner(&location, None, OpenOptions::default())
     }
 
     /// As [`Store::open`], for serving: with `seal_key` every signing key must open with
@@ -179,30 +190,52 @@ impl Store {
         seal_key: Option<SealKey>,
         options: OpenOptions,
     ) -> Result<Store, OpenError> {
-        let store = Store::open_inner(path, seal_key.map(Arc::new), options)?;
+        Store::open_at(&Location::File(path.to_owned()), seal_key, options)
+    }
+
+    /// As [`Store::open_with`], at `location`: a file or a PostgreSQL database.
+    pub fn open_at(
+        location: &Location,
+        seal_key: Option<SealKey>,
+        options: OpenOptions,
+    ) -> Result<Store, OpenError> {
+        let store = Store::open_inner(location, seal_key.map(Arc::new), options)?;
         store.check_sealing(store.seal_key.as_deref())?;
         Ok(store)
     }
 
     fn open_inner(
-        path: &Path,
+        location: &Location,
         seal_key: Option<Arc<SealKey>>,
         options: OpenOptions,
     ) -> Result<Store, OpenError> {
-        let mut warnings = files::mode_warnings("the database file", path);
-        warnings.extend(
-            seal_key
-                .iter()
-                .flat_map(|key| key.warnings().iter().cloned()),
-        );
+        let seal_warnings = seal_key
+            .iter()
+            .flat_map(|key| key.warnings().iter().cloned());
+        let (path, mut warnings) = match location {
+            Location::File(path) => (
+                path.clone(),
+                files::mode_warnings("the database file", path),
+            ),
+            Location::Postgres(postgres) => (PathBuf::from(postgres.location()), Vec::new()),
+        };
+        warnings.extend(seal_warnings);
+        let path = path.as_path();
         let health = Arc::new(integrity::Health::new(warnings, options.clock.clone()));
         let writes = Counter::default();
-        let engine = Redb::open(path, &options, writes.clone(), health.clone())?;
+        let engine: Arc<dyn Engine> = match location {
+            Location::File(path) => {
+                Arc::new(Redb::open(path, &options, writes.clone(), health.clone())?)
+            }
+            Location::Postgres(postgres) => {
+                Arc::new(Postgres::open(postgres, writes.clone(), health.clone())?)
+            }
+        };
         for warning in health.file_warnings() {
             log::warn!("{warning}");
         }
         let store = Store {
-            engine: Arc::new(engine),
+            engine,
             path: path.to_owned(),
             seal_key,
             health,
@@ -345,8 +378,14 @@ impl Store {
         })
     }
 
-    /// The size of the database file.
-    pub fn file_size(&self) -> Result<u64, Error> {
+    /// Where the database is, for the operator's messages: the file, or the database
+    /// server without user or password.
+    pub fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// The bytes the database takes: its file, or its tables on a database server.
+    pub fn file_size(&self) -> Answer<u64> {
         self.engine.size()
     }
 

@@ -117,7 +117,7 @@ macro_rules! markers {
         $konst:ident / $marker:ident = $name:literal: <$k:ty, $v:ty>;
     )*) => {
         /// A table, as the engines know it.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub(super) enum TableId {
             $($marker,)*
         }

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use keyhouse::auth::secret::Secret;
 use keyhouse::clock::Clock;
-use keyhouse::config::Config;
+use keyhouse::config::{Backend, Config};
+
+use crate::cluster;
 use keyhouse::server::{self, Spawned, StartError};
 use reqwest::Method;
 use reqwest::blocking::{Client, Response};
@@ -113,6 +115,15 @@ impl TestServer {
         TestServer::start_with(|_| {})
     }
 
+    /// Starts on the embedded engine, whatever backend the suite runs on: for the tests
+    /// of the redb file itself (its mode, damage, upgrades, restores).
+    pub fn start_on_file_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::start_with(|config| {
+            config.storage.backend = Backend::Redb;
+            tweak(config);
+        })
+    }
+
     /// Starts with the test config changed by `tweak`.
     pub fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
@@ -121,6 +132,14 @@ impl TestServer {
         config.server.listen = "127.0.0.1:0".into();
         config.storage.path = dir.path().join("keyhouse.redb");
         config.bootstrap.admin_token = Some(token.clone());
+        if cluster::backend_is_postgres() {
+            let Some(cluster) = cluster::shared() else {
+                panic!("KEYHOUSE_TEST_BACKEND=postgres needs PostgreSQL");
+            };
+            config.storage.backend = Backend::Postgres;
+            config.storage.postgres.url = Some(cluster.new_database());
+            config.storage.postgres.pool_size = 4;
+        }
         tweak(&mut config);
         let clock = Clock::system();
         let spawned = server::spawn_with_clock(config.clone(), clock.clone()).unwrap();

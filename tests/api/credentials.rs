@@ -394,7 +394,7 @@ fn stopping_the_server_flushes_last_use() {
 
 #[test]
 fn the_database_file_never_holds_a_secret() {
-    let s = TestServer::start_with(|c| c.credentials.last_used_flush_seconds = 1);
+    let s = TestServer::start_on_file_with(|c| c.credentials.last_used_flush_seconds = 1);
     let mut secrets = vec![s.token.clone()];
     for i in 0..10 {
         let name = format!("bot-{i}");

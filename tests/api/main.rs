@@ -3,6 +3,7 @@
 //! concern; one binary links the crate, reqwest and rustls once instead of once per
 //! file. `tests/cli.rs` stays apart: it runs the built `keyhouse` binary as a process.
 
+mod cluster;
 mod common;
 
 mod audit;
@@ -19,6 +20,7 @@ mod locations;
 mod oauth2;
 mod openapi;
 mod operations;
+mod postgres;
 mod project_isolation;
 mod project_routes;
 mod project_scopes;

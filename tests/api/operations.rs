@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::common::TestServer;
+use keyhouse::config::Backend;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
@@ -304,7 +305,11 @@ fn a_backup_taken_under_writes_restores_every_write_acknowledged_before_it() {
     );
 
     let admin = s.token.clone();
-    let r = TestServer::start_with(|c| c.storage.path = restored.clone());
+    // On either backend the backup is a redb file, served here by the embedded engine.
+    let r = TestServer::start_with(|c| {
+        c.storage.backend = Backend::Redb;
+        c.storage.path = restored.clone();
+    });
     let mut names = BTreeSet::new();
     let mut token: Option<String> = None;
     loop {
@@ -358,7 +363,7 @@ fn restore_refuses_what_is_not_a_backup_and_a_database_in_use() {
     );
     assert!(!target.exists(), "nothing was put in place");
 
-    let s = TestServer::start();
+    let s = TestServer::start_on_file_with(|_| {});
     let backup = s
         .client
         .post(s.url("/api/v1/admin/backup"))

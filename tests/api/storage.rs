@@ -38,7 +38,7 @@ fn mode(path: &Path) -> u32 {
 
 #[test]
 fn the_database_is_0600_and_readyz_warns_when_others_may_read_it() {
-    let mut s = TestServer::start();
+    let mut s = TestServer::start_on_file_with(|_| {});
     assert_eq!(mode(&s.db_path()), 0o600);
     let ready = s.get("/readyz");
     ready.assert_status(200);
@@ -62,7 +62,7 @@ fn the_database_is_0600_and_readyz_warns_when_others_may_read_it() {
 fn a_key_file_others_may_read_is_listed_in_readyz_warnings() {
     let keys = tempfile::tempdir().unwrap();
     let kek = key_file(keys.path(), "kek", 3);
-    let mut s = TestServer::start_with(|c| c.storage.key_file = Some(kek.clone()));
+    let mut s = TestServer::start_on_file_with(|c| c.storage.key_file = Some(kek.clone()));
     let ready = s.get("/readyz");
     ready.assert_status(200);
     assert!(ready.body.get("warnings").is_none(), "{}", ready.body);
@@ -84,7 +84,7 @@ fn a_key_file_others_may_read_is_listed_in_readyz_warnings() {
 fn tokens_signed_with_a_sealed_key_verify_after_a_restart() {
     let keys = tempfile::tempdir().unwrap();
     let kek = key_file(keys.path(), "kek", 7);
-    let mut s = TestServer::start_with(|c| {
+    let mut s = TestServer::start_on_file_with(|c| {
         c.storage.key_file = Some(kek.clone());
         c.oauth.issuer = Some(ISSUER.into());
     });
@@ -102,7 +102,7 @@ fn a_wrong_or_missing_key_file_refuses_to_start_naming_the_setting() {
     let short = keys.path().join("short");
     std::fs::write(&short, b"not 32 bytes").unwrap();
     // Keys stored unsealed by a first start are sealed by the next one.
-    let mut s = TestServer::start_with(|c| c.oauth.issuer = Some(ISSUER.into()));
+    let mut s = TestServer::start_on_file_with(|c| c.oauth.issuer = Some(ISSUER.into()));
     let token = access_token(&s);
     s.restart_with(|c| c.storage.key_file = Some(right.clone()))
         .unwrap();
@@ -155,7 +155,7 @@ fn offsets(bytes: &[u8], needle: &[u8]) -> Vec<usize> {
 #[test]
 fn a_damaged_database_is_refused_clearly_or_served_unaltered_never_a_panic() {
     let needle = "needle-display-name-0123456789";
-    let mut s = TestServer::start();
+    let mut s = TestServer::start_on_file_with(|_| {});
     s.post(
         "/api/v1/service-accounts",
         json!({"name": "needle", "display_name": needle, }),
@@ -203,7 +203,7 @@ fn a_damaged_database_is_refused_clearly_or_served_unaltered_never_a_panic() {
 #[test]
 fn damage_at_rest_without_the_start_check_is_found_by_the_first_check() {
     let needle = "resting-needle-0123456789";
-    let mut s = TestServer::start();
+    let mut s = TestServer::start_on_file_with(|_| {});
     s.post(
         "/api/v1/service-accounts",
         json!({"name": "rester", "display_name": needle, }),
@@ -225,7 +225,7 @@ fn damage_at_rest_without_the_start_check_is_found_by_the_first_check() {
 #[test]
 fn damage_under_a_running_server_is_found_by_the_check_readyz_and_metrics() {
     let needle = "running-needle-0123456789";
-    let mut s = TestServer::start();
+    let mut s = TestServer::start_on_file_with(|_| {});
     s.post(
         "/api/v1/service-accounts",
         json!({"name": "runner", "display_name": needle, }),
@@ -260,7 +260,7 @@ fn damage_under_a_running_server_is_found_by_the_check_readyz_and_metrics() {
 #[test]
 fn damage_a_request_meets_makes_readyz_503_at_once_and_starts_the_check() {
     let needle = "met-needle-0123456789";
-    let mut s = TestServer::start();
+    let mut s = TestServer::start_on_file_with(|_| {});
     s.post(
         "/api/v1/service-accounts",
         json!({"name": "met", "display_name": needle, }),

@@ -40,7 +40,7 @@ fn secrets(release: &str) -> Value {
 
 /// A server on a copy of `file` (the fixture itself stays as it is).
 fn serve_copy_of(file: &Path) -> TestServer {
-    TestServer::start_with(|config| {
+    TestServer::start_on_file_with(|config| {
         std::fs::copy(file, &config.storage.path).unwrap();
         std::fs::set_permissions(&config.storage.path, std::fs::Permissions::from_mode(0o600))
             .unwrap();
@@ -442,7 +442,7 @@ fn schema_of(path: &Path) -> (u64, Vec<String>) {
 
 /// A server on the database in `dir`, which outlives it.
 fn serve_in(dir: &Path) -> TestServer {
-    TestServer::start_with(|config| config.storage.path = dir.join("keyhouse.redb"))
+    TestServer::start_on_file_with(|config| config.storage.path = dir.join("keyhouse.redb"))
 }
 
 const SIDE_TABLES: [&str; 2] = ["account_scopes_v1", "audit_projects_v1"];

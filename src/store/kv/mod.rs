@@ -5,6 +5,7 @@
 //! names no engine. Keys compare as bytes, in the order of the Rust keys they encode
 //! (`stored`), so a range of keys is a range of bytes on every engine.
 
+mod chunks;
 #[cfg(test)]
 mod memory;
 mod stored;
@@ -12,6 +13,7 @@ mod table;
 
 use std::ops::Bound;
 
+pub(in crate::store) use chunks::{ChunkRead, chunked};
 #[cfg(test)]
 pub(in crate::store) use memory::Memory;
 pub(in crate::store) use stored::{Plain, Stored, encode};

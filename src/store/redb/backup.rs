@@ -20,21 +20,21 @@ use super::tables::{open_read, open_write};
 use super::transactions::RedbRead;
 use crate::error::Error;
 use crate::store::damage::panic_text;
-use crate::store::kv::ReadTx;
+use crate::store::kv::{KvRead, ReadTx};
 use crate::store::reader::{self, SCHEMA_VERSION_KEY};
 use crate::store::tables::TableId;
 use crate::store::{SCHEMA_VERSION, files};
 
-/// Copies every table as `snapshot` sees it into `to`, a new empty file; returns how
-/// many rows it holds.
-fn copy_into(snapshot: &ReadTransaction, to: File) -> Result<u64, Error> {
+/// Copies every table as `source` sees it into `to`, a new empty file; returns how
+/// many rows it holds. The source is any engine's snapshot: the redb file is the
+/// portable form of a backup.
+fn copy_into(source: &dyn KvRead, to: File) -> Result<u64, Error> {
     let target = Database::builder().create_with_backend(FileBackend::new(to)?)?;
     let tx = target.begin_write()?;
     let mut rows = 0;
     for &table in TableId::ALL {
-        let source = open_read(snapshot, table)?;
         let mut copy = open_write(&tx, table)?;
-        for entry in source.range(Bound::Unbounded, Bound::Unbounded)? {
+        for entry in source.range(table, Bound::Unbounded, Bound::Unbounded)? {
             let (key, value) = entry?;
             copy.insert(&key, &value)?;
             rows += 1;
@@ -45,13 +45,18 @@ fn copy_into(snapshot: &ReadTransaction, to: File) -> Result<u64, Error> {
 }
 
 /// A consistent snapshot of `db` (the file `path`) as an open file at its start, with
-/// its size. It is staged beside the database, 0600, and its name is gone before this
-/// returns.
+/// its size.
 pub(super) fn backup(db: &Database, path: &Path) -> Result<(File, u64), Error> {
-    let staged = files::staging_path(path, "backup");
+    snapshot(&RedbRead::new(db.begin_read()?), path)
+}
+
+/// The snapshot `source` as a new redb file, open at its start, with its size. It is
+/// staged beside `beside`, 0600, and its name is gone before this returns.
+pub(in crate::store) fn snapshot(source: &dyn KvRead, beside: &Path) -> Result<(File, u64), Error> {
+    let staged = files::staging_path(beside, "backup");
     let file = files::create_private(&staged)?;
     let taken = file.try_clone().map_err(Error::from).and_then(|copy| {
-        copy_into(&db.begin_read()?, copy)?;
+        copy_into(source, copy)?;
         let mut file = file;
         file.rewind()?;
         let size = file.metadata()?.len();

@@ -13,6 +13,7 @@ mod open;
 mod tables;
 mod transactions;
 
+pub(super) use backup::snapshot;
 pub use backup::{RestoreError, restore};
 pub use open::OpenError;
 
@@ -30,7 +31,7 @@ use transactions::RedbRead;
 
 use super::OpenOptions;
 use super::damage::{panic_text, unpanicked};
-use super::engine::{Checked, Engine, Job, ReadJob};
+use super::engine::{Answer, Checked, Engine, Job, ReadJob};
 use super::integrity::Health;
 use super::kv::ReadTx;
 use crate::error::Error;
@@ -132,8 +133,12 @@ impl Engine for Redb {
         self.closed.0.clone()
     }
 
-    fn size(&self) -> Result<u64, Error> {
-        Ok(std::fs::metadata(&self.path)?.len())
+    fn size(&self) -> Answer<u64> {
+        Answer::ready(
+            std::fs::metadata(&self.path)
+                .map(|m| m.len())
+                .map_err(Error::from),
+        )
     }
 
     fn check(&self, answered: &mut dyn FnMut()) -> Checked {

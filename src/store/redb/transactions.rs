@@ -4,7 +4,6 @@
 //! tables for each of its items.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::ops::Bound;
 
 use redb::{ReadTransaction, WriteTransaction};
@@ -12,7 +11,7 @@ use redb::{ReadTransaction, WriteTransaction};
 use super::native::{ReadAdapter, WriteAdapter};
 use super::tables::{open_read, open_write};
 use crate::error::Error;
-use crate::store::kv::{Entries, Entry, KvRead, KvWrite};
+use crate::store::kv::{ChunkRead, Entries, Entry, KvRead, KvWrite, chunked};
 use crate::store::tables::TableId;
 
 /// A read transaction of redb.
@@ -127,15 +126,7 @@ impl KvRead for RedbWrite<'_> {
         from: Bound<&[u8]>,
         to: Bound<&[u8]>,
     ) -> Result<Entries<'_>, Error> {
-        Ok(Box::new(Chunks {
-            tx: self,
-            table,
-            from: from.map(<[u8]>::to_vec),
-            to: to.map(<[u8]>::to_vec),
-            held: VecDeque::new(),
-            next: FIRST_CHUNK,
-            done: false,
-        }))
+        Ok(chunked(self, table, from, to))
     }
 
     fn last(&self, table: TableId) -> Result<Option<Entry>, Error> {
@@ -147,6 +138,20 @@ impl KvRead for RedbWrite<'_> {
     }
 }
 
+/// redb lends a range only while it holds the table, and the transaction writes
+/// between chunks.
+impl ChunkRead for RedbWrite<'_> {
+    fn chunk(
+        &self,
+        table: TableId,
+        from: Bound<&[u8]>,
+        to: Bound<&[u8]>,
+        max: usize,
+    ) -> Result<Vec<Entry>, Error> {
+        self.with(table, |t| t.chunk(from, to, max))
+    }
+}
+
 impl KvWrite for RedbWrite<'_> {
     fn insert(&self, table: TableId, key: &[u8], value: &[u8]) -> Result<bool, Error> {
         self.with(table, |t| t.insert(key, value))
@@ -154,51 +159,6 @@ impl KvWrite for RedbWrite<'_> {
 
     fn remove(&self, table: TableId, key: &[u8]) -> Result<bool, Error> {
         self.with(table, |t| t.remove(key))
-    }
-}
-
-/// Entries read by the first chunk of a range; each next chunk reads twice as many, up
-/// to [`MAX_CHUNK`]: most ranges of a write stop after a few entries.
-const FIRST_CHUNK: usize = 8;
-const MAX_CHUNK: usize = 1_024;
-
-/// A range of a write transaction's table, read a chunk at a time: redb lends a range
-/// only while it holds the table, and the transaction writes between chunks.
-struct Chunks<'s, 'w> {
-    tx: &'s RedbWrite<'w>,
-    table: TableId,
-    from: Bound<Vec<u8>>,
-    to: Bound<Vec<u8>>,
-    held: VecDeque<Entry>,
-    next: usize,
-    done: bool,
-}
-
-impl Iterator for Chunks<'_, '_> {
-    type Item = Result<Entry, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.held.is_empty() && !self.done {
-            let (from, to, max) = (self.from.as_ref(), self.to.as_ref(), self.next);
-            let read = self.tx.with(self.table, |t| {
-                t.chunk(from.map(Vec::as_slice), to.map(Vec::as_slice), max)
-            });
-            match read {
-                Ok(chunk) => {
-                    self.done = chunk.len() < max;
-                    if let Some((last, _)) = chunk.last() {
-                        self.from = Bound::Excluded(last.clone());
-                    }
-                    self.held.extend(chunk);
-                    self.next = (max * 2).min(MAX_CHUNK);
-                }
-                Err(err) => {
-                    self.done = true;
-                    return Some(Err(err));
-                }
-            }
-        }
-        self.held.pop_front().map(Ok)
     }
 }
 

@@ -1,0 +1,138 @@
+//! The server engine: a PostgreSQL database, which several keyhouse nodes can share.
+//! Everything that names PostgreSQL is in this folder: the settings and the connection
+//! (`connect`), the tables and their schema (`schema`), transactions at the seam
+//! (`transactions`), the threads that run them (`workers`), and its errors (`errors`).
+//!
+//! The seam's transactions are synchronous (a read's rows are read one after another,
+//! each deciding the next), so each connection lives on a thread of its own, which runs
+//! one job at a time through the blocking client: the pool is the set of those threads,
+//! fed by one queue. No thread of the async executor waits on the database.
+
+mod connect;
+mod errors;
+mod schema;
+mod transactions;
+mod workers;
+
+pub use connect::PostgresOptions;
+
+use std::fs::File;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use prometheus_client::metrics::counter::Counter;
+
+use super::OpenError;
+use super::engine::{Answer, Checked, Engine, Job, ReadJob};
+use super::integrity::Health;
+use crate::error::Error;
+use workers::{Work, Workers};
+
+/// The shared database, reached through a pool of connections.
+pub(super) struct Postgres {
+    workers: Workers,
+    durable: Counter,
+    closed: Arc<AtomicBool>,
+}
+
+impl Postgres {
+    /// Connects, readies the schema (once, under an advisory lock, whichever node comes
+    /// first; a newer schema is refused) and starts the pool: `writes` counts committed
+    /// writes.
+    pub(super) fn open(
+        options: &PostgresOptions,
+        writes: Counter,
+        health: Arc<Health>,
+    ) -> Result<Postgres, OpenError> {
+        let connector = connect::Connector::new(options)?;
+        // The blocking client runs a runtime of its own, which may not start on a thread
+        // that drives one (a server opens its store from within actix's): the first
+        // connection is made on a thread apart, as the pool's are.
+        let first = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let mut client = connector.connect().map_err(|err| OpenError::Open {
+                        path: options.location().into(),
+                        // The client's errors name hosts and codes, never the
+                        // connection string: no password reaches the message.
+                        reason: err.to_string(),
+                    })?;
+                    schema::prepare(&mut client, options)?;
+                    Ok(client)
+                })
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(OpenError::Open {
+                        path: options.location().into(),
+                        reason: "the connection's thread panicked".to_owned(),
+                    })
+                })
+        });
+        let client = first?;
+        let durable = Counter::default();
+        let workers = Workers::start(connector, client, options, writes, durable.clone(), health)
+            .map_err(|err| OpenError::Prepare {
+            path: options.location().into(),
+            source: Error::internal(format!("cannot start the database threads: {err}")),
+        })?;
+        Ok(Postgres {
+            workers,
+            durable,
+            closed: Arc::new(AtomicBool::new(false)),
+        })
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.workers.stop();
+        self.closed.store(true, Ordering::Release);
+    }
+}
+
+impl Engine for Postgres {
+    /// Queues `job` for the next free connection.
+    fn read(&self, job: Box<dyn ReadJob>) {
+        self.workers.send(Work::Read(job));
+    }
+
+    #[cfg(test)]
+    fn read_here(
+        &self,
+        body: &mut dyn FnMut(&super::kv::ReadTx<'_>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        self.workers.read_here(body)
+    }
+
+    fn write(&self, job: Box<dyn Job>) {
+        self.workers.send(Work::Write(job));
+    }
+
+    fn durable_commits(&self) -> Counter {
+        self.durable.clone()
+    }
+
+    fn closed(&self) -> Arc<AtomicBool> {
+        self.closed.clone()
+    }
+
+    fn size(&self) -> Answer<u64> {
+        self.workers.size()
+    }
+
+    /// PostgreSQL checks its own pages (with data checksums, where the cluster has them
+    /// on); keyhouse checks only that it can read the database.
+    fn check(&self, answered: &mut dyn FnMut()) -> Checked {
+        let checked = self.workers.size().wait();
+        answered();
+        match checked {
+            Ok(_) => Checked::Sound,
+            Err(err) => Checked::Failed(err.to_string()),
+        }
+    }
+
+    /// Runs on a thread of its own (the backup's request hands it off), which waits.
+    fn backup(&self) -> Result<(File, u64), Error> {
+        self.workers.backup().wait()
+    }
+}

@@ -1,0 +1,62 @@
+//! The database's tables and schema version, readied before a node serves: under an
+//! advisory lock, so that of several nodes starting together one creates the tables and
+//! the others find them; a newer schema than this keyhouse knows is refused, as for the
+//! redb file.
+
+use std::cell::RefCell;
+
+use postgres::Client;
+
+use super::PostgresOptions;
+use super::transactions::{PgTx, Statements, sql_table};
+use crate::error::Error;
+use crate::store::kv::{ReadTx, Reader};
+use crate::store::reader::SCHEMA_VERSION_KEY;
+use crate::store::tables::{self, TableId};
+use crate::store::{OpenError, SCHEMA_VERSION};
+
+/// The advisory lock that keyhouse nodes take to ready the schema: "keyhouse" in ASCII.
+const SCHEMA_LOCK: i64 = 0x6b65_7968_6f75_7365;
+
+/// Creates the tables that do not exist yet and checks the schema version.
+pub(super) fn prepare(client: &mut Client, options: &PostgresOptions) -> Result<(), OpenError> {
+    let location = options.location();
+    let failed = |source: Error| OpenError::Prepare {
+        path: location.clone().into(),
+        source,
+    };
+    let found = ready(client).map_err(failed)?;
+    match found {
+        Some(found) if found > SCHEMA_VERSION => Err(OpenError::NewerSchema {
+            path: location.into(),
+            found,
+        }),
+        // No earlier release wrote to PostgreSQL: a later one adds its migrations here.
+        Some(found) if found < SCHEMA_VERSION => Err(failed(Error::internal(format!(
+            "the database has schema version {found}, which no release wrote to PostgreSQL"
+        )))),
+        _ => Ok(()),
+    }
+}
+
+/// The schema version the database holds, once every table exists.
+fn ready(client: &mut Client) -> Result<Option<u64>, Error> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+    let mut create = String::new();
+    for &table in TableId::ALL {
+        create.push_str(&format!(
+            "CREATE TABLE IF NOT EXISTS {} (key bytea PRIMARY KEY, value bytea NOT NULL);",
+            sql_table(table)
+        ));
+    }
+    tx.batch_execute(&create)?;
+    let statements = RefCell::new(Statements::default());
+    let kv = PgTx::new(tx, &statements);
+    let found = ReadTx(&kv)
+        .table(tables::META)?
+        .get(SCHEMA_VERSION_KEY)?
+        .map(|v| v.value());
+    kv.commit()?;
+    Ok(found)
+}

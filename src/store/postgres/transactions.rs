@@ -1,0 +1,258 @@
+//! PostgreSQL's transactions at the seam. Each keyhouse table is a table of its own,
+//! `kh_<name>` (`key bytea PRIMARY KEY, value bytea`): `bytea` compares as bytes, the
+//! seam's order, so a range of keys is an index range. Every statement is prepared once
+//! per connection and takes its values as parameters.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::ops::Bound;
+
+use postgres::types::ToSql;
+use postgres::{Statement, Transaction};
+
+use super::errors;
+use crate::error::Error;
+use crate::store::kv::{ChunkRead, Entries, Entry, KvRead, KvWrite, chunked};
+use crate::store::tables::TableId;
+
+/// The SQL table of a keyhouse table: its name is the list's, never a client's.
+pub(super) fn sql_table(table: TableId) -> String {
+    format!("kh_{}", table.name())
+}
+
+/// A statement, by what it does.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Query {
+    Get,
+    Upsert,
+    Delete,
+    Last,
+    Len,
+    /// A chunk of a range, by the kinds of its two bounds.
+    Chunk(Edge, Edge),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Edge {
+    Included,
+    Excluded,
+    Open,
+}
+
+impl Edge {
+    fn of(bound: Bound<&[u8]>) -> Edge {
+        match bound {
+            Bound::Included(_) => Edge::Included,
+            Bound::Excluded(_) => Edge::Excluded,
+            Bound::Unbounded => Edge::Open,
+        }
+    }
+}
+
+fn sql(table: TableId, query: Query) -> String {
+    let t = sql_table(table);
+    match query {
+        Query::Get => format!("SELECT value FROM {t} WHERE key = $1"),
+        // `old` reads the row as it was before this statement: whether it replaced one.
+        Query::Upsert => format!(
+            "WITH old AS (SELECT 1 FROM {t} WHERE key = $1) \
+             INSERT INTO {t} (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value \
+             RETURNING (SELECT count(*) FROM old)"
+        ),
+        Query::Delete => format!("DELETE FROM {t} WHERE key = $1 RETURNING 1"),
+        Query::Last => format!("SELECT key, value FROM {t} ORDER BY key DESC LIMIT 1"),
+        Query::Len => format!("SELECT count(*) FROM {t}"),
+        Query::Chunk(from, to) => {
+            let mut conditions = Vec::new();
+            let mut at = 0;
+            for (edge, included, excluded) in [(from, ">=", ">"), (to, "<=", "<")] {
+                let op = match edge {
+                    Edge::Included => included,
+                    Edge::Excluded => excluded,
+                    Edge::Open => continue,
+                };
+                at += 1;
+                conditions.push(format!("key {op} ${at}"));
+            }
+            let filter = match conditions.is_empty() {
+                true => String::new(),
+                false => format!("WHERE {}", conditions.join(" AND ")),
+            };
+            format!(
+                "SELECT key, value FROM {t} {filter} ORDER BY key LIMIT ${}",
+                at + 1
+            )
+        }
+    }
+}
+
+/// A connection's prepared statements; they outlive its transactions.
+#[derive(Default)]
+pub(super) struct Statements(HashMap<(TableId, Query), Statement>);
+
+/// Why the last statement of a transaction failed, as the worker must know it: to run a
+/// write again after a conflict, or to drop a broken connection.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Failure {
+    Conflict,
+    Unavailable,
+    Other,
+}
+
+impl Failure {
+    pub(super) fn of(err: &postgres::Error) -> Failure {
+        if errors::conflict(err) {
+            Failure::Conflict
+        } else if errors::unavailable(err) {
+            Failure::Unavailable
+        } else {
+            Failure::Other
+        }
+    }
+}
+
+/// A transaction of one connection, read and written through the seam.
+pub(super) struct PgTx<'c> {
+    tx: RefCell<Transaction<'c>>,
+    statements: &'c RefCell<Statements>,
+    failure: Cell<Option<Failure>>,
+}
+
+impl<'c> PgTx<'c> {
+    pub(super) fn new(tx: Transaction<'c>, statements: &'c RefCell<Statements>) -> Self {
+        PgTx {
+            tx: RefCell::new(tx),
+            statements,
+            failure: Cell::new(None),
+        }
+    }
+
+    /// Why a statement failed, if one did.
+    pub(super) fn failure(&self) -> Option<Failure> {
+        self.failure.get()
+    }
+
+    pub(super) fn commit(self) -> Result<(), postgres::Error> {
+        self.tx.into_inner().commit()
+    }
+
+    /// Runs `query` on `table` with `params`: its rows.
+    fn query(
+        &self,
+        table: TableId,
+        query: Query,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>, Error> {
+        let mut tx = self
+            .tx
+            .try_borrow_mut()
+            .map_err(|_| Error::internal("database: a transaction was used twice at once"))?;
+        let ran = self
+            .statement(&mut tx, table, query)
+            .and_then(|statement| tx.query(&statement, params));
+        ran.map_err(|err| {
+            // The first failure tells: the statements after it fail only because the
+            // transaction has failed.
+            if self.failure.get().is_none() {
+                self.failure.set(Some(Failure::of(&err)));
+            }
+            Error::from(err)
+        })
+    }
+
+    fn statement(
+        &self,
+        tx: &mut Transaction<'c>,
+        table: TableId,
+        query: Query,
+    ) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.statements.borrow().0.get(&(table, query)) {
+            return Ok(statement.clone());
+        }
+        let statement = tx.prepare(&sql(table, query))?;
+        self.statements
+            .borrow_mut()
+            .0
+            .insert((table, query), statement.clone());
+        Ok(statement)
+    }
+}
+
+fn entry(row: &postgres::Row) -> Result<Entry, Error> {
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+impl KvRead for PgTx<'_> {
+    fn get(&self, table: TableId, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        match self.query(table, Query::Get, &[&key])?.first() {
+            Some(row) => Ok(Some(row.try_get(0)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn range(
+        &self,
+        table: TableId,
+        from: Bound<&[u8]>,
+        to: Bound<&[u8]>,
+    ) -> Result<Entries<'_>, Error> {
+        Ok(chunked(self, table, from, to))
+    }
+
+    fn last(&self, table: TableId) -> Result<Option<Entry>, Error> {
+        self.query(table, Query::Last, &[])?
+            .first()
+            .map(entry)
+            .transpose()
+    }
+
+    fn len(&self, table: TableId) -> Result<u64, Error> {
+        let rows = self.query(table, Query::Len, &[])?;
+        let count: i64 = match rows.first() {
+            Some(row) => row.try_get(0)?,
+            None => 0,
+        };
+        Ok(count.unsigned_abs())
+    }
+}
+
+impl ChunkRead for PgTx<'_> {
+    fn chunk(
+        &self,
+        table: TableId,
+        from: Bound<&[u8]>,
+        to: Bound<&[u8]>,
+        max: usize,
+    ) -> Result<Vec<Entry>, Error> {
+        let limit = i64::try_from(max).unwrap_or(i64::MAX);
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::new();
+        let bounds = [from, to];
+        for bound in &bounds {
+            if let Bound::Included(key) | Bound::Excluded(key) = bound {
+                params.push(key);
+            }
+        }
+        params.push(&limit);
+        let query = Query::Chunk(Edge::of(from), Edge::of(to));
+        self.query(table, query, &params)?
+            .iter()
+            .map(entry)
+            .collect()
+    }
+}
+
+impl KvWrite for PgTx<'_> {
+    fn insert(&self, table: TableId, key: &[u8], value: &[u8]) -> Result<bool, Error> {
+        let rows = self.query(table, Query::Upsert, &[&key, &value])?;
+        let replaced: i64 = match rows.first() {
+            Some(row) => row.try_get(0)?,
+            None => 0,
+        };
+        Ok(replaced > 0)
+    }
+
+    fn remove(&self, table: TableId, key: &[u8]) -> Result<bool, Error> {
+        Ok(!self.query(table, Query::Delete, &[&key])?.is_empty())
+    }
+}

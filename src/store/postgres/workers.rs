@@ -1,0 +1,339 @@
+//! The pool: `pool_size` threads, each with one connection, taking jobs from one queue.
+//! A read runs in a `REPEATABLE READ, READ ONLY` transaction (one snapshot); a write in
+//! a `SERIALIZABLE` one, so that a rule read in it holds against every node's writes,
+//! and runs again when the database reports a conflict. A connection that broke is
+//! dropped, and the next job connects anew (to whichever host takes writes now).
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+use postgres::{Client, IsolationLevel};
+use prometheus_client::metrics::counter::Counter;
+
+use super::PostgresOptions;
+use super::connect::Connector;
+use super::transactions::{Failure, PgTx, Statements};
+use crate::error::Error;
+use crate::store::damage::unpanicked;
+use crate::store::engine::{Answer, Job, ReadJob, answer_channel};
+use crate::store::integrity::Health;
+use crate::store::kv::ReadTx;
+use crate::store::redb::snapshot;
+use crate::store::transaction::Tx;
+
+/// How often a write that met a conflict runs again before it fails.
+const MAX_RUNS: usize = 32;
+
+/// What a thread of the pool is given.
+pub(super) enum Work {
+    Read(Box<dyn ReadJob>),
+    Write(Box<dyn Job>),
+    /// Anything else that needs a connection (the database's size, a backup).
+    Call(Box<dyn FnOnce(&mut Connection) + Send>),
+}
+
+pub(super) struct Workers {
+    /// The queues of the reads (and calls) and of the writes, until the store closes.
+    queues: Mutex<Option<Queues>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    #[cfg(test)]
+    connector: Connector,
+}
+
+struct Queues {
+    reads: Sender<Work>,
+    writes: Sender<Work>,
+}
+
+impl Workers {
+    /// Starts the pool; `first` is a connection already made, for the first thread.
+    /// One connection takes the writes, one after another, as redb's one writer does:
+    /// the writes of one node then never conflict among themselves, only with other
+    /// nodes' (and run again when they do). The others take the reads.
+    pub(super) fn start(
+        connector: Connector,
+        first: Client,
+        options: &PostgresOptions,
+        writes: Counter,
+        durable: Counter,
+        health: Arc<Health>,
+    ) -> std::io::Result<Workers> {
+        let (reads, read_jobs) = mpsc::channel::<Work>();
+        let (writes_queue, write_jobs) = mpsc::channel::<Work>();
+        let (read_jobs, write_jobs) = (
+            Arc::new(Mutex::new(read_jobs)),
+            Arc::new(Mutex::new(write_jobs)),
+        );
+        let mut first = Some(first);
+        let mut threads = Vec::new();
+        for number in 0..options.pool_size.max(2) {
+            let mut connection = Connection {
+                connector: connector.clone(),
+                client: first.take(),
+                statements: RefCell::default(),
+                writes: writes.clone(),
+                durable: durable.clone(),
+                health: health.clone(),
+            };
+            let jobs = match number {
+                0 => write_jobs.clone(),
+                _ => read_jobs.clone(),
+            };
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("keyhouse-db-{number}"))
+                    .spawn(move || connection.serve(&jobs))?,
+            );
+        }
+        Ok(Workers {
+            queues: Mutex::new(Some(Queues {
+                reads,
+                writes: writes_queue,
+            })),
+            threads: Mutex::new(threads),
+            #[cfg(test)]
+            connector,
+        })
+    }
+
+    pub(super) fn send(&self, work: Work) {
+        let queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+        // With the queues gone (the store closing), the job is dropped and its caller
+        // hears that the engine stopped.
+        if let Some(queues) = queues.as_ref() {
+            let _ = match work {
+                Work::Write(_) => queues.writes.send(work),
+                _ => queues.reads.send(work),
+            };
+        }
+    }
+
+    /// Runs `call` on a connection of the pool: its answer.
+    pub(super) fn call<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&mut Connection) -> Result<T, Error> + Send + 'static,
+    ) -> Answer<T> {
+        let (answer, answered) = answer_channel();
+        self.send(Work::Call(Box::new(move |connection| {
+            let _ = answer.send(call(connection));
+        })));
+        answered
+    }
+
+    /// Ends the queue and waits for every thread to finish its job.
+    pub(super) fn stop(&self) {
+        drop(
+            self.queues
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+        let threads =
+            std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
+        for thread in threads {
+            let _ = thread.join();
+        }
+    }
+
+    /// The bytes the tables take, as PostgreSQL counts them.
+    pub(super) fn size(&self) -> Answer<u64> {
+        self.call(|connection| {
+            let row = connection.client()?.query_one(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind = 'r' AND c.relname LIKE 'kh\\_%' \
+                 AND n.nspname = current_schema()",
+                &[],
+            )?;
+            let size: i64 = row.try_get(0)?;
+            Ok(size.unsigned_abs())
+        })
+    }
+
+    /// A backup: the redb file of one repeatable-read snapshot, staged in the
+    /// temporary directory (the database has no file to stage it beside).
+    pub(super) fn backup(&self) -> Answer<(File, u64)> {
+        let beside = std::env::temp_dir().join("keyhouse-postgres");
+        self.call(move |connection| {
+            connection.client()?;
+            connection.read_with(|tx| snapshot(tx.0, &beside))
+        })
+    }
+
+    #[cfg(test)]
+    pub(super) fn read_here(
+        &self,
+        body: &mut dyn FnMut(&ReadTx<'_>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        // A test's read borrows what it checks: it runs here, on a connection of its own.
+        let mut connection = Connection {
+            connector: self.connector.clone(),
+            client: None,
+            statements: RefCell::default(),
+            writes: Counter::default(),
+            durable: Counter::default(),
+            health: Arc::new(Health::new(Vec::new(), crate::clock::Clock::system())),
+        };
+        connection.client()?;
+        connection.read_with(|tx| body(tx))
+    }
+}
+
+/// One connection of the pool, with what it has prepared.
+pub(super) struct Connection {
+    connector: Connector,
+    client: Option<Client>,
+    statements: RefCell<Statements>,
+    writes: Counter,
+    durable: Counter,
+    health: Arc<Health>,
+}
+
+impl Connection {
+    fn serve(&mut self, jobs: &Mutex<Receiver<Work>>) {
+        loop {
+            let work = {
+                let jobs = jobs.lock().unwrap_or_else(PoisonError::into_inner);
+                jobs.recv()
+            };
+            match work {
+                Ok(Work::Read(job)) => self.read(job),
+                Ok(Work::Write(job)) => self.write(job),
+                Ok(Work::Call(call)) => call(self),
+                Err(_) => return,
+            }
+        }
+    }
+
+    /// The connection, made anew if the last one broke.
+    pub(super) fn client(&mut self) -> Result<&mut Client, Error> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.client = None;
+            self.statements = RefCell::default();
+            self.client = Some(self.connector.connect()?);
+        }
+        self.client
+            .as_mut()
+            .ok_or_else(|| Error::internal("database: no connection"))
+    }
+
+    /// Forgets the connection after `failure`, if it says the connection is gone.
+    fn after(&mut self, failure: Option<Failure>) {
+        if failure == Some(Failure::Unavailable) {
+            self.client = None;
+        }
+    }
+
+    /// Runs `f` on one snapshot.
+    pub(super) fn read_with<T>(
+        &mut self,
+        f: impl FnOnce(&ReadTx<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut failure = None;
+        let outcome = (|| {
+            let Connection {
+                client, statements, ..
+            } = self;
+            let client = match client.as_mut() {
+                Some(client) if !client.is_closed() => client,
+                _ => return Err(Error::internal("database: no connection")),
+            };
+            let tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .inspect_err(|err| failure = Some(Failure::of(err)))?;
+            let kv = PgTx::new(tx, statements);
+            let value = f(&ReadTx(&kv));
+            failure = kv.failure();
+            // A read-only transaction has nothing to keep: it ends either way.
+            drop(kv);
+            value
+        })();
+        self.after(failure);
+        outcome
+    }
+
+    fn read(&mut self, job: Box<dyn ReadJob>) {
+        if let Err(err) = self.client() {
+            return job.run(Err(err));
+        }
+        let mut job = Some(job);
+        let outcome = self.read_with(|tx| {
+            if let Some(job) = job.take() {
+                job.run(Ok(tx));
+            }
+            Ok(())
+        });
+        // The transaction could not begin: the job has not run, and hears why.
+        if let (Err(err), Some(job)) = (outcome, job) {
+            job.run(Err(err));
+        }
+    }
+
+    fn write(&mut self, mut job: Box<dyn Job>) {
+        let mut outcome = Err(Error::internal("database: the write did not run"));
+        for _ in 0..MAX_RUNS {
+            let (ran, failure) = self.write_once(job.as_mut());
+            self.after(failure);
+            outcome = ran;
+            if failure != Some(Failure::Conflict) {
+                break;
+            }
+        }
+        match &outcome {
+            Ok(()) => {
+                self.durable.inc();
+                self.writes.inc();
+            }
+            Err(err) => self.health.note(err),
+        }
+        job.answer(outcome);
+    }
+
+    /// Runs `job` once in a transaction and commits it: the outcome, and why a
+    /// statement failed, if one did.
+    fn write_once(&mut self, job: &mut dyn Job) -> (Result<(), Error>, Option<Failure>) {
+        if let Err(err) = self.client() {
+            return (Err(err), None);
+        }
+        let Connection {
+            client, statements, ..
+        } = self;
+        let Some(client) = client.as_mut() else {
+            return (Err(Error::internal("database: no connection")), None);
+        };
+        let tx = match client
+            .build_transaction()
+            .isolation_level(IsolationLevel::Serializable)
+            .start()
+        {
+            Ok(tx) => tx,
+            Err(err) => {
+                let failure = Failure::of(&err);
+                return (Err(err.into()), Some(failure));
+            }
+        };
+        let kv = PgTx::new(tx, statements);
+        let ran = unpanicked(|| {
+            let tx = Tx::new(&kv);
+            job.run(&tx)?;
+            tx.finish()
+        });
+        let failure = kv.failure();
+        if let Err(err) = ran {
+            return (Err(err), failure);
+        }
+        match kv.commit() {
+            Ok(()) => (Ok(()), None),
+            Err(err) => {
+                let failure = Failure::of(&err);
+                (Err(err.into()), Some(failure))
+            }
+        }
+    }
+}

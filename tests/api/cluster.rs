@@ -1,0 +1,200 @@
+//! A throwaway PostgreSQL cluster for the tests: `initdb` and `postgres` from the
+//! binaries `pg_config --bindir` names (or `KEYHOUSE_TEST_PG_BINDIR`), in a temporary
+//! folder, on a free port, as an unprivileged user when the tests run as root
+//! (PostgreSQL refuses root). One cluster serves the whole test binary, each test a
+//! database of its own; it stops when the binary exits (its shell reads the binary's
+//! end of a pipe).
+#![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)] // tests
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The cluster, or why there is none.
+static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+
+pub struct Cluster {
+    pub port: u16,
+    /// The shell that runs `postgres` and stops it when this pipe closes.
+    _keeper: Mutex<(Child, ChildStdin)>,
+    _dir: tempfile::TempDir,
+}
+
+/// Whether the HTTP tests run on PostgreSQL (`KEYHOUSE_TEST_BACKEND=postgres`).
+pub fn backend_is_postgres() -> bool {
+    std::env::var("KEYHOUSE_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// The shared cluster; `None`, said once on stderr, where no PostgreSQL binaries are
+/// found, unless `KEYHOUSE_TEST_BACKEND=postgres` or `KEYHOUSE_REQUIRE_POSTGRES=1` asks
+/// for it (CI), which then fails.
+pub fn shared() -> Option<&'static Cluster> {
+    let cluster = CLUSTER.get_or_init(|| {
+        let started = bindir().and_then(|bin| Cluster::start(&bin));
+        if let Err(why) = &started {
+            // Past the test harness's capture (which takes `eprintln!`), so that the
+            // line shows in a passing run.
+            let line = format!("PostgreSQL tests skipped: {why}\n");
+            let _ = std::io::stderr().write_all(line.as_bytes());
+        }
+        started
+    });
+    let required =
+        backend_is_postgres() || std::env::var("KEYHOUSE_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    match cluster {
+        Ok(cluster) => Some(cluster),
+        Err(why) if required => panic!("PostgreSQL is required here: {why}"),
+        Err(_) => None,
+    }
+}
+
+fn bindir() -> Result<PathBuf, String> {
+    let dir = match std::env::var_os("KEYHOUSE_TEST_PG_BINDIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let out = Command::new("pg_config")
+                .arg("--bindir")
+                .output()
+                .map_err(|_| "no pg_config on PATH (install postgresql)".to_owned())?;
+            PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+        }
+    };
+    if dir.join("initdb").is_file() && dir.join("postgres").is_file() {
+        Ok(dir)
+    } else {
+        Err(format!("no initdb and postgres in {}", dir.display()))
+    }
+}
+
+/// The user the cluster runs as: `nobody` for root, else the current user.
+fn runs_as() -> Option<(String, u32, u32)> {
+    let uid = String::from_utf8(Command::new("id").arg("-u").output().ok()?.stdout).ok()?;
+    if uid.trim() != "0" {
+        return None;
+    }
+    let id = |flag: &str| -> u32 {
+        let out = Command::new("id").args([flag, "nobody"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    };
+    Some(("nobody".to_owned(), id("-u"), id("-g")))
+}
+
+/// `program` as the cluster's user.
+fn command(program: &Path) -> Command {
+    match runs_as() {
+        Some((user, _, _)) => {
+            let mut command = Command::new("runuser");
+            command.args(["-u", &user, "--"]).arg(program);
+            command
+        }
+        None => Command::new(program),
+    }
+}
+
+impl Cluster {
+    fn start(bin: &Path) -> Result<Cluster, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("keyhouse-pg-")
+            .tempdir()
+            .map_err(|e| e.to_string())?;
+        if let Some((_, uid, gid)) = runs_as() {
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
+                .map_err(|e| e.to_string())?;
+        }
+        let data = dir.path().join("data");
+        let initdb = command(&bin.join("initdb"))
+            .args(["-D"])
+            .arg(&data)
+            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+            .stdout(Stdio::null())
+            .output()
+            .map_err(|e| format!("initdb: {e}"))?;
+        if !initdb.status.success() {
+            return Err(format!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&initdb.stderr)
+            ));
+        }
+        let port = free_port();
+        // The shell stops the server (fast shutdown) when its stdin closes: when this
+        // test binary exits, however it exits.
+        let script = format!(
+            "'{postgres}' -D '{data}' -p {port} -k '{dir}' -c listen_addresses=127.0.0.1 \
+             -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+             -c max_connections=400 >'{dir}/log' 2>&1 & pid=$!; read _; kill -INT $pid; wait $pid",
+            postgres = bin.join("postgres").display(),
+            data = data.display(),
+            dir = dir.path().display(),
+        );
+        let mut keeper = command(Path::new("/bin/sh"))
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("postgres: {e}"))?;
+        let stdin = keeper.stdin.take().unwrap();
+        let cluster = Cluster {
+            port,
+            _keeper: Mutex::new((keeper, stdin)),
+            _dir: dir,
+        };
+        cluster.wait_ready()?;
+        Ok(cluster)
+    }
+
+    fn wait_ready(&self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match postgres::Client::connect(&self.url("postgres"), postgres::NoTls) {
+                Ok(_) => return Ok(()),
+                Err(err) if Instant::now() > deadline => {
+                    return Err(format!("the cluster did not start: {err}"));
+                }
+                // Polls a starting process: no time passes for the server under test.
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    /// The connection string of the database `name`.
+    pub fn url(&self, name: &str) -> String {
+        format!(
+            "host=127.0.0.1 port={} user=postgres dbname={name}",
+            self.port
+        )
+    }
+
+    /// A new, empty database: its connection string.
+    pub fn new_database(&self) -> String {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "kh_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = postgres::Client::connect(&self.url("postgres"), postgres::NoTls).unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        self.url(&name)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Ok(keeper) = self._keeper.get_mut() {
+            let _ = keeper.1.write_all(b"\n");
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
