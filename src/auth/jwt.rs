@@ -247,6 +247,15 @@ impl Tokens {
         })
     }
 
+    /// Reads the keys and the revoked tokens again: after another node changed them.
+    pub fn reload(&self, store: &Store, now: Timestamp) -> Result<(), Error> {
+        let keys = key_set(store.signing_keys(now).wait()?, self.settings.token_typ)?;
+        let revoked = store.revoked_tokens(now).wait()?.into_iter().collect();
+        *self.keys.write().map_err(|_| poisoned())? = keys;
+        *self.revoked.write().map_err(|_| poisoned())? = revoked;
+        Ok(())
+    }
+
     pub fn settings(&self) -> &OAuthSettings {
         &self.settings
     }

@@ -73,7 +73,14 @@ pub(super) fn prepare(
             );
         }
     }
-    let tokens = Tokens::load(&store, oauth, now)?;
+    let tokens = web::Data::new(Tokens::load(&store, oauth, now)?);
+    let (reloaded, reload_clock) = (tokens.clone(), clock.clone());
+    // Another node rotated a key or revoked a token: this one verifies with the same.
+    store.on_remote_change(move |store| {
+        if let Err(err) = reloaded.reload(store, reload_clock.now()) {
+            log::warn!("could not reload the signing keys and revoked tokens: {err}");
+        }
+    });
     let assertions = ClientAssertions::new(config.credentials.limits.max_active)?;
     let doc = api::openapi();
     let routes = RouteTable::from_openapi(&doc);
@@ -87,7 +94,7 @@ pub(super) fn prepare(
     );
     Ok(Prepared {
         attempts: web::Data::new(attempts),
-        tokens: web::Data::new(tokens),
+        tokens: tokens.clone(),
         assertions: web::Data::new(assertions),
         config: web::Data::new(config),
         last_use: web::Data::new(LastUse::default()),

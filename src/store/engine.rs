@@ -34,6 +34,11 @@ pub(super) trait Engine: Send + Sync {
     /// Runs `job` in a write transaction and answers it once that is durable or failed.
     fn write(&self, job: Box<dyn Job>);
 
+    /// Runs `hook` whenever the data may have changed other than through this store:
+    /// another node's write on a shared database. An engine that only this process
+    /// writes never runs it.
+    fn watch(&self, hook: ChangeHook);
+
     /// Durable commits so far, each shared by the writes that waited for it.
     fn durable_commits(&self) -> Counter;
 
@@ -50,6 +55,9 @@ pub(super) trait Engine: Send + Sync {
     /// A consistent copy of everything, in a new private file; and how many rows.
     fn backup(&self) -> Result<(File, u64), Error>;
 }
+
+/// What runs when another node may have changed the data.
+pub(super) type ChangeHook = Box<dyn Fn() + Send + Sync>;
 
 /// The outcome of an engine's check of its storage.
 pub(super) enum Checked {

@@ -29,6 +29,7 @@ mod tables;
 mod test_objects;
 mod tokens;
 mod transaction;
+mod watch;
 
 pub use self::postgres::PostgresOptions;
 pub use self::redb::{OpenError, RestoreError, restore};

@@ -10,9 +10,11 @@ use serde_json::json;
 use crate::cluster;
 use crate::common::{TestServer, names};
 
-/// The settings of a node on the database `url`.
+/// The settings of a node on the database `url`. The nodes of one installation share
+/// its issuer, as they would behind one address.
 fn on(url: &str) -> impl FnOnce(&mut Config) + '_ {
     move |config| {
+        config.oauth.issuer = Some("https://keys.example".to_owned());
         config.storage.backend = Backend::Postgres;
         config.storage.postgres.url = Some(url.to_owned());
         config.storage.postgres.pool_size = 2;
@@ -83,4 +85,64 @@ fn a_node_refuses_a_database_it_cannot_reach_naming_no_password() {
     };
     assert!(refused.contains("127.0.0.1"), "{refused}");
     assert!(!refused.contains("hunter2"), "{refused}");
+}
+
+/// Polls `check` until it holds or `within` has passed: what another node changed
+/// reaches this one through a notification, which takes a moment to arrive.
+fn eventually(within: std::time::Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::yield_now();
+    }
+    check()
+}
+
+#[test]
+fn what_a_node_remembers_is_dropped_when_another_node_changes_it() {
+    let Some(cluster) = cluster::shared() else {
+        return;
+    };
+    let url = cluster.new_database();
+    let a = TestServer::start_with(on(&url));
+    let b = TestServer::start_with(on(&url));
+    let secret = a.create_account("worker", &["viewer"]);
+    // Node b remembers the authentication after its first use.
+    b.get_as(&secret, "/api/v1/me").assert_status(200);
+    b.get_as(&secret, "/api/v1/me").assert_status(200);
+    a.patch(
+        "/api/v1/service-accounts/worker",
+        json!({"status": "disabled"}),
+    )
+    .assert_status(200);
+    let second = std::time::Duration::from_secs(1);
+    assert!(
+        eventually(second, || b.get_as(&secret, "/api/v1/me").status == 401),
+        "node b still serves a disabled account"
+    );
+
+    // A key rotated on a: b verifies the tokens it signs, and publishes it.
+    a.post("/api/v1/signing-keys/rotate", json!({}))
+        .assert_status(201);
+    let caller = a.create_account("caller", &["viewer"]);
+    let grant = a.form(
+        "/oauth2/token",
+        Some(("caller", &caller)),
+        &[("grant_type", "client_credentials")],
+    );
+    grant.assert_status(200);
+    let token = grant.body["access_token"].as_str().unwrap().to_owned();
+    assert!(
+        eventually(second, || b.get_as(&token, "/api/v1/me").status == 200),
+        "node b does not know the key node a rotated to"
+    );
+    // A token revoked on a is refused on b.
+    a.form_as(&a.token, "/oauth2/revoke", &[("token", &token)])
+        .assert_status(200);
+    assert!(
+        eventually(second, || b.get_as(&token, "/api/v1/me").status == 401),
+        "node b still takes a token revoked on node a"
+    );
 }

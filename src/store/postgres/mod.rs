@@ -10,6 +10,7 @@
 
 mod connect;
 mod errors;
+mod listen;
 mod schema;
 mod transactions;
 mod workers;
@@ -23,14 +24,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use prometheus_client::metrics::counter::Counter;
 
 use super::OpenError;
-use super::engine::{Answer, Checked, Engine, Job, ReadJob};
+use super::engine::{Answer, ChangeHook, Checked, Engine, Job, ReadJob};
 use super::integrity::Health;
 use crate::error::Error;
+use listen::Listener;
 use workers::{Work, Workers};
 
 /// The shared database, reached through a pool of connections.
 pub(super) struct Postgres {
     workers: Workers,
+    listener: Listener,
     durable: Counter,
     closed: Arc<AtomicBool>,
 }
@@ -70,13 +73,16 @@ impl Postgres {
         });
         let client = first?;
         let durable = Counter::default();
-        let workers = Workers::start(connector, client, options, writes, durable.clone(), health)
-            .map_err(|err| OpenError::Prepare {
+        let threads = |err: std::io::Error| OpenError::Prepare {
             path: options.location().into(),
             source: Error::internal(format!("cannot start the database threads: {err}")),
-        })?;
+        };
+        let listener = Listener::start(connector.clone(), writes.clone()).map_err(threads)?;
+        let workers = Workers::start(connector, client, options, writes, durable.clone(), health)
+            .map_err(threads)?;
         Ok(Postgres {
             workers,
+            listener,
             durable,
             closed: Arc::new(AtomicBool::new(false)),
         })
@@ -85,6 +91,7 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
+        self.listener.stop();
         self.workers.stop();
         self.closed.store(true, Ordering::Release);
     }
@@ -106,6 +113,10 @@ impl Engine for Postgres {
 
     fn write(&self, job: Box<dyn Job>) {
         self.workers.send(Work::Write(job));
+    }
+
+    fn watch(&self, hook: ChangeHook) {
+        self.listener.watch(hook);
     }
 
     fn durable_commits(&self) -> Counter {

@@ -133,6 +133,21 @@ impl<'c> PgTx<'c> {
         self.failure.get()
     }
 
+    /// Tells every node, at commit, that something changed (`listen`).
+    pub(super) fn notify(&self) -> Result<(), Error> {
+        let mut tx = self
+            .tx
+            .try_borrow_mut()
+            .map_err(|_| Error::internal("database: a transaction was used twice at once"))?;
+        tx.batch_execute(&format!("NOTIFY {}", super::listen::CHANNEL))
+            .map_err(|err| {
+                if self.failure.get().is_none() {
+                    self.failure.set(Some(Failure::of(&err)));
+                }
+                Error::from(err)
+            })
+    }
+
     pub(super) fn commit(self) -> Result<(), postgres::Error> {
         self.tx.into_inner().commit()
     }

@@ -322,7 +322,8 @@ impl Connection {
         let ran = unpanicked(|| {
             let tx = Tx::new(&kv);
             job.run(&tx)?;
-            tx.finish()
+            tx.finish()?;
+            kv.notify()
         });
         let failure = kv.failure();
         if let Err(err) = ran {

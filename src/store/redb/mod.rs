@@ -31,7 +31,7 @@ use transactions::RedbRead;
 
 use super::OpenOptions;
 use super::damage::{panic_text, unpanicked};
-use super::engine::{Answer, Checked, Engine, Job, ReadJob};
+use super::engine::{Answer, ChangeHook, Checked, Engine, Job, ReadJob};
 use super::integrity::Health;
 use super::kv::ReadTx;
 use crate::error::Error;
@@ -124,6 +124,9 @@ impl Engine for Redb {
     fn write(&self, job: Box<dyn Job>) {
         self.commits.write(job);
     }
+
+    /// The file is locked by this process: nothing else changes it.
+    fn watch(&self, _hook: ChangeHook) {}
 
     fn durable_commits(&self) -> Counter {
         self.commits.durable.clone()
