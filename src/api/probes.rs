@@ -37,8 +37,7 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(store: web::Data<Store>) -> HttpResponse {
     // Readiness first: its read may meet damage, which the warnings then list.
-    let ready = store.is_ready().await;
-    let warnings = store.warnings();
+    let (ready, warnings) = store.readiness().await;
     if ready {
         HttpResponse::Ok().json(ProbeView {
             status: "ready",

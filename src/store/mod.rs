@@ -403,11 +403,30 @@ impl Store {
     /// The readiness probe: whether the database answers a read, and no damage met
     /// while serving or failed integrity check stands against it.
     pub async fn is_ready(&self) -> bool {
-        let answers = self
+        self.readiness().await.0
+    }
+
+    /// Whether the store is ready, and what an operator should act on: the warnings,
+    /// and a database that does not answer a read (its cause goes to the log only, as
+    /// the probe needs no token).
+    pub async fn readiness(&self) -> (bool, Vec<String>) {
+        let answered = self
             .read(|tx| reader::meta(tx, reader::SCHEMA_VERSION_KEY))
-            .await
-            .is_ok();
-        answers && self.damage_met().is_none() && self.last_failed_check().is_none()
+            .await;
+        let mut warnings = self.warnings();
+        if let Err(err) = &answered {
+            log::warn!(
+                "the database {} did not answer a read: {err:?}",
+                self.location()
+            );
+            warnings.push(format!(
+                "the database {} does not answer reads (the log has the cause)",
+                self.location()
+            ));
+        }
+        let ready =
+            answered.is_ok() && self.damage_met().is_none() && self.last_failed_check().is_none();
+        (ready, warnings)
     }
 }
 

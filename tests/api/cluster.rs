@@ -4,6 +4,7 @@
 //! (PostgreSQL refuses root). One cluster serves the whole test binary, each test a
 //! database of its own; it stops when the binary exits (its shell reads the binary's
 //! end of a pipe).
+#![allow(dead_code)] // each test binary uses its own subset of these helpers
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)] // tests
 
 use std::io::Write;
@@ -95,39 +96,53 @@ fn command(program: &Path) -> Command {
     }
 }
 
+/// A new cluster's folder (owned by the user that runs it) and its data folder.
+fn init(bin: &Path) -> Result<(tempfile::TempDir, PathBuf), String> {
+    let dir = tempfile::Builder::new()
+        .prefix("keyhouse-pg-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    if let Some((_, uid, gid)) = runs_as() {
+        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+    }
+    let data = dir.path().join("data");
+    let initdb = command(&bin.join("initdb"))
+        .args(["-D"])
+        .arg(&data)
+        .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        .stdout(Stdio::null())
+        .output()
+        .map_err(|e| format!("initdb: {e}"))?;
+    if !initdb.status.success() {
+        return Err(format!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&initdb.stderr)
+        ));
+    }
+    Ok((dir, data))
+}
+
+/// The server's options: this port, its socket in `dir`, TCP on 127.0.0.1 only.
+fn options(port: u16, dir: &Path) -> String {
+    format!(
+        "-p {port} -k '{}' -c listen_addresses=127.0.0.1 -c max_connections=400",
+        dir.display()
+    )
+}
+
 impl Cluster {
     fn start(bin: &Path) -> Result<Cluster, String> {
-        let dir = tempfile::Builder::new()
-            .prefix("keyhouse-pg-")
-            .tempdir()
-            .map_err(|e| e.to_string())?;
-        if let Some((_, uid, gid)) = runs_as() {
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
-                .map_err(|e| e.to_string())?;
-        }
-        let data = dir.path().join("data");
-        let initdb = command(&bin.join("initdb"))
-            .args(["-D"])
-            .arg(&data)
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
-            .stdout(Stdio::null())
-            .output()
-            .map_err(|e| format!("initdb: {e}"))?;
-        if !initdb.status.success() {
-            return Err(format!(
-                "initdb failed: {}",
-                String::from_utf8_lossy(&initdb.stderr)
-            ));
-        }
+        let (dir, data) = init(bin)?;
         let port = free_port();
         // The shell stops the server (fast shutdown) when its stdin closes: when this
-        // test binary exits, however it exits.
+        // test binary exits, however it exits. Nothing here needs durability.
         let script = format!(
-            "'{postgres}' -D '{data}' -p {port} -k '{dir}' -c listen_addresses=127.0.0.1 \
-             -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-             -c max_connections=400 >'{dir}/log' 2>&1 & pid=$!; read _; kill -INT $pid; wait $pid",
+            "'{postgres}' -D '{data}' {options} -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off >'{dir}/log' 2>&1 & pid=$!; read _; kill -INT $pid; \
+             wait $pid",
             postgres = bin.join("postgres").display(),
             data = data.display(),
+            options = options(port, dir.path()),
             dir = dir.path().display(),
         );
         let mut keeper = command(Path::new("/bin/sh"))
@@ -141,22 +156,8 @@ impl Cluster {
             _keeper: Mutex::new((keeper, stdin)),
             _dir: dir,
         };
-        cluster.wait_ready()?;
+        wait_ready(port)?;
         Ok(cluster)
-    }
-
-    fn wait_ready(&self) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            match postgres::Client::connect(&self.url("postgres"), postgres::NoTls) {
-                Ok(_) => return Ok(()),
-                Err(err) if Instant::now() > deadline => {
-                    return Err(format!("the cluster did not start: {err}"));
-                }
-                // Polls a starting process: no time passes for the server under test.
-                Err(_) => std::thread::sleep(Duration::from_millis(50)),
-            }
-        }
     }
 
     /// The connection string of the database `name`.
@@ -188,6 +189,93 @@ impl Drop for Cluster {
         if let Ok(keeper) = self._keeper.get_mut() {
             let _ = keeper.1.write_all(b"\n");
         }
+    }
+}
+
+fn url(port: u16, name: &str) -> String {
+    format!("host=127.0.0.1 port={port} user=postgres dbname={name}")
+}
+
+/// Waits for a starting server to take connections.
+fn wait_ready(port: u16) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match postgres::Client::connect(&url(port, "postgres"), postgres::NoTls) {
+            Ok(_) => return Ok(()),
+            Err(err) if Instant::now() > deadline => {
+                return Err(format!("the cluster did not start: {err}"));
+            }
+            // Polls a starting process: no time passes for the server under test.
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+/// A durable cluster of one test's own, which it stops and starts with `pg_ctl`; it
+/// stops when dropped.
+pub struct OwnCluster {
+    pub port: u16,
+    bin: PathBuf,
+    data: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl OwnCluster {
+    /// `None` where no PostgreSQL binaries are found (and none is required).
+    pub fn start() -> Option<OwnCluster> {
+        shared()?;
+        let bin = bindir().unwrap();
+        let (dir, data) = init(&bin).unwrap();
+        let cluster = OwnCluster {
+            port: free_port(),
+            bin,
+            data,
+            dir,
+        };
+        cluster.start_again();
+        Some(cluster)
+    }
+
+    fn pg_ctl(&self, args: &[&str]) {
+        let out = command(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&self.data)
+            .args(args)
+            .stdout(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_ctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Starts the server and waits until it takes connections.
+    pub fn start_again(&self) {
+        let log = self.dir.path().join("log");
+        let options = options(self.port, self.dir.path());
+        self.pg_ctl(&["start", "-w", "-l", log.to_str().unwrap(), "-o", &options]);
+        wait_ready(self.port).unwrap();
+    }
+
+    /// Stops the server as a crash would (`pg_ctl stop -m immediate`).
+    pub fn stop_immediately(&self) {
+        self.pg_ctl(&["stop", "-m", "immediate"]);
+    }
+
+    pub fn url(&self) -> String {
+        url(self.port, "postgres")
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = command(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&self.data)
+            .args(["stop", "-m", "immediate"])
+            .output();
     }
 }
 

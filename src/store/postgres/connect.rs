@@ -93,6 +93,11 @@ impl Connector {
         let mut config = parse(&options.url)
             .map_err(|_| refused("storage.postgres.url is not a connection string".to_owned()))?;
         config.connect_timeout(options.connect_timeout);
+        // A database that vanished without closing the connection (a host down, a
+        // network cut) fails a statement after this long, not after the kernel's
+        // retransmissions (some fifteen minutes).
+        config.tcp_user_timeout(options.connect_timeout);
+        config.keepalives_idle(options.connect_timeout);
         config.application_name("keyhouse");
         let mut roots = rustls::RootCertStore::empty();
         if let Some(ca_file) = &options.ca_file {

@@ -9,6 +9,7 @@ use std::fs::File;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use postgres::{Client, IsolationLevel};
 use prometheus_client::metrics::counter::Counter;
@@ -26,6 +27,10 @@ use crate::store::transaction::Tx;
 
 /// How often a write that met a conflict runs again before it fails.
 const MAX_RUNS: usize = 32;
+
+/// How long a connection that could not be made is not tried again: the jobs meanwhile
+/// fail at once (503), instead of each waiting out its own connection timeout.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// What a thread of the pool is given.
 pub(super) enum Work {
@@ -73,6 +78,7 @@ impl Workers {
             let mut connection = Connection {
                 connector: connector.clone(),
                 client: first.take(),
+                failed_at: None,
                 statements: RefCell::default(),
                 writes: writes.clone(),
                 durable: durable.clone(),
@@ -172,6 +178,7 @@ impl Workers {
         let mut connection = Connection {
             connector: self.connector.clone(),
             client: None,
+            failed_at: None,
             statements: RefCell::default(),
             writes: Counter::default(),
             durable: Counter::default(),
@@ -186,6 +193,8 @@ impl Workers {
 pub(super) struct Connection {
     connector: Connector,
     client: Option<Client>,
+    /// When the last attempt to connect failed, while no connection is made since.
+    failed_at: Option<Instant>,
     statements: RefCell<Statements>,
     writes: Counter,
     durable: Counter,
@@ -213,7 +222,21 @@ impl Connection {
         if self.client.as_ref().is_none_or(Client::is_closed) {
             self.client = None;
             self.statements = RefCell::default();
-            self.client = Some(self.connector.connect()?);
+            if self.failed_at.is_some_and(|at| at.elapsed() < RETRY_AFTER) {
+                return Err(Error::Unavailable(
+                    "database: no connection (the last attempt failed just now)".into(),
+                ));
+            }
+            match self.connector.connect() {
+                Ok(client) => {
+                    self.failed_at = None;
+                    self.client = Some(client);
+                }
+                Err(err) => {
+                    self.failed_at = Some(Instant::now());
+                    return Err(err.into());
+                }
+            }
         }
         self.client
             .as_mut()
