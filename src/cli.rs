@@ -1,7 +1,8 @@
-//! The command line: `serve`, `openapi`, `restore`, `admin issue-token`, and the client
+//! The command line: `serve`, `openapi`, `restore`, `migrate`, `admin issue-token`, and the client
 //! commands of [`client`], which talk to a running server over HTTP.
 
 mod client;
+mod migrate;
 mod provision;
 
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::secret::Secret;
 use crate::config::{Config, CredentialsConfig};
-use crate::store::{self, Recovery, Store};
+use crate::store::{self, Location, Recovery, Store};
 use crate::{clock, server};
 
 #[derive(Debug, Parser)]
@@ -46,6 +47,24 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         db: PathBuf,
     },
+    /// Copy a whole database into another, between engines: a redb file and a
+    /// PostgreSQL database (`postgres://...`, a `host=... dbname=...` string, or
+    /// `@FILE` holding one), either way. One consistent read of the source; every
+    /// table's count is checked at the end. The target must be empty unless --force.
+    Migrate {
+        /// The database to copy: a redb file, or a PostgreSQL connection string.
+        #[arg(long, value_name = "DATABASE")]
+        from: String,
+        /// The database to copy into.
+        #[arg(long, value_name = "DATABASE")]
+        to: String,
+        /// Replace what the target holds.
+        #[arg(long)]
+        force: bool,
+        /// PEM certificates the PostgreSQL server's must chain to (for TLS).
+        #[arg(long, value_name = "FILE")]
+        ca_file: Option<PathBuf>,
+    },
     /// Administration, with the server stopped.
     Admin {
         #[command(subcommand)]
@@ -64,9 +83,13 @@ pub enum AdminCommand {
     /// Issue a new secret for the `admin` account and print it to standard output.
     /// Recreates or re-enables the account, with the `admin` role, if needed.
     IssueToken {
-        /// The database file.
+        /// The database file; without it, the database the settings name (--config,
+        /// then the KEYHOUSE_* variables), as `serve` reads them.
         #[arg(long, value_name = "PATH")]
-        db: PathBuf,
+        db: Option<PathBuf>,
+        /// A TOML file of settings, as for `serve`.
+        #[arg(long, value_name = "FILE", conflicts_with = "db")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -113,9 +136,18 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Tools(command) => {
             crate::tooling::run(command, <Cli as clap::CommandFactory>::command())
         }
+        Command::Migrate {
+            from,
+            to,
+            force,
+            ca_file,
+        } => match migrate::run(&from, &to, force, ca_file) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => fail(message),
+        },
         Command::Admin {
-            command: AdminCommand::IssueToken { db },
-        } => match issue_token(&db) {
+            command: AdminCommand::IssueToken { db, config },
+        } => match offline_location(db, config).and_then(|at| issue_token(&at)) {
             Ok((secret, recovery)) => {
                 eprintln!("{}", recovery_report(&recovery));
                 println!("{}", secret.expose());
@@ -126,8 +158,18 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn issue_token(db: &std::path::Path) -> Result<(Secret, Recovery), String> {
-    let store = Store::open(db).map_err(|e| e.to_string())?;
+/// The database of an offline command: the file `db`, or else the one the settings
+/// name, read as `serve` reads them.
+fn offline_location(db: Option<PathBuf>, config: Option<PathBuf>) -> Result<Location, String> {
+    if let Some(db) = db {
+        return Ok(Location::File(db));
+    }
+    let loaded = Config::load(config.as_deref(), std::env::vars()).map_err(|e| e.to_string())?;
+    loaded.storage_location().map_err(|e| e.to_string())
+}
+
+fn issue_token(at: &Location) -> Result<(Secret, Recovery), String> {
+    let store = Store::open_location(at).map_err(|e| e.to_string())?;
     // Offline, with the server stopped: there is no server's clock to read.
     let now = clock::now();
     let secret = Secret::generate().map_err(|e| e.to_string())?;

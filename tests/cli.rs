@@ -19,6 +19,8 @@ mod apply;
 mod client;
 #[path = "cli/kh.rs"]
 mod kh;
+#[path = "cli/migrate.rs"]
+mod migrate;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;

@@ -8,6 +8,7 @@ mod auth_cache;
 mod bootstrap;
 mod cases;
 mod codec;
+mod copy;
 mod damage;
 mod engine;
 #[cfg(test)]
@@ -34,6 +35,7 @@ mod watch;
 pub use self::postgres::PostgresOptions;
 pub use self::redb::{OpenError, RestoreError, restore};
 pub use bootstrap::Recovery;
+pub use copy::Copied;
 #[cfg(test)]
 pub use engine::Blocking;
 pub use engine::{Answer, block_on};
@@ -180,8 +182,12 @@ impl Store {
     /// Opens or creates the database file (0600) and its tables, refusing a newer schema
     /// or a damaged file. The signing keys are left as they are, sealed or not.
     pub fn open(path: &Path) -> Result<Store, OpenError> {
-        let location = Location::File(path.to_owned());
-        Store::open_inner(&location, None, OpenOptions::default())
+        Store::open_location(&Location::File(path.to_owned()))
+    }
+
+    /// As [`Store::open`], at `location`: a file or a PostgreSQL database.
+    pub fn open_location(location: &Location) -> Result<Store, OpenError> {
+        Store::open_inner(location, None, OpenOptions::default())
     }
 
     /// As [`Store::open`], for serving: with `seal_key` every signing key must open with

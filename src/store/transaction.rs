@@ -35,6 +35,11 @@ impl<'w> Tx<'w> {
         Ok(TableMut::new(self.kv, table))
     }
 
+    /// The engine's transaction itself, by bytes: for a copy of every table as it is.
+    pub(super) fn raw(&self) -> &dyn KvWrite {
+        self.kv
+    }
+
     /// The blocks of sets this transaction changed, as they are now.
     pub(super) fn changed_blocks(&self) -> RefMut<'_, ChangedBlocks> {
         self.sets.borrow_mut()

@@ -205,3 +205,39 @@ fn a_node_answers_503_while_its_database_is_down_and_recovers_alone() {
     let lost: Vec<_> = acknowledged.iter().filter(|n| !names.contains(n)).collect();
     assert!(lost.is_empty(), "acknowledged writes lost: {lost:?}");
 }
+
+/// A node needs the schema's CREATE privilege only while a table is missing: once the
+/// first start made them, a role without it starts and serves.
+#[test]
+fn a_role_without_create_starts_once_the_tables_exist() {
+    let Some(cluster) = cluster::shared() else {
+        return;
+    };
+    let admin_url = cluster.new_database();
+    let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(
+            "CREATE ROLE limited_kh LOGIN; \
+             CREATE SCHEMA kh AUTHORIZATION limited_kh; \
+             ALTER ROLE limited_kh SET search_path = kh;",
+        )
+        .unwrap_or_else(|_| {
+            // The role is cluster-wide: another database of this cluster made it.
+            admin
+                .batch_execute("CREATE SCHEMA kh AUTHORIZATION limited_kh")
+                .unwrap();
+        });
+    let url = admin_url.replace("user=postgres", "user=limited_kh");
+    let mut s = TestServer::start_with(on(&url));
+    s.post("/api/v1/service-accounts", json!({"name": "kept"}))
+        .assert_status(201);
+    // The tables are the role's; without CREATE on its schema it can make no more.
+    admin
+        .batch_execute(
+            "ALTER SCHEMA kh OWNER TO postgres; \
+             GRANT USAGE ON SCHEMA kh TO limited_kh;",
+        )
+        .unwrap();
+    s.restart();
+    s.get("/api/v1/service-accounts/kept").assert_status(200);
+}

@@ -43,14 +43,24 @@ pub(super) fn prepare(client: &mut Client, options: &PostgresOptions) -> Result<
 fn ready(client: &mut Client) -> Result<Option<u64>, Error> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+    // Only the missing tables are created: PostgreSQL asks for the schema's CREATE
+    // privilege even for `CREATE TABLE IF NOT EXISTS` of a table that exists, and a
+    // node needs that privilege only on the first start and on upgrades.
     let mut create = String::new();
     for &table in TableId::ALL {
-        create.push_str(&format!(
-            "CREATE TABLE IF NOT EXISTS {} (key bytea PRIMARY KEY, value bytea NOT NULL);",
-            sql_table(table)
-        ));
+        let name = sql_table(table);
+        let exists: bool = tx
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])?
+            .try_get(0)?;
+        if !exists {
+            create.push_str(&format!(
+                "CREATE TABLE {name} (key bytea PRIMARY KEY, value bytea NOT NULL);"
+            ));
+        }
     }
-    tx.batch_execute(&create)?;
+    if !create.is_empty() {
+        tx.batch_execute(&create)?;
+    }
     let statements = RefCell::new(Statements::default());
     let kv = PgTx::new(tx, &statements);
     let found = ReadTx(&kv)

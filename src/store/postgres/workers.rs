@@ -300,12 +300,18 @@ impl Connection {
 
     fn write(&mut self, mut job: Box<dyn Job>) {
         let mut outcome = Err(Error::internal("database: the write did not run"));
-        for _ in 0..MAX_RUNS {
+        for run in 1..=MAX_RUNS {
             let (ran, failure) = self.write_once(job.as_mut());
             self.after(failure);
             outcome = ran;
             if failure != Some(Failure::Conflict) {
                 break;
+            }
+            if run == MAX_RUNS {
+                // Other nodes' writes won every time: the database is too busy now.
+                outcome = Err(Error::Unavailable(
+                    "database: the write conflicted with others on every run".into(),
+                ));
             }
         }
         match &outcome {

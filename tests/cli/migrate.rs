@@ -1,0 +1,125 @@
+//! `keyhouse migrate` between a redb file and PostgreSQL, both ways, and
+//! `admin issue-token` on PostgreSQL from the settings alone.
+
+use std::process::Command;
+
+use keyhouse::config::Backend;
+use serde_json::{Value, json};
+
+use crate::cluster;
+use crate::common::TestServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_keyhouse");
+
+fn migrate(from: &str, to: &str, force: bool) -> std::process::Output {
+    let mut args = vec!["migrate", "--from", from, "--to", to];
+    if force {
+        args.push("--force");
+    }
+    Command::new(BIN).args(&args).output().unwrap()
+}
+
+/// What a database holds, as the API reads it: the accounts with their etags and
+/// credential counts, the groups, the projects.
+fn held(s: &TestServer, token: &str) -> Vec<Value> {
+    [
+        "/api/v1/service-accounts?scope=all&per_page=100",
+        "/api/v1/groups?per_page=100",
+        "/api/v1/projects",
+        "/api/v1/audit-events?per_page=1000",
+    ]
+    .iter()
+    .map(|path| {
+        let reply = s.get_as(token, path);
+        reply.assert_status(200);
+        reply.body["items"].clone()
+    })
+    .collect()
+}
+
+#[test]
+fn a_database_moves_to_postgres_and_back_whole() {
+    let Some(cluster) = cluster::shared() else {
+        return;
+    };
+    let s = TestServer::start_on_file_with(|_| {});
+    s.post("/api/v1/projects", json!({"name": "payments"}))
+        .assert_status(201);
+    let secret = s.create_account("ci-bot", &["viewer"]);
+    s.post("/api/v1/projects/payments/groups", json!({"name": "team"}))
+        .assert_status(201);
+    s.post("/api/v1/signing-keys/rotate", json!({}))
+        .assert_status(201);
+    let before = held(&s, &s.token);
+    let backup = s
+        .client
+        .post(s.url("/api/v1/admin/backup"))
+        .bearer_auth(&s.token)
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("backup.redb");
+    std::fs::write(&file, &backup).unwrap();
+
+    let url = cluster.new_database();
+    let out = migrate(file.to_str().unwrap(), &url, false);
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("accounts_v1") && said.contains("count matches"),
+        "{said}"
+    );
+    let on_postgres = TestServer::start_with(|c| {
+        c.storage.backend = Backend::Postgres;
+        c.storage.postgres.url = Some(url.clone());
+    });
+    assert_eq!(held(&on_postgres, &s.token), before);
+    on_postgres.get_as(&secret, "/api/v1/me").assert_status(200);
+    drop(on_postgres);
+
+    // A target that holds a database is refused, and replaced only with --force.
+    let refused = migrate(file.to_str().unwrap(), &url, false);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    assert!(migrate(file.to_str().unwrap(), &url, true).status.success());
+
+    let back = dir.path().join("back.redb");
+    let out = migrate(&url, back.to_str().unwrap(), false);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let on_file = TestServer::start_on_file_with(|c| c.storage.path = back.clone());
+    assert_eq!(held(&on_file, &s.token), before);
+    on_file.get_as(&secret, "/api/v1/me").assert_status(200);
+}
+
+#[test]
+fn issue_token_reads_the_postgres_database_from_the_settings() {
+    let Some(cluster) = cluster::shared() else {
+        return;
+    };
+    let url = cluster.new_database();
+    let s = TestServer::start_with(|c| {
+        c.storage.backend = Backend::Postgres;
+        c.storage.postgres.url = Some(url.clone());
+    });
+    let out = Command::new(BIN)
+        .args(["admin", "issue-token"])
+        .env("KEYHOUSE_STORAGE__BACKEND", "postgres")
+        .env("KEYHOUSE_STORAGE__POSTGRES__URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    // The running node sees the new secret at once: it reads the same database.
+    s.get_as(&secret, "/api/v1/me").assert_status(200);
+    s.get("/api/v1/me").assert_status(401);
+}
