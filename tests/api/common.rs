@@ -159,6 +159,18 @@ impl TestServer {
         }
     }
 
+    /// A backup (`POST /api/v1/admin/backup` as the admin), written to `to`.
+    pub fn backup_to(&self, to: &Path) {
+        let backup = self
+            .client
+            .post(self.url("/api/v1/admin/backup"))
+            .bearer_auth(&self.token)
+            .send()
+            .unwrap();
+        assert_eq!(backup.status().as_u16(), 200);
+        std::fs::write(to, backup.bytes().unwrap()).unwrap();
+    }
+
     /// The address the server listens on, for raw TCP clients.
     pub fn addr(&self) -> SocketAddr {
         self.spawned.as_ref().unwrap().addr

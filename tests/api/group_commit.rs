@@ -1,5 +1,5 @@
-//! Group commit over HTTP: many writers at once, some refused, share durable commits,
-//! and each is answered exactly as if it had been alone.
+//! Group commit over HTTP, on either engine: many writers at once, some refused, share
+//! durable commits, and each is answered exactly as if it had been alone.
 #![allow(clippy::unwrap_used, clippy::panic)] // tests: a failure should stop the test
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,7 +13,7 @@ const SA: &str = "/api/v1/service-accounts";
 fn concurrent_writes_share_commits_and_each_is_answered_as_if_alone() {
     const CLIENTS: usize = 32;
     const REQUESTS: usize = 40;
-    let s = TestServer::start_on_file_with(|_| {});
+    let s = TestServer::start();
     let (writes_before, durable_before) = (
         counter(&s.base, "keyhouse_store_write_transactions"),
         counter(&s.base, "keyhouse_store_durable_commits"),

@@ -364,16 +364,8 @@ fn restore_refuses_what_is_not_a_backup_and_a_database_in_use() {
     assert!(!target.exists(), "nothing was put in place");
 
     let s = TestServer::start_on_file_with(|_| {});
-    let backup = s
-        .client
-        .post(s.url("/api/v1/admin/backup"))
-        .bearer_auth(&s.token)
-        .send()
-        .unwrap()
-        .bytes()
-        .unwrap();
     let file = dir.path().join("good.redb");
-    std::fs::write(&file, &backup).unwrap();
+    s.backup_to(&file);
     let out = run(&file, &s.db_path());
     assert!(!out.status.success());
     assert!(

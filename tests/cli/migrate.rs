@@ -51,17 +51,9 @@ fn a_database_moves_to_postgres_and_back_whole() {
     s.post("/api/v1/signing-keys/rotate", json!({}))
         .assert_status(201);
     let before = held(&s, &s.token);
-    let backup = s
-        .client
-        .post(s.url("/api/v1/admin/backup"))
-        .bearer_auth(&s.token)
-        .send()
-        .unwrap()
-        .bytes()
-        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("backup.redb");
-    std::fs::write(&file, &backup).unwrap();
+    s.backup_to(&file);
 
     let url = cluster.new_database();
     let out = migrate(file.to_str().unwrap(), &url, false);

@@ -14,6 +14,7 @@ mod listen;
 mod schema;
 mod transactions;
 mod workers;
+mod writer;
 
 pub use connect::PostgresOptions;
 
@@ -112,7 +113,7 @@ impl Engine for Postgres {
     }
 
     fn write(&self, job: Box<dyn Job>) {
-        self.workers.send(Work::Write(job));
+        self.workers.write(job);
     }
 
     fn watch(&self, hook: ChangeHook) {

@@ -135,17 +135,41 @@ impl<'c> PgTx<'c> {
 
     /// Tells every node, at commit, that something changed (`listen`).
     pub(super) fn notify(&self) -> Result<(), Error> {
+        self.execute(&format!("NOTIFY {}", super::listen::CHANNEL))
+    }
+
+    /// Marks where a write of a batch begins.
+    pub(super) fn savepoint(&self) -> Result<(), Error> {
+        self.execute("SAVEPOINT write")
+    }
+
+    /// Keeps what the write since the savepoint did.
+    pub(super) fn release(&self) -> Result<(), Error> {
+        self.execute("RELEASE SAVEPOINT write")
+    }
+
+    /// Undoes what the write since the savepoint did.
+    pub(super) fn rollback_to_savepoint(&self) -> Result<(), Error> {
+        self.execute("ROLLBACK TO SAVEPOINT write")
+    }
+
+    /// Forgets a statement's failure that a rollback to the savepoint undid.
+    pub(super) fn forget_failure(&self) {
+        self.failure.set(None);
+    }
+
+    /// Runs `sql`, a statement of keyhouse's own with no parameter.
+    fn execute(&self, sql: &str) -> Result<(), Error> {
         let mut tx = self
             .tx
             .try_borrow_mut()
             .map_err(|_| Error::internal("database: a transaction was used twice at once"))?;
-        tx.batch_execute(&format!("NOTIFY {}", super::listen::CHANNEL))
-            .map_err(|err| {
-                if self.failure.get().is_none() {
-                    self.failure.set(Some(Failure::of(&err)));
-                }
-                Error::from(err)
-            })
+        tx.batch_execute(sql).map_err(|err| {
+            if self.failure.get().is_none() {
+                self.failure.set(Some(Failure::of(&err)));
+            }
+            Error::from(err)
+        })
     }
 
     pub(super) fn commit(self) -> Result<(), postgres::Error> {

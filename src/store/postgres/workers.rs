@@ -18,15 +18,10 @@ use super::PostgresOptions;
 use super::connect::Connector;
 use super::transactions::{Failure, PgTx, Statements};
 use crate::error::Error;
-use crate::store::damage::unpanicked;
 use crate::store::engine::{Answer, Job, ReadJob, answer_channel};
 use crate::store::integrity::Health;
 use crate::store::kv::ReadTx;
 use crate::store::redb::snapshot;
-use crate::store::transaction::Tx;
-
-/// How often a write that met a conflict runs again before it fails.
-const MAX_RUNS: usize = 32;
 
 /// How long a connection that could not be made is not tried again: the jobs meanwhile
 /// fail at once (503), instead of each waiting out its own connection timeout.
@@ -35,7 +30,6 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// What a thread of the pool is given.
 pub(super) enum Work {
     Read(Box<dyn ReadJob>),
-    Write(Box<dyn Job>),
     /// Anything else that needs a connection (the database's size, a backup).
     Call(Box<dyn FnOnce(&mut Connection) + Send>),
 }
@@ -50,7 +44,7 @@ pub(super) struct Workers {
 
 struct Queues {
     reads: Sender<Work>,
-    writes: Sender<Work>,
+    writes: Sender<Box<dyn Job>>,
 }
 
 impl Workers {
@@ -67,11 +61,9 @@ impl Workers {
         health: Arc<Health>,
     ) -> std::io::Result<Workers> {
         let (reads, read_jobs) = mpsc::channel::<Work>();
-        let (writes_queue, write_jobs) = mpsc::channel::<Work>();
-        let (read_jobs, write_jobs) = (
-            Arc::new(Mutex::new(read_jobs)),
-            Arc::new(Mutex::new(write_jobs)),
-        );
+        let (writes_queue, write_jobs) = mpsc::channel::<Box<dyn Job>>();
+        let mut write_jobs = Some(write_jobs);
+        let read_jobs = Arc::new(Mutex::new(read_jobs));
         let mut first = Some(first);
         let mut threads = Vec::new();
         for number in 0..options.pool_size.max(2) {
@@ -83,16 +75,18 @@ impl Workers {
                 writes: writes.clone(),
                 durable: durable.clone(),
                 health: health.clone(),
+                answers: Vec::new(),
             };
-            let jobs = match number {
-                0 => write_jobs.clone(),
-                _ => read_jobs.clone(),
-            };
-            threads.push(
-                std::thread::Builder::new()
-                    .name(format!("keyhouse-db-{number}"))
-                    .spawn(move || connection.serve(&jobs))?,
-            );
+            let name = format!("keyhouse-db-{number}");
+            let thread = std::thread::Builder::new().name(name);
+            // The first thread takes the writes; the others, the reads.
+            threads.push(match write_jobs.take() {
+                Some(jobs) => thread.spawn(move || connection.serve_writes(&jobs))?,
+                None => {
+                    let jobs = read_jobs.clone();
+                    thread.spawn(move || connection.serve(&jobs))?
+                }
+            });
         }
         Ok(Workers {
             queues: Mutex::new(Some(Queues {
@@ -105,15 +99,19 @@ impl Workers {
         })
     }
 
+    /// Queues a read or a call. With the queues gone (the store closing), the job is
+    /// dropped and its caller hears that the engine stopped; so for a write.
     pub(super) fn send(&self, work: Work) {
         let queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
-        // With the queues gone (the store closing), the job is dropped and its caller
-        // hears that the engine stopped.
         if let Some(queues) = queues.as_ref() {
-            let _ = match work {
-                Work::Write(_) => queues.writes.send(work),
-                _ => queues.reads.send(work),
-            };
+            let _ = queues.reads.send(work);
+        }
+    }
+
+    pub(super) fn write(&self, job: Box<dyn Job>) {
+        let queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(queues) = queues.as_ref() {
+            let _ = queues.writes.send(job);
         }
     }
 
@@ -183,6 +181,7 @@ impl Workers {
             writes: Counter::default(),
             durable: Counter::default(),
             health: Arc::new(Health::new(Vec::new(), crate::clock::Clock::system())),
+            answers: Vec::new(),
         };
         connection.client()?;
         connection.read_with(|tx| body(tx))
@@ -192,13 +191,15 @@ impl Workers {
 /// One connection of the pool, with what it has prepared.
 pub(super) struct Connection {
     connector: Connector,
-    client: Option<Client>,
+    pub(super) client: Option<Client>,
     /// When the last attempt to connect failed, while no connection is made since.
     failed_at: Option<Instant>,
-    statements: RefCell<Statements>,
-    writes: Counter,
-    durable: Counter,
-    health: Arc<Health>,
+    pub(super) statements: RefCell<Statements>,
+    pub(super) writes: Counter,
+    pub(super) durable: Counter,
+    pub(super) health: Arc<Health>,
+    /// The outcomes of the last batch of writes, one per write, in order.
+    pub(super) answers: Vec<Result<(), Error>>,
 }
 
 impl Connection {
@@ -210,7 +211,6 @@ impl Connection {
             };
             match work {
                 Ok(Work::Read(job)) => self.read(job),
-                Ok(Work::Write(job)) => self.write(job),
                 Ok(Work::Call(call)) => call(self),
                 Err(_) => return,
             }
@@ -244,7 +244,7 @@ impl Connection {
     }
 
     /// Forgets the connection after `failure`, if it says the connection is gone.
-    fn after(&mut self, failure: Option<Failure>) {
+    pub(super) fn after(&mut self, failure: Option<Failure>) {
         if failure == Some(Failure::Unavailable) {
             self.client = None;
         }
@@ -295,75 +295,6 @@ impl Connection {
         // The transaction could not begin: the job has not run, and hears why.
         if let (Err(err), Some(job)) = (outcome, job) {
             job.run(Err(err));
-        }
-    }
-
-    fn write(&mut self, mut job: Box<dyn Job>) {
-        let mut outcome = Err(Error::internal("database: the write did not run"));
-        for run in 1..=MAX_RUNS {
-            let (ran, failure) = self.write_once(job.as_mut());
-            self.after(failure);
-            outcome = ran;
-            if failure != Some(Failure::Conflict) {
-                break;
-            }
-            if run == MAX_RUNS {
-                // Other nodes' writes won every time: the database is too busy now.
-                outcome = Err(Error::Unavailable(
-                    "database: the write conflicted with others on every run".into(),
-                ));
-            }
-        }
-        match &outcome {
-            Ok(()) => {
-                self.durable.inc();
-                self.writes.inc();
-            }
-            Err(err) => self.health.note(err),
-        }
-        job.answer(outcome);
-    }
-
-    /// Runs `job` once in a transaction and commits it: the outcome, and why a
-    /// statement failed, if one did.
-    fn write_once(&mut self, job: &mut dyn Job) -> (Result<(), Error>, Option<Failure>) {
-        if let Err(err) = self.client() {
-            return (Err(err), None);
-        }
-        let Connection {
-            client, statements, ..
-        } = self;
-        let Some(client) = client.as_mut() else {
-            return (Err(Error::internal("database: no connection")), None);
-        };
-        let tx = match client
-            .build_transaction()
-            .isolation_level(IsolationLevel::Serializable)
-            .start()
-        {
-            Ok(tx) => tx,
-            Err(err) => {
-                let failure = Failure::of(&err);
-                return (Err(err.into()), Some(failure));
-            }
-        };
-        let kv = PgTx::new(tx, statements);
-        let ran = unpanicked(|| {
-            let tx = Tx::new(&kv);
-            job.run(&tx)?;
-            tx.finish()?;
-            kv.notify()
-        });
-        let failure = kv.failure();
-        if let Err(err) = ran {
-            return (Err(err), failure);
-        }
-        match kv.commit() {
-            Ok(()) => (Ok(()), None),
-            Err(err) => {
-                let failure = Failure::of(&err);
-                (Err(err.into()), Some(failure))
-            }
         }
     }
 }
