@@ -138,26 +138,6 @@ impl<'c> PgTx<'c> {
         self.execute(&format!("NOTIFY {}", super::listen::CHANNEL))
     }
 
-    /// Marks where a write of a batch begins.
-    pub(super) fn savepoint(&self) -> Result<(), Error> {
-        self.execute("SAVEPOINT write")
-    }
-
-    /// Keeps what the write since the savepoint did.
-    pub(super) fn release(&self) -> Result<(), Error> {
-        self.execute("RELEASE SAVEPOINT write")
-    }
-
-    /// Undoes what the write since the savepoint did.
-    pub(super) fn rollback_to_savepoint(&self) -> Result<(), Error> {
-        self.execute("ROLLBACK TO SAVEPOINT write")
-    }
-
-    /// Forgets a statement's failure that a rollback to the savepoint undid.
-    pub(super) fn forget_failure(&self) {
-        self.failure.set(None);
-    }
-
     /// Runs `sql`, a statement of keyhouse's own with no parameter.
     fn execute(&self, sql: &str) -> Result<(), Error> {
         let mut tx = self

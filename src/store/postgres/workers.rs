@@ -75,7 +75,6 @@ impl Workers {
                 writes: writes.clone(),
                 durable: durable.clone(),
                 health: health.clone(),
-                answers: Vec::new(),
             };
             let name = format!("keyhouse-db-{number}");
             let thread = std::thread::Builder::new().name(name);
@@ -181,7 +180,6 @@ impl Workers {
             writes: Counter::default(),
             durable: Counter::default(),
             health: Arc::new(Health::new(Vec::new(), crate::clock::Clock::system())),
-            answers: Vec::new(),
         };
         connection.client()?;
         connection.read_with(|tx| body(tx))
@@ -198,8 +196,6 @@ pub(super) struct Connection {
     pub(super) writes: Counter,
     pub(super) durable: Counter,
     pub(super) health: Arc<Health>,
-    /// The outcomes of the last batch of writes, one per write, in order.
-    pub(super) answers: Vec<Result<(), Error>>,
 }
 
 impl Connection {

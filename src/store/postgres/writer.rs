@@ -1,9 +1,9 @@
 //! The writes of one node, on the pool's first connection: those that arrive together
 //! share one transaction and one commit (one wait for the disk, and the standby's), as
-//! redb's group commit shares a file's. Each runs under a savepoint of its own, so a
-//! write refused by its rules is undone alone and answered its error while the others
-//! commit. A conflict with another node's write aborts the whole transaction: every
-//! write of it runs again (a job may run more than once; only its last run counts).
+//! redb's group commit shares a file's. A write refused by its rules rolls the
+//! transaction back; it is answered its error and the others run again without it. A
+//! conflict with another node's write runs the whole batch again. A job may run more
+//! than once: only its last run counts.
 
 use std::sync::mpsc::Receiver;
 
@@ -24,8 +24,11 @@ const MAX_RUNS: usize = 32;
 
 /// How one run of a batch ended.
 enum Run {
-    /// Committed: each write's own outcome.
-    Committed(Vec<Result<(), Error>>),
+    /// Committed.
+    Committed,
+    /// The write at this place refused by its own rules: nothing committed; it is
+    /// answered its error and the others run again without it.
+    Refused(usize, Error),
     /// Another node's write won: run the batch again.
     Conflict,
     /// Nothing committed, for this reason (and why a statement failed, if one did).
@@ -42,50 +45,53 @@ impl Connection {
                     Err(_) => break,
                 }
             }
-            self.write_batch(&mut batch);
-            let outcomes = std::mem::take(&mut self.answers);
+            let outcomes = self.write_batch(&mut batch);
             for (job, outcome) in batch.into_iter().zip(outcomes) {
                 job.answer(outcome);
             }
         }
     }
 
-    /// Runs `batch` until it commits, fails, or has met a conflict [`MAX_RUNS`] times;
-    /// leaves each write's outcome in `self.answers`.
-    fn write_batch(&mut self, batch: &mut [Box<dyn Job>]) {
-        for _ in 0..MAX_RUNS {
-            match self.run_batch(batch) {
-                Run::Committed(outcomes) => {
-                    let done = outcomes.iter().filter(|o| o.is_ok()).count();
-                    self.durable.inc();
-                    self.writes.inc_by(done as u64);
-                    for err in outcomes.iter().filter_map(|o| o.as_ref().err()) {
-                        self.health.note(err);
+    /// Runs `batch` until it commits, fails, or has met a conflict [`MAX_RUNS`] times:
+    /// each write's outcome, in order. A write refused by its rules is left out of the
+    /// next run, as redb's group commit leaves it out of its next batch: the happy path
+    /// needs no savepoint.
+    fn write_batch(&mut self, batch: &mut [Box<dyn Job>]) -> Vec<Result<(), Error>> {
+        let mut refused: Vec<Option<Error>> = batch.iter().map(|_| None).collect();
+        let mut conflicts = 0;
+        loop {
+            match self.run_batch(batch, &refused) {
+                Run::Committed => {
+                    let done = refused.iter().filter(|r| r.is_none()).count();
+                    if done > 0 {
+                        self.durable.inc();
+                        self.writes.inc_by(done as u64);
                     }
-                    self.answers = outcomes;
-                    return;
+                    return refused.into_iter().map(|r| r.map_or(Ok(()), Err)).collect();
                 }
-                Run::Conflict => {}
+                Run::Refused(at, err) => {
+                    self.health.note(&err);
+                    refused[at] = Some(err);
+                }
+                Run::Conflict if conflicts + 1 < MAX_RUNS => conflicts += 1,
+                // Other nodes' writes won every time: the database is too busy now.
+                Run::Conflict => {
+                    let busy = Error::Unavailable(
+                        "database: the write conflicted with others on every run".into(),
+                    );
+                    return answers_of(refused, &busy, Some(Failure::Unavailable));
+                }
                 Run::Failed(err, failure) => {
                     self.after(failure);
                     self.health.note(&err);
-                    self.answers = batch.iter().map(|_| Err(again(&err, failure))).collect();
-                    return;
+                    return answers_of(refused, &err, failure);
                 }
             }
         }
-        // Other nodes' writes won every time: the database is too busy now.
-        self.answers = batch
-            .iter()
-            .map(|_| {
-                Err(Error::Unavailable(
-                    "database: the write conflicted with others on every run".into(),
-                ))
-            })
-            .collect();
     }
 
-    fn run_batch(&mut self, batch: &mut [Box<dyn Job>]) -> Run {
+    /// Runs the writes of `batch` that no run has refused, in one transaction.
+    fn run_batch(&mut self, batch: &mut [Box<dyn Job>], refused: &[Option<Error>]) -> Run {
         if let Err(err) = self.client() {
             return Run::Failed(err, None);
         }
@@ -107,10 +113,9 @@ impl Connection {
             }
         };
         let kv = PgTx::new(tx, statements);
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for job in batch.iter_mut() {
-            if let Err(err) = kv.savepoint() {
-                return ended(&kv, err);
+        for (at, job) in batch.iter_mut().enumerate() {
+            if refused[at].is_some() {
+                continue;
             }
             let ran = unpanicked(|| {
                 let tx = Tx::new(&kv);
@@ -118,38 +123,40 @@ impl Connection {
                 tx.finish()
             });
             match (ran, kv.failure()) {
-                (Ok(()), _) => {
-                    if let Err(err) = kv.release() {
-                        return ended(&kv, err);
-                    }
-                    outcomes.push(Ok(()));
-                }
+                (Ok(()), _) => {}
                 (Err(_), Some(Failure::Conflict)) => return Run::Conflict,
                 (Err(err), Some(Failure::Unavailable)) => {
                     return Run::Failed(err, Some(Failure::Unavailable));
                 }
-                // The write's own refusal (or a statement of its own that failed):
-                // undone alone.
-                (Err(err), _) => {
-                    kv.forget_failure();
-                    if let Err(undo) = kv.rollback_to_savepoint() {
-                        return ended(&kv, undo);
-                    }
-                    outcomes.push(Err(err));
-                }
+                // Its own refusal, or a statement of its own that failed: the
+                // transaction is dropped (rolled back) and the others run again.
+                (Err(err), _) => return Run::Refused(at, err),
             }
         }
         if let Err(err) = kv.notify() {
             return ended(&kv, err);
         }
         match kv.commit() {
-            Ok(()) => Run::Committed(outcomes),
+            Ok(()) => Run::Committed,
             Err(err) => match Failure::of(&err) {
                 Failure::Conflict => Run::Conflict,
                 failure => Run::Failed(err.into(), Some(failure)),
             },
         }
     }
+}
+
+/// The answers of a batch that failed whole: each write refused before keeps its own
+/// error, every other gets `err`.
+fn answers_of(
+    refused: Vec<Option<Error>>,
+    err: &Error,
+    failure: Option<Failure>,
+) -> Vec<Result<(), Error>> {
+    refused
+        .into_iter()
+        .map(|r| Err(r.unwrap_or_else(|| again(err, failure))))
+        .collect()
 }
 
 /// The end of a run whose transaction statement failed with `err`.
