@@ -98,13 +98,7 @@ fn command(program: &Path) -> Command {
 
 /// A new cluster's folder (owned by the user that runs it) and its data folder.
 fn init(bin: &Path) -> Result<(tempfile::TempDir, PathBuf), String> {
-    let dir = tempfile::Builder::new()
-        .prefix("keyhouse-pg-")
-        .tempdir()
-        .map_err(|e| e.to_string())?;
-    if let Some((_, uid, gid)) = runs_as() {
-        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).map_err(|e| e.to_string())?;
-    }
+    let dir = own_dir()?;
     let data = dir.path().join("data");
     let initdb = command(&bin.join("initdb"))
         .args(["-D"])
@@ -120,6 +114,18 @@ fn init(bin: &Path) -> Result<(tempfile::TempDir, PathBuf), String> {
         ));
     }
     Ok((dir, data))
+}
+
+/// A temporary folder that the cluster's user owns.
+fn own_dir() -> Result<tempfile::TempDir, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("keyhouse-pg-")
+        .tempdir()
+        .map_err(|e| e.to_string())?;
+    if let Some((_, uid, gid)) = runs_as() {
+        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+    }
+    Ok(dir)
 }
 
 /// The server's options: this port, its socket in `dir`, TCP on 127.0.0.1 only.
@@ -266,6 +272,57 @@ impl OwnCluster {
 
     pub fn url(&self) -> String {
         url(self.port, "postgres")
+    }
+
+    /// A streaming standby of this cluster (`pg_basebackup -R`), started.
+    pub fn standby(&self) -> OwnCluster {
+        let dir = own_dir().unwrap();
+        let data = dir.path().join("data");
+        let port = self.port.to_string();
+        let out = command(&self.bin.join("pg_basebackup"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-R",
+                "-X",
+                "stream",
+            ])
+            .args(["-c", "fast", "-D"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_basebackup: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let standby = OwnCluster {
+            port: free_port(),
+            bin: self.bin.clone(),
+            data,
+            dir,
+        };
+        standby.start_again();
+        standby
+    }
+
+    /// Makes this standby the primary, and waits until it takes writes.
+    pub fn promote(&self) {
+        self.pg_ctl(&["promote", "-w"]);
+    }
+
+    /// Runs `sql` here as the superuser; the first column of its first row, as text.
+    pub fn query(&self, sql: &str) -> Option<String> {
+        let mut client = postgres::Client::connect(&self.url(), postgres::NoTls).unwrap();
+        let rows = client.simple_query(sql).unwrap();
+        rows.iter().find_map(|message| match message {
+            postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+            _ => None,
+        })
     }
 }
 

@@ -241,3 +241,105 @@ fn a_role_without_create_starts_once_the_tables_exist() {
     s.restart();
     s.get("/api/v1/service-accounts/kept").assert_status(200);
 }
+
+/// The primary stops as in a crash under 16 writers spread over three nodes, and its
+/// synchronous standby is promoted: the nodes, given both hosts, go on alone; meanwhile
+/// a write answers 503 (never 500); and every write answered 2xx is there afterwards.
+#[test]
+fn a_failover_to_a_synchronous_standby_loses_no_acknowledged_write() {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    let Some(primary) = cluster::OwnCluster::start() else {
+        return;
+    };
+    let standby = primary.standby();
+    primary.query("ALTER SYSTEM SET synchronous_standby_names = '*'");
+    primary.query("SELECT pg_reload_conf()");
+    let synchronous = eventually(Duration::from_secs(30), || {
+        primary.query("SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'")
+            == Some("1".to_owned())
+    });
+    assert!(synchronous, "the standby never became synchronous");
+    let url = format!(
+        "host=127.0.0.1,127.0.0.1 port={},{} user=postgres dbname=postgres \
+         target_session_attrs=read-write",
+        primary.port, standby.port
+    );
+    let nodes: Vec<TestServer> = (0..3)
+        .map(|_| {
+            TestServer::start_with(|config| {
+                on(&url)(config);
+                config.storage.postgres.connect_timeout_seconds = 2;
+            })
+        })
+        .collect();
+    let acknowledged = Mutex::new(Vec::<String>::new());
+    let answers = Mutex::new(std::collections::BTreeMap::<u16, usize>::new());
+    let (stop, done) = (AtomicBool::new(false), AtomicUsize::new(0));
+    std::thread::scope(|scope| {
+        for writer in 0..16 {
+            let node = &nodes[writer % nodes.len()];
+            // The first node made the admin, with its secret: the others' are unknown.
+            let admin = &nodes[0].token;
+            let (acknowledged, answers, stop, done) = (&acknowledged, &answers, &stop, &done);
+            scope.spawn(move || {
+                let mut i = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let name = format!("w{writer}-{i}");
+                    let status = node
+                        .post_as(admin, "/api/v1/service-accounts", json!({ "name": name }))
+                        .status;
+                    *answers.lock().unwrap().entry(status).or_default() += 1;
+                    if status == 201 {
+                        acknowledged.lock().unwrap().push(name);
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    i += 1;
+                }
+            });
+        }
+        let at_least = |count: usize| {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while done.load(Ordering::Relaxed) < count && Instant::now() < deadline {
+                std::thread::yield_now();
+            }
+        };
+        at_least(100);
+        primary.stop_immediately();
+        standby.promote();
+        let before = done.load(Ordering::Relaxed);
+        at_least(before + 100);
+        stop.store(true, Ordering::Relaxed);
+    });
+    let answers = answers.into_inner().unwrap();
+    assert!(
+        answers.keys().all(|status| [201, 503].contains(status)),
+        "{answers:?}"
+    );
+    let acknowledged = acknowledged.into_inner().unwrap();
+    let mut held = std::collections::BTreeSet::new();
+    let mut token: Option<String> = None;
+    loop {
+        let path = match &token {
+            Some(t) => format!("/api/v1/service-accounts?per_page=1000&page_token={t}"),
+            None => "/api/v1/service-accounts?per_page=1000".to_owned(),
+        };
+        let page = nodes[0].get(&path);
+        page.assert_status(200);
+        held.extend(names(&page.body));
+        token = page.body["next_page_token"].as_str().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    let lost: Vec<_> = acknowledged.iter().filter(|n| !held.contains(*n)).collect();
+    assert!(
+        acknowledged.len() > 200 && lost.is_empty(),
+        "{} acknowledged, {} lost (e.g. {:?}); answers {answers:?}",
+        acknowledged.len(),
+        lost.len(),
+        lost.first()
+    );
+}
