@@ -149,7 +149,7 @@ fn what_a_node_remembers_is_dropped_when_another_node_changes_it() {
 
 /// The database stops as in a crash and comes back: meanwhile writes are 503 with
 /// `Retry-After` and the usual body, quickly; `/readyz` says why; a secret already
-/// verified keeps reading `/me`. Afterwards the node serves again on its own, and every
+/// verified keeps reading `/me` and getting access tokens, which work. Afterwards the node serves again on its own, and every
 /// write it acknowledged is there.
 #[test]
 fn a_node_answers_503_while_its_database_is_down_and_recovers_alone() {
@@ -170,6 +170,18 @@ fn a_node_answers_503_while_its_database_is_down_and_recovers_alone() {
         acknowledged.push(name);
     }
     s.get_as(&remembered, "/api/v1/me").assert_status(200);
+    let grant = || {
+        s.form(
+            "/oauth2/token",
+            Some(("remembered", &remembered)),
+            &[("grant_type", "client_credentials")],
+        )
+    };
+    // An access token of the account, used once: the node remembers its subject.
+    let before = grant();
+    before.assert_status(200);
+    let access = before.body["access_token"].as_str().unwrap().to_owned();
+    s.get_as(&access, "/api/v1/me").assert_status(200);
 
     cluster.stop_immediately();
     let started = std::time::Instant::now();
@@ -191,6 +203,12 @@ fn a_node_answers_503_while_its_database_is_down_and_recovers_alone() {
         ready.body
     );
     s.get_as(&remembered, "/api/v1/me").assert_status(200);
+    // A client whose authentication the node remembers still gets access tokens, and
+    // they work where the node remembers their subject.
+    let during = grant();
+    during.assert_status(200);
+    let access = during.body["access_token"].as_str().unwrap().to_owned();
+    s.get_as(&access, "/api/v1/me").assert_status(200);
 
     cluster.start_again();
     let back = eventually(std::time::Duration::from_secs(30), || {

@@ -1,8 +1,8 @@
-//! Changes made by other nodes. Every write transaction notifies [`CHANNEL`], which
-//! PostgreSQL delivers at its commit; each node listens on a connection of its own and,
-//! on any notification, advances the write counter (every cached authentication read
-//! before it goes stale) and runs the hooks (the token service reloads its signing keys
-//! and revocations). A listening connection that broke is made anew, and the counter
+//! Changes made by other nodes. Every write transaction notifies [`CHANNEL`] with its
+//! node's id, which PostgreSQL delivers at its commit; each node listens on a connection
+//! of its own and, on another node's notification (its own writes already did),
+//! advances the write counter (every cached authentication read before it goes stale)
+//! and runs the hooks (the token service reloads its signing keys and revocations). A listening connection that broke is made anew, and the counter
 //! advanced then too: notifications may have been missed meanwhile.
 
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -30,7 +30,11 @@ pub(super) struct Listener {
 }
 
 impl Listener {
-    pub(super) fn start(connector: Connector, writes: Counter) -> std::io::Result<Listener> {
+    pub(super) fn start(
+        connector: Connector,
+        writes: Counter,
+        node: Arc<str>,
+    ) -> std::io::Result<Listener> {
         let hooks: Arc<Mutex<Vec<ChangeHook>>> = Arc::default();
         let (stop, stopped) = mpsc::channel::<()>();
         let shared = hooks.clone();
@@ -57,10 +61,16 @@ impl Listener {
                         let mut notifications = client.notifications();
                         let arrived = notifications.timeout_iter(TICK).next();
                         match arrived {
-                            Ok(Some(_)) => {
-                                // One refresh for all that arrived together.
-                                while let Ok(Some(_)) = notifications.iter().next() {}
-                                changed();
+                            Ok(Some(first)) => {
+                                // One refresh for all that arrived together, if another
+                                // node sent one of them.
+                                let mut foreign = first.payload() != &*node;
+                                while let Ok(Some(next)) = notifications.iter().next() {
+                                    foreign |= next.payload() != &*node;
+                                }
+                                if foreign {
+                                    changed();
+                                }
                             }
                             Ok(None) => {}
                             Err(_) => break,

@@ -78,9 +78,21 @@ impl Postgres {
             path: options.location().into(),
             source: Error::internal(format!("cannot start the database threads: {err}")),
         };
-        let listener = Listener::start(connector.clone(), writes.clone()).map_err(threads)?;
-        let workers = Workers::start(connector, client, options, writes, durable.clone(), health)
-            .map_err(threads)?;
+        // Names this node's notifications, which its own listener passes over: its
+        // own writes already advance its write counter.
+        let node: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
+        let listener =
+            Listener::start(connector.clone(), writes.clone(), node.clone()).map_err(threads)?;
+        let workers = Workers::start(
+            connector,
+            client,
+            options,
+            writes,
+            durable.clone(),
+            health,
+            node,
+        )
+        .map_err(threads)?;
         Ok(Postgres {
             workers,
             listener,

@@ -133,18 +133,18 @@ impl<'c> PgTx<'c> {
         self.failure.get()
     }
 
-    /// Tells every node, at commit, that something changed (`listen`).
-    pub(super) fn notify(&self) -> Result<(), Error> {
-        self.execute(&format!("NOTIFY {}", super::listen::CHANNEL))
-    }
-
-    /// Runs `sql`, a statement of keyhouse's own with no parameter.
-    fn execute(&self, sql: &str) -> Result<(), Error> {
+    /// Tells every node, at commit, that `node` changed something (`listen`).
+    pub(super) fn notify(&self, node: &str) -> Result<(), Error> {
         let mut tx = self
             .tx
             .try_borrow_mut()
             .map_err(|_| Error::internal("database: a transaction was used twice at once"))?;
-        tx.batch_execute(sql).map_err(|err| {
+        tx.execute(
+            "SELECT pg_notify($1, $2)",
+            &[&super::listen::CHANNEL, &node],
+        )
+        .map(|_| ())
+        .map_err(|err| {
             if self.failure.get().is_none() {
                 self.failure.set(Some(Failure::of(&err)));
             }

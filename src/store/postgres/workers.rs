@@ -59,6 +59,7 @@ impl Workers {
         writes: Counter,
         durable: Counter,
         health: Arc<Health>,
+        node: Arc<str>,
     ) -> std::io::Result<Workers> {
         let (reads, read_jobs) = mpsc::channel::<Work>();
         let (writes_queue, write_jobs) = mpsc::channel::<Box<dyn Job>>();
@@ -75,6 +76,7 @@ impl Workers {
                 writes: writes.clone(),
                 durable: durable.clone(),
                 health: health.clone(),
+                node: node.clone(),
             };
             let name = format!("keyhouse-db-{number}");
             let thread = std::thread::Builder::new().name(name);
@@ -180,6 +182,7 @@ impl Workers {
             writes: Counter::default(),
             durable: Counter::default(),
             health: Arc::new(Health::new(Vec::new(), crate::clock::Clock::system())),
+            node: Arc::from("test"),
         };
         connection.client()?;
         connection.read_with(|tx| body(tx))
@@ -196,6 +199,8 @@ pub(super) struct Connection {
     pub(super) writes: Counter,
     pub(super) durable: Counter,
     pub(super) health: Arc<Health>,
+    /// This node, as its change notifications name it.
+    pub(super) node: Arc<str>,
 }
 
 impl Connection {

@@ -96,7 +96,10 @@ impl Connection {
             return Run::Failed(err, None);
         }
         let Connection {
-            client, statements, ..
+            client,
+            statements,
+            node,
+            ..
         } = self;
         let Some(client) = client.as_mut() else {
             return Run::Failed(Error::internal("database: no connection"), None);
@@ -133,7 +136,7 @@ impl Connection {
                 (Err(err), _) => return Run::Refused(at, err),
             }
         }
-        if let Err(err) = kv.notify() {
+        if let Err(err) = kv.notify(node) {
             return ended(&kv, err);
         }
         match kv.commit() {
