@@ -15,7 +15,7 @@ use crate::auth::secret::Secret;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::store::{KeyFileError, OpenOptions, SealKey, Store, resolve_key_file};
+use crate::store::{KeyFileError, Location, OpenOptions, SealKey, Store, resolve_key_file};
 
 /// Everything the app needs, prepared once before serving.
 #[derive(Clone)]
@@ -53,6 +53,14 @@ pub(super) fn prepare(
         clock: clock.clone(),
     };
     let location = config.storage_location()?;
+    if matches!(location, Location::Postgres(_)) && config.oauth.issuer.is_none() {
+        // Several nodes on one database must sign and check tokens as one issuer.
+        log::warn!(
+            "storage.backend = \"postgres\" without oauth.issuer: this node names itself by \
+             its own address, so other nodes refuse the access tokens it issues; set \
+             oauth.issuer to the address clients use (docs/high-availability.md)"
+        );
+    }
     let store = Store::open_at(&location, seal_key(&config)?, options)?;
     let now = clock.now();
     let supplied = config.bootstrap_secret()?;

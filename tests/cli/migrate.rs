@@ -115,3 +115,28 @@ fn issue_token_reads_the_postgres_database_from_the_settings() {
     s.get_as(&secret, "/api/v1/me").assert_status(200);
     s.get("/api/v1/me").assert_status(401);
 }
+
+/// A node on PostgreSQL without `oauth.issuer` names itself by its own address, so the
+/// other nodes would refuse its tokens: it says so when it starts, and not with one.
+#[test]
+fn a_node_on_postgres_without_an_issuer_warns_at_start() {
+    let Some(cluster) = cluster::shared() else {
+        return;
+    };
+    let url = cluster.new_database();
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("KEYHOUSE_STORAGE__BACKEND", "postgres"),
+        ("KEYHOUSE_STORAGE__POSTGRES__URL", url.as_str()),
+    ];
+    let served = crate::Served::start(&dir.path().join("unused.redb"), &env);
+    let early = served.early.join("\n");
+    served.stop();
+    assert!(early.contains("without oauth.issuer"), "{early}");
+    let mut with_issuer = env.to_vec();
+    with_issuer.push(("KEYHOUSE_OAUTH__ISSUER", "https://keys.example"));
+    let served = crate::Served::start(&dir.path().join("unused.redb"), &with_issuer);
+    let early = served.early.join("\n");
+    served.stop();
+    assert!(!early.contains("without oauth.issuer"), "{early}");
+}
