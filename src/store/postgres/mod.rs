@@ -29,7 +29,7 @@ use super::engine::{Answer, ChangeHook, Checked, Engine, Job, ReadJob};
 use super::integrity::Health;
 use crate::error::Error;
 use listen::Listener;
-use workers::{Work, Workers};
+use workers::{Shared, Work, Workers};
 
 /// The shared database, reached through a pool of connections.
 pub(super) struct Postgres {
@@ -83,16 +83,13 @@ impl Postgres {
         let node: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
         let listener =
             Listener::start(connector.clone(), writes.clone(), node.clone()).map_err(threads)?;
-        let workers = Workers::start(
-            connector,
-            client,
-            options,
+        let shared = Shared {
             writes,
-            durable.clone(),
+            durable: durable.clone(),
             health,
             node,
-        )
-        .map_err(threads)?;
+        };
+        let workers = Workers::start(connector, client, options, shared).map_err(threads)?;
         Ok(Postgres {
             workers,
             listener,

@@ -46,17 +46,17 @@ fn ready(client: &mut Client) -> Result<Option<u64>, Error> {
     // Only the missing tables are created: PostgreSQL asks for the schema's CREATE
     // privilege even for `CREATE TABLE IF NOT EXISTS` of a table that exists, and a
     // node needs that privilege only on the first start and on upgrades.
+    let names: Vec<String> = TableId::ALL.iter().map(|&t| sql_table(t)).collect();
+    let missing = tx.query(
+        "SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NULL",
+        &[&names],
+    )?;
     let mut create = String::new();
-    for &table in TableId::ALL {
-        let name = sql_table(table);
-        let exists: bool = tx
-            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])?
-            .try_get(0)?;
-        if !exists {
-            create.push_str(&format!(
-                "CREATE TABLE {name} (key bytea PRIMARY KEY, value bytea NOT NULL);"
-            ));
-        }
+    for row in missing {
+        let name: String = row.try_get(0)?;
+        create.push_str(&format!(
+            "CREATE TABLE {name} (key bytea PRIMARY KEY, value bytea NOT NULL);"
+        ));
     }
     if !create.is_empty() {
         tx.batch_execute(&create)?;

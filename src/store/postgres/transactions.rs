@@ -3,7 +3,7 @@
 //! seam's order, so a range of keys is an index range. Every statement is prepared once
 //! per connection and takes its values as parameters.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashMap;
 use std::ops::Bound;
 
@@ -135,21 +135,12 @@ impl<'c> PgTx<'c> {
 
     /// Tells every node, at commit, that `node` changed something (`listen`).
     pub(super) fn notify(&self, node: &str) -> Result<(), Error> {
-        let mut tx = self
-            .tx
-            .try_borrow_mut()
-            .map_err(|_| Error::internal("database: a transaction was used twice at once"))?;
-        tx.execute(
+        let mut tx = self.transaction()?;
+        let sent = tx.execute(
             "SELECT pg_notify($1, $2)",
             &[&super::listen::CHANNEL, &node],
-        )
-        .map(|_| ())
-        .map_err(|err| {
-            if self.failure.get().is_none() {
-                self.failure.set(Some(Failure::of(&err)));
-            }
-            Error::from(err)
-        })
+        );
+        sent.map(|_| ()).map_err(|err| self.failed(err))
     }
 
     pub(super) fn commit(self) -> Result<(), postgres::Error> {
@@ -163,21 +154,28 @@ impl<'c> PgTx<'c> {
         query: Query,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<postgres::Row>, Error> {
-        let mut tx = self
-            .tx
-            .try_borrow_mut()
-            .map_err(|_| Error::internal("database: a transaction was used twice at once"))?;
+        let mut tx = self.transaction()?;
         let ran = self
             .statement(&mut tx, table, query)
             .and_then(|statement| tx.query(&statement, params));
-        ran.map_err(|err| {
-            // The first failure tells: the statements after it fail only because the
-            // transaction has failed.
-            if self.failure.get().is_none() {
-                self.failure.set(Some(Failure::of(&err)));
-            }
-            Error::from(err)
-        })
+        ran.map_err(|err| self.failed(err))
+    }
+
+    /// The transaction, for one statement.
+    fn transaction(&self) -> Result<RefMut<'_, Transaction<'c>>, Error> {
+        self.tx
+            .try_borrow_mut()
+            .map_err(|_| Error::internal("database: a transaction was used twice at once"))
+    }
+
+    /// `err` of a statement, noted as why the transaction failed unless one failed
+    /// before: the first failure tells, as the statements after it fail only because
+    /// the transaction has failed.
+    fn failed(&self, err: postgres::Error) -> Error {
+        if self.failure.get().is_none() {
+            self.failure.set(Some(Failure::of(&err)));
+        }
+        Error::from(err)
     }
 
     fn statement(

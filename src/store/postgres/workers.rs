@@ -38,8 +38,11 @@ pub(super) struct Workers {
     /// The queues of the reads (and calls) and of the writes, until the store closes.
     queues: Mutex<Option<Queues>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// For the crate's tests, which read on a connection of their own.
     #[cfg(test)]
     connector: Connector,
+    #[cfg(test)]
+    shared: Shared,
 }
 
 struct Queues {
@@ -56,10 +59,7 @@ impl Workers {
         connector: Connector,
         first: Client,
         options: &PostgresOptions,
-        writes: Counter,
-        durable: Counter,
-        health: Arc<Health>,
-        node: Arc<str>,
+        shared: Shared,
     ) -> std::io::Result<Workers> {
         let (reads, read_jobs) = mpsc::channel::<Work>();
         let (writes_queue, write_jobs) = mpsc::channel::<Box<dyn Job>>();
@@ -68,16 +68,7 @@ impl Workers {
         let mut first = Some(first);
         let mut threads = Vec::new();
         for number in 0..options.pool_size.max(2) {
-            let mut connection = Connection {
-                connector: connector.clone(),
-                client: first.take(),
-                failed_at: None,
-                statements: RefCell::default(),
-                writes: writes.clone(),
-                durable: durable.clone(),
-                health: health.clone(),
-                node: node.clone(),
-            };
+            let mut connection = Connection::new(connector.clone(), first.take(), shared.clone());
             let name = format!("keyhouse-db-{number}");
             let thread = std::thread::Builder::new().name(name);
             // The first thread takes the writes; the others, the reads.
@@ -97,6 +88,8 @@ impl Workers {
             threads: Mutex::new(threads),
             #[cfg(test)]
             connector,
+            #[cfg(test)]
+            shared,
         })
     }
 
@@ -174,16 +167,7 @@ impl Workers {
         body: &mut dyn FnMut(&ReadTx<'_>) -> Result<(), Error>,
     ) -> Result<(), Error> {
         // A test's read borrows what it checks: it runs here, on a connection of its own.
-        let mut connection = Connection {
-            connector: self.connector.clone(),
-            client: None,
-            failed_at: None,
-            statements: RefCell::default(),
-            writes: Counter::default(),
-            durable: Counter::default(),
-            health: Arc::new(Health::new(Vec::new(), crate::clock::Clock::system())),
-            node: Arc::from("test"),
-        };
+        let mut connection = Connection::new(self.connector.clone(), None, self.shared.clone());
         connection.client()?;
         connection.read_with(|tx| body(tx))
     }
@@ -196,6 +180,12 @@ pub(super) struct Connection {
     /// When the last attempt to connect failed, while no connection is made since.
     failed_at: Option<Instant>,
     pub(super) statements: RefCell<Statements>,
+    pub(super) shared: Shared,
+}
+
+/// What every connection of a node's pool shares.
+#[derive(Clone)]
+pub(super) struct Shared {
     pub(super) writes: Counter,
     pub(super) durable: Counter,
     pub(super) health: Arc<Health>,
@@ -204,6 +194,16 @@ pub(super) struct Connection {
 }
 
 impl Connection {
+    fn new(connector: Connector, client: Option<Client>, shared: Shared) -> Connection {
+        Connection {
+            connector,
+            client,
+            failed_at: None,
+            statements: RefCell::default(),
+            shared,
+        }
+    }
+
     fn serve(&mut self, jobs: &Mutex<Receiver<Work>>) {
         loop {
             let work = {

@@ -64,13 +64,13 @@ impl Connection {
                 Run::Committed => {
                     let done = refused.iter().filter(|r| r.is_none()).count();
                     if done > 0 {
-                        self.durable.inc();
-                        self.writes.inc_by(done as u64);
+                        self.shared.durable.inc();
+                        self.shared.writes.inc_by(done as u64);
                     }
                     return refused.into_iter().map(|r| r.map_or(Ok(()), Err)).collect();
                 }
                 Run::Refused(at, err) => {
-                    self.health.note(&err);
+                    self.shared.health.note(&err);
                     refused[at] = Some(err);
                 }
                 Run::Conflict if conflicts + 1 < MAX_RUNS => conflicts += 1,
@@ -83,7 +83,7 @@ impl Connection {
                 }
                 Run::Failed(err, failure) => {
                     self.after(failure);
-                    self.health.note(&err);
+                    self.shared.health.note(&err);
                     return answers_of(refused, &err, failure);
                 }
             }
@@ -98,7 +98,7 @@ impl Connection {
         let Connection {
             client,
             statements,
-            node,
+            shared,
             ..
         } = self;
         let Some(client) = client.as_mut() else {
@@ -136,7 +136,7 @@ impl Connection {
                 (Err(err), _) => return Run::Refused(at, err),
             }
         }
-        if let Err(err) = kv.notify(node) {
+        if let Err(err) = kv.notify(&shared.node) {
             return ended(&kv, err);
         }
         match kv.commit() {
