@@ -124,6 +124,19 @@ impl Served {
     }
 }
 
+/// Creates the account `name` on the server at `base` as `admin`: its first secret.
+fn created_secret(base: &str, admin: &str, name: &str) -> String {
+    let created: serde_json::Value = reqwest::blocking::Client::new()
+        .post(format!("{base}/api/v1/service-accounts"))
+        .bearer_auth(admin)
+        .json(&serde_json::json!({"name": name, "initial_secret": {}}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    created["secret"]["secret"].as_str().unwrap().to_owned()
+}
+
 fn status_of_me(base: &str, token: &str) -> u16 {
     reqwest::blocking::Client::new()
         .get(format!("{base}/api/v1/me"))
@@ -303,16 +316,7 @@ fn no_log_line_holds_a_secret() {
     let dir = tempfile::tempdir().unwrap();
     let served = Served::start(&dir.path().join("k.redb"), &[]);
     let admin = served.printed_secret().unwrap();
-    let client = reqwest::blocking::Client::new();
-    let created: serde_json::Value = client
-        .post(format!("{}/api/v1/service-accounts", served.base))
-        .bearer_auth(&admin)
-        .json(&serde_json::json!({"name": "bot", "initial_secret": {}}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let secret = created["secret"]["secret"].as_str().unwrap().to_owned();
+    let secret = created_secret(&served.base, &admin, "bot");
     assert_eq!(status_of_me(&served.base, &secret), 200);
     // The last character changed, never to itself (a checksum ending in `x` once made
     // this the right secret).

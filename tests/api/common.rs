@@ -159,6 +159,25 @@ impl TestServer {
         }
     }
 
+    /// Every item of the list at `path` (its query string given, e.g. `per_page=1000`),
+    /// read as `token`, page after page by `page_token`.
+    pub fn every_item(&self, token: &str, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let page = match &next {
+                Some(t) => self.get_as(token, &format!("{path}&page_token={t}")),
+                None => self.get_as(token, path),
+            };
+            page.assert_status(200);
+            items.extend(page.body["items"].as_array().unwrap().iter().cloned());
+            next = page.body["next_page_token"].as_str().map(str::to_owned);
+            if next.is_none() {
+                return items;
+            }
+        }
+    }
+
     /// A backup (`POST /api/v1/admin/backup` as the admin), written to `to`.
     pub fn backup_to(&self, to: &Path) {
         let backup = self

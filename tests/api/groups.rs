@@ -561,20 +561,7 @@ fn replay_trail(
         results.iter().any(|(st, _)| *st != 200),
         "the run should include refused changes"
     );
-    let mut events = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let path = match &token {
-            Some(t) => format!("{base}/audit-events?per_page=1000&page_token={t}"),
-            None => format!("{base}/audit-events?per_page=1000"),
-        };
-        let page = s.get(&path).body;
-        events.extend(page["items"].as_array().unwrap().iter().cloned());
-        token = page["next_page_token"].as_str().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
+    let events = s.every_item(&s.token, &format!("{base}/audit-events?per_page=1000"));
     let events: Vec<Value> = events
         .into_iter()
         .filter(|e| e["seq"].as_u64().unwrap() > start_seq)

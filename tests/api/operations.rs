@@ -310,22 +310,11 @@ fn a_backup_taken_under_writes_restores_every_write_acknowledged_before_it() {
         c.storage.backend = Backend::Redb;
         c.storage.path = restored.clone();
     });
-    let mut names = BTreeSet::new();
-    let mut token: Option<String> = None;
-    loop {
-        let path = match &token {
-            Some(t) => format!("{SA}?per_page=1000&page_token={t}"),
-            None => format!("{SA}?per_page=1000"),
-        };
-        let page = r.get_as(&admin, &path).body;
-        for item in page["items"].as_array().unwrap() {
-            names.insert(item["name"].as_str().unwrap().to_owned());
-        }
-        token = page["next_page_token"].as_str().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
+    let names: BTreeSet<String> = r
+        .every_item(&admin, &format!("{SA}?per_page=1000"))
+        .iter()
+        .map(|item| item["name"].as_str().unwrap().to_owned())
+        .collect();
     let missing: Vec<&String> = before.difference(&names).collect();
     assert!(
         missing.is_empty(),

@@ -337,21 +337,11 @@ fn a_failover_to_a_synchronous_standby_loses_no_acknowledged_write() {
         "{answers:?}"
     );
     let acknowledged = acknowledged.into_inner().unwrap();
-    let mut held = std::collections::BTreeSet::new();
-    let mut token: Option<String> = None;
-    loop {
-        let path = match &token {
-            Some(t) => format!("/api/v1/service-accounts?per_page=1000&page_token={t}"),
-            None => "/api/v1/service-accounts?per_page=1000".to_owned(),
-        };
-        let page = nodes[0].get(&path);
-        page.assert_status(200);
-        held.extend(names(&page.body));
-        token = page.body["next_page_token"].as_str().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
+    let held: std::collections::BTreeSet<String> = nodes[0]
+        .every_item(&nodes[0].token, "/api/v1/service-accounts?per_page=1000")
+        .iter()
+        .map(|item| item["name"].as_str().unwrap().to_owned())
+        .collect();
     let lost: Vec<_> = acknowledged.iter().filter(|n| !held.contains(*n)).collect();
     assert!(
         acknowledged.len() > 200 && lost.is_empty(),

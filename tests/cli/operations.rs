@@ -20,15 +20,7 @@ fn json_log_lines_carry_every_field_and_no_secret() {
     );
     let admin = served.printed_secret().unwrap();
     let client = reqwest::blocking::Client::new();
-    let created: Value = client
-        .post(format!("{}/api/v1/service-accounts", served.base))
-        .bearer_auth(&admin)
-        .json(&serde_json::json!({"name": "bot", "initial_secret": {}}))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let secret = created["secret"]["secret"].as_str().unwrap().to_owned();
+    let secret = crate::created_secret(&served.base, &admin, "bot");
     let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let me = client
         .get(format!("{}/api/v1/me", served.base))
