@@ -30,6 +30,8 @@ fn location(text: &str, ca_file: &Option<PathBuf>) -> Result<Location, String> {
         pool_size: POOL,
         connect_timeout: Duration::from_secs(10),
         ca_file: ca_file.clone(),
+        // Offline, with the nodes stopped: nothing listens either way.
+        poll_changes: false,
     }))
 }
 

@@ -28,6 +28,7 @@ pub const SETTINGS: &[&str] = &[
     "storage.postgres.pool_size",
     "storage.postgres.connect_timeout_seconds",
     "storage.postgres.ca_file",
+    "storage.postgres.changes",
     "bootstrap.admin_token",
     "bootstrap.admin_token_file",
     "credentials.max_active",

@@ -26,7 +26,7 @@ pub use bounds::{MAX_BODY_READ_TIMEOUT_SECONDS, MAX_CONNECTIONS};
 pub use env::{ENV_PREFIX, SETTINGS};
 pub use log_settings::{LogConfig, LogFormat};
 pub use settings::{
-    AccessTokenTyp, Backend, BootstrapConfig, Config, CredentialsConfig, OauthConfig,
+    AccessTokenTyp, Backend, BootstrapConfig, ChangeFeed, Config, CredentialsConfig, OauthConfig,
     PostgresConfig, SecurityConfig, ServerConfig, StorageConfig, TlsConfig,
 };
 
@@ -130,6 +130,7 @@ impl Config {
             pool_size: pg.pool_size,
             connect_timeout: Duration::from_secs(pg.connect_timeout_seconds),
             ca_file: pg.ca_file.clone(),
+            poll_changes: pg.changes == ChangeFeed::Poll,
         }))
     }
 

@@ -108,6 +108,20 @@ pub struct PostgresConfig {
     /// PEM certificates that the database's certificate must chain to (TLS is checked
     /// as `sslmode=verify-full` does).
     pub ca_file: Option<PathBuf>,
+    /// How a node hears of other nodes' writes, to drop what it caches.
+    pub changes: ChangeFeed,
+}
+
+/// How a node hears of other nodes' writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeFeed {
+    /// PostgreSQL's `LISTEN` and `NOTIFY`.
+    #[default]
+    Listen,
+    /// A table of per-node change counters, read every 250 ms: for databases that
+    /// speak PostgreSQL's protocol without `LISTEN` (CockroachDB, YugabyteDB).
+    Poll,
 }
 
 impl Default for PostgresConfig {
@@ -118,6 +132,7 @@ impl Default for PostgresConfig {
             pool_size: 8,
             connect_timeout_seconds: 5,
             ca_file: None,
+            changes: ChangeFeed::Listen,
         }
     }
 }
@@ -131,6 +146,7 @@ impl std::fmt::Debug for PostgresConfig {
             .field("pool_size", &self.pool_size)
             .field("connect_timeout_seconds", &self.connect_timeout_seconds)
             .field("ca_file", &self.ca_file)
+            .field("changes", &self.changes)
             .finish()
     }
 }

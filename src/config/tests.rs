@@ -401,6 +401,7 @@ fn the_environment_chooses_the_backend_and_its_database() {
                 "host=a,b target_session_attrs=read-write",
             ),
             ("KEYHOUSE_STORAGE__POSTGRES__POOL_SIZE", "3"),
+            ("KEYHOUSE_STORAGE__POSTGRES__CHANGES", "poll"),
         ]),
     )
     .unwrap();
@@ -409,6 +410,7 @@ fn the_environment_chooses_the_backend_and_its_database() {
     match c.storage_location().unwrap() {
         crate::store::Location::Postgres(options) => {
             assert_eq!(options.location(), "postgres://a,b/");
+            assert!(options.poll_changes);
         }
         other => panic!("{other:?}"),
     }

@@ -233,7 +233,7 @@ impl Store {
             let mut revoked = tx.write(tables::REVOKED_TOKENS)?;
             let now = ctx.now.timestamp();
             revoked.retain(|_, exp| exp > now)?;
-            if revoked.insert(jti.as_str(), expires_at.timestamp())? {
+            if revoked.insert_checked(jti.as_str(), expires_at.timestamp())? {
                 return Ok(Revocation::Revoked);
             }
             let changes = vec![Change::set("jti", &jti)];

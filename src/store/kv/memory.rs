@@ -61,12 +61,13 @@ impl KvRead for Memory {
 }
 
 impl KvWrite for Memory {
-    fn insert(&self, table: TableId, k: &[u8], value: &[u8]) -> Result<bool, Error> {
-        let replaced = self.0.borrow_mut().insert(key(table, k), value.to_vec());
-        Ok(replaced.is_some())
+    fn insert(&self, table: TableId, k: &[u8], value: &[u8]) -> Result<(), Error> {
+        self.0.borrow_mut().insert(key(table, k), value.to_vec());
+        Ok(())
     }
 
-    fn remove(&self, table: TableId, k: &[u8]) -> Result<bool, Error> {
-        Ok(self.0.borrow_mut().remove(&key(table, k)).is_some())
+    fn remove(&self, table: TableId, k: &[u8]) -> Result<(), Error> {
+        self.0.borrow_mut().remove(&key(table, k));
+        Ok(())
     }
 }

@@ -50,11 +50,12 @@ pub(in crate::store) trait KvRead {
 /// A write transaction: its reads see its own writes; all of them are committed
 /// together or not at all.
 pub(in crate::store) trait KvWrite: KvRead {
-    /// Stores `value` under `key`; whether it replaced a value.
-    fn insert(&self, table: TableId, key: &[u8], value: &[u8]) -> Result<bool, Error>;
+    /// Stores `value` under `key`. It says nothing of what was there: an engine on a
+    /// server may send its writes together at the end (read first where that matters).
+    fn insert(&self, table: TableId, key: &[u8], value: &[u8]) -> Result<(), Error>;
 
-    /// Removes `key`; whether it was there.
-    fn remove(&self, table: TableId, key: &[u8]) -> Result<bool, Error>;
+    /// Removes `key`, if it is there.
+    fn remove(&self, table: TableId, key: &[u8]) -> Result<(), Error>;
 }
 
 /// A transaction that can be read from, whichever its kind: the rows' reads take one.

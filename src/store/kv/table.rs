@@ -136,24 +136,51 @@ impl<'t, T: KnownTable> TableMut<'t, T> {
         }
     }
 
-    /// Stores `value` under `key`; whether it replaced a value.
+    /// Stores `value` under `key`.
     pub(in crate::store) fn insert<'k, 'v>(
+        &mut self,
+        key: impl Borrow<KeyOf<'k, T>>,
+        value: impl Borrow<ValueOf<'v, T>>,
+    ) -> Result<(), Error> {
+        let key = stored::encode::<T::K>(*key.borrow())?;
+        let value = stored::encode::<T::V>(*value.borrow())?;
+        self.kv.insert(T::ID, &key, &value)
+    }
+
+    /// Removes `key`, if it is there.
+    pub(in crate::store) fn remove<'k>(
+        &mut self,
+        key: impl Borrow<KeyOf<'k, T>>,
+    ) -> Result<(), Error> {
+        let key = stored::encode::<T::K>(*key.borrow())?;
+        self.kv.remove(T::ID, &key)
+    }
+
+    /// Stores `value` under `key`; whether it replaced a value. It reads the key first:
+    /// an engine on a server sends its writes at the end of the transaction.
+    pub(in crate::store) fn insert_checked<'k, 'v>(
         &mut self,
         key: impl Borrow<KeyOf<'k, T>>,
         value: impl Borrow<ValueOf<'v, T>>,
     ) -> Result<bool, Error> {
         let key = stored::encode::<T::K>(*key.borrow())?;
         let value = stored::encode::<T::V>(*value.borrow())?;
-        self.kv.insert(T::ID, &key, &value)
+        let held = self.kv.get(T::ID, &key)?.is_some();
+        self.kv.insert(T::ID, &key, &value)?;
+        Ok(held)
     }
 
-    /// Removes `key`; whether it was there.
-    pub(in crate::store) fn remove<'k>(
+    /// Removes `key`; whether it was there (read first, as for [`Self::insert_checked`]).
+    pub(in crate::store) fn remove_checked<'k>(
         &mut self,
         key: impl Borrow<KeyOf<'k, T>>,
     ) -> Result<bool, Error> {
         let key = stored::encode::<T::K>(*key.borrow())?;
-        self.kv.remove(T::ID, &key)
+        let held = self.kv.get(T::ID, &key)?.is_some();
+        if held {
+            self.kv.remove(T::ID, &key)?;
+        }
+        Ok(held)
     }
 
     /// Removes every entry that `keep` refuses.

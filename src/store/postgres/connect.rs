@@ -26,6 +26,9 @@ pub struct PostgresOptions {
     /// The certificates (PEM) that the database's must chain to; without it, TLS
     /// (`sslmode=prefer`, libpq's default, or `require`) verifies against none and fails.
     pub ca_file: Option<PathBuf>,
+    /// Whether other nodes' writes are found by polling a table of change counters
+    /// rather than heard through `LISTEN` (`listen`).
+    pub poll_changes: bool,
 }
 
 impl std::fmt::Debug for PostgresOptions {
@@ -33,6 +36,7 @@ impl std::fmt::Debug for PostgresOptions {
         f.debug_struct("PostgresOptions")
             .field("location", &self.location())
             .field("pool_size", &self.pool_size)
+            .field("poll_changes", &self.poll_changes)
             .finish_non_exhaustive()
     }
 }

@@ -1,15 +1,23 @@
-//! Changes made by other nodes. Every write transaction notifies [`CHANNEL`] with its
-//! node's id, which PostgreSQL delivers at its commit; each node listens on a connection
-//! of its own and, on another node's notification (its own writes already did),
-//! advances the write counter (every cached authentication read before it goes stale)
-//! and runs the hooks (the token service reloads its signing keys and revocations). A listening connection that broke is made anew, and the counter
-//! advanced then too: notifications may have been missed meanwhile.
+//! Changes made by other nodes. Every write transaction announces its node's id, which
+//! other nodes learn at its commit, in one of two ways (`storage.postgres.changes`):
+//! - `listen`: it notifies [`CHANNEL`], and each node listens on a connection of its own;
+//! - `poll`: it counts its writes in its node's row of [`CHANGES_TABLE`] (a row per node,
+//!   so nodes never conflict over it), and each node reads the other rows every
+//!   [`TICK`], for databases without `LISTEN` (CockroachDB, YugabyteDB).
+//!
+//! On another node's change (its own writes already did), a node advances the write
+//! counter (every cached authentication read before it goes stale) and runs the hooks
+//! (the token service reloads its signing keys and revocations). A connection that
+//! broke is made anew, and the counter advanced then too: changes may have been missed
+//! meanwhile.
 
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::collections::HashMap;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use postgres::Client;
 use postgres::fallible_iterator::FallibleIterator;
 use prometheus_client::metrics::counter::Counter;
 
@@ -19,9 +27,30 @@ use crate::store::engine::ChangeHook;
 /// The channel of keyhouse's changes.
 pub(super) const CHANNEL: &str = "keyhouse_changes";
 
-/// How long the listener waits for a notification before it looks whether to stop, and
-/// between attempts to connect.
+/// The table of each node's count of writes, for [`Feed::Poll`].
+pub(super) const CHANGES_TABLE: &str = "kh_changes";
+
+/// How long the listener waits for a notification before it looks whether to stop,
+/// between polls, and between attempts to connect.
 const TICK: Duration = Duration::from_millis(250);
+
+/// How nodes announce their writes to one another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Feed {
+    Listen,
+    Poll,
+}
+
+/// Why a connection's watch ended.
+enum Ended {
+    /// The connection broke: make another.
+    Broken,
+    /// The node stops.
+    Stopped,
+}
+
+/// What the watch calls on another node's change.
+type Changed<'a> = &'a dyn Fn();
 
 pub(super) struct Listener {
     hooks: Arc<Mutex<Vec<ChangeHook>>>,
@@ -34,6 +63,7 @@ impl Listener {
         connector: Connector,
         writes: Counter,
         node: Arc<str>,
+        feed: Feed,
     ) -> std::io::Result<Listener> {
         let hooks: Arc<Mutex<Vec<ChangeHook>>> = Arc::default();
         let (stop, stopped) = mpsc::channel::<()>();
@@ -52,32 +82,12 @@ impl Listener {
                     let Ok(mut client) = connector.connect() else {
                         continue;
                     };
-                    if client.batch_execute(&format!("LISTEN {CHANNEL}")).is_err() {
-                        continue;
-                    }
-                    // Whatever changed while no connection listened.
-                    changed();
-                    loop {
-                        let mut notifications = client.notifications();
-                        let arrived = notifications.timeout_iter(TICK).next();
-                        match arrived {
-                            Ok(Some(first)) => {
-                                // One refresh for all that arrived together, if another
-                                // node sent one of them.
-                                let mut foreign = first.payload() != &*node;
-                                while let Ok(Some(next)) = notifications.iter().next() {
-                                    foreign |= next.payload() != &*node;
-                                }
-                                if foreign {
-                                    changed();
-                                }
-                            }
-                            Ok(None) => {}
-                            Err(_) => break,
-                        }
-                        if !matches!(stopped.try_recv(), Err(mpsc::TryRecvError::Empty)) {
-                            return;
-                        }
+                    let ended = match feed {
+                        Feed::Listen => listen(&mut client, &node, &changed, &stopped),
+                        Feed::Poll => poll(&mut client, &node, &changed, &stopped),
+                    };
+                    if let Ended::Stopped = ended {
+                        return;
                     }
                 }
             })?;
@@ -103,6 +113,71 @@ impl Listener {
             && thread.thread().id() != std::thread::current().id()
         {
             let _ = thread.join();
+        }
+    }
+}
+
+/// Whether the node stops: a message, or its sender dropped.
+fn stopping(stopped: &Receiver<()>) -> bool {
+    !matches!(stopped.try_recv(), Err(mpsc::TryRecvError::Empty))
+}
+
+/// Hears other nodes' notifications on `client` until it breaks or the node stops.
+fn listen(client: &mut Client, node: &str, changed: Changed, stopped: &Receiver<()>) -> Ended {
+    if client.batch_execute(&format!("LISTEN {CHANNEL}")).is_err() {
+        return Ended::Broken;
+    }
+    // Whatever changed while no connection listened.
+    changed();
+    loop {
+        let mut notifications = client.notifications();
+        let arrived = notifications.timeout_iter(TICK).next();
+        match arrived {
+            Ok(Some(first)) => {
+                // One refresh for all that arrived together, if another node sent one
+                // of them.
+                let mut foreign = first.payload() != node;
+                while let Ok(Some(next)) = notifications.iter().next() {
+                    foreign |= next.payload() != node;
+                }
+                if foreign {
+                    changed();
+                }
+            }
+            Ok(None) => {}
+            Err(_) => return Ended::Broken,
+        }
+        if stopping(stopped) {
+            return Ended::Stopped;
+        }
+    }
+}
+
+/// Reads other nodes' counters on `client` every [`TICK`] until it breaks or the node
+/// stops: any that moved (or came, or went) is a change.
+fn poll(client: &mut Client, node: &str, changed: Changed, stopped: &Receiver<()>) -> Ended {
+    let query = format!("SELECT node, seq FROM {CHANGES_TABLE} WHERE node <> $1");
+    // Whatever changed while no connection polled.
+    changed();
+    let mut seen: Option<HashMap<String, i64>> = None;
+    loop {
+        let Ok(rows) = client.query(&query, &[&node]) else {
+            return Ended::Broken;
+        };
+        let counters: Result<HashMap<String, i64>, _> = rows
+            .iter()
+            .map(|row| Ok::<_, postgres::Error>((row.try_get(0)?, row.try_get(1)?)))
+            .collect();
+        let Ok(counters) = counters else {
+            return Ended::Broken;
+        };
+        if seen.as_ref().is_some_and(|seen| *seen != counters) {
+            changed();
+        }
+        seen = Some(counters);
+        match stopped.recv_timeout(TICK) {
+            Err(RecvTimeoutError::Timeout) => {}
+            _ => return Ended::Stopped,
         }
     }
 }

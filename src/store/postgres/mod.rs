@@ -11,6 +11,7 @@
 mod connect;
 mod errors;
 mod listen;
+mod pending;
 mod schema;
 mod transactions;
 mod workers;
@@ -28,7 +29,7 @@ use super::OpenError;
 use super::engine::{Answer, ChangeHook, Checked, Engine, Job, ReadJob};
 use super::integrity::Health;
 use crate::error::Error;
-use listen::Listener;
+use listen::{Feed, Listener};
 use workers::{Shared, Work, Workers};
 
 /// The shared database, reached through a pool of connections.
@@ -81,13 +82,18 @@ impl Postgres {
         // Names this node's notifications, which its own listener passes over: its
         // own writes already advance its write counter.
         let node: Arc<str> = Arc::from(uuid::Uuid::new_v4().to_string());
-        let listener =
-            Listener::start(connector.clone(), writes.clone(), node.clone()).map_err(threads)?;
+        let feed = match options.poll_changes {
+            true => Feed::Poll,
+            false => Feed::Listen,
+        };
+        let listener = Listener::start(connector.clone(), writes.clone(), node.clone(), feed)
+            .map_err(threads)?;
         let shared = Shared {
             writes,
             durable: durable.clone(),
             health,
             node,
+            feed,
         };
         let workers = Workers::start(connector, client, options, shared).map_err(threads)?;
         Ok(Postgres {

@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use postgres::Client;
 
 use super::PostgresOptions;
+use super::listen::CHANGES_TABLE;
 use super::transactions::{PgTx, Statements, sql_table};
 use crate::error::Error;
 use crate::store::kv::{ReadTx, Reader};
@@ -46,7 +47,8 @@ fn ready(client: &mut Client) -> Result<Option<u64>, Error> {
     // Only the missing tables are created: PostgreSQL asks for the schema's CREATE
     // privilege even for `CREATE TABLE IF NOT EXISTS` of a table that exists, and a
     // node needs that privilege only on the first start and on upgrades.
-    let names: Vec<String> = TableId::ALL.iter().map(|&t| sql_table(t)).collect();
+    let mut names: Vec<String> = TableId::ALL.iter().map(|&t| sql_table(t)).collect();
+    names.push(CHANGES_TABLE.to_owned());
     let missing = tx.query(
         "SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NULL",
         &[&names],
@@ -54,13 +56,22 @@ fn ready(client: &mut Client) -> Result<Option<u64>, Error> {
     let mut create = String::new();
     for row in missing {
         let name: String = row.try_get(0)?;
-        create.push_str(&format!(
-            "CREATE TABLE {name} (key bytea PRIMARY KEY, value bytea NOT NULL);"
-        ));
+        create.push_str(&match name == CHANGES_TABLE {
+            true => format!(
+                "CREATE TABLE {name} (node text PRIMARY KEY, seq bigint NOT NULL, \
+                 at timestamptz NOT NULL DEFAULT now());"
+            ),
+            false => format!("CREATE TABLE {name} (key bytea PRIMARY KEY, value bytea NOT NULL);"),
+        });
     }
     if !create.is_empty() {
         tx.batch_execute(&create)?;
     }
+    // The counters of nodes gone for a week: a node that writes again starts anew.
+    tx.execute(
+        &format!("DELETE FROM {CHANGES_TABLE} WHERE at < now() - interval '7 days'"),
+        &[],
+    )?;
     let statements = RefCell::new(Statements::default());
     let kv = PgTx::new(tx, &statements);
     let found = ReadTx(&kv)

@@ -1,7 +1,8 @@
 //! PostgreSQL's transactions at the seam. Each keyhouse table is a table of its own,
 //! `kh_<name>` (`key bytea PRIMARY KEY, value bytea`): `bytea` compares as bytes, the
 //! seam's order, so a range of keys is an index range. Every statement is prepared once
-//! per connection and takes its values as parameters.
+//! per connection and takes its values as parameters. A write transaction sends its
+//! writes a table at a time (`pending`).
 
 use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashMap;
@@ -11,6 +12,8 @@ use postgres::types::ToSql;
 use postgres::{Statement, Transaction};
 
 use super::errors;
+use super::listen::{CHANGES_TABLE, CHANNEL, Feed};
+use super::pending::{Pending, TableWrites};
 use crate::error::Error;
 use crate::store::kv::{ChunkRead, Entries, Entry, KvRead, KvWrite, chunked};
 use crate::store::tables::TableId;
@@ -24,7 +27,9 @@ pub(super) fn sql_table(table: TableId) -> String {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Query {
     Get,
+    /// Stores many keys and values, given as two arrays.
     Upsert,
+    /// Removes many keys, given as an array.
     Delete,
     Last,
     Len,
@@ -53,14 +58,12 @@ fn sql(table: TableId, query: Query) -> String {
     let t = sql_table(table);
     match query {
         Query::Get => format!("SELECT value FROM {t} WHERE key = $1"),
-        // `old` reads the row as it was before this statement: whether it replaced one.
         Query::Upsert => format!(
-            "WITH old AS (SELECT 1 FROM {t} WHERE key = $1) \
-             INSERT INTO {t} (key, value) VALUES ($1, $2) \
-             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value \
-             RETURNING (SELECT count(*) FROM old)"
+            "INSERT INTO {t} (key, value) \
+             SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
         ),
-        Query::Delete => format!("DELETE FROM {t} WHERE key = $1 RETURNING 1"),
+        Query::Delete => format!("DELETE FROM {t} WHERE key = ANY($1::bytea[])"),
         Query::Last => format!("SELECT key, value FROM {t} ORDER BY key DESC LIMIT 1"),
         Query::Len => format!("SELECT count(*) FROM {t}"),
         Query::Chunk(from, to) => {
@@ -117,6 +120,7 @@ pub(super) struct PgTx<'c> {
     tx: RefCell<Transaction<'c>>,
     statements: &'c RefCell<Statements>,
     failure: Cell<Option<Failure>>,
+    pending: RefCell<Pending>,
 }
 
 impl<'c> PgTx<'c> {
@@ -125,6 +129,7 @@ impl<'c> PgTx<'c> {
             tx: RefCell::new(tx),
             statements,
             failure: Cell::new(None),
+            pending: RefCell::default(),
         }
     }
 
@@ -134,13 +139,49 @@ impl<'c> PgTx<'c> {
     }
 
     /// Tells every node, at commit, that `node` changed something (`listen`).
-    pub(super) fn notify(&self, node: &str) -> Result<(), Error> {
+    pub(super) fn announce(&self, node: &str, feed: Feed) -> Result<(), Error> {
         let mut tx = self.transaction()?;
-        let sent = tx.execute(
-            "SELECT pg_notify($1, $2)",
-            &[&super::listen::CHANNEL, &node],
-        );
+        let sent = match feed {
+            Feed::Listen => tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &node]),
+            Feed::Poll => tx.execute(
+                &format!(
+                    "INSERT INTO {CHANGES_TABLE} (node, seq) VALUES ($1, 1) \
+                     ON CONFLICT (node) DO UPDATE \
+                     SET seq = {CHANGES_TABLE}.seq + 1, at = now()"
+                ),
+                &[&node],
+            ),
+        };
         sent.map(|_| ()).map_err(|err| self.failed(err))
+    }
+
+    /// Sends every write this transaction holds back (before it commits).
+    pub(super) fn flush(&self) -> Result<(), Error> {
+        let all = self.pending.borrow_mut().take_all();
+        for (table, writes) in all {
+            self.send(table, writes)?;
+        }
+        Ok(())
+    }
+
+    /// Sends the writes `table` holds back, before a read of more than one key.
+    fn flush_table(&self, table: TableId) -> Result<(), Error> {
+        let writes = self.pending.borrow_mut().take(table);
+        match writes {
+            Some(writes) => self.send(table, writes),
+            None => Ok(()),
+        }
+    }
+
+    fn send(&self, table: TableId, writes: TableWrites) -> Result<(), Error> {
+        let split = writes.split();
+        if !split.removed.is_empty() {
+            self.query(table, Query::Delete, &[&split.removed])?;
+        }
+        if !split.keys.is_empty() {
+            self.query(table, Query::Upsert, &[&split.keys, &split.values])?;
+        }
+        Ok(())
     }
 
     pub(super) fn commit(self) -> Result<(), postgres::Error> {
@@ -202,6 +243,9 @@ fn entry(row: &postgres::Row) -> Result<Entry, Error> {
 
 impl KvRead for PgTx<'_> {
     fn get(&self, table: TableId, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        if let Some(written) = self.pending.borrow().get(table, key) {
+            return Ok(written);
+        }
         match self.query(table, Query::Get, &[&key])?.first() {
             Some(row) => Ok(Some(row.try_get(0)?)),
             None => Ok(None),
@@ -218,6 +262,7 @@ impl KvRead for PgTx<'_> {
     }
 
     fn last(&self, table: TableId) -> Result<Option<Entry>, Error> {
+        self.flush_table(table)?;
         self.query(table, Query::Last, &[])?
             .first()
             .map(entry)
@@ -225,6 +270,7 @@ impl KvRead for PgTx<'_> {
     }
 
     fn len(&self, table: TableId) -> Result<u64, Error> {
+        self.flush_table(table)?;
         let rows = self.query(table, Query::Len, &[])?;
         let count: i64 = match rows.first() {
             Some(row) => row.try_get(0)?,
@@ -242,6 +288,7 @@ impl ChunkRead for PgTx<'_> {
         to: Bound<&[u8]>,
         max: usize,
     ) -> Result<Vec<Entry>, Error> {
+        self.flush_table(table)?;
         let limit = i64::try_from(max).unwrap_or(i64::MAX);
         let mut params: Vec<&(dyn ToSql + Sync)> = Vec::new();
         let bounds = [from, to];
@@ -260,16 +307,15 @@ impl ChunkRead for PgTx<'_> {
 }
 
 impl KvWrite for PgTx<'_> {
-    fn insert(&self, table: TableId, key: &[u8], value: &[u8]) -> Result<bool, Error> {
-        let rows = self.query(table, Query::Upsert, &[&key, &value])?;
-        let replaced: i64 = match rows.first() {
-            Some(row) => row.try_get(0)?,
-            None => 0,
-        };
-        Ok(replaced > 0)
+    fn insert(&self, table: TableId, key: &[u8], value: &[u8]) -> Result<(), Error> {
+        self.pending
+            .borrow_mut()
+            .set(table, key, Some(value.to_vec()));
+        Ok(())
     }
 
-    fn remove(&self, table: TableId, key: &[u8]) -> Result<bool, Error> {
-        Ok(!self.query(table, Query::Delete, &[&key])?.is_empty())
+    fn remove(&self, table: TableId, key: &[u8]) -> Result<(), Error> {
+        self.pending.borrow_mut().set(table, key, None);
+        Ok(())
     }
 }

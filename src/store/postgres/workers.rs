@@ -16,6 +16,7 @@ use prometheus_client::metrics::counter::Counter;
 
 use super::PostgresOptions;
 use super::connect::Connector;
+use super::listen::Feed;
 use super::transactions::{Failure, PgTx, Statements};
 use crate::error::Error;
 use crate::store::engine::{Answer, Job, ReadJob, answer_channel};
@@ -191,6 +192,8 @@ pub(super) struct Shared {
     pub(super) health: Arc<Health>,
     /// This node, as its change notifications name it.
     pub(super) node: Arc<str>,
+    /// How its writes are announced to other nodes.
+    pub(super) feed: Feed,
 }
 
 impl Connection {

@@ -136,7 +136,11 @@ impl Connection {
                 (Err(err), _) => return Run::Refused(at, err),
             }
         }
-        if let Err(err) = kv.notify(&shared.node) {
+        // The batch's writes go out a table at a time, then the note to other nodes.
+        if let Err(err) = kv
+            .flush()
+            .and_then(|()| kv.announce(&shared.node, shared.feed))
+        {
             return ended(&kv, err);
         }
         match kv.commit() {

@@ -133,8 +133,8 @@ pub(super) trait WriteAdapter {
     fn chunk(&self, from: Bound<&[u8]>, to: Bound<&[u8]>, max: usize) -> Result<Vec<Entry>, Error>;
     fn last(&self) -> Result<Option<Entry>, Error>;
     fn len(&self) -> Result<u64, Error>;
-    fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<bool, Error>;
-    fn remove(&mut self, key: &[u8]) -> Result<bool, Error>;
+    fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<(), Error>;
+    fn remove(&mut self, key: &[u8]) -> Result<(), Error>;
 }
 
 impl<K: Native + Key, V: Native> WriteAdapter for Table<'_, K, V> {
@@ -159,13 +159,14 @@ impl<K: Native + Key, V: Native> WriteAdapter for Table<'_, K, V> {
         Ok(ReadableTableMetadata::len(self)?)
     }
 
-    fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<bool, Error> {
+    fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<(), Error> {
         let (key, value) = (Plain::<K>::new(key)?, Plain::<V>::new(value)?);
-        let replaced = Table::insert(self, K::native(&key), V::native(&value))?;
-        Ok(replaced.is_some())
+        Table::insert(self, K::native(&key), V::native(&value))?;
+        Ok(())
     }
 
-    fn remove(&mut self, key: &[u8]) -> Result<bool, Error> {
-        Ok(Table::remove(self, K::native(&Plain::new(key)?))?.is_some())
+    fn remove(&mut self, key: &[u8]) -> Result<(), Error> {
+        Table::remove(self, K::native(&Plain::new(key)?))?;
+        Ok(())
     }
 }

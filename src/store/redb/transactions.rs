@@ -153,11 +153,11 @@ impl ChunkRead for RedbWrite<'_> {
 }
 
 impl KvWrite for RedbWrite<'_> {
-    fn insert(&self, table: TableId, key: &[u8], value: &[u8]) -> Result<bool, Error> {
+    fn insert(&self, table: TableId, key: &[u8], value: &[u8]) -> Result<(), Error> {
         self.with(table, |t| t.insert(key, value))
     }
 
-    fn remove(&self, table: TableId, key: &[u8]) -> Result<bool, Error> {
+    fn remove(&self, table: TableId, key: &[u8]) -> Result<(), Error> {
         self.with(table, |t| t.remove(key))
     }
 }

@@ -127,7 +127,7 @@ pub(in crate::store) fn remove(
     postings::update(tx, scope, stored.as_ref(), None)?;
     let removed = tx
         .write(tables::ACCOUNT_NAMES)?
-        .remove((scope.key(), account.name.as_str()))?;
+        .remove_checked((scope.key(), account.name.as_str()))?;
     if removed {
         counts::change(tx, Index::Accounts, scope, false)?;
     }

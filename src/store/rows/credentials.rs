@@ -64,7 +64,7 @@ fn insert(tx: &Tx, credential: &Credential) -> Result<(), Error> {
     if let CredentialKind::Secret { hash, .. } = &credential.kind {
         // A failed write leaves nothing, so the insert itself can tell a collision.
         let mut hashes = tx.write(tables::SECRET_HASHES)?;
-        if hashes.insert(hash, credential.id.as_u128())? {
+        if hashes.insert_checked(hash, credential.id.as_u128())? {
             return Err(Error::internal(
                 "a generated secret collided with a stored one",
             ));

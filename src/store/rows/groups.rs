@@ -76,7 +76,7 @@ pub(in crate::store) fn insert(tx: &Tx, scope: &Scope, group: &Group) -> Result<
 pub(in crate::store) fn remove(tx: &Tx, scope: &Scope, group: &Group) -> Result<(), Error> {
     let removed = tx
         .write(tables::GROUP_NAMES)?
-        .remove((scope.key(), group.name.as_str()))?;
+        .remove_checked((scope.key(), group.name.as_str()))?;
     if removed {
         counts::change(tx, Index::Groups, scope, false)?;
     }

@@ -45,7 +45,7 @@ pub(in crate::store) fn put(tx: &Tx, scope: &Scope, role: &Role) -> Result<Etag,
     let bytes = records::encode::<RoleRecord>(role)?;
     let added = !tx
         .write(tables::ROLES)?
-        .insert((scope.key(), role.name.as_str()), bytes.as_slice())?;
+        .insert_checked((scope.key(), role.name.as_str()), bytes.as_slice())?;
     if added {
         counts::change(tx, Index::Roles, scope, true)?;
     }
@@ -55,7 +55,7 @@ pub(in crate::store) fn put(tx: &Tx, scope: &Scope, role: &Role) -> Result<Etag,
 pub(in crate::store) fn remove(tx: &Tx, scope: &Scope, role: &Role) -> Result<(), Error> {
     let removed = tx
         .write(tables::ROLES)?
-        .remove((scope.key(), role.name.as_str()))?;
+        .remove_checked((scope.key(), role.name.as_str()))?;
     if removed {
         counts::change(tx, Index::Roles, scope, false)?;
     }
