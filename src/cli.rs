@@ -1,11 +1,11 @@
-//! The command line: `serve`, `openapi`, `restore`, `migrate`, `admin issue-token`, and the client
-//! commands of [`client`], which talk to a running server over HTTP.
+//! The command line: `serve`, `openapi`, `restore`, `migrate`, `admin issue-token`,
+//! `admin check`, and the client commands of [`client`], which talk to a running server over HTTP.
 
 mod client;
 mod migrate;
 mod provision;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -38,14 +38,20 @@ pub enum Command {
     /// Print the OpenAPI document, byte for byte as /api-docs/openapi.json serves it.
     Openapi,
     /// Check a backup (from POST /api/v1/admin/backup) and put it in place of the
-    /// database, with the server stopped.
+    /// database, with the server (every node) stopped: a file is replaced whole; a
+    /// PostgreSQL database is emptied and the backup copied into it.
     Restore {
         /// The backup file.
         #[arg(long, value_name = "FILE")]
         from: PathBuf,
-        /// The database file to replace (created if missing).
+        /// The database file to replace (created if missing); without it, the database
+        /// the settings name (--config, then the KEYHOUSE_* variables), as `serve` reads
+        /// them.
         #[arg(long, value_name = "PATH")]
-        db: PathBuf,
+        db: Option<PathBuf>,
+        /// A TOML file of settings, as for `serve`.
+        #[arg(long, value_name = "FILE", conflicts_with = "db")]
+        config: Option<PathBuf>,
     },
     /// Copy a whole database into another, between engines: a redb file and a
     /// PostgreSQL database (`postgres://...`, a `host=... dbname=...` string, or
@@ -83,14 +89,28 @@ pub enum AdminCommand {
     /// Issue a new secret for the `admin` account and print it to standard output.
     /// Recreates or re-enables the account, with the `admin` role, if needed.
     IssueToken {
-        /// The database file; without it, the database the settings name (--config,
-        /// then the KEYHOUSE_* variables), as `serve` reads them.
-        #[arg(long, value_name = "PATH")]
-        db: Option<PathBuf>,
-        /// A TOML file of settings, as for `serve`.
-        #[arg(long, value_name = "FILE", conflicts_with = "db")]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        database: OfflineDatabase,
     },
+    /// Check the database: redb's page checksums for a file, then, on either engine,
+    /// that every entry reads, every record decodes, every index entry leads to its
+    /// record and the kept counts match. Exits 1 on any problem.
+    Check {
+        #[command(flatten)]
+        database: OfflineDatabase,
+    },
+}
+
+/// The database of an offline command.
+#[derive(Debug, clap::Args)]
+pub struct OfflineDatabase {
+    /// The database file; without it, the database the settings name (--config, then
+    /// the KEYHOUSE_* variables), as `serve` reads them.
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// A TOML file of settings, as for `serve`.
+    #[arg(long, value_name = "FILE", conflicts_with = "db")]
+    config: Option<PathBuf>,
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -122,16 +142,9 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             Err(err) => fail(err),
         },
-        Command::Restore { from, db } => match store::restore(&from, &db) {
-            Ok(()) => {
-                eprintln!(
-                    "keyhouse: restored {} from {}",
-                    db.display(),
-                    from.display()
-                );
-                ExitCode::SUCCESS
-            }
-            Err(err) => fail(err),
+        Command::Restore { from, db, config } => match restore(&from, db, config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => fail(message),
         },
         Command::Tools(command) => {
             crate::tooling::run(command, <Cli as clap::CommandFactory>::command())
@@ -146,8 +159,15 @@ pub fn run(cli: Cli) -> ExitCode {
             Err(message) => fail(message),
         },
         Command::Admin {
-            command: AdminCommand::IssueToken { db, config },
-        } => match offline_location(db, config).and_then(|at| issue_token(&at)) {
+            command: AdminCommand::Check { database },
+        } => match offline_location(database.db, database.config).and_then(|at| check(&at)) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(message) => fail(message),
+        },
+        Command::Admin {
+            command: AdminCommand::IssueToken { database },
+        } => match offline_location(database.db, database.config).and_then(|at| issue_token(&at)) {
             Ok((secret, recovery)) => {
                 eprintln!("{}", recovery_report(&recovery));
                 println!("{}", secret.expose());
@@ -166,6 +186,45 @@ fn offline_location(db: Option<PathBuf>, config: Option<PathBuf>) -> Result<Loca
     }
     let loaded = Config::load(config.as_deref(), std::env::vars()).map_err(|e| e.to_string())?;
     loaded.storage_location().map_err(|e| e.to_string())
+}
+
+fn restore(from: &Path, db: Option<PathBuf>, config: Option<PathBuf>) -> Result<(), String> {
+    let at = offline_location(db, config)?;
+    store::restore_at(from, &at, |table, rows| {
+        eprintln!("keyhouse:   {table}: {rows} rows");
+    })
+    .map_err(|err| err.to_string())?;
+    eprintln!("keyhouse: restored {at} from {}", from.display());
+    Ok(())
+}
+
+/// Checks the database at `at`, telling what it read and found: whether all is well.
+fn check(at: &Location) -> Result<bool, String> {
+    let store = Store::open_location(at).map_err(|e| e.to_string())?;
+    eprintln!("keyhouse: checking {at}");
+    let mut sound = true;
+    if let Location::File(_) = at {
+        // Offline, with the server stopped: there is no server's clock to read.
+        let pages = store.check_integrity(clock::now());
+        eprintln!("keyhouse:   pages: {}", pages.message);
+        sound &= pages.ok;
+    }
+    let verified = store.verify().map_err(|e| e.to_string())?;
+    for (table, rows) in &verified.tables {
+        eprintln!("keyhouse:   {table}: {rows} rows");
+    }
+    for problem in &verified.problems {
+        eprintln!("keyhouse:   problem: {problem}");
+    }
+    match verified.found {
+        0 if sound => eprintln!("keyhouse: no problem found"),
+        0 => eprintln!("keyhouse: the pages did not verify; restore a backup"),
+        found => eprintln!(
+            "keyhouse: {found} problems found ({} shown); restore a backup",
+            verified.problems.len()
+        ),
+    }
+    Ok(sound && verified.found == 0)
 }
 
 fn issue_token(at: &Location) -> Result<(Secret, Recovery), String> {

@@ -21,6 +21,8 @@ mod client;
 mod kh;
 #[path = "cli/migrate.rs"]
 mod migrate;
+#[path = "cli/nodes.rs"]
+mod nodes;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -257,7 +259,7 @@ fn a_configured_admin_token_is_used_and_not_printed() {
 }
 
 #[test]
-fn a_database_in_use_is_refused_clearly_and_issue_token_works_when_stopped() {
+fn a_database_in_use_is_refused_clearly_and_check_and_issue_token_work_when_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("k.redb");
     let served = Served::start(&db, &[]);
@@ -266,8 +268,20 @@ fn a_database_in_use_is_refused_clearly_and_issue_token_works_when_stopped() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("in use"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    let checked = keyhouse(&["admin", "check", "--db", db.to_str().unwrap()]);
+    assert!(!checked.status.success());
+    assert!(String::from_utf8_lossy(&checked.stderr).contains("in use"));
     let old = served.printed_secret().unwrap();
     served.stop();
+
+    let checked = keyhouse(&["admin", "check", "--db", db.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&checked.stderr);
+    assert!(checked.status.success(), "{said}");
+    assert!(said.contains("pages: every page verified"), "{said}");
+    assert!(
+        said.contains("accounts_v1: 1 rows") && said.contains("no problem found"),
+        "{said}"
+    );
 
     let out = keyhouse(&["admin", "issue-token", "--db", db.to_str().unwrap()]);
     assert!(

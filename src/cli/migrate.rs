@@ -35,13 +35,6 @@ fn location(text: &str, ca_file: &Option<PathBuf>) -> Result<Location, String> {
     }))
 }
 
-fn shown(at: &Location) -> String {
-    match at {
-        Location::File(path) => path.display().to_string(),
-        Location::Postgres(options) => options.location(),
-    }
-}
-
 pub fn run(from: &str, to: &str, force: bool, ca_file: Option<PathBuf>) -> Result<(), String> {
     let (from, to) = (location(from, &ca_file)?, location(to, &ca_file)?);
     if let (Location::File(a), Location::File(b)) = (&from, &to)
@@ -56,7 +49,7 @@ pub fn run(from: &str, to: &str, force: bool, ca_file: Option<PathBuf>) -> Resul
     }
     let source = Store::open_location(&from).map_err(|e| e.to_string())?;
     let target = Store::open_location(&to).map_err(|e| e.to_string())?;
-    eprintln!("keyhouse: copying {} into {}", shown(&from), shown(&to));
+    eprintln!("keyhouse: copying {from} into {to}");
     let copied = source
         .copy_into(&target, force, |table, rows| {
             eprintln!("keyhouse:   {table}: {rows} rows");

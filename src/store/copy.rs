@@ -3,14 +3,17 @@
 //! sees it, byte for byte (ids, etags, credential hashes, sealed signing keys, audit
 //! events, counts), written in batches, then every table's count checked against the
 //! source's. A target that holds data is refused unless forced, and cleared first.
+//! A restore into a database on a server is such a copy, from a checked backup.
 
 use std::ops::Bound;
+use std::path::Path;
 use std::sync::Arc;
 
 use super::kv::{Entry, KvRead};
 use super::reader::{self, SCHEMA_VERSION_KEY};
+use super::redb::{RestoreError, Staged, restore};
 use super::tables::TableId;
-use super::{Answer, Store};
+use super::{Answer, Location, Store};
 use crate::error::Error;
 
 /// Entries written per transaction of the target.
@@ -68,6 +71,27 @@ impl Store {
         })
         .wait()
     }
+}
+
+/// Puts the backup `from` in place of what `to` holds, with no server using it: a file
+/// as [`restore`] puts it; a database on a server by a copy of the checked backup that
+/// replaces everything it holds, reporting each table as it is done.
+pub fn restore_at(
+    from: &Path,
+    to: &Location,
+    progress: impl FnMut(&str, u64) + Send + 'static,
+) -> Result<(), RestoreError> {
+    let db = match to {
+        Location::File(db) => return restore(from, db),
+        Location::Postgres(options) => options.location(),
+    };
+    let staged = Staged::new(from)?;
+    let source = Store::open(staged.path())?;
+    let target = Store::open_location(to)?;
+    source
+        .copy_into(&target, true, progress)
+        .map_err(|err| RestoreError::Copy(db, err.to_string()))?;
+    Ok(())
 }
 
 /// Removes every entry of every table of `target`, a batch at a time.

@@ -30,18 +30,20 @@ mod tables;
 mod test_objects;
 mod tokens;
 mod transaction;
+mod verify;
 mod watch;
 
 pub use self::postgres::PostgresOptions;
 pub use self::redb::{OpenError, RestoreError, restore};
 pub use bootstrap::Recovery;
-pub use copy::Copied;
+pub use copy::{Copied, restore_at};
 #[cfg(test)]
 pub use engine::Blocking;
 pub use engine::{Answer, block_on};
 pub use integrity::IntegrityReport;
 pub use integrity_timer::IntegrityTimer;
 pub use seal::{KeyFileError, SealKey, resolve as resolve_key_file};
+pub use verify::Verified;
 
 use transaction::Tx;
 
@@ -144,6 +146,16 @@ type MeDetails = (Arc<AccountDetails>, Option<Timestamp>);
 pub enum Location {
     File(PathBuf),
     Postgres(PostgresOptions),
+}
+
+/// Where the data is, as the operator's messages show it: never a password.
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::File(path) => path.display().fmt(f),
+            Location::Postgres(options) => f.write_str(&options.location()),
+        }
+    }
 }
 
 #[derive(Clone)]

@@ -140,3 +140,111 @@ fn a_node_on_postgres_without_an_issuer_warns_at_start() {
     served.stop();
     assert!(!early.contains("without oauth.issuer"), "{early}");
 }
+
+/// `keyhouse restore` onto the database the settings name: a backup taken on a file
+/// replaces what a PostgreSQL database held; a file that is no backup changes nothing.
+#[test]
+fn restore_puts_a_backup_in_place_of_a_postgres_database_from_the_settings() {
+    let Some(cluster) = cluster::shared() else {
+        return;
+    };
+    let s = TestServer::start_on_file_with(|_| {});
+    s.post("/api/v1/projects", json!({"name": "payments"}))
+        .assert_status(201);
+    let secret = s.create_account("ci-bot", &["viewer"]);
+    let before = held(&s, &s.token);
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("backup.redb");
+    s.backup_to(&backup);
+
+    let url = cluster.new_database();
+    let on_postgres = |url: &str| {
+        let url = url.to_owned();
+        TestServer::start_with(move |c| {
+            c.storage.backend = Backend::Postgres;
+            c.storage.postgres.url = Some(url);
+        })
+    };
+    let other = on_postgres(&url);
+    other.create_account("replaced", &["viewer"]);
+    let token = other.token.clone();
+    drop(other);
+    let restore = |from: &std::path::Path| {
+        Command::new(BIN)
+            .args(["restore", "--from", from.to_str().unwrap()])
+            .env("KEYHOUSE_STORAGE__BACKEND", "postgres")
+            .env("KEYHOUSE_STORAGE__POSTGRES__URL", &url)
+            .output()
+            .unwrap()
+    };
+    let garbage = dir.path().join("garbage.redb");
+    std::fs::write(&garbage, b"not a database").unwrap();
+    let refused = restore(&garbage);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert!(said.contains("not a usable keyhouse backup"), "{said}");
+    let untouched = on_postgres(&url);
+    untouched
+        .get_as(&token, "/api/v1/service-accounts/replaced")
+        .assert_status(200);
+    drop(untouched);
+
+    let out = restore(&backup);
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("accounts_v1") && said.contains("restored postgres://"),
+        "{said}"
+    );
+    let restored = on_postgres(&url);
+    assert_eq!(held(&restored, &s.token), before);
+    restored.get_as(&secret, "/api/v1/me").assert_status(200);
+    restored.get_as(&token, "/api/v1/me").assert_status(401);
+}
+
+/// `keyhouse admin check` on the database the settings name: a sound one passes; rows
+/// removed or changed by hand in PostgreSQL are found and named.
+#[test]
+fn admin_check_reads_a_postgres_database_whole_and_finds_what_was_changed_by_hand() {
+    let Some(cluster) = cluster::shared() else {
+        return;
+    };
+    let url = cluster.new_database();
+    let s = TestServer::start_with(|c| {
+        c.storage.backend = Backend::Postgres;
+        c.storage.postgres.url = Some(url.clone());
+    });
+    s.create_account("ci-bot", &["viewer"]);
+    s.post("/api/v1/groups", json!({"name": "team"}))
+        .assert_status(201);
+    drop(s);
+    let check = || {
+        Command::new(BIN)
+            .args(["admin", "check"])
+            .env("KEYHOUSE_STORAGE__BACKEND", "postgres")
+            .env("KEYHOUSE_STORAGE__POSTGRES__URL", &url)
+            .output()
+            .unwrap()
+    };
+    let sound = check();
+    let said = String::from_utf8_lossy(&sound.stderr).to_string();
+    assert!(sound.status.success(), "{said}");
+    assert!(said.contains("accounts_v1: 2 rows"), "{said}");
+    assert!(said.contains("no problem found"), "{said}");
+
+    let mut sql = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    sql.batch_execute(
+        "DELETE FROM kh_accounts_v1 WHERE key = (SELECT key FROM kh_accounts_v1 ORDER BY key DESC LIMIT 1); \
+         UPDATE kh_groups_v1 SET value = '\\x00ff'::bytea",
+    )
+    .unwrap();
+    let damaged = check();
+    let said = String::from_utf8_lossy(&damaged.stderr).to_string();
+    assert!(!damaged.status.success(), "{said}");
+    assert!(
+        said.contains("account_names_v1:") && said.contains("missing record"),
+        "{said}"
+    );
+    assert!(said.contains("problem: groups_v1:"), "{said}");
+    assert!(said.contains("restore a backup"), "{said}");
+}

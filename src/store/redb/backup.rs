@@ -76,6 +76,8 @@ pub enum RestoreError {
     Open(#[from] OpenError),
     #[error("cannot put the backup in place: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot copy the backup into {0}: {1}")]
+    Copy(String, String),
 }
 
 /// Reads every entry of every table `tx` holds. A table a later release added is
@@ -107,27 +109,58 @@ fn refuse_in_use(db: &Path) -> Result<(), OpenError> {
 /// file is copied beside `db` first (0600) and renamed over it, so `db` is never half
 /// written and never readable by other users.
 pub fn restore(from: &Path, db: &Path) -> Result<(), RestoreError> {
-    let unusable = |reason: String| RestoreError::Unusable(from.to_owned(), reason);
     if db.exists() {
         refuse_in_use(db)?;
     }
     let staged = files::staging_path(db, "restoring");
-    let copied = files::create_private(&staged).and_then(|mut to| {
+    stage(from, &staged)?;
+    std::fs::rename(&staged, db)?;
+    Ok(())
+}
+
+/// A checked copy of a backup, in the temporary directory, removed when dropped: the
+/// source of a restore into a database on a server.
+pub(in crate::store) struct Staged(PathBuf);
+
+impl Staged {
+    /// Copies the backup `from` and checks the copy as [`restore`] does.
+    pub(in crate::store) fn new(from: &Path) -> Result<Staged, RestoreError> {
+        let beside = std::env::temp_dir().join("keyhouse-restore");
+        let staged = files::staging_path(&beside, "restoring");
+        stage(from, &staged)?;
+        Ok(Staged(staged))
+    }
+
+    pub(in crate::store) fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Copies the backup `from` to `staged` (0600) and checks the copy: nothing is left at
+/// `staged` unless it passed.
+fn stage(from: &Path, staged: &Path) -> Result<(), RestoreError> {
+    let unusable = |reason: String| RestoreError::Unusable(from.to_owned(), reason);
+    let copied = files::create_private(staged).and_then(|mut to| {
         let mut source = File::open(from)?;
         std::io::copy(&mut source, &mut to)?;
         to.sync_all()
     });
     if let Err(err) = copied {
-        let _ = std::fs::remove_file(&staged);
+        let _ = std::fs::remove_file(staged);
         return Err(err.into());
     }
-    let checked = catch_unwind(AssertUnwindSafe(|| check_backup(&staged)))
+    let checked = catch_unwind(AssertUnwindSafe(|| check_backup(staged)))
         .unwrap_or_else(|payload| Err(panic_text(payload.as_ref())));
     if let Err(reason) = checked {
-        let _ = std::fs::remove_file(&staged);
+        let _ = std::fs::remove_file(staged);
         return Err(unusable(reason));
     }
-    std::fs::rename(&staged, db)?;
     Ok(())
 }
 

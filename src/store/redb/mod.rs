@@ -13,8 +13,8 @@ mod open;
 mod tables;
 mod transactions;
 
-pub(super) use backup::snapshot;
 pub use backup::{RestoreError, restore};
+pub(super) use backup::{Staged, snapshot};
 pub use open::OpenError;
 
 use std::fs::File;

@@ -18,7 +18,8 @@ pub(in crate::store) enum Index {
 }
 
 impl Index {
-    fn key(self) -> &'static str {
+    /// Its name in the counts' keys.
+    pub(in crate::store) fn key(self) -> &'static str {
         match self {
             Index::Accounts => "accounts",
             Index::Groups => "groups",
