@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::details::{account_details, new_account_details};
+use super::details::{self, account_details, new_account_details};
 use super::filtered;
 use crate::domain::{
     AccountDetails, AccountFilter, AccountPatch, Action, Change, Created, Credential,
@@ -171,8 +171,6 @@ impl Store {
         self.read_in(&scope, move |tx, _| {
             let (listing, filter, request) = (&listing, &filter, &request);
             let names = tx.table(tables::ACCOUNT_NAMES)?;
-            let load =
-                |id: Uuid| accounts::get_listed(tx, id, "the name index names a missing account");
             let page = match listing {
                 Listing::In(scope) if !filter.is_empty() => {
                     filtered::page(tx, scope, filter, request)?
@@ -180,10 +178,12 @@ impl Store {
                 Listing::In(scope) => {
                     let entries = |after: Option<&str>| paging::in_name_order(&names, scope, after);
                     let total = || counts::of(tx, Index::Accounts, scope);
-                    paging::page(request, entries, load, total, None)?
+                    let ids = paging::page(request, entries, Ok, total, None)?;
+                    accounts::listed(tx, ids, "the name index names a missing account")?
                 }
                 Listing::Everywhere => everywhere(tx, filter, request)?,
             };
+            details::read_ahead(tx, &page.items)?;
             page.try_map(|(account, etag)| account_details(tx, account, etag, now))
         })
         .await

@@ -1,11 +1,15 @@
 //! What a read of an account shows beside its record, for every use case that answers
 //! with an account.
 
+use std::collections::BTreeSet;
+
+use uuid::Uuid;
+
 use crate::domain::{AccountDetails, Credential, Etag, GroupRef, Scope, ServiceAccount, Timestamp};
 use crate::error::Error;
-use crate::store::principals;
 use crate::store::reader::Reader;
 use crate::store::rows::{accounts, credentials, memberships};
+use crate::store::{principals, tables};
 
 pub(super) fn account_details(
     tx: &impl Reader,
@@ -19,6 +23,28 @@ pub(super) fn account_details(
         last_seen_at: accounts::last_seen(tx, account.id)?,
     };
     details(tx, account, etag, known)
+}
+
+/// Reads ahead what [`account_details`] reads of each account of a page: its last use,
+/// its credentials and its groups (its record, and the roles, are read already or the
+/// same for many).
+pub(super) fn read_ahead(
+    tx: &impl Reader,
+    accounts: &[(ServiceAccount, Etag)],
+) -> Result<(), Error> {
+    let last_seen = tx.table(tables::LAST_SEEN)?;
+    if !last_seen.reads_ahead() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = accounts.iter().map(|(account, _)| account.id).collect();
+    last_seen.read_ahead(ids.iter().map(|id| id.as_u128()), std::iter::empty())?;
+    credentials::read_ahead(tx, &ids)?;
+    let groups: BTreeSet<u128> = accounts
+        .iter()
+        .flat_map(|(account, _)| account.groups.iter().map(|id| id.as_u128()))
+        .collect();
+    tx.table(tables::GROUPS)?
+        .read_ahead(groups, std::iter::empty())
 }
 
 /// The details of an account this transaction created in `scope`, with `credential` its

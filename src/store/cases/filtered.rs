@@ -106,7 +106,6 @@ fn page_by(
     let names = tx.table(tables::ACCOUNT_NAMES)?;
     let numbers = tx.table(tables::ACCOUNT_NUMBERS)?;
 
-    let load = |id: Uuid| accounts::get_listed(tx, id, "a posting names a missing account");
     let entries = |after: Option<&str>| -> Result<Candidates<'_>, Error> {
         if let Some(listed) = &listed {
             let from = after.map_or(0, |after| {
@@ -174,7 +173,8 @@ fn page_by(
         (None, Some((count, _))) => Ok(*count),
         (None, None) => Err(Error::internal("a filter of no terms")),
     };
-    let page = paging::page(request, entries, load, total, None)?;
+    let ids = paging::page(request, entries, Ok, total, None)?;
+    let page = accounts::listed(tx, ids, "a posting names a missing account")?;
     Ok(match &matching {
         Some(matching) if !matching.complete => request.at_least(page),
         _ => page,

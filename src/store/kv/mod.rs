@@ -45,6 +45,24 @@ pub(in crate::store) trait KvRead {
 
     /// How many entries `table` holds.
     fn len(&self, table: TableId) -> Result<u64, Error>;
+
+    /// Whether [`Self::read_ahead`] gains anything here: an engine across a network.
+    fn reads_ahead(&self) -> bool {
+        false
+    }
+
+    /// Reads ahead, in one round trip, what the transaction is about to read one at a
+    /// time: the entries of `table` under `keys`, and in each inclusive range of
+    /// `ranges`. A `get` of one of the keys, or a `range` of exactly one of the ranges,
+    /// is then answered from it. Nothing to do unless [`Self::reads_ahead`].
+    fn read_ahead(
+        &self,
+        _table: TableId,
+        _keys: &[Vec<u8>],
+        _ranges: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<(), Error> {
+        Ok(())
+    }
 }
 
 /// A write transaction: its reads see its own writes; all of them are committed

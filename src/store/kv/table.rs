@@ -108,6 +108,32 @@ impl<'t, T: KnownTable> TableRef<'t, T> {
     pub(in crate::store) fn len(&self) -> Result<u64, Error> {
         self.kv.len(T::ID)
     }
+
+    /// Whether reading ahead gains anything in this transaction ([`KvRead::read_ahead`]).
+    pub(in crate::store) fn reads_ahead(&self) -> bool {
+        self.kv.reads_ahead()
+    }
+
+    /// Reads ahead the entries under `keys`, and in the inclusive `ranges`, which the
+    /// transaction is about to read one at a time ([`KvRead::read_ahead`]).
+    pub(in crate::store) fn read_ahead<'k>(
+        &self,
+        keys: impl IntoIterator<Item = KeyOf<'k, T>>,
+        ranges: impl IntoIterator<Item = (KeyOf<'k, T>, KeyOf<'k, T>)>,
+    ) -> Result<(), Error> {
+        if !self.reads_ahead() {
+            return Ok(());
+        }
+        let keys = keys
+            .into_iter()
+            .map(stored::encode::<T::K>)
+            .collect::<Result<Vec<_>, _>>()?;
+        let ranges = ranges
+            .into_iter()
+            .map(|(from, to)| Ok((stored::encode::<T::K>(from)?, stored::encode::<T::K>(to)?)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        self.kv.read_ahead(T::ID, &keys, &ranges)
+    }
 }
 
 fn as_ref(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {

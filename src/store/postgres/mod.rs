@@ -12,6 +12,7 @@ mod connect;
 mod errors;
 mod listen;
 mod pending;
+mod read_ahead;
 mod schema;
 mod transactions;
 mod workers;

@@ -14,6 +14,7 @@ use postgres::{Statement, Transaction};
 use super::errors;
 use super::listen::{CHANGES_TABLE, CHANNEL, Feed};
 use super::pending::{Pending, TableWrites};
+use super::read_ahead::Known;
 use crate::error::Error;
 use crate::store::kv::{ChunkRead, Entries, Entry, KvRead, KvWrite, chunked};
 use crate::store::tables::TableId;
@@ -31,6 +32,11 @@ enum Query {
     Upsert,
     /// Removes many keys, given as an array.
     Delete,
+    /// Reads many keys, given as an array.
+    GetMany,
+    /// Reads many inclusive ranges, given as two arrays of bounds: each entry with the
+    /// number of its range, from 1.
+    Ranges,
     Last,
     Len,
     /// A chunk of a range, by the kinds of its two bounds.
@@ -64,6 +70,12 @@ fn sql(table: TableId, query: Query) -> String {
              ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
         ),
         Query::Delete => format!("DELETE FROM {t} WHERE key = ANY($1::bytea[])"),
+        Query::GetMany => format!("SELECT key, value FROM {t} WHERE key = ANY($1::bytea[])"),
+        Query::Ranges => format!(
+            "SELECT r.n, t.key, t.value \
+             FROM unnest($1::bytea[], $2::bytea[]) WITH ORDINALITY AS r(lo, hi, n) \
+             JOIN {t} t ON t.key >= r.lo AND t.key <= r.hi ORDER BY r.n, t.key"
+        ),
         Query::Last => format!("SELECT key, value FROM {t} ORDER BY key DESC LIMIT 1"),
         Query::Len => format!("SELECT count(*) FROM {t}"),
         Query::Chunk(from, to) => {
@@ -121,15 +133,27 @@ pub(super) struct PgTx<'c> {
     statements: &'c RefCell<Statements>,
     failure: Cell<Option<Failure>>,
     pending: RefCell<Pending>,
+    /// What a read transaction has read (`read_ahead`); `None` in a write transaction.
+    known: Option<RefCell<Known>>,
 }
 
 impl<'c> PgTx<'c> {
+    /// A write transaction (or one that reads once).
     pub(super) fn new(tx: Transaction<'c>, statements: &'c RefCell<Statements>) -> Self {
         PgTx {
             tx: RefCell::new(tx),
             statements,
             failure: Cell::new(None),
             pending: RefCell::default(),
+            known: None,
+        }
+    }
+
+    /// A read-only transaction, which keeps what it reads (`read_ahead`).
+    pub(super) fn reading(tx: Transaction<'c>, statements: &'c RefCell<Statements>) -> Self {
+        PgTx {
+            known: Some(RefCell::default()),
+            ..PgTx::new(tx, statements)
         }
     }
 
@@ -246,10 +270,17 @@ impl KvRead for PgTx<'_> {
         if let Some(written) = self.pending.borrow().get(table, key) {
             return Ok(written);
         }
-        match self.query(table, Query::Get, &[&key])?.first() {
-            Some(row) => Ok(Some(row.try_get(0)?)),
-            None => Ok(None),
+        if let Some(known) = self.known.as_ref().and_then(|k| k.borrow().get(table, key)) {
+            return Ok(known);
         }
+        let value = match self.query(table, Query::Get, &[&key])?.first() {
+            Some(row) => Some(row.try_get(0)?),
+            None => None,
+        };
+        if let Some(known) = &self.known {
+            known.borrow_mut().keep(table, key.to_vec(), value.clone());
+        }
+        Ok(value)
     }
 
     fn range(
@@ -258,7 +289,14 @@ impl KvRead for PgTx<'_> {
         from: Bound<&[u8]>,
         to: Bound<&[u8]>,
     ) -> Result<Entries<'_>, Error> {
-        Ok(chunked(self, table, from, to))
+        let read = self
+            .known
+            .as_ref()
+            .and_then(|k| k.borrow().range(table, from, to));
+        Ok(match read {
+            Some(entries) => Box::new(entries.into_iter().map(Ok)),
+            None => chunked(self, table, from, to),
+        })
     }
 
     fn last(&self, table: TableId) -> Result<Option<Entry>, Error> {
@@ -277,6 +315,53 @@ impl KvRead for PgTx<'_> {
             None => 0,
         };
         Ok(count.unsigned_abs())
+    }
+
+    fn reads_ahead(&self) -> bool {
+        self.known.is_some()
+    }
+
+    fn read_ahead(
+        &self,
+        table: TableId,
+        keys: &[Vec<u8>],
+        ranges: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<(), Error> {
+        let Some(known) = &self.known else {
+            return Ok(());
+        };
+        let keys: Vec<&Vec<u8>> = {
+            let known = known.borrow();
+            keys.iter().filter(|key| !known.knows(table, key)).collect()
+        };
+        if !keys.is_empty() {
+            let rows = self.query(table, Query::GetMany, &[&keys])?;
+            let mut found: HashMap<Vec<u8>, Vec<u8>> =
+                rows.iter().map(entry).collect::<Result<_, _>>()?;
+            let mut known = known.borrow_mut();
+            for key in keys {
+                known.keep(table, key.clone(), found.remove(key));
+            }
+        }
+        if !ranges.is_empty() {
+            let (from, to): (Vec<&Vec<u8>>, Vec<&Vec<u8>>) =
+                ranges.iter().map(|(from, to)| (from, to)).unzip();
+            let rows = self.query(table, Query::Ranges, &[&from, &to])?;
+            let mut found: Vec<Vec<Entry>> = ranges.iter().map(|_| Vec::new()).collect();
+            for row in &rows {
+                let number: i64 = row.try_get(0)?;
+                let at = usize::try_from(number - 1)
+                    .ok()
+                    .filter(|at| *at < found.len())
+                    .ok_or_else(|| Error::internal("database: a range read ahead of no range"))?;
+                found[at].push((row.try_get(1)?, row.try_get(2)?));
+            }
+            let mut known = known.borrow_mut();
+            for ((from, to), entries) in ranges.iter().zip(found) {
+                known.keep_range(table, from.clone(), to.clone(), entries);
+            }
+        }
+        Ok(())
     }
 }
 

@@ -274,7 +274,7 @@ impl Connection {
                 .read_only(true)
                 .start()
                 .inspect_err(|err| failure = Some(Failure::of(err)))?;
-            let kv = PgTx::new(tx, statements);
+            let kv = PgTx::reading(tx, statements);
             let value = f(&ReadTx(&kv));
             failure = kv.failure();
             // A read-only transaction has nothing to keep: it ends either way.

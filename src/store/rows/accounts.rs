@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use crate::domain::{Etag, Kind, Name, Scope, ServiceAccount};
+use crate::domain::{Etag, Kind, Name, Page, Scope, ServiceAccount};
 use crate::error::Error;
 use crate::store::damage::damaged;
 use crate::store::reader::{self, Reader};
@@ -49,6 +49,18 @@ pub(in crate::store) fn get_listed(
     missing: &'static str,
 ) -> Result<(ServiceAccount, Etag), Error> {
     get(tx, id)?.ok_or_else(|| damaged(missing))
+}
+
+/// The accounts of a page of ids with their etags, read ahead together; an index or
+/// another record names each, so a missing one is the fault `missing`.
+pub(in crate::store) fn listed(
+    tx: &impl Reader,
+    ids: Page<Uuid>,
+    missing: &'static str,
+) -> Result<Page<(ServiceAccount, Etag)>, Error> {
+    let table = tx.table(tables::ACCOUNTS)?;
+    table.read_ahead(ids.items.iter().map(|id| id.as_u128()), std::iter::empty())?;
+    ids.try_map(|id| get_listed(tx, id, missing))
 }
 
 /// [`get_listed`] without the etag.

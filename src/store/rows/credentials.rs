@@ -125,6 +125,29 @@ fn indexed(tx: &impl Reader, account_id: Uuid) -> Result<Vec<(Uuid, i64)>, Error
     Ok(found)
 }
 
+/// Reads ahead what [`shown`] reads of each account of `account_ids`, for a page of
+/// them: its index entries, then its credentials.
+pub(in crate::store) fn read_ahead(tx: &impl Reader, account_ids: &[Uuid]) -> Result<(), Error> {
+    let index = tx.table(tables::ACCOUNT_CREDENTIALS)?;
+    if !index.reads_ahead() {
+        return Ok(());
+    }
+    let ranges = account_ids
+        .iter()
+        .map(|id| ((id.as_u128(), 0), (id.as_u128(), u128::MAX)));
+    index.read_ahead(std::iter::empty(), ranges)?;
+    let mut held = Vec::new();
+    for id in account_ids {
+        held.extend(
+            indexed(tx, *id)?
+                .into_iter()
+                .map(|(credential, _)| credential.as_u128()),
+        );
+    }
+    tx.table(tables::CREDENTIALS)?
+        .read_ahead(held, std::iter::empty())
+}
+
 /// What a read of an account shows of its credentials, from one walk of its index: how
 /// many have not expired, and what the seed wire format calls its token: the expiry of
 /// its unexpired secret that expires last (`None` when it has none, or when that one
