@@ -4,7 +4,7 @@
 //! the time of an answer tells neither whether the client exists nor how many keys it
 //! holds.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,7 +15,6 @@ use uuid::Uuid;
 use super::client::invalid_client;
 use super::jwt::OAuthSettings;
 use super::public_key::{PaddingKeys, verifies};
-use super::replay::ReplaySet;
 use crate::domain::{ClientId, Credential, CredentialKind, KeyAlgorithm, Principal, Timestamp};
 use crate::error::Error;
 use crate::store::Store;
@@ -41,14 +40,13 @@ struct UnverifiedClaims {
     iss: Option<String>,
 }
 
-/// What the server keeps to check client assertions: the padding keys, how many keys
-/// each assertion is checked against, and the `jti`s of accepted assertions, per
-/// client, until they expire.
+/// What the server keeps to check client assertions: the padding keys, and how many
+/// keys each assertion is checked against. The `jti`s of accepted assertions are the
+/// store's (`Store::first_use`), so that every node refuses a second use.
 #[derive(Debug)]
 pub struct ClientAssertions {
     padding: PaddingKeys,
     tries: usize,
-    seen: Mutex<ReplaySet>,
 }
 
 /// The most keys an assertion is padded to. `credentials.max_active` may be set in the
@@ -65,16 +63,7 @@ impl ClientAssertions {
         Ok(ClientAssertions {
             padding: PaddingKeys::generate()?,
             tries: max_active.min(MOST_TRIES) as usize,
-            seen: Mutex::default(),
         })
-    }
-
-    /// Records the `jti`; false if the client already used it.
-    fn first_use(&self, client_id: &str, jti: &str, exp: i64, now: Timestamp) -> bool {
-        let Ok(mut seen) = self.seen.lock() else {
-            return false;
-        };
-        seen.first_use(client_id, jti, exp, now.timestamp())
     }
 }
 
@@ -242,7 +231,7 @@ pub(super) async fn verify_assertion(
         .jti
         .filter(|j| !j.is_empty())
         .ok_or_else(|| invalid_client("the client assertion has no jti"))?;
-    if !assertions.first_use(&issuer, &jti, claims.exp, now) {
+    if !store.first_use(&issuer, &jti, claims.exp, now).await? {
         return Err(invalid_client(
             "the client assertion's jti was already used",
         ));

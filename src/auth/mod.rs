@@ -8,7 +8,6 @@ pub mod client;
 pub mod jwt;
 pub mod last_use;
 mod permissions;
-mod replay;
 pub use permissions::lacking;
 pub mod public_key;
 pub mod secret;

@@ -119,7 +119,7 @@ pub enum ChangeFeed {
     /// PostgreSQL's `LISTEN` and `NOTIFY`.
     #[default]
     Listen,
-    /// A table of per-node change counters, read every 250 ms: for databases that
+    /// A table of per-node change counters, read every 100 ms: for databases that
     /// speak PostgreSQL's protocol without `LISTEN` (CockroachDB, YugabyteDB).
     Poll,
 }

@@ -48,6 +48,10 @@ pub(super) trait Engine: Send + Sync {
     /// The bytes the engine's storage takes.
     fn size(&self) -> Answer<u64>;
 
+    /// Claims `key` until `expires` (Unix seconds): false if a claim on it is live at
+    /// `now`, made by any process of the database (`claims`).
+    fn claim(&self, key: Vec<u8>, expires: i64, now: i64) -> Answer<bool>;
+
     /// Checks the storage whole; `answered` runs while nothing else runs, so that it
     /// sees what was met before the check began.
     fn check(&self, answered: &mut dyn FnMut()) -> Checked;

@@ -7,6 +7,7 @@
 mod auth_cache;
 mod bootstrap;
 mod cases;
+mod claims;
 mod codec;
 mod copy;
 mod damage;

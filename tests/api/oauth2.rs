@@ -40,13 +40,13 @@ fn assert_oauth_error(reply: &Reply, status: u16, error: &str) {
 }
 
 /// A client key pair: its PEM for upload and what signs assertions with it.
-struct ClientKey {
+pub(crate) struct ClientKey {
     pem: String,
     signer: EncodingKey,
     alg: Algorithm,
 }
 
-fn p256_key() -> ClientKey {
+pub(crate) fn p256_key() -> ClientKey {
     let rng = SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
     let pair =
@@ -84,7 +84,7 @@ fn pem(der: &[u8]) -> String {
     )
 }
 
-fn assertion(key: &ClientKey, claims: Value) -> String {
+pub(crate) fn assertion(key: &ClientKey, claims: Value) -> String {
     jsonwebtoken::encode(&Header::new(key.alg), &claims, &key.signer).unwrap()
 }
 
@@ -96,7 +96,7 @@ fn assertion_claims(s: &TestServer, client: &str, jti: &str) -> Value {
     json!({"iss": client, "sub": client, "aud": s.url("/oauth2/token"), "exp": now() + 60, "jti": jti})
 }
 
-fn upload(s: &TestServer, account: &str, key: &ClientKey) {
+pub(crate) fn upload(s: &TestServer, account: &str, key: &ClientKey) {
     s.post(
         &format!("{SA}/{account}/credentials"),
         json!({"type": "public_key", "public_key": key.pem}),

@@ -3,7 +3,7 @@
 //! - `listen`: it notifies [`CHANNEL`], and each node listens on a connection of its own;
 //! - `poll`: it counts its writes in its node's row of [`CHANGES_TABLE`] (a row per node,
 //!   so nodes never conflict over it), and each node reads the other rows every
-//!   [`TICK`], for databases without `LISTEN` (CockroachDB, YugabyteDB).
+//!   [`POLL_EVERY`], for databases without `LISTEN` (CockroachDB, YugabyteDB).
 //!
 //! On another node's change (its own writes already did), a node advances the write
 //! counter (every cached authentication read before it goes stale) and runs the hooks
@@ -31,8 +31,11 @@ pub(super) const CHANNEL: &str = "keyhouse_changes";
 pub(super) const CHANGES_TABLE: &str = "kh_changes";
 
 /// How long the listener waits for a notification before it looks whether to stop,
-/// between polls, and between attempts to connect.
+/// and between attempts to connect.
 const TICK: Duration = Duration::from_millis(250);
+
+/// How often [`Feed::Poll`] reads the other nodes' counters.
+const POLL_EVERY: Duration = Duration::from_millis(100);
 
 /// How nodes announce their writes to one another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,31 +156,33 @@ fn listen(client: &mut Client, node: &str, changed: Changed, stopped: &Receiver<
     }
 }
 
-/// Reads other nodes' counters on `client` every [`TICK`] until it breaks or the node
-/// stops: any that moved (or came, or went) is a change.
+/// Reads other nodes' counters on `client` every [`POLL_EVERY`] until it breaks or the
+/// node stops: any that moved (or came, or went) is a change.
 fn poll(client: &mut Client, node: &str, changed: Changed, stopped: &Receiver<()>) -> Ended {
     let query = format!("SELECT node, seq FROM {CHANGES_TABLE} WHERE node <> $1");
-    // Whatever changed while no connection polled.
+    let mut read = || -> Option<HashMap<String, i64>> {
+        let rows = client.query(&query, &[&node]).ok()?;
+        rows.iter()
+            .map(|row| Some((row.try_get(0).ok()?, row.try_get(1).ok()?)))
+            .collect()
+    };
+    // Read first, then drop what may have changed while no connection polled: a
+    // change committed after this read shows in the next one.
+    let Some(mut seen) = read() else {
+        return Ended::Broken;
+    };
     changed();
-    let mut seen: Option<HashMap<String, i64>> = None;
     loop {
-        let Ok(rows) = client.query(&query, &[&node]) else {
-            return Ended::Broken;
-        };
-        let counters: Result<HashMap<String, i64>, _> = rows
-            .iter()
-            .map(|row| Ok::<_, postgres::Error>((row.try_get(0)?, row.try_get(1)?)))
-            .collect();
-        let Ok(counters) = counters else {
-            return Ended::Broken;
-        };
-        if seen.as_ref().is_some_and(|seen| *seen != counters) {
-            changed();
-        }
-        seen = Some(counters);
-        match stopped.recv_timeout(TICK) {
+        match stopped.recv_timeout(POLL_EVERY) {
             Err(RecvTimeoutError::Timeout) => {}
             _ => return Ended::Stopped,
+        }
+        let Some(counters) = read() else {
+            return Ended::Broken;
+        };
+        if counters != seen {
+            changed();
+            seen = counters;
         }
     }
 }

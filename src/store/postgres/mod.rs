@@ -14,6 +14,7 @@ mod listen;
 mod pending;
 mod read_ahead;
 mod schema;
+mod statements;
 mod transactions;
 mod workers;
 mod writer;
@@ -146,6 +147,10 @@ impl Engine for Postgres {
 
     fn size(&self) -> Answer<u64> {
         self.workers.size()
+    }
+
+    fn claim(&self, key: Vec<u8>, expires: i64, now: i64) -> Answer<bool> {
+        self.workers.claim(key, expires, now)
     }
 
     /// PostgreSQL checks its own pages (with data checksums, where the cluster has them

@@ -9,12 +9,16 @@ use postgres::Client;
 
 use super::PostgresOptions;
 use super::listen::CHANGES_TABLE;
-use super::transactions::{PgTx, Statements, sql_table};
+use super::statements::{Statements, sql_table};
+use super::transactions::PgTx;
 use crate::error::Error;
 use crate::store::kv::{ReadTx, Reader};
 use crate::store::reader::SCHEMA_VERSION_KEY;
 use crate::store::tables::{self, TableId};
 use crate::store::{OpenError, SCHEMA_VERSION};
+
+/// The table of one-time claims (`store::claims`), which every node shares.
+pub(super) const CLAIMS_TABLE: &str = "kh_claims";
 
 /// The advisory lock that keyhouse nodes take to ready the schema: "keyhouse" in ASCII.
 const SCHEMA_LOCK: i64 = 0x6b65_7968_6f75_7365;
@@ -49,6 +53,7 @@ fn ready(client: &mut Client) -> Result<Option<u64>, Error> {
     // node needs that privilege only on the first start and on upgrades.
     let mut names: Vec<String> = TableId::ALL.iter().map(|&t| sql_table(t)).collect();
     names.push(CHANGES_TABLE.to_owned());
+    names.push(CLAIMS_TABLE.to_owned());
     let missing = tx.query(
         "SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NULL",
         &[&names],
@@ -56,12 +61,15 @@ fn ready(client: &mut Client) -> Result<Option<u64>, Error> {
     let mut create = String::new();
     for row in missing {
         let name: String = row.try_get(0)?;
-        create.push_str(&match name == CHANGES_TABLE {
-            true => format!(
+        create.push_str(&match name.as_str() {
+            CHANGES_TABLE => format!(
                 "CREATE TABLE {name} (node text PRIMARY KEY, seq bigint NOT NULL, \
                  at timestamptz NOT NULL DEFAULT now());"
             ),
-            false => format!("CREATE TABLE {name} (key bytea PRIMARY KEY, value bytea NOT NULL);"),
+            CLAIMS_TABLE => {
+                format!("CREATE TABLE {name} (key bytea PRIMARY KEY, expires bigint NOT NULL);")
+            }
+            _ => format!("CREATE TABLE {name} (key bytea PRIMARY KEY, value bytea NOT NULL);"),
         });
     }
     if !create.is_empty() {

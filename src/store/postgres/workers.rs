@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::fs::File;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -17,7 +18,9 @@ use prometheus_client::metrics::counter::Counter;
 use super::PostgresOptions;
 use super::connect::Connector;
 use super::listen::Feed;
-use super::transactions::{Failure, PgTx, Statements};
+use super::schema::CLAIMS_TABLE;
+use super::statements::Statements;
+use super::transactions::{Failure, PgTx};
 use crate::error::Error;
 use crate::store::engine::{Answer, Job, ReadJob, answer_channel};
 use crate::store::integrity::Health;
@@ -39,6 +42,8 @@ pub(super) struct Workers {
     /// The queues of the reads (and calls) and of the writes, until the store closes.
     queues: Mutex<Option<Queues>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Claims made so far (`claim`).
+    claims: AtomicU64,
     /// For the crate's tests, which read on a connection of their own.
     #[cfg(test)]
     connector: Connector,
@@ -87,6 +92,7 @@ impl Workers {
                 writes: writes_queue,
             })),
             threads: Mutex::new(threads),
+            claims: AtomicU64::new(0),
             #[cfg(test)]
             connector,
             #[cfg(test)]
@@ -149,6 +155,23 @@ impl Workers {
             )?;
             let size: i64 = row.try_get(0)?;
             Ok(size.unsigned_abs())
+        })
+    }
+
+    /// Claims `key` until `expires` in `kh_claims`, in one statement of its own: the
+    /// claim is made unless a live one holds the key. Every 256th claim of a node also
+    /// removes the expired ones.
+    pub(super) fn claim(&self, key: Vec<u8>, expires: i64, now: i64) -> Answer<bool> {
+        let prune = self
+            .claims
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(256);
+        self.call(move |connection| {
+            let claimed = connection.claim(&key, expires, now, prune);
+            if let Err(err) = &claimed {
+                connection.shared.health.note(err);
+            }
+            claimed
         })
     }
 
@@ -245,6 +268,33 @@ impl Connection {
         self.client
             .as_mut()
             .ok_or_else(|| Error::internal("database: no connection"))
+    }
+
+    fn claim(&mut self, key: &[u8], expires: i64, now: i64, prune: bool) -> Result<bool, Error> {
+        let client = self.client()?;
+        let ran = (|| {
+            if prune {
+                client.execute(
+                    &format!("DELETE FROM {CLAIMS_TABLE} WHERE expires <= $1"),
+                    &[&now],
+                )?;
+            }
+            client.query_opt(
+                &format!(
+                    "INSERT INTO {CLAIMS_TABLE} (key, expires) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET expires = EXCLUDED.expires \
+                     WHERE {CLAIMS_TABLE}.expires <= $3 RETURNING 1"
+                ),
+                &[&key, &expires, &now],
+            )
+        })();
+        match ran {
+            Ok(row) => Ok(row.is_some()),
+            Err(err) => {
+                self.after(Some(Failure::of(&err)));
+                Err(err.into())
+            }
+        }
     }
 
     /// Forgets the connection after `failure`, if it says the connection is gone.

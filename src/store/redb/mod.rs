@@ -21,7 +21,7 @@ use std::fs::File;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use prometheus_client::metrics::counter::Counter;
 use redb::{Database, ReadableDatabase};
@@ -30,6 +30,7 @@ use group_commit::GroupCommit;
 use transactions::RedbRead;
 
 use super::OpenOptions;
+use super::claims::Claims;
 use super::damage::{panic_text, unpanicked};
 use super::engine::{Answer, ChangeHook, Checked, Engine, Job, ReadJob};
 use super::integrity::Health;
@@ -48,6 +49,8 @@ pub(super) struct Redb {
     /// Dropped after `db` (fields drop in order), so it tells that the file is closed
     /// and its lock released, not merely that the last clone is going.
     closed: Closed,
+    /// One-time uses: in memory, since no other process opens the file.
+    claims: Mutex<Claims>,
 }
 
 impl Redb {
@@ -73,6 +76,7 @@ impl Redb {
             db,
             path: path.to_owned(),
             closed: Closed::default(),
+            claims: Mutex::default(),
         })
     }
 }
@@ -119,6 +123,11 @@ impl Engine for Redb {
     ) -> Result<(), Error> {
         let db = self.db.read().unwrap_or_else(PoisonError::into_inner);
         body(&ReadTx(&RedbRead::new(db.begin_read()?)))
+    }
+
+    fn claim(&self, key: Vec<u8>, expires: i64, now: i64) -> Answer<bool> {
+        let mut claims = self.claims.lock().unwrap_or_else(PoisonError::into_inner);
+        Answer::ready(Ok(claims.first_use(&key, expires, now)))
     }
 
     fn write(&self, job: Box<dyn Job>) {
