@@ -19,6 +19,26 @@ fn migrate(from: &str, to: &str, force: bool) -> std::process::Output {
     Command::new(BIN).args(&args).output().unwrap()
 }
 
+/// A server on the PostgreSQL database `url`.
+fn on_postgres(url: &str) -> TestServer {
+    let url = url.to_owned();
+    TestServer::start_with(move |c| {
+        c.storage.backend = Backend::Postgres;
+        c.storage.postgres.url = Some(url);
+    })
+}
+
+/// The offline command `args` on the PostgreSQL database `url`, named by the settings
+/// (the environment) alone.
+fn offline(args: &[&str], url: &str) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env("KEYHOUSE_STORAGE__BACKEND", "postgres")
+        .env("KEYHOUSE_STORAGE__POSTGRES__URL", url)
+        .output()
+        .unwrap()
+}
+
 /// What a database holds, as the API reads it: the accounts with their etags and
 /// credential counts, the groups, the projects.
 fn held(s: &TestServer, token: &str) -> Vec<Value> {
@@ -63,13 +83,10 @@ fn a_database_moves_to_postgres_and_back_whole() {
         said.contains("accounts_v1") && said.contains("count matches"),
         "{said}"
     );
-    let on_postgres = TestServer::start_with(|c| {
-        c.storage.backend = Backend::Postgres;
-        c.storage.postgres.url = Some(url.clone());
-    });
-    assert_eq!(held(&on_postgres, &s.token), before);
-    on_postgres.get_as(&secret, "/api/v1/me").assert_status(200);
-    drop(on_postgres);
+    let copied = on_postgres(&url);
+    assert_eq!(held(&copied, &s.token), before);
+    copied.get_as(&secret, "/api/v1/me").assert_status(200);
+    drop(copied);
 
     // A target that holds a database is refused, and replaced only with --force.
     let refused = migrate(file.to_str().unwrap(), &url, false);
@@ -95,16 +112,8 @@ fn issue_token_reads_the_postgres_database_from_the_settings() {
         return;
     };
     let url = cluster.new_database();
-    let s = TestServer::start_with(|c| {
-        c.storage.backend = Backend::Postgres;
-        c.storage.postgres.url = Some(url.clone());
-    });
-    let out = Command::new(BIN)
-        .args(["admin", "issue-token"])
-        .env("KEYHOUSE_STORAGE__BACKEND", "postgres")
-        .env("KEYHOUSE_STORAGE__POSTGRES__URL", &url)
-        .output()
-        .unwrap();
+    let s = on_postgres(&url);
+    let out = offline(&["admin", "issue-token"], &url);
     assert!(
         out.status.success(),
         "{}",
@@ -158,25 +167,12 @@ fn restore_puts_a_backup_in_place_of_a_postgres_database_from_the_settings() {
     s.backup_to(&backup);
 
     let url = cluster.new_database();
-    let on_postgres = |url: &str| {
-        let url = url.to_owned();
-        TestServer::start_with(move |c| {
-            c.storage.backend = Backend::Postgres;
-            c.storage.postgres.url = Some(url);
-        })
-    };
     let other = on_postgres(&url);
     other.create_account("replaced", &["viewer"]);
     let token = other.token.clone();
     drop(other);
-    let restore = |from: &std::path::Path| {
-        Command::new(BIN)
-            .args(["restore", "--from", from.to_str().unwrap()])
-            .env("KEYHOUSE_STORAGE__BACKEND", "postgres")
-            .env("KEYHOUSE_STORAGE__POSTGRES__URL", &url)
-            .output()
-            .unwrap()
-    };
+    let restore =
+        |from: &std::path::Path| offline(&["restore", "--from", from.to_str().unwrap()], &url);
     let garbage = dir.path().join("garbage.redb");
     std::fs::write(&garbage, b"not a database").unwrap();
     let refused = restore(&garbage);
@@ -210,22 +206,12 @@ fn admin_check_reads_a_postgres_database_whole_and_finds_what_was_changed_by_han
         return;
     };
     let url = cluster.new_database();
-    let s = TestServer::start_with(|c| {
-        c.storage.backend = Backend::Postgres;
-        c.storage.postgres.url = Some(url.clone());
-    });
+    let s = on_postgres(&url);
     s.create_account("ci-bot", &["viewer"]);
     s.post("/api/v1/groups", json!({"name": "team"}))
         .assert_status(201);
     drop(s);
-    let check = || {
-        Command::new(BIN)
-            .args(["admin", "check"])
-            .env("KEYHOUSE_STORAGE__BACKEND", "postgres")
-            .env("KEYHOUSE_STORAGE__POSTGRES__URL", &url)
-            .output()
-            .unwrap()
-    };
+    let check = || offline(&["admin", "check"], &url);
     let sound = check();
     let said = String::from_utf8_lossy(&sound.stderr).to_string();
     assert!(sound.status.success(), "{said}");
