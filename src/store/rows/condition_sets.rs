@@ -194,6 +194,7 @@ pub(in crate::store) fn numbered(
     numbers: &RoaringBitmap,
 ) -> Result<Vec<(String, Uuid)>, Error> {
     let table = tx.table(tables::NUMBERED_ACCOUNTS)?;
+    table.read_ahead(numbers.iter(), std::iter::empty())?;
     let mut accounts = Vec::with_capacity(usize::try_from(numbers.len()).unwrap_or(0));
     for number in numbers {
         let entry = table
