@@ -81,16 +81,15 @@ pub fn restore_at(
     to: &Location,
     progress: impl FnMut(&str, u64) + Send + 'static,
 ) -> Result<(), RestoreError> {
-    let db = match to {
-        Location::File(db) => return restore(from, db),
-        Location::Postgres(options) => options.location(),
-    };
+    if let Location::File(db) = to {
+        return restore(from, db);
+    }
     let staged = Staged::new(from)?;
     let source = Store::open(staged.path())?;
     let target = Store::open_location(to)?;
     source
         .copy_into(&target, true, progress)
-        .map_err(|err| RestoreError::Copy(db, err.to_string()))?;
+        .map_err(|err| RestoreError::Copy(to.to_string(), err.to_string()))?;
     Ok(())
 }
 

@@ -20,8 +20,11 @@ const MAX_KEPT: usize = 65_536;
 
 #[derive(Default)]
 pub(super) struct Known {
-    /// The value of each key read, or `None` for a key that holds none.
-    values: HashMap<(TableId, Vec<u8>), Option<Vec<u8>>>,
+    /// The value of each key read, by table, or `None` for a key that holds none: kept
+    /// by table, so that a lookup borrows the key rather than copying it.
+    values: HashMap<TableId, HashMap<Vec<u8>, Option<Vec<u8>>>>,
+    /// How many keys `values` holds, against [`MAX_KEPT`].
+    kept: usize,
     /// The entries of each range read ahead.
     ranges: HashMap<(TableId, Range), Vec<Entry>>,
 }
@@ -29,16 +32,21 @@ pub(super) struct Known {
 impl Known {
     /// What `key` holds, if it was read.
     pub(super) fn get(&self, table: TableId, key: &[u8]) -> Option<Option<Vec<u8>>> {
-        self.values.get(&(table, key.to_vec())).cloned()
+        self.values.get(&table)?.get(key).cloned()
     }
 
     pub(super) fn knows(&self, table: TableId, key: &[u8]) -> bool {
-        self.values.contains_key(&(table, key.to_vec()))
+        self.values
+            .get(&table)
+            .is_some_and(|values| values.contains_key(key))
     }
 
     pub(super) fn keep(&mut self, table: TableId, key: Vec<u8>, value: Option<Vec<u8>>) {
-        if self.values.len() < MAX_KEPT {
-            self.values.insert((table, key), value);
+        if self.kept < MAX_KEPT {
+            let values = self.values.entry(table).or_default();
+            if values.insert(key, value).is_none() {
+                self.kept += 1;
+            }
         }
     }
 
@@ -49,6 +57,10 @@ impl Known {
         from: Bound<&[u8]>,
         to: Bound<&[u8]>,
     ) -> Option<Vec<Entry>> {
+        // Most transactions read no range ahead: they pay no copy of the bounds.
+        if self.ranges.is_empty() {
+            return None;
+        }
         let range = (from.map(<[u8]>::to_vec), to.map(<[u8]>::to_vec));
         self.ranges.get(&(table, range)).cloned()
     }
